@@ -1,0 +1,56 @@
+"""The one family of errors kfunclab raises for bad input.
+
+Every error a user can cause says *where* (file:line:col, or a declaration's name) and *what was
+expected*. ``verify()`` never raises for a program the kernel would reject: that is a verdict, not
+an error. These exceptions are for input that is not a program at all.
+"""
+
+from __future__ import annotations
+
+
+class KfunclabError(Exception):
+    """Base class of every error kfunclab raises on purpose."""
+
+
+class ParseError(KfunclabError):
+    """Malformed assembly or header directive.
+
+    >>> str(ParseError("prog.s", 3, 5, "expected a register, found 'x1'"))
+    "prog.s:3:5: error: expected a register, found 'x1'"
+    """
+
+    def __init__(self, file: str, line: int, col: int, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.col = col
+        self.message = message
+        super().__init__(f"{file}:{line}:{col}: error: {message}")
+
+
+class ProgramError(KfunclabError):
+    """A program that cannot be handed to the verifier (e.g. too large, no instructions)."""
+
+
+class DeclarationError(KfunclabError):
+    """A kfunc declaration or ID set the kernel would refuse.
+
+    >>> str(DeclarationError("bpf_memzero", "void * argument 'mem' needs a __sz size argument"))
+    "bpf_memzero: void * argument 'mem' needs a __sz size argument"
+    """
+
+    def __init__(self, declaration: str, message: str) -> None:
+        self.declaration = declaration
+        self.message = message
+        super().__init__(f"{declaration}: {message}")
+
+
+class SectionError(KfunclabError):
+    """An unknown libbpf SEC() name."""
+
+
+class BtfError(KfunclabError):
+    """Truncated or malformed BTF, or a type/name that is not in it."""
+
+
+class CatalogError(KfunclabError):
+    """An unknown kfunc catalogue, kernel profile or kfunc name."""

@@ -1,0 +1,242 @@
+"""Kernel profiles: what one kernel release says about kfuncs, as data.
+
+Code elsewhere never asks "which version is this?": it reads a profile field
+(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates come from
+/work/shared/docs/kernel-semantics.md (§0, §1.7, §2, §6) and the kernel sources named in each
+field's comment; where a profile *assumes* something it says so in ``assumptions``.
+
+>>> get_profile("linux-6.18").trusted_args_default
+False
+>>> KF.KPTR_GET in get_profile("doc").flags
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kfunclab.errors import CatalogError
+from kfunclab.kfuncs.annotations import ALL_ANNOTATIONS, Annotation
+from kfunclab.kfuncs.flags import KF
+from kfunclab.kfuncs.hooks import Hook
+
+#: The set macros of include/linux/btf_ids.h that kfunclab's C parser understands.
+SET8_MACROS = ("BTF_SET8_START", "BTF_SET8_END")
+KFUNCS_MACROS = ("BTF_KFUNCS_START", "BTF_KFUNCS_END")
+
+_ALL_FLAGS = KF(sum(KF))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One kernel's kfunc rules. Frozen and hashable; compare profiles with ``==``."""
+
+    name: str
+    kernel: str  # "6.18"; for the doc, the era it describes
+    description: str
+    flags: KF  # flags this kernel defines
+    #: (flag, why it is not available) for flags some other kernel has; used in messages.
+    flag_notes: tuple[tuple[KF, str], ...]
+    set_macros: frozenset[str]  # ID-set macros the kernel has (BTF_SET8_* / BTF_KFUNCS_*)
+    #: register_btf_kfunc_id_set() returns -EINVAL for a set not made with BTF_KFUNCS_START
+    #: (its BTF_SET8_KFUNCS flag is missing). Since 6.9, "bpf: treewide: Annotate BPF kfuncs".
+    kfunc_sets_must_be_tagged: bool
+    annotations: frozenset[Annotation]  # suffixes btf_param_match_suffix() is asked about
+    trusted_args_default: bool  # every pointer argument trusted without KF_TRUSTED_ARGS (7.0)
+    release_implies_trusted: bool  # is_kfunc_trusted_args() includes KF_RELEASE
+    kptr_get: bool  # KF_KPTR_GET exists (until 6.4)
+    rcu_protected_enforced: bool  # "kernel func %s requires RCU critical section protection"
+    opt_exempts_null_check: bool  # __opt, like __nullable, skips "Possibly NULL pointer" (7.0)
+    #: prog type -> hook, as bpf_prog_type_to_kfunc_hook(); absent types map to HOOK_MAX.
+    hook_map: tuple[tuple[str, Hook], ...]
+    hooks: frozenset[Hook]  # hooks this kernel has
+    #: KF_ACQUIRE kfuncs whose return is not a struct pointer (obj_new, percpu_obj_new,
+    #: refcount_acquire: special_kfunc_list in verifier.c); exempt from the acquire check.
+    acquire_ret_exempt: tuple[str, ...]
+    #: kfuncs whose ``void *`` argument is the program context (is_kfunc_arg_ctx special case).
+    ctx_arg_kfuncs: tuple[str, ...]
+    catalog: str  # name of the catalogue describing this kernel's kfuncs
+    max_args: int = 5  # MAX_BPF_FUNC_REG_ARGS: "Function %s has %d > %d args"
+    assumptions: tuple[str, ...] = field(default=())
+
+    def hook_of(self, prog_type: str) -> Hook:
+        """bpf_prog_type_to_kfunc_hook(): the hook of a canonical BPF_PROG_TYPE_* name."""
+        for ptype, hook in self.hook_map:
+            if ptype == prog_type:
+                return hook
+        return Hook.MAX
+
+    def flag_note(self, flag: KF) -> str:
+        """Why ``flag`` is not available here ("" when it is)."""
+        for f, note in self.flag_notes:
+            if f == flag:
+                return note
+        return ""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_TRACING = ("BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_TRACEPOINT", "BPF_PROG_TYPE_PERF_EVENT",
+            "BPF_PROG_TYPE_LSM")
+_CGROUP = ("BPF_PROG_TYPE_CGROUP_SKB", "BPF_PROG_TYPE_CGROUP_SOCK", "BPF_PROG_TYPE_CGROUP_DEVICE",
+           "BPF_PROG_TYPE_CGROUP_SOCK_ADDR", "BPF_PROG_TYPE_CGROUP_SOCKOPT",
+           "BPF_PROG_TYPE_CGROUP_SYSCTL", "BPF_PROG_TYPE_SOCK_OPS")
+_LWT = ("BPF_PROG_TYPE_LWT_OUT", "BPF_PROG_TYPE_LWT_IN", "BPF_PROG_TYPE_LWT_XMIT",
+        "BPF_PROG_TYPE_LWT_SEG6LOCAL")
+
+
+def _map(*groups: tuple[tuple[str, ...] | str, Hook]) -> tuple[tuple[str, Hook], ...]:
+    out: list[tuple[str, Hook]] = []
+    for types, hook in groups:
+        for t in (types,) if isinstance(types, str) else types:
+            out.append((t, hook))
+    return tuple(out)
+
+
+# kernel/bpf/btf.c bpf_prog_type_to_kfunc_hook() in 6.18. RAW_TRACEPOINT is *not* in the TRACING
+# group: live 6.18 answers "calling kernel function bpf_task_from_pid is not allowed" for raw_tp,
+# and the patch "bpf: Associate raw tracepoint program type with the kfunc tracing hook"
+# (Puranjay Mohan) that adds it is later than 6.18.
+_HOOKS_618 = _map(
+    ("BPF_PROG_TYPE_UNSPEC", Hook.COMMON),
+    ("BPF_PROG_TYPE_XDP", Hook.XDP),
+    ("BPF_PROG_TYPE_SCHED_CLS", Hook.TC),
+    ("BPF_PROG_TYPE_STRUCT_OPS", Hook.STRUCT_OPS),
+    (_TRACING, Hook.TRACING),
+    ("BPF_PROG_TYPE_SYSCALL", Hook.SYSCALL),
+    (_CGROUP, Hook.CGROUP),
+    ("BPF_PROG_TYPE_SCHED_ACT", Hook.SCHED_ACT),
+    ("BPF_PROG_TYPE_SK_SKB", Hook.SK_SKB),
+    ("BPF_PROG_TYPE_SOCKET_FILTER", Hook.SOCKET_FILTER),
+    (_LWT, Hook.LWT),
+    ("BPF_PROG_TYPE_NETFILTER", Hook.NETFILTER),
+    ("BPF_PROG_TYPE_KPROBE", Hook.KPROBE),
+)
+_HOOKS_70 = (*_HOOKS_618, ("BPF_PROG_TYPE_RAW_TRACEPOINT", Hook.TRACING))
+# About 6.2: COMMON (bpf_cast_to_kern_ctx, 6.2), XDP, TC, STRUCT_OPS, TRACING (TRACING and LSM),
+# SYSCALL, FMODRET. The skb/cgroup/lwt/netfilter/kprobe hooks came with 6.4+ features.
+_HOOKS_DOC = _map(
+    ("BPF_PROG_TYPE_UNSPEC", Hook.COMMON),
+    ("BPF_PROG_TYPE_XDP", Hook.XDP),
+    ("BPF_PROG_TYPE_SCHED_CLS", Hook.TC),
+    ("BPF_PROG_TYPE_STRUCT_OPS", Hook.STRUCT_OPS),
+    (("BPF_PROG_TYPE_TRACING", "BPF_PROG_TYPE_LSM"), Hook.TRACING),
+    ("BPF_PROG_TYPE_SYSCALL", Hook.SYSCALL),
+)
+_HOOKS_ALL_618 = frozenset(h for h in Hook if h is not Hook.MAX)
+_HOOKS_DOC_SET = frozenset({Hook.COMMON, Hook.XDP, Hook.TC, Hook.STRUCT_OPS, Hook.TRACING,
+                            Hook.SYSCALL, Hook.FMODRET})
+
+_KPTR_GET_GONE = (KF.KPTR_GET, "KF_KPTR_GET was removed in 6.4 (7b4ddf3920d2 \"bpf: Remove "
+                  "KF_KPTR_GET kfunc flag\"); use an RCU-protected kptr load and a KF_RCU "
+                  "acquire kfunc")
+_ANN_DOC = frozenset({Annotation.SIZE, Annotation.CONSTANT, Annotation.IGNORE, Annotation.ALLOC,
+                      Annotation.UNINIT, Annotation.RDONLY_BUF_SIZE, Annotation.RDWR_BUF_SIZE})
+_EXEMPT = ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl", "bpf_refcount_acquire_impl")
+
+LINUX_6_18 = Profile(
+    name="linux-6.18",
+    kernel="6.18",
+    description="Linux 6.18 (the running kernel of the course machines)",
+    flags=_ALL_FLAGS & ~KF.KPTR_GET,
+    flag_notes=(_KPTR_GET_GONE,),
+    set_macros=frozenset(SET8_MACROS + KFUNCS_MACROS),
+    kfunc_sets_must_be_tagged=True,
+    annotations=frozenset(ALL_ANNOTATIONS),
+    trusted_args_default=False,
+    release_implies_trusted=True,
+    kptr_get=False,
+    rcu_protected_enforced=True,
+    opt_exempts_null_check=False,
+    hook_map=_HOOKS_618,
+    hooks=_HOOKS_ALL_618,
+    acquire_ret_exempt=_EXEMPT,
+    ctx_arg_kfuncs=("bpf_cast_to_kern_ctx",),
+    catalog="linux-6.18",
+)
+
+DOC = Profile(
+    name="doc",
+    kernel="6.2",
+    description="the kernel Documentation/bpf/kfuncs.rst of the seed describes (about 6.2/6.3)",
+    # KF_RCU came in 6.2; KF_ITER_* (6.4), KF_RCU_PROTECTED (6.7), KF_FASTCALL (6.13) did not
+    # exist yet (kernel-semantics.md §1.7).
+    flags=KF.ACQUIRE | KF.RELEASE | KF.RET_NULL | KF.KPTR_GET | KF.TRUSTED_ARGS | KF.SLEEPABLE
+    | KF.DESTRUCTIVE | KF.RCU,
+    flag_notes=(
+        (KF.ITER_NEW, "KF_ITER_NEW came in 6.4, after the doc's kernel"),
+        (KF.ITER_NEXT, "KF_ITER_NEXT came in 6.4, after the doc's kernel"),
+        (KF.ITER_DESTROY, "KF_ITER_DESTROY came in 6.4, after the doc's kernel"),
+        (KF.RCU_PROTECTED, "KF_RCU_PROTECTED came in 6.7, after the doc's kernel"),
+        (KF.FASTCALL, "KF_FASTCALL came in 6.13, after the doc's kernel"),
+    ),
+    set_macros=frozenset(SET8_MACROS),
+    kfunc_sets_must_be_tagged=False,
+    annotations=_ANN_DOC,
+    trusted_args_default=False,
+    release_implies_trusted=True,
+    kptr_get=True,
+    rcu_protected_enforced=False,
+    opt_exempts_null_check=False,
+    hook_map=_HOOKS_DOC,
+    hooks=_HOOKS_DOC_SET,
+    # The doc calls the constructor bpf_obj_new (libbpf's macro around bpf_obj_new_impl).
+    acquire_ret_exempt=("bpf_obj_new", "bpf_obj_new_impl"),
+    ctx_arg_kfuncs=("bpf_cast_to_kern_ctx",),
+    catalog="doc",
+    assumptions=(
+        "hook list approximated for 6.2 (COMMON, XDP, TC, STRUCT_OPS, TRACING+LSM, SYSCALL)",
+        "annotations: __sz, __k, __ign, __alloc (6.2), __uninit (6.3); others are plain names",
+    ),
+)
+
+LINUX_7_0 = Profile(
+    name="linux-7.0",
+    kernel="7.0",
+    description="Linux 7.0 (bpf-next after 2026-01-02): trusted arguments by default",
+    flags=_ALL_FLAGS & ~KF.KPTR_GET & ~KF.TRUSTED_ARGS,
+    flag_notes=(
+        _KPTR_GET_GONE,
+        (KF.TRUSTED_ARGS, "KF_TRUSTED_ARGS was removed in 7.0 (1a5c01d2508a, 7646c7afd9a9): "
+                          "every kfunc takes trusted pointer arguments by default"),
+    ),
+    set_macros=frozenset(SET8_MACROS + KFUNCS_MACROS),
+    kfunc_sets_must_be_tagged=True,
+    annotations=frozenset(ALL_ANNOTATIONS),
+    trusted_args_default=True,
+    release_implies_trusted=True,
+    kptr_get=False,
+    rcu_protected_enforced=True,
+    opt_exempts_null_check=True,
+    hook_map=_HOOKS_70,
+    hooks=_HOOKS_ALL_618,
+    acquire_ret_exempt=_EXEMPT,
+    ctx_arg_kfuncs=("bpf_cast_to_kern_ctx",),
+    catalog="linux-7.0",
+    assumptions=(
+        "RAW_TRACEPOINT maps to the TRACING hook (Puranjay Mohan's patch, assumed merged by 7.0)",
+        "KF_IMPLICIT_ARGS and KF_ARENA_* (7.0) are not modelled; _impl kfuncs keep __prog",
+        "kfunc table = the 6.18 table without KF_TRUSTED_ARGS; 7.0 additions not listed",
+    ),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (LINUX_6_18, DOC, LINUX_7_0)}
+DEFAULT_PROFILE = LINUX_6_18
+
+
+def get_profile(name: str | Profile | None = None) -> Profile:
+    """The profile called ``name`` (default ``linux-6.18``); a Profile passes through.
+
+    >>> get_profile("doc").kernel
+    '6.2'
+    """
+    if name is None:
+        return DEFAULT_PROFILE
+    if isinstance(name, Profile):
+        return name
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise CatalogError(f"unknown kernel profile '{name}'; expected one of {known}") from None

@@ -1,0 +1,194 @@
+"""``verify()``: check a program as the Linux verifier would, and return the whole story.
+
+>>> from kfunclab.verifier import verify_text
+>>> r = verify_text('''# SEC("syscall")
+... r1 = 1
+... call bpf_task_from_pid
+... r0 = 0
+... exit''')
+>>> r.verdict.value, r.error.message
+('reject', 'BPF_EXIT instruction in main prog would lead to reference leak')
+"""
+
+from __future__ import annotations
+
+import errno as errno_mod
+from functools import lru_cache
+
+from kfunclab.btf import load_btf
+from kfunclab.btf.types import BtfKind
+from kfunclab.errors import BtfError, KfunclabError
+from kfunclab.isa.insn import Call, CallKind
+from kfunclab.isa.parser import parse_program
+from kfunclab.isa.program import Program
+from kfunclab.kfuncs import KF, Kfunc, ProgContext, get_profile, load_catalog
+from kfunclab.kfuncs.catalog import Catalog, prototype_resolver
+from kfunclab.progtypes import ProgType, program_type
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier.cfg import build_cfg, check_cfg, license_is_gpl_compatible
+from kfunclab.verifier.env import Env, Limit
+from kfunclab.verifier.explore import Explorer
+from kfunclab.verifier.liveness import Liveness
+from kfunclab.verifier.record import Recorder
+from kfunclab.verifier.regs import Reg, RegType
+from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
+from kfunclab.verifier.state import VState, initial_frame
+
+
+class UnknownKfuncError(KfunclabError):
+    """A ``call NAME`` that is neither a helper, a kfunc of the catalogue, nor a kernel FUNC."""
+
+
+@lru_cache(maxsize=8)
+def _catalog(name: str, profile: str, btf_source: str | None) -> Catalog:
+    """The catalogue, with prototypes and BTF ids from this kernel's BTF where it describes it."""
+    btf = load_btf(btf_source) if btf_source else None
+    if btf is not None and name == "linux-6.18":
+        protos = [(s.name, s.btf_id, s.ret, [(p.name, p.ctype) for p in s.params])
+                  for s in btf.kfuncs()]
+        return load_catalog(name, prototype_of=prototype_resolver(protos, profile))
+    if name in ("linux-6.18", "linux-7.0", "doc"):
+        return load_catalog(name)
+    return load_catalog(name, profile)
+
+
+class _BtfBackedRegistry:
+    """The catalogue's registry, plus kfuncs this kernel's BTF has and the table lacks."""
+
+    def __init__(self, catalog: Catalog, btf: object | None) -> None:
+        self.catalog = catalog
+        self.btf = btf
+
+    def lookup(self, name: str, prog: ProgContext) -> Kfunc | None:
+        found = self.catalog.lookup(name, prog)
+        if found is not None or name in self.catalog.rows or self.btf is None:
+            return found
+        try:
+            sig = self.btf.kfunc(name)  # type: ignore[attr-defined]
+        except BtfError:
+            return None
+        return Kfunc.build(name, [(p.name, p.ctype) for p in sig.params], sig.ret, KF(0),
+                           btf_id=sig.btf_id, source="BTF (not in the catalogue: no flags)")
+
+    def find(self, name: str) -> Kfunc | None:
+        return self.catalog.registry.find(name)
+
+
+def _resolve_btf(source: str | None) -> object | None:
+    if source is None or source == "none":
+        return None
+    try:
+        return load_btf(source)
+    except (BtfError, OSError):
+        if source == "auto":
+            return None
+        raise
+
+
+def verify_text(text: str, file: str = "<string>", **options: object) -> VerificationResult:
+    """Parse assembly text and verify it (see :func:`verify`)."""
+    return verify(parse_program(text, file), **options)  # type: ignore[arg-type]
+
+
+def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-6.18",
+           catalog: str | None = None, log_level: int = 1, collect_all: bool = False,
+           max_recorded_steps: int = 200_000) -> VerificationResult:
+    """Verify ``program`` like the kernel's verifier does and return a :class:`VerificationResult`.
+
+    Parameters
+    ----------
+    btf : "auto" | "live" | "bundled" | path | None
+        Kernel BTF for struct layouts and kfunc prototypes (live where readable by default).
+    profile : str
+        Kernel profile: ``linux-6.18`` (default), ``doc`` or ``linux-7.0``.
+    catalog : str, optional
+        kfunc catalogue name or C header path (default: the profile's own).
+    collect_all : bool
+        Go on past the first rejected path and collect every rejected path (for teaching; the
+        kernel stops at the first).
+
+    Raises only for input that is not a program (unknown section, unknown call name, BTF that
+    cannot be read); a program the kernel would reject is a result with ``verdict`` reject.
+    """
+    prof = get_profile(profile)
+    ptype = program_type(program.section)
+    btf_obj = _resolve_btf(btf)
+    cat = _catalog(catalog or prof.catalog, prof.name,
+                   btf if isinstance(btf, str) and btf_obj is not None else None)
+    registry = _BtfBackedRegistry(cat, btf_obj)
+    recorder = Recorder(max_steps=max_recorded_steps, log_level=log_level)
+    caps_ok = {c for c in ("cap_perfmon", "cap_sys_admin") if program.has_cap(c)}
+    cfg = build_cfg(program)
+    env = Env(program=program, prog_type=ptype, btf=btf_obj, registry=registry, profile=prof,
+              cfg=cfg, recorder=recorder, privileged=program.has_cap("cap_bpf") or
+              program.has_cap("cap_sys_admin"),
+              allow_ptr_leaks=bool(caps_ok), allow_uninit_stack=bool(caps_ok),
+              sleepable=ptype.sleepable)
+    env.program_gpl = license_is_gpl_compatible(program.license)  # type: ignore[attr-defined]
+    env.prog_context = ProgContext(ptype.prog_type.kernel_name,  # type: ignore[attr-defined]
+                                   ptype.expected_attach_type.kernel_name
+                                   if ptype.expected_attach_type is not None else None,
+                                   _attach_name(ptype), ptype.sleepable)
+    _check_call_names(program, registry, btf_obj)
+
+    def finish(error: Diagnostic | None, rejected: tuple[Diagnostic, ...] = (),
+               truncated: bool = False) -> VerificationResult:
+        stats = Stats(env.insn_processed, env.total_states, env.peak_states,
+                      env.max_states_per_insn)
+        recorder.line(stats.summary_line())
+        return VerificationResult(
+            program=program, verdict=Verdict.REJECT if error else Verdict.ACCEPT, error=error,
+            stats=stats, profile=prof.name, paths=tuple(recorder.paths),
+            checkpoints=tuple(recorder.checkpoints), prune_events=tuple(recorder.prunes),
+            references=recorder.lifetimes(), rejected=rejected or ((error,) if error else ()),
+            log_lines=tuple(recorder.log), log_level=log_level,
+            truncated=truncated or recorder.truncated, visits=dict(recorder.visits))
+
+    refusal = ptype.load_refusal(program.dropped_caps)
+    if refusal is not None and not ptype.uses_trampoline:
+        err, _reason = refusal
+        name = errno_mod.errorcode.get(err, str(err))
+        return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
+                                 errno=err))
+    static = check_cfg(program, env.privileged)
+    if static is not None:
+        recorder.line(static.message)
+        return finish(Diagnostic(static.insn, static.message, errno=static.errno))
+    if ptype.prog_type is ProgType.SYSCALL and not ptype.sleepable:
+        return finish(Diagnostic(None, msg.SYSCALL_MUST_BE_SLEEPABLE, errno=22))
+    kfunc_args = {}
+    for _, ins in program.instructions():
+        if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name:
+            k = registry.find(ins.name) or registry.lookup(ins.name, env.prog_context)
+            if k is not None:
+                kfunc_args[ins.name] = len(k.params)
+    liveness = Liveness(program, cfg, kfunc_args)
+    state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
+    explorer = Explorer(env, liveness, collect_all=collect_all)
+    try:
+        error = explorer.run(state)
+    except Limit as limit:
+        return finish(limit.args[0], truncated=True)
+    return finish(error, tuple(explorer.rejections))
+
+
+def _attach_name(ptype: object) -> str | None:
+    name = ptype.attach_btf_name  # type: ignore[attr-defined]
+    return name[0] if name else None
+
+
+def _check_call_names(program: Program, registry: _BtfBackedRegistry, btf: object | None) -> None:
+    """Every ``call NAME`` must name something, or the input is wrong (not a verdict)."""
+    for slot, ins in program.instructions():
+        if not (isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name):
+            continue
+        if ins.name in registry.catalog.rows:
+            continue
+        if btf is not None and btf.find(ins.name, BtfKind.FUNC):  # type: ignore[attr-defined]
+            continue
+        where = ""
+        if program.source is not None:
+            where = f"{program.source.file}:{program.source.line_of(slot)}: "
+        raise UnknownKfuncError(
+            f"{where}error: unknown function '{ins.name}': not a BPF helper, not a kfunc of the "
+            f"catalogue '{registry.catalog.name}', and not a function in the kernel BTF")

@@ -1,0 +1,266 @@
+"""Calls and exits: BPF helpers (``check_helper_call``), kfunc dispatch and ``exit``.
+
+kfunc argument and return handling lives in :mod:`kfunclab.verifier.kfunc_calls`; this module
+holds the pieces both kinds of call share (caller-saved registers, acquiring a reference, the RCU
+state) and the leak check at ``exit`` (``check_resource_leak``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfunclab.isa.insn import Call, CallKind
+from kfunclab.progtypes import ProgType
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.references import acquire_reference, release_reference
+from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.state import RefKind, VState
+
+if TYPE_CHECKING:
+    from kfunclab.verifier.explore import Explorer
+
+
+def in_rcu_cs(env: Env, state: VState) -> bool:
+    """``in_rcu_cs()``: inside bpf_rcu_read_lock, with preemption/IRQs off, or non-sleepable."""
+    return (bool(state.active_rcu_lock) or bool(state.active_locks)
+            or bool(state.active_preempt_locks) or bool(state.active_irq_id)
+            or not env.sleepable)
+
+
+def is_trusted_reg(reg: Reg) -> bool:
+    from kfunclab.verifier.step import is_trusted_reg as impl  # noqa: PLC0415
+
+    return impl(reg)
+
+
+def kernel_struct_reg(env: Env, struct_name: str, flags: int = 0) -> Reg:
+    """A ``PTR_TO_BTF_ID`` of the vmlinux struct ``struct_name``."""
+    btf_id = 0
+    if env.btf is not None:
+        ids = env.btf.find(struct_name, "STRUCT")
+        btf_id = ids[0] if ids else 0
+    return Reg(RegType.PTR_TO_BTF_ID, flags=int(flags), btf_id=btf_id, btf_name=struct_name)
+
+
+def clobber_caller_saved(state: VState) -> None:
+    regs = state.regs
+    for r in range(6):
+        regs[r] = NOT_INIT
+
+
+def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+    if insn.kind is CallKind.KFUNC:
+        from kfunclab.verifier.kfunc_calls import check_kfunc_call  # noqa: PLC0415
+
+        check_kfunc_call(env, state, insn, idx, explorer)
+    elif insn.kind is CallKind.HELPER:
+        check_helper_call(env, state, insn, idx)
+    else:
+        raise Reject("kfunclab does not model BPF-to-BPF calls yet", errno=95)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+_TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
+                            ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE,
+                            ProgType.TRACING, ProgType.LSM, ProgType.SYSCALL})
+_GPL_HELPERS = frozenset({"trace_printk", "probe_read_kernel", "get_current_task_btf",
+                          "probe_read_kernel_str", "get_current_task"})
+
+
+def _helper_allowed(env: Env, name: str) -> bool:
+    if name in ("get_current_task_btf", "get_current_task", "probe_read_kernel",
+                "probe_read_kernel_str"):
+        return env.prog_type.prog_type in _TRACING_TYPES
+    return True
+
+
+def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
+    reg = state.regs[regno]
+    if reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+    if reg.type is not RegType.CONST_PTR_TO_MAP:
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
+                                                                                   reg.flags),
+                                                  expected="map_ptr"))
+    return reg
+
+
+def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read") -> None:
+    from kfunclab.verifier.memory import check_helper_mem_access  # noqa: PLC0415
+
+    reg = state.regs[regno]
+    if reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+    allowed = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
+               RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
+               RegType.PTR_TO_BUF)
+    if reg.type not in allowed or reg.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(
+            regno=regno, type=reg_type_str(reg.type, reg.flags),
+            expected="fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"))
+    check_helper_mem_access(env, state, regno, size, kind, zero_size_ok=False)
+
+
+def _scalar_args(state: VState, regnos: range) -> None:
+    for r in regnos:
+        if state.regs[r].type is RegType.NOT_INIT:
+            raise Reject(msg.REG_NOT_READ_OK.format(regno=r))
+
+
+def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
+    """``check_helper_call()`` for the helpers the cases and tutorials use."""
+    name = (insn.name or "").removeprefix("bpf_")
+    if not name:
+        from kfunclab.isa.helpers import helper_name  # noqa: PLC0415
+
+        name = (helper_name(insn.imm) or "").removeprefix("bpf_")
+    full = f"bpf_{name}"
+    handler = _HELPERS.get(name)
+    if handler is None:
+        raise Reject(f"kfunclab does not model helper {full}#{insn.imm} yet", errno=95)
+    if not _helper_allowed(env, name):
+        raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
+    if name in _GPL_HELPERS and not env.program_gpl:
+        raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    handler(env, state, idx, insn)
+
+
+def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
+    m = _map_arg(state, 1, "map_lookup_elem", idx).map
+    _mem_arg(env, state, 2, m.key.size)
+    clobber_caller_saved(state)
+    state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, flags=TypeFlag.MAYBE_NULL, map=m,
+                        id=env.new_id())
+
+
+def _h_map_update(env: Env, state: VState, idx: int, insn: Call) -> None:
+    m = _map_arg(state, 1, "map_update_elem", idx).map
+    _mem_arg(env, state, 2, m.key.size)
+    _mem_arg(env, state, 3, m.value.size)
+    _scalar_args(state, range(4, 5))
+    _int_return(state)
+
+
+def _h_map_delete(env: Env, state: VState, idx: int, insn: Call) -> None:
+    m = _map_arg(state, 1, "map_delete_elem", idx).map
+    _mem_arg(env, state, 2, m.key.size)
+    _int_return(state)
+
+
+def _int_return(state: VState) -> None:
+    clobber_caller_saved(state)
+    state.regs[0] = UNKNOWN_SCALAR
+
+
+def _h_no_args(env: Env, state: VState, idx: int, insn: Call) -> None:
+    _int_return(state)
+
+
+def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
+    size_reg = state.regs[2]
+    if size_reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
+    size = size_reg.var.umax if size_reg.type is RegType.SCALAR else 0
+    _mem_arg(env, state, 1, size)
+    _int_return(state)
+
+
+def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
+    clobber_caller_saved(state)
+    state.regs[0] = kernel_struct_reg(env, "task_struct", TypeFlag.TRUSTED)
+
+
+def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
+    """``bpf_kptr_xchg(map_value + off, ptr)``: swap a referenced kptr in or out of a map."""
+    from kfunclab.verifier.memory import _kptr_member  # noqa: PLC0415
+
+    dst = state.regs[1]
+    if dst.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
+    if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
+                                                  expected="map_value"))
+    if not dst.var.is_const:
+        raise Reject(msg.KPTR_XCHG_NOT_KPTR)
+    off = dst.off + dst.var.const_value
+    member = _kptr_member(dst.map, off)
+    if member is None or member.kind.value != "kptr":
+        raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
+    new = state.regs[2]
+    if new.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
+    if not new.is_null:
+        if new.type is not RegType.PTR_TO_BTF_ID:
+            raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
+                                                      type=reg_type_str(new.type, new.flags),
+                                                      expected=f"ptr_{member.type_name}"))
+        if new.btf_name != member.type_name:
+            raise Reject(f"R2 is of type {new.btf_name} but {member.type_name} is expected")
+        if not new.ref_obj_id:
+            raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
+        env.recorder.ref_event(new.ref_obj_id, RefEventKind.MOVED_TO_MAP, idx, "R2")
+        if not release_reference(env, state, new.ref_obj_id, idx):
+            raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
+    clobber_caller_saved(state)
+    r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
+    ref = acquire_reference(env, state, idx, "bpf_kptr_xchg")
+    state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
+
+
+_HELPERS = {
+    "map_lookup_elem": _h_map_lookup,
+    "map_update_elem": _h_map_update,
+    "map_delete_elem": _h_map_delete,
+    "get_prandom_u32": _h_no_args,
+    "ktime_get_ns": _h_no_args,
+    "get_smp_processor_id": _h_no_args,
+    "get_current_pid_tgid": _h_no_args,
+    "get_current_uid_gid": _h_no_args,
+    "get_current_task": _h_no_args,
+    "trace_printk": _h_trace_printk,
+    "get_current_task_btf": _h_current_task_btf,
+    "kptr_xchg": _h_kptr_xchg,
+}
+
+
+# --- exit --------------------------------------------------------------------------------------
+def check_exit(env: Env, state: VState, idx: int) -> None:
+    """``process_bpf_exit_full()``: locks, leaks and R0 at the main program's exit."""
+    prefix = msg.EXIT_PREFIX_MAIN
+    if state.active_locks:
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+    leaked = [r for r in state.refs if r.kind is RefKind.PTR]
+    if leaked:
+        lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
+        for r in leaked:
+            env.recorder.ref_event(r.id, RefEventKind.LEAKED, idx, "")
+        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix), lines, errno=22)
+    if state.active_irq_id:
+        raise Reject(msg.IRQ_AT_EXIT.format(prefix=prefix), errno=22)
+    if state.active_rcu_lock:
+        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
+    if state.active_preempt_locks:
+        raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
+    r0 = state.regs[0]
+    if r0.type is RegType.NOT_INIT:
+        raise Reject(msg.R0_NOT_READ_OK)
+    if r0.is_pointer and not env.allow_ptr_leaks:
+        raise Reject(msg.R0_LEAKS_ADDR)
+    _check_return_range(env, r0)
+
+
+def _check_return_range(env: Env, r0: Reg) -> None:
+    """``check_return_code()`` for the program types with a fixed return range."""
+    pt = env.prog_type.prog_type
+    ranges = {ProgType.CGROUP_SKB: (0, 3), ProgType.CGROUP_SOCK: (0, 1)}
+    if pt not in ranges:
+        return
+    if r0.type is not RegType.SCALAR:
+        raise Reject(f"At program exit the register R0 is not a known value "
+                     f"({reg_type_str(r0.type, r0.flags)})")
+    lo, hi = ranges[pt]
+    if r0.var.umin < lo or r0.var.umax > hi:
+        value = str(r0.var.const_value) if r0.var.is_const else "unknown scalar value"
+        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"))

@@ -1,0 +1,75 @@
+"""The exploration context shared by every check: ``struct bpf_verifier_env``, kfunclab's way.
+
+One :class:`Env` lives for one ``verify()`` call. It holds what does not change along a path (the
+program, its type and loader, BTF, the kfunc registry, the profile) and what the kernel keeps
+globally (``id_gen``, the counters behind the statistics). Checks raise :class:`Reject` with the
+kernel's message; the explorer turns it into a :class:`~kfunclab.verifier.result.Diagnostic`.
+"""
+
+from __future__ import annotations
+
+import errno as errno_mod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kfunclab.btf.model import Btf
+    from kfunclab.isa.program import Program
+    from kfunclab.kfuncs.profiles import Profile
+    from kfunclab.progtypes import ProgramType
+    from kfunclab.verifier.cfg import Cfg
+    from kfunclab.verifier.record import Recorder
+
+
+class Reject(Exception):  # noqa: N818 - a verdict travelling up the stack, not a failure
+    """The current path is rejected with the kernel's ``message`` (and the lines before it)."""
+
+    def __init__(self, message: str, context: tuple[str, ...] = (),
+                 errno: int = errno_mod.EACCES) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+        self.errno = errno
+
+
+class Limit(Exception):  # noqa: N818
+    """The instruction budget ran out; the whole verification stops."""
+
+
+@dataclass
+class Env:
+    """Per-verification context and the kernel's global counters."""
+
+    program: Program
+    prog_type: ProgramType
+    btf: Btf | None
+    registry: Any  # kfunclab.kfuncs Registry for this profile
+    profile: Profile
+    cfg: Cfg
+    recorder: Recorder
+    privileged: bool = True  # bpf_capable
+    allow_ptr_leaks: bool = True  # perfmon/sys_admin: env->allow_ptr_leaks
+    allow_uninit_stack: bool = True  # perfmon: env->allow_uninit_stack
+    sleepable: bool = False
+    insn_limit: int = 1_000_000
+    # --- kernel globals ---
+    id_gen: int = 0
+    insn_processed: int = 0
+    jmps_processed: int = 0
+    prev_jmps_processed: int = 0
+    prev_insn_processed: int = 0
+    total_states: int = 0
+    explored_states_size: int = 0
+    peak_states: int = 0
+    max_states_per_insn: int = 0
+    insn_idx: int = 0
+    prev_insn_idx: int = -1
+    #: per-instruction facts the checks leave for later passes (kfunc metadata, ...)
+    aux: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def new_id(self) -> int:
+        self.id_gen += 1
+        return self.id_gen
+
+    def has_cap(self, cap: str) -> bool:
+        return self.program.has_cap(cap)

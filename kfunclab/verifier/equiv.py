@@ -1,0 +1,193 @@
+"""State equivalence for pruning: ``states_equal()``, ``regsafe()``, ``stacksafe()``.
+
+``old`` is a stored checkpoint already proven safe (or being explored, for loop detection);
+``cur`` is the state arriving at the same instruction. ``old`` *subsumes* ``cur`` when every
+register and slot that is still live in ``old`` admits ``cur``'s value: imprecise scalars admit
+any scalar, precise ones only values within their range, pointers must match exactly up to a
+consistent renaming of ids.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from kfunclab.verifier.regs import Reg, RegType
+from kfunclab.verifier.scalar import Scalar, within
+from kfunclab.verifier.state import StackSlot, VState
+
+
+class Exactness(Enum):
+    NOT_EXACT = 0
+    EXACT = 1
+    RANGE_WITHIN = 2
+
+
+class IdMap:
+    """``struct bpf_idmap``: a consistent old-id -> cur-id renaming built during one compare."""
+
+    __slots__ = ("cur_to_old", "old_to_cur", "tmp")
+
+    def __init__(self) -> None:
+        self.old_to_cur: dict[int, int] = {}
+        self.cur_to_old: dict[int, int] = {}
+        self.tmp = 1 << 40
+
+    def check(self, old_id: int, cur_id: int) -> bool:
+        """``check_ids()``: both zero, or a mapping consistent with earlier pairs."""
+        if bool(old_id) != bool(cur_id):
+            return False
+        if not old_id:
+            return True
+        mapped = self.old_to_cur.get(old_id)
+        if mapped is not None:
+            return mapped == cur_id
+        if cur_id in self.cur_to_old:
+            return False
+        self.old_to_cur[old_id] = cur_id
+        self.cur_to_old[cur_id] = old_id
+        return True
+
+    def check_scalar(self, old_id: int, cur_id: int) -> bool:
+        """``check_scalar_ids()``: a missing id gets a fresh one, so it maps uniquely."""
+        if not old_id:
+            self.tmp += 1
+            old_id = self.tmp
+        if not cur_id:
+            self.tmp += 1
+            cur_id = self.tmp
+        return self.check(old_id, cur_id)
+
+
+def _same_value(a: Reg, b: Reg) -> bool:
+    """Everything ``regs_exact()`` memcmp()s before ``id``: type, offsets, bounds, target."""
+    return (a.type == b.type and a.flags == b.flags and a.off == b.off and a.var == b.var
+            and a.btf_id == b.btf_id and a.local == b.local and a.mem_size == b.mem_size
+            and a.map is b.map and a.frameno == b.frameno and a.range == b.range
+            and a.extra == b.extra)
+
+
+def regs_exact(old: Reg, cur: Reg, idmap: IdMap) -> bool:
+    return (_same_value(old, cur) and idmap.check(old.id, cur.id)
+            and idmap.check(old.ref_obj_id, cur.ref_obj_id))
+
+
+_MEMLIKE = frozenset({RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
+                      RegType.PTR_TO_BUF, RegType.PTR_TO_TP_BUFFER})
+_PACKET = frozenset({RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META})
+
+
+def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
+    """Does ``old`` admit ``cur``?"""
+    if old.type is RegType.NOT_INIT:
+        return exact is not Exactness.EXACT or cur.type is RegType.NOT_INIT
+    if exact is Exactness.EXACT:
+        return regs_exact(old, cur, idmap)
+    if old.type != cur.type or old.flags != cur.flags:
+        return False
+    t = old.type
+    if t is RegType.SCALAR:
+        if regs_exact(old, cur, idmap):
+            return True
+        if not old.precise and exact is Exactness.NOT_EXACT:
+            return True
+        return idmap.check_scalar(old.id, cur.id) and within(old.var, cur.var)
+    if t in _MEMLIKE:
+        return (old.off == cur.off and old.map is cur.map and old.mem_size == cur.mem_size
+                and old.btf_id == cur.btf_id and within(old.var, cur.var)
+                and idmap.check(old.id, cur.id) and idmap.check(old.ref_obj_id, cur.ref_obj_id))
+    if t in _PACKET:
+        if old.range > cur.range or old.off != cur.off:
+            return False
+        return idmap.check(old.id, cur.id) and within(old.var, cur.var)
+    return regs_exact(old, cur, idmap)
+
+
+_MISC_SCALAR = Reg(RegType.SCALAR, var=Scalar.unknown())
+
+
+def _scalar_for_slot(slot: StackSlot) -> Reg | None:
+    """``scalar_reg_for_stack()``: a spilled scalar, or an unknown scalar for an all-MISC slot."""
+    if slot.types == "rrrrrrrr" and slot.spilled.type is RegType.SCALAR:
+        return slot.spilled
+    if slot.types == "mmmmmmmm":
+        return _MISC_SCALAR
+    return None
+
+
+def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
+              idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None) -> bool:
+    """Every live byte of ``old``'s stack admits ``cur``'s."""
+    empty = StackSlot("????????")
+    for spi, oslot in old_stack.items():
+        if live_slots is not None and spi not in live_slots and exact is not Exactness.EXACT:
+            continue
+        cslot = cur_stack.get(spi, empty)
+        if exact is not Exactness.EXACT:
+            o_reg = _scalar_for_slot(oslot)
+            c_reg = _scalar_for_slot(cslot)
+            if o_reg is not None and c_reg is not None:
+                if not regsafe(o_reg, c_reg, idmap, exact):
+                    return False
+                continue
+        for j in range(8):
+            ot, ct = oslot.types[j], cslot.types[j]
+            if exact is Exactness.EXACT:
+                if ot != ct:
+                    return False
+                continue
+            if ot == "?":
+                continue
+            if ot == "m" and ct == "0":
+                continue
+            if ot != ct:
+                return False
+        kind = oslot.types[7]
+        if kind == "r":
+            if not regsafe(oslot.spilled, cslot.spilled, idmap, exact):
+                return False
+        elif kind in "dif":
+            o, c = oslot.spilled, cslot.spilled
+            if o.extra != c.extra or not idmap.check(o.ref_obj_id, c.ref_obj_id) \
+                    or not idmap.check(o.id, c.id):
+                return False
+    return True
+
+
+def refsafe(old: VState, cur: VState, idmap: IdMap) -> bool:
+    if len(old.refs) != len(cur.refs):
+        return False
+    if (old.active_rcu_lock != cur.active_rcu_lock
+            or old.active_preempt_locks != cur.active_preempt_locks
+            or old.active_locks != cur.active_locks):
+        return False
+    if not idmap.check(old.active_irq_id, cur.active_irq_id):
+        return False
+    for o, c in zip(old.refs, cur.refs, strict=True):
+        if o.kind != c.kind or not idmap.check(o.id, c.id):
+            return False
+    return True
+
+
+def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset[int] | None,
+                 exact: Exactness = Exactness.NOT_EXACT) -> bool:
+    """``states_equal()``: may ``cur`` be pruned because ``old`` covers it?
+
+    ``live_regs`` is a bit mask of the registers live before the instruction.
+    """
+    if len(old.frames) != len(cur.frames):
+        return False
+    idmap = IdMap()
+    if not refsafe(old, cur, idmap):
+        return False
+    for oframe, cframe in zip(old.frames, cur.frames, strict=True):
+        if oframe.callsite != cframe.callsite:
+            return False
+        oregs, cregs = oframe.regs, cframe.regs
+        for regno in range(11):
+            if not (live_regs >> regno) & 1 and exact is not Exactness.EXACT:
+                continue
+            if not regsafe(oregs[regno], cregs[regno], idmap, exact):
+                return False
+        if not stacksafe(oframe.stack, cframe.stack, idmap, exact, live_slots):
+            return False
+    return True

@@ -1,0 +1,307 @@
+"""Path exploration: the kernel's ``do_check()`` loop with state pruning.
+
+Depth first, as the kernel walks: at a conditional jump whose outcome is unknown the *taken*
+branch is pushed on a stack and the fall-through continued; when a path ends (exit, pruned,
+rejected) the most recently pushed branch is popped. At prune points the current state is
+compared with the checkpoints stored there (:func:`is_state_visited`); a match ends the path,
+a miss may store a new checkpoint, with the kernel's heuristics, so the statistics agree with
+the kernel's ``processed``, ``total_states``, ``peak_states`` and ``max_states_per_insn``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kfunclab.isa.insn import Imm64Tail
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier.env import Env, Limit, Reject
+from kfunclab.verifier.equiv import Exactness, _same_value, states_equal
+from kfunclab.verifier.liveness import Liveness
+from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
+from kfunclab.verifier.regs import RegType
+from kfunclab.verifier.result import Diagnostic, PathEnd
+from kfunclab.verifier.state import VState
+from kfunclab.verifier.step import EXIT, step_insn
+
+BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
+BPF_COMPLEXITY_LIMIT_STATES = 64
+
+
+@dataclass
+class _StateEntry:
+    """``struct bpf_verifier_state_list``: a stored checkpoint and its hit/miss counters."""
+
+    state: VState
+    hit_cnt: int = 0
+    miss_cnt: int = 0
+
+
+@dataclass
+class _Pending:
+    """A pushed branch: its state, where it goes, and who pushed it."""
+
+    state: VState
+    insn: int
+    prev_insn: int
+    parent_path: int
+
+
+class Explorer:
+    """Runs ``do_check`` over one program; :meth:`run` returns the first rejection or None."""
+
+    def __init__(self, env: Env, liveness: Liveness, collect_all: bool = False) -> None:
+        self.env = env
+        self.live = liveness
+        self.collect_all = collect_all
+        self.explored: dict[int, list[_StateEntry]] = {}
+        self.stack: list[_Pending] = []
+        self.rejections: list[Diagnostic] = []
+        self.prune_points = env.cfg.prune_points
+        self.force_checkpoints = env.cfg.force_checkpoints
+        self._stored_now = False
+
+    # --- the loop ----------------------------------------------------------------------------
+    def run(self, initial: VState) -> Diagnostic | None:
+        env = self.env
+        rec = env.recorder
+        state = initial
+        rec.start_path(state, None, None)
+        rec.line(f"0: {_state_line(state)}") if rec.log_level >= 1 else None
+        insns = env.program.insns
+        path: list[int] = []
+        prev_insn = -1
+        while True:
+            idx = state.insn_idx
+            env.insn_processed += 1
+            if env.insn_processed > env.insn_limit:
+                text = msg.PROGRAM_TOO_LARGE.format(processed=env.insn_processed)
+                diag = Diagnostic(idx, text, (), tuple(path), rec.path_id, errno=7)
+                rec.line(text)
+                rec.end_path(PathEnd.LIMIT, idx, error=diag)
+                raise Limit(diag)
+            ended: PathEnd | None = None
+            pruned_by = None
+            if idx in self.prune_points:
+                hit = self.is_state_visited(state, idx)
+                if isinstance(hit, Reject):
+                    diag = self._diagnose(hit, idx, path)
+                    if not self._reject(diag):
+                        return diag
+                    ended = PathEnd.REJECTED
+                elif hit is not None:
+                    ended = PathEnd.PRUNED
+                    pruned_by = hit
+                    rec.pruned(idx, hit)
+                    rec.visits[idx] += 1
+                    rec.line(f"{idx}: safe")
+            if ended is None:
+                path.append(idx)
+                if self._stored_now:
+                    self._stored_now = False  # the new segment's history already starts at idx
+                else:
+                    state.history.append(idx)
+                env.insn_idx = idx
+                env.prev_insn_idx = prev_insn
+                try:
+                    outcome = step_insn(env, state, insns[idx], idx, self)
+                except Reject as reject:
+                    diag = self._diagnose(reject, idx, path)
+                    rec.step(idx, state)
+                    if not self._reject(diag):
+                        rec.end_path(PathEnd.REJECTED, idx, error=diag)
+                        return diag
+                    rec.end_path(PathEnd.REJECTED, idx, error=diag)
+                    ended = PathEnd.REJECTED
+                else:
+                    rec.step(idx, state)
+                    if outcome is EXIT:
+                        ended = PathEnd.EXIT
+                        rec.end_path(ended, idx)
+                    else:
+                        prev_insn = idx
+                        state.insn_idx = outcome
+                        if isinstance(insns[outcome], Imm64Tail):  # pragma: no cover - cfg guards
+                            raise Reject("invalid insn idx")
+                        continue
+            elif ended is PathEnd.PRUNED:
+                rec.end_path(ended, idx, pruned_by=pruned_by)
+            self._update_branch_counts(state)
+            popped = self._pop()
+            if popped is None:
+                return self.rejections[0] if self.rejections else None
+            state, prev_insn, path = popped
+
+    def _diagnose(self, reject: Reject, idx: int, path: list[int]) -> Diagnostic:
+        for line in reject.context:
+            self.env.recorder.line(line)
+        self.env.recorder.line(reject.message)
+        return Diagnostic(idx, reject.message, reject.context, tuple(path),
+                          self.env.recorder.path_id, reject.errno)
+
+    def _reject(self, diag: Diagnostic) -> bool:
+        """Record a rejected path; True when exploration goes on (collect_all)."""
+        self.rejections.append(diag)
+        return self.collect_all
+
+    # --- branches ----------------------------------------------------------------------------
+    def push_branch(self, state: VState, target: int, from_insn: int) -> VState:
+        """``push_stack()``: copy ``state`` to explore ``target`` later; returns the copy."""
+        if len(self.stack) >= BPF_COMPLEXITY_LIMIT_JMP_SEQ:
+            raise Reject(msg.JUMP_SEQUENCE_TOO_COMPLEX.format(count=len(self.stack)))
+        branch = state.copy()
+        branch.insn_idx = target
+        branch.branches = 1
+        if branch.parent is not None:
+            branch.parent.branches += 1
+        self.stack.append(_Pending(branch, target, from_insn, self.env.recorder.path_id))
+        return branch
+
+    def _pop(self) -> tuple[VState, int, list[int]] | None:
+        if not self.stack:
+            return None
+        pending = self.stack.pop()
+        rec = self.env.recorder
+        state = pending.state
+        rec.start_path(state, pending.parent_path, pending.prev_insn)
+        for event in state.pending_events:
+            rec.ref_event(*event)
+        state.pending_events = []
+        if rec.log_level >= 2:
+            rec.line("")
+            rec.line(f"from {pending.prev_insn} to {pending.insn}: {_state_line(state)}")
+        return state, pending.prev_insn, self._path_prefix(pending)
+
+    def _path_prefix(self, pending: _Pending) -> list[int]:
+        """The instructions from the entry to the branch point, from the recorded paths."""
+        rec = self.env.recorder
+        by_id = {p.id: p for p in rec.paths}
+        chain: list[int] = []
+        path_id: int | None = pending.parent_path
+        cut = pending.prev_insn
+        while path_id is not None and path_id in by_id:
+            p = by_id[path_id]
+            insns = list(p.insns)
+            if cut in insns:
+                insns = insns[: len(insns) - insns[::-1].index(cut)]
+            chain = insns + chain
+            cut = p.branch_insn if p.branch_insn is not None else -1
+            path_id = p.parent
+        return chain
+
+    def _update_branch_counts(self, state: VState) -> None:
+        st: VState | None = state
+        while st is not None:
+            st.branches -= 1
+            if st.branches > 0:
+                break
+            st = st.parent
+
+    # --- pruning -----------------------------------------------------------------------------
+    def is_state_visited(self, cur: VState, idx: int) -> int | Reject | None:
+        """Compare ``cur`` with the checkpoints at ``idx``: a checkpoint id on a hit, else None.
+
+        On a miss a copy of ``cur`` may be stored as a new checkpoint (same heuristics as the
+        kernel). An infinite loop comes back as a :class:`Reject`.
+        """
+        env = self.env
+        force_new = idx in self.force_checkpoints or len(cur.history) > 40
+        add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
+                                and env.insn_processed - env.prev_insn_processed >= 8)
+        live_regs = self.live.regs_before(idx)
+        live_slots = self.live.slots_before(idx)
+        entries = self.explored.get(idx)
+        states_cnt = 0
+        if entries:
+            for entry in list(entries):
+                states_cnt += 1
+                old = entry.state
+                if old.branches:
+                    if idx in self.force_checkpoints and self._iter_converged(old, cur, live_regs,
+                                                                               live_slots):
+                        return self._hit(entry, cur, idx, live_regs)
+                    if idx not in self.force_checkpoints and \
+                            _maybe_looping(old, cur) and \
+                            states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
+                        return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22)
+                    if not force_new and env.jmps_processed - env.prev_jmps_processed < 20 \
+                            and env.insn_processed - env.prev_insn_processed < 100:
+                        add_new = False
+                elif states_equal(old, cur, live_regs, live_slots, Exactness.NOT_EXACT):
+                    return self._hit(entry, cur, idx, live_regs)
+                if add_new:
+                    entry.miss_cnt += 1
+                n = 64 if (idx in self.force_checkpoints and old.branches > 0) else 3
+                if entry.miss_cnt > entry.hit_cnt * n + n:
+                    entries.remove(entry)
+                    env.explored_states_size -= 1
+        if env.max_states_per_insn < states_cnt:
+            env.max_states_per_insn = states_cnt
+        if not env.privileged and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
+            return None
+        if not add_new:
+            return None
+        self._store_checkpoint(cur, idx)
+        return None
+
+    def _iter_converged(self, old: VState, cur: VState, live_regs: int,
+                        live_slots: frozenset[int] | None) -> bool:
+        if not states_equal(old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN):
+            return False
+        it = cur.regs[1]
+        if it.type is not RegType.PTR_TO_STACK:
+            return True
+        spi = (-(it.off + it.var.const_value) - 1) // 8
+        slot = cur.cur.stack.get(spi)
+        return slot is not None and bool(slot.spilled.extra) and slot.spilled.extra[1] == "active"
+
+    def _hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
+        entry.hit_cnt += 1
+        self._propagate_precision(entry.state, cur, live_regs)
+        return entry.state.checkpoint_id
+
+    def _propagate_precision(self, old: VState, cur: VState, live_regs: int) -> None:
+        """``propagate_precision()``: what was precise in ``old`` becomes precise on ``cur``'s
+        path too, so ``cur``'s ancestors are not pruned more eagerly than ``old`` allowed."""
+        frame = old.frames[-1]
+        regs = {r for r in range(10) if (live_regs >> r) & 1
+                and frame.regs[r].type is RegType.SCALAR and frame.regs[r].precise}
+        slots = {spi for spi, slot in frame.stack.items()
+                 if slot.types[7] == "r" and slot.spilled.type is RegType.SCALAR
+                 and slot.spilled.precise}
+        if regs or slots:
+            cur.history.append(cur.insn_idx)
+            mark_chain_precision(self.env, cur, regs, slots)
+            cur.history.pop()
+
+    def _store_checkpoint(self, cur: VState, idx: int) -> None:
+        env = self.env
+        env.total_states += 1
+        env.explored_states_size += 1
+        env.peak_states = max(env.peak_states, env.explored_states_size)
+        env.prev_jmps_processed = env.jmps_processed
+        env.prev_insn_processed = env.insn_processed
+        if env.privileged:
+            mark_all_scalars_imprecise(cur)
+        self.live.clean(cur, idx)
+        new = cur.copy()
+        new.insn_idx = idx
+        new.checkpoint_id = env.recorder.checkpoint(idx, new)
+        self.explored.setdefault(idx, []).insert(0, _StateEntry(new))
+        cur.parent = new
+        cur.first_insn_idx = idx
+        cur.history = [idx]
+        self._stored_now = True
+
+
+def _maybe_looping(old: VState, cur: VState) -> bool:
+    """``states_maybe_looping()``: same frames, and the current frame's registers look alike."""
+    if len(old.frames) != len(cur.frames):
+        return False
+    for o, c in zip(old.frames[-1].regs, cur.frames[-1].regs, strict=True):
+        if not (_same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
+            return False
+    return True
+
+
+def _state_line(state: VState) -> str:
+    return state.snapshot().format()

@@ -1,0 +1,549 @@
+"""Memory access: loads, stores and the memory arguments of helpers and kfuncs.
+
+``check_mem_access()`` dispatches on the pointer's base type: stack, context, map value, kernel
+struct (PTR_TO_BTF_ID), sized memory, packet. Helpers and kfuncs that take (pointer, size) pairs
+go through :func:`check_helper_mem_access`, the kernel's function of the same name.
+"""
+
+from __future__ import annotations
+
+from kfunclab.isa.insn import Atomic, AtomicOp, Load, LoadPacket, Store, StoreImm
+from kfunclab.progtypes import ProgType
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier import scalar as sc
+from kfunclab.verifier.context import ctx_access
+from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.precision import history_entry, mark_chain_precision
+from kfunclab.verifier.regs import (
+    NOT_INIT,
+    UNKNOWN_SCALAR,
+    Reg,
+    RegType,
+    TypeFlag,
+    const,
+    reg_type_str,
+)
+from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.state import MAX_BPF_STACK, StackSlot, VState
+from kfunclab.verifier.trust import walk_btf_pointer
+
+READ, WRITE = "read", "write"
+
+
+def _read_reg(state: VState, regno: int) -> Reg:
+    reg = state.regs[regno]
+    if reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+    return reg
+
+
+def _check_dst(regno: int) -> None:
+    if regno == 10:
+        raise Reject(msg.FRAME_POINTER_READ_ONLY)
+
+
+def check_load(env: Env, state: VState, insn: Load, idx: int) -> None:
+    """``check_load_mem()``: ``dst = *(size *)(src + off)``."""
+    _read_reg(state, insn.src)
+    _check_dst(insn.dst)
+    check_mem_access(env, state, idx, insn.src, insn.off, int(insn.size), READ, insn.dst,
+                     signed=insn.signed)
+
+
+def check_store(env: Env, state: VState, insn: Store | StoreImm, idx: int) -> None:
+    """``check_store_reg()`` (STX) and the BPF_ST path: ``*(size *)(dst + off) = src|imm``."""
+    if isinstance(insn, Store):
+        _read_reg(state, insn.src)
+        _read_reg(state, insn.dst)
+        check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, insn.src)
+    else:
+        _read_reg(state, insn.dst)
+        check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, -1,
+                         imm=insn.imm)
+
+
+def check_atomic(env: Env, state: VState, insn: Atomic, idx: int) -> None:
+    """``check_atomic()``: read and write the memory, write the fetched value back."""
+    src = _read_reg(state, insn.src)
+    _read_reg(state, insn.dst)
+    if insn.op is AtomicOp.CMPXCHG:
+        _read_reg(state, 0)
+    if src.is_pointer and not env.allow_ptr_leaks:
+        raise Reject(f"R{insn.src} leaks addr into mem")
+    dst = state.regs[insn.dst]
+    if dst.type not in (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
+                        RegType.PTR_TO_BTF_ID) or dst.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(f"BPF_ATOMIC stores into R{insn.dst} {reg_type_str(dst.type, dst.flags)} "
+                     "is not allowed")
+    load_reg = -1
+    if insn.fetch or insn.op in (AtomicOp.XCHG, AtomicOp.CMPXCHG):
+        load_reg = 0 if insn.op is AtomicOp.CMPXCHG else insn.src
+    check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), READ, load_reg)
+    check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, -1)
+
+
+def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
+    """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
+    r6 = _read_reg(state, 6)
+    if r6.type is not RegType.PTR_TO_CTX:
+        raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
+    if insn.src is not None:
+        _read_reg(state, insn.src)
+    for r in range(6):
+        state.regs[r] = NOT_INIT
+    state.regs[0] = Reg(RegType.SCALAR, var=sc.load_result(int(insn.size)))
+
+
+# --- check_mem_access --------------------------------------------------------------------------
+def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, size: int,
+                     kind: str, value_regno: int, signed: bool = False,
+                     imm: int | None = None) -> None:
+    regs = state.regs
+    reg = regs[regno]
+    if reg.type is RegType.PTR_TO_STACK:
+        _check_alignment_stack(reg, off, size)
+    off += reg.off
+    t = reg.type
+    flags = reg.flags
+    if t is RegType.PTR_TO_MAP_VALUE and not flags & TypeFlag.MAYBE_NULL:
+        _map_value_access(env, state, reg, regno, off, size, kind, value_regno, imm)
+    elif t is RegType.PTR_TO_MEM and not flags & TypeFlag.MAYBE_NULL:
+        if kind == WRITE and flags & TypeFlag.RDONLY:
+            raise Reject(msg.WRITE_INTO_RDONLY.format(regno=regno,
+                                                      type=reg_type_str(t, flags)))
+        _leak_check(env, state, kind, value_regno, "mem")
+        if not (flags & TypeFlag.RDONLY and flags & TypeFlag.UNTRUSTED):
+            _mem_region(reg, regno, off, size, reg.mem_size, msg.INVALID_MEM_REGION_ACCESS)
+        if value_regno >= 0 and kind == READ:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t is RegType.PTR_TO_CTX:
+        _leak_check(env, state, kind, value_regno, "ctx")
+        if reg.off < 0:
+            raise Reject(f"negative offset ctx ptr R{regno} off={reg.off} disallowed")
+        if reg.off:
+            raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} disallowed")
+        if not reg.var.is_const:
+            raise Reject(f"variable ctx access var_off={_tn(reg.var)} disallowed")
+        result = ctx_access(env, off, size, kind)
+        if kind == READ and value_regno >= 0:
+            if result.type is RegType.SCALAR:
+                regs[value_regno] = UNKNOWN_SCALAR
+            else:
+                new = result
+                if new.flags & TypeFlag.MAYBE_NULL:
+                    new = new.evolve(id=env.new_id())
+                if new.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+                    new = new.evolve(id=env.new_id()) if False else new
+                regs[value_regno] = new
+    elif t is RegType.PTR_TO_STACK:
+        _check_stack_bounds(env, regno, reg, off, size, kind)
+        if kind == READ:
+            _stack_read(env, state, reg, off, size, value_regno)
+        else:
+            _stack_write(env, state, reg, off, size, value_regno, imm)
+    elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) \
+            and not flags & TypeFlag.MAYBE_NULL:
+        _leak_check(env, state, kind, value_regno, "packet")
+        _packet_access(reg, regno, off, size)
+        if kind == READ and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
+        _btf_access(env, state, reg, regno, off, size, kind, value_regno)
+    else:
+        raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
+    if kind == READ and value_regno >= 0 and size < 8:
+        out = regs[value_regno]
+        if out.type is RegType.SCALAR:
+            value = sc.sign_extend(out.var, size) if signed else sc.truncate(out.var, size)
+            regs[value_regno] = out.evolve(var=value, id=0 if not out.var.is_const else out.id)
+
+
+def _tn(x: sc.Scalar) -> str:
+    v, m = x.var_off
+    return f"({v:#x}; {m:#x})"
+
+
+def _leak_check(env: Env, state: VState, kind: str, value_regno: int, where: str) -> None:
+    if kind == WRITE and value_regno >= 0 and state.regs[value_regno].is_pointer \
+            and not env.allow_ptr_leaks:
+        raise Reject(f"R{value_regno} leaks addr into {where}")
+
+
+def _check_alignment_stack(reg: Reg, off: int, size: int) -> None:
+    """``check_ptr_alignment()``: stack accesses are always strictly aligned."""
+    if size == 1 or not reg.var.is_const:
+        return
+    total = reg.off + off + reg.var.const_value
+    if total % size:
+        raise Reject(msg.MISALIGNED_STACK.format(tn=_tn(reg.var), off=reg.off, extra=off,
+                                                 size=size))
+
+
+def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, template: str) -> None:
+    """``check_mem_region_access()`` with constant or bounded variable offsets."""
+    var = reg.var
+    if var.smin + off < 0 or (var.is_const and off + var.const_value < 0):
+        raise Reject(f"R{regno} min value is negative, either use unsigned index or "
+                     "do a if (index >=0) check.")
+    lo = off + (var.const_value if var.is_const else var.smin)
+    hi = off + (var.const_value if var.is_const else var.umax)
+    if lo < 0 or hi + size > mem_size:
+        bad = lo if lo < 0 or lo + size > mem_size else hi
+        raise Reject(template.format(size=mem_size, off=bad, access=size))
+
+
+def _packet_access(reg: Reg, regno: int, off: int, size: int) -> None:
+    """``check_packet_access()``: within the range a comparison with pkt_end proved."""
+    if off < 0 or not reg.var.is_const and reg.var.umax > 0xFFFF:
+        raise Reject(f"R{regno} offset is outside of the packet")
+    hi = off + (reg.var.const_value if reg.var.is_const else reg.var.umax) + size
+    if hi > reg.range:
+        raise Reject(f"invalid access to packet, off={off} size={size}, R{regno}(id={reg.id},"
+                     f"off={reg.off},r={reg.range})")
+
+
+# --- stack -------------------------------------------------------------------------------------
+def _check_stack_bounds(env: Env, regno: int, reg: Reg, off: int, size: int, kind: str,
+                        helper: bool = False) -> None:
+    """``check_stack_access_within_bounds()``."""
+    extra = " indirect access to" if helper else (" read from" if kind == READ else " write to")
+    if reg.var.is_const:
+        lo = reg.var.const_value + off
+        if lo >= 1 << 63:
+            lo -= 1 << 64
+        hi = lo + size
+        if lo < -MAX_BPF_STACK or lo > -1 or hi > 0:
+            raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}")
+        return
+    lo, hi = reg.var.smin + off, reg.var.smax + off + size
+    if lo < -MAX_BPF_STACK or hi > 0:
+        raise Reject(f"invalid variable-offset{extra} stack R{regno} var_off={_tn(reg.var)} "
+                     f"off={off} size={size}")
+
+
+def _spi(addr: int) -> tuple[int, int]:
+    """(slot index, byte index within the slot's types) of stack byte ``fp + addr``."""
+    slot = -addr - 1
+    return slot // 8, slot % 8
+
+
+def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_regno: int,
+                 imm: int | None) -> None:
+    """``check_stack_write_fixed_off()`` (privileged spills, STACK_ZERO, STACK_MISC)."""
+    if not reg.var.is_const:
+        _stack_write_var(state, reg, off, size)
+        return
+    frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
+    addr = reg.var.const_value + off
+    if addr >= 1 << 63:
+        addr -= 1 << 64
+    spi, _ = _spi(addr)
+    slot_base = -addr - 1
+    old = frame.stack.get(spi, StackSlot("????????"))
+    value = state.regs[value_regno] if value_regno >= 0 else None
+    aligned = addr % 8 == 0
+    types = list(old.types)
+    if value is not None and aligned and value.type is RegType.SCALAR and env.privileged:
+        spilled = value
+        frame.stack[spi] = _spill(types, spilled, size)
+        _history_stack(state, spi)
+        return
+    if value is None and aligned and imm is not None and env.privileged:
+        frame.stack[spi] = _spill(types, const(imm), size)
+        _history_stack(state, spi)
+        return
+    if value is not None and value.is_pointer:
+        if size != 8:
+            raise Reject("invalid size of register spill")
+        frame.stack[spi] = StackSlot("rrrrrrrr", value)
+        _history_stack(state, spi)
+        if value.ref_obj_id:
+            env.recorder.ref_event(value.ref_obj_id, RefEventKind.SPILLED, env.insn_idx,
+                                   f"fp{addr}")
+        return
+    fill = "m"
+    if (value is not None and value.is_null) or (value is None and imm == 0):
+        if value is not None:
+            mark_chain_precision(env, state, {value_regno})
+        fill = "0"
+    if old.types[7] in "rdif":
+        types = ["m" if c in "rdif" else c for c in types]
+    for i in range(size):
+        types[(slot_base - i) % 8] = fill
+    frame.stack[spi] = StackSlot("".join(types))
+
+
+def _spill(types: list[str], value: Reg, size: int) -> StackSlot:
+    """``save_register_state()``: the top ``size`` bytes become SPILL, the rest MISC/ZERO/INVALID."""
+    for i in range(8, 8 - size, -1):
+        types[i - 1] = "r"
+    for i in range(8 - size, 0, -1):
+        if types[i - 1] not in "0?":
+            types[i - 1] = "m"
+    return StackSlot("".join(types), value)
+
+
+def _history_stack(state: VState, spi: int) -> None:
+    if state.history:
+        state.history[-1] = history_entry(state.history[-1] & 0xFFFF_FFFF, spi)
+
+
+def _stack_write_var(state: VState, reg: Reg, off: int, size: int) -> None:
+    """A variable-offset write: every byte it may touch becomes MISC (privileged)."""
+    lo, hi = reg.var.smin + off, reg.var.smax + off + size
+    for addr in range(lo, hi):
+        spi, _ = _spi(addr)
+        slot = state.cur.stack.get(spi, StackSlot("????????"))
+        types = list(slot.types)
+        types[(-addr - 1) % 8] = "m"
+        if slot.types[7] in "rdif":
+            types = ["m" if c in "rdif" else c for c in types]
+        state.cur.stack[spi] = StackSlot("".join(types))
+
+
+def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int) -> None:
+    """``check_stack_read_fixed_off()``: fills, zeros, misc bytes and uninitialised reads."""
+    if not reg.var.is_const:
+        if dst >= 0:
+            state.regs[dst] = UNKNOWN_SCALAR
+        return
+    frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
+    addr = reg.var.const_value + off
+    if addr >= 1 << 63:
+        addr -= 1 << 64
+    spi, _ = _spi(addr)
+    slot_base = -addr - 1
+    slot = frame.stack.get(spi, StackSlot("????????"))
+    stype = slot.types
+    if stype[7] == "r":
+        spill_size = 1
+        i = 7
+        while i > 0 and stype[i - 1] == "r":
+            spill_size += 1
+            i -= 1
+        spilled = slot.spilled
+        if size != 8 or spill_size != 8:
+            if spilled.type is not RegType.SCALAR:
+                raise Reject("invalid size of register fill")
+            if dst < 0:
+                return
+            if size <= spill_size and (addr % 8) == 8 - spill_size + 0 * size \
+                    or (size <= spill_size and addr % 8 == 0):
+                state.regs[dst] = spilled.evolve(id=0)
+                _history_stack(state, spi)
+                return
+            spill_cnt = zero_cnt = 0
+            for i in range(size):
+                t = stype[(slot_base - i) % 8]
+                if t == "r":
+                    spill_cnt += 1
+                elif t == "0":
+                    zero_cnt += 1
+                elif t == "m" or (t == "?" and env.allow_uninit_stack):
+                    continue
+                else:
+                    raise Reject(msg.INVALID_STACK_READ.format(off=addr, byte=i, size=size))
+            if spill_cnt == size and spilled.is_null or zero_cnt == size:
+                state.regs[dst] = const(0)
+            else:
+                state.regs[dst] = UNKNOWN_SCALAR
+            return
+        if dst >= 0:
+            state.regs[dst] = spilled
+            _history_stack(state, spi)
+            if spilled.ref_obj_id:
+                env.recorder.ref_event(spilled.ref_obj_id, RefEventKind.FILLED, env.insn_idx,
+                                       f"R{dst}", f"from fp{addr}")
+        return
+    zeros = 0
+    for i in range(size):
+        t = stype[(slot_base - i) % 8]
+        if t == "m":
+            continue
+        if t == "0":
+            zeros += 1
+            continue
+        if t == "?" and env.allow_uninit_stack:
+            continue
+        raise Reject(msg.INVALID_STACK_READ.format(off=addr, byte=i, size=size))
+    if dst >= 0:
+        state.regs[dst] = const(0) if zeros == size else UNKNOWN_SCALAR
+
+
+# --- map values --------------------------------------------------------------------------------
+def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: int,
+                      kind: str, value_regno: int, imm: int | None) -> None:
+    decl = reg.map
+    vsize = decl.value.size
+    _leak_check(env, state, kind, value_regno, "map")
+    _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
+    member = _kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
+    if member is not None and reg.var.is_const:
+        _kptr_access(env, state, member, kind, value_regno, imm)
+        return
+    if kind == READ and value_regno >= 0:
+        state.regs[value_regno] = UNKNOWN_SCALAR
+
+
+def _kptr_member(decl: object, off: int) -> object | None:
+    struct = getattr(decl.value, "struct", None)
+    if struct is None:
+        return None
+    for m in struct.members:
+        if m.kind.value in ("kptr", "kptr_untrusted") and m.offset == off:
+            return m
+    return None
+
+
+#: rcu_protected_object(): kernel types whose referenced kptrs load as MEM_RCU in an RCU CS.
+RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_crypto_ctx"})
+
+
+def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
+                 imm: int | None) -> None:
+    """``check_map_kptr_access()``."""
+    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg  # noqa: PLC0415
+
+    referenced = member.kind.value == "kptr"
+    if kind == WRITE:
+        if referenced:
+            raise Reject(msg.KPTR_STORE_NOT_ALLOWED)
+        if imm is not None and imm != 0:
+            raise Reject(f"BPF_ST imm must be 0 when storing to kptr at off={member.offset}")
+        if value_regno >= 0:
+            value = state.regs[value_regno]
+            if not value.is_null and (value.type is not RegType.PTR_TO_BTF_ID
+                                      or value.btf_name != member.type_name):
+                raise Reject(f"invalid kptr access, R{value_regno} type="
+                             f"{reg_type_str(value.type, value.flags)}{value.btf_name} expected="
+                             f"ptr_{member.type_name}")
+        return
+    if value_regno < 0:
+        return
+    flags = TypeFlag.MAYBE_NULL
+    if referenced and member.type_name in RCU_PROTECTED_TYPES and in_rcu_cs(env, state):
+        flags |= TypeFlag.RCU
+    else:
+        flags |= TypeFlag.UNTRUSTED
+    new = kernel_struct_reg(env, member.type_name, flags)
+    state.regs[value_regno] = new.evolve(id=env.new_id())
+
+
+# --- kernel structs ----------------------------------------------------------------------------
+def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: int, kind: str,
+                value_regno: int) -> None:
+    """``check_ptr_to_btf_access()``."""
+    name = reg.btf_name
+    if not env.allow_ptr_leaks:
+        raise Reject(f"'struct {name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN")
+    if off < 0:
+        raise Reject(msg.BTF_NEGATIVE_OFFSET.format(regno=regno, name=name, off=off))
+    if not reg.var.is_const or reg.var.const_value:
+        raise Reject(msg.BTF_VARIABLE_OFFSET.format(regno=regno, name=name, off=off,
+                                                    var_off=_tn(reg.var)))
+    if reg.flags & TypeFlag.USER:
+        raise Reject(f"R{regno} is ptr_{name} access user memory: off={off}")
+    if reg.flags & TypeFlag.PERCPU:
+        raise Reject(f"R{regno} is ptr_{name} access percpu memory: off={off}")
+    if reg.local:
+        _local_object_access(env, state, reg, regno, off, size, kind, value_regno)
+        return
+    if kind == WRITE:
+        raise Reject(msg.BTF_WRITE_ONLY_ALLOWED)
+    result = walk_btf_pointer(env, state, reg, off, size)
+    if value_regno >= 0:
+        state.regs[value_regno] = result
+
+
+def _local_object_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: int,
+                         kind: str, value_regno: int) -> None:
+    """Reads and writes of a ``bpf_obj_new`` object: its program-local struct's bounds."""
+    struct = env.program.local_type(reg.btf_id)
+    total = struct.size if struct is not None else 0
+    if off + size > total:
+        raise Reject(msg.BTF_ACCESS_BEYOND.format(name=reg.btf_name, off=off, size=size))
+    if kind == READ and value_regno >= 0:
+        state.regs[value_regno] = UNKNOWN_SCALAR
+
+
+# --- helper and kfunc memory arguments -----------------------------------------------------------
+def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind: str,
+                            zero_size_ok: bool, raw_mode: bool = False) -> None:
+    """``check_helper_mem_access()``: can a helper/kfunc read or write ``size`` bytes at R<regno>?"""
+    reg = state.regs[regno]
+    t = reg.type
+    if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        _packet_access(reg, regno, reg.off, size)
+        return
+    if t is RegType.PTR_TO_MAP_VALUE:
+        _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
+        return
+    if t is RegType.PTR_TO_MEM:
+        if kind == WRITE and reg.flags & TypeFlag.RDONLY:
+            raise Reject(msg.WRITE_INTO_RDONLY.format(regno=regno,
+                                                      type=reg_type_str(t, reg.flags)))
+        _mem_region(reg, regno, reg.off, size, reg.mem_size, msg.INVALID_MEM_REGION_ACCESS)
+        return
+    if t is RegType.PTR_TO_BUF:
+        return
+    if t is RegType.PTR_TO_STACK:
+        _stack_range_initialized(env, state, regno, reg, size, kind, zero_size_ok, raw_mode)
+        return
+    if t is RegType.PTR_TO_BTF_ID:
+        if kind == WRITE:
+            raise Reject(msg.BTF_WRITE_ONLY_ALLOWED)
+        walk_btf_pointer(env, state, reg, reg.off, size)
+        return
+    if t is RegType.PTR_TO_CTX and env.prog_type.prog_type is ProgType.SYSCALL:
+        ctx_access(env, reg.off, size, kind)
+        return
+    if zero_size_ok and size == 0 and reg.is_null:
+        return
+    raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(t, reg.flags),
+                                              expected="fp"))
+
+
+def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size: int,
+                             kind: str, zero_size_ok: bool, raw_mode: bool) -> None:
+    """``check_stack_range_initialized()``: every byte a helper reads must be written first."""
+    _check_stack_bounds(env, regno, reg, reg.off, size, kind, helper=True)
+    if size == 0:
+        return
+    if not reg.var.is_const:
+        lo = reg.var.smin + reg.off
+        hi = reg.var.smax + reg.off + size
+    else:
+        base = reg.var.const_value
+        if base >= 1 << 63:
+            base -= 1 << 64
+        lo = base + reg.off
+        hi = lo + size
+    clobber = kind == WRITE
+    frame = state.cur
+    for addr in range(lo, hi):
+        spi, j = _spi(addr)
+        slot = frame.stack.get(spi, StackSlot("????????"))
+        t = slot.types[j]
+        if raw_mode and kind == WRITE:
+            types = list(slot.types)
+            types[j] = "m"
+            if slot.types[7] == "r":
+                types = ["m" if c == "r" else c for c in types]
+            frame.stack[spi] = StackSlot("".join(types))
+            continue
+        if t == "m":
+            continue
+        if t == "0" or (t == "?" and env.allow_uninit_stack):
+            if clobber:
+                types = list(slot.types)
+                types[j] = "m"
+                frame.stack[spi] = StackSlot("".join(types), slot.spilled)
+            continue
+        if t == "r" and (slot.spilled.type is RegType.SCALAR or env.allow_ptr_leaks):
+            if clobber:
+                frame.stack[spi] = StackSlot("".join("m" if c == "r" else c
+                                                     for c in slot.types))
+            continue
+        err_extra = "" if kind == READ else " write"
+        raise Reject(f"invalid{err_extra} read from stack R{regno} off {lo}+{addr - lo} "
+                     f"size {size}")

@@ -1,0 +1,164 @@
+"""Precision tracking: ``mark_chain_precision()`` by backtracking over the path's history.
+
+Scalars start imprecise, so states that differ only in them may be pruned together. When a
+decision depends on a scalar's exact value (a ``__k`` argument, a size, a branch decided by a
+constant), the verifier walks the current path backwards and marks every register and spilled
+slot that fed the value ``precise`` in the stored checkpoints along it. A checkpoint with a
+precise scalar then matches a later state only if that state's value lies within it — so two
+paths reaching a ``__k`` call with different constants are both explored.
+
+History entries are instruction indices; a stack access also records its slot:
+``idx | (spi + 1) << 32``.
+"""
+
+from __future__ import annotations
+
+from kfunclab.isa.insn import (
+    Alu,
+    AluOp,
+    Atomic,
+    Call,
+    CallKind,
+    Jump,
+    Load,
+    LoadImm64,
+    Store,
+    StoreImm,
+)
+from kfunclab.verifier.env import Env
+from kfunclab.verifier.regs import RegType
+from kfunclab.verifier.state import StackSlot, VState
+
+_IDX_MASK = 0xFFFF_FFFF
+
+
+def history_entry(idx: int, spi: int | None = None) -> int:
+    return idx if spi is None else idx | ((spi + 1) << 32)
+
+
+class _Backtrack:
+    __slots__ = ("bail", "regs", "slots")
+
+    def __init__(self, regs: set[int], slots: set[int]) -> None:
+        self.regs = regs
+        self.slots = slots
+        self.bail = False
+
+    def empty(self) -> bool:
+        return not self.regs and not self.slots
+
+
+def _backtrack_insn(env: Env, entry: int, bt: _Backtrack) -> None:
+    """``backtrack_insn()``: which registers/slots fed the tracked ones before this insn."""
+    idx = entry & _IDX_MASK
+    spi = (entry >> 32) - 1
+    insn = env.program.insns[idx]
+    regs = bt.regs
+    match insn:
+        case Alu(op=op, dst=dst, src=src):
+            if dst not in regs:
+                return
+            if op is AluOp.MOV:
+                regs.discard(dst)
+                if src is not None:
+                    regs.add(src)
+            elif src is not None:
+                regs.add(src)
+        case Load(dst=dst):
+            if dst not in regs:
+                return
+            regs.discard(dst)
+            if spi >= 0:
+                bt.slots.add(spi)
+        case Store(src=src):
+            if spi >= 0 and spi in bt.slots:
+                bt.slots.discard(spi)
+                regs.add(src)
+        case StoreImm():
+            if spi >= 0:
+                bt.slots.discard(spi)
+        case Atomic():
+            if spi >= 0 and spi in bt.slots:
+                bt.bail = True
+        case LoadImm64(dst=dst):
+            regs.discard(dst)
+        case Call(kind=kind):
+            if kind is CallKind.SUBPROG:
+                if regs - {0} or 0 in regs:
+                    bt.bail = True
+                return
+            for r in range(6):
+                regs.discard(r)
+        case Jump(dst=dst, src=src):
+            if src is not None and (dst in regs or src in regs):
+                regs.add(dst)
+                regs.add(src)
+
+
+def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
+                         slots: set[int] | None = None, skip_current: bool = True) -> None:
+    """Mark what produced ``regnos`` (and stack ``slots``) precise in ``cur``'s checkpoints.
+
+    ``skip_current``: the last history entry is the instruction asking (not backtracked).
+    """
+    bt = _Backtrack(set(regnos), set(slots or ()))
+    st: VState | None = cur
+    skip_first = skip_current
+    while st is not None:
+        for entry in reversed(st.history):
+            if skip_first:
+                skip_first = False
+                continue
+            _backtrack_insn(env, entry, bt)
+            if bt.bail:
+                mark_all_scalars_precise(cur)
+                return
+            if bt.empty():
+                return
+        st = st.parent
+        if st is None:
+            break
+        frame = st.frames[-1]
+        for regno in list(bt.regs):
+            reg = frame.regs[regno]
+            if reg.type is not RegType.SCALAR or reg.precise:
+                bt.regs.discard(regno)
+            else:
+                frame.regs[regno] = reg.evolve(precise=True)
+        for spi in list(bt.slots):
+            slot = frame.stack.get(spi)
+            if slot is None or slot.types[7] != "r" or slot.spilled.type is not RegType.SCALAR \
+                    or slot.spilled.precise:
+                bt.slots.discard(spi)
+            else:
+                frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
+        if bt.empty():
+            return
+    if not bt.empty():
+        mark_all_scalars_precise(cur)
+
+
+def mark_all_scalars_precise(cur: VState) -> None:
+    """The kernel's fallback when backtracking loses track: every scalar in every ancestor."""
+    st: VState | None = cur.parent
+    while st is not None:
+        for frame in st.frames:
+            for regno, reg in enumerate(frame.regs):
+                if reg.type is RegType.SCALAR and not reg.precise:
+                    frame.regs[regno] = reg.evolve(precise=True)
+            for spi, slot in list(frame.stack.items()):
+                if slot.types[7] == "r" and slot.spilled.type is RegType.SCALAR \
+                        and not slot.spilled.precise:
+                    frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
+        st = st.parent
+
+
+def mark_all_scalars_imprecise(state: VState) -> None:
+    """A new checkpoint forgets inherited precision (privileged loaders)."""
+    for frame in state.frames:
+        for regno, reg in enumerate(frame.regs):
+            if reg.type is RegType.SCALAR and reg.precise:
+                frame.regs[regno] = reg.evolve(precise=False)
+        for spi, slot in list(frame.stack.items()):
+            if slot.types[7] == "r" and slot.spilled.type is RegType.SCALAR and slot.spilled.precise:
+                frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=False))

@@ -1,0 +1,454 @@
+"""One instruction's effect on a path: ``do_check_insn()`` and ALU / jump semantics.
+
+:func:`step_insn` checks the instruction against the current state, updates the state in place
+and says where the path goes next (an instruction index, or :data:`EXIT`). Memory access lives in
+:mod:`kfunclab.verifier.memory`, calls and exits in :mod:`kfunclab.verifier.calls`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfunclab.isa.insn import (
+    Alu,
+    AluOp,
+    Atomic,
+    Call,
+    Endian,
+    Exit,
+    Goto,
+    Imm64Kind,
+    Jump,
+    JmpOp,
+    Load,
+    LoadImm64,
+    LoadPacket,
+    Store,
+    StoreImm,
+)
+from kfunclab.verifier import calls, memory
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier import scalar as sc
+from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.precision import mark_chain_precision
+from kfunclab.verifier.references import mark_ptr_or_null_regs
+from kfunclab.verifier.regs import (
+    UNKNOWN_SCALAR,
+    Reg,
+    RegType,
+    TypeFlag,
+    const,
+    reg_type_str,
+)
+from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.state import VState
+
+if TYPE_CHECKING:
+    from kfunclab.verifier.explore import Explorer
+
+EXIT = -1
+
+_ALU_STR = {
+    AluOp.ADD: "+=", AluOp.SUB: "-=", AluOp.MUL: "*=", AluOp.DIV: "/=", AluOp.OR: "|=",
+    AluOp.AND: "&=", AluOp.LSH: "<<=", AluOp.RSH: ">>=", AluOp.NEG: "neg", AluOp.MOD: "%=",
+    AluOp.XOR: "^=", AluOp.MOV: "=", AluOp.ARSH: "s>>=",
+}
+_PTR_ARITH_OK = frozenset({
+    RegType.PTR_TO_CTX, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_STACK,
+    RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET, RegType.PTR_TO_TP_BUFFER,
+    RegType.PTR_TO_BTF_ID, RegType.PTR_TO_MEM, RegType.PTR_TO_BUF, RegType.PTR_TO_FUNC,
+    RegType.CONST_PTR_TO_DYNPTR,
+})
+_S32_MAX = (1 << 31) - 1
+
+
+def read_reg(state: VState, regno: int) -> Reg:
+    """``check_reg_arg(SRC_OP)``: the register must have been written."""
+    reg = state.regs[regno]
+    if reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+    return reg
+
+
+def check_dst(regno: int) -> None:
+    """``check_reg_arg(DST_OP)``: r10 is read only."""
+    if regno == 10:
+        raise Reject(msg.FRAME_POINTER_READ_ONLY)
+
+
+def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explorer) -> int:
+    """Check and apply ``insn`` at ``idx``; the next instruction index, or :data:`EXIT`."""
+    match insn:
+        case Alu():
+            check_alu(env, state, insn, idx)
+            return idx + 1
+        case Load():
+            memory.check_load(env, state, insn, idx)
+            return idx + 1
+        case Store() | StoreImm():
+            memory.check_store(env, state, insn, idx)
+            return idx + 1
+        case Jump():
+            env.jmps_processed += 1
+            return check_cond_jmp(env, state, insn, idx, explorer)
+        case Goto(off=off):
+            env.jmps_processed += 1
+            return idx + 1 + off
+        case Call():
+            env.jmps_processed += 1
+            calls.check_call(env, state, insn, idx, explorer)
+            return idx + 1
+        case Exit():
+            env.jmps_processed += 1
+            calls.check_exit(env, state, idx)
+            return EXIT
+        case LoadImm64():
+            check_ld_imm64(env, state, insn)
+            return idx + 2
+        case Endian(dst=dst, kind=kind, bits=bits):
+            reg = read_reg(state, dst)
+            check_dst(dst)
+            if reg.type is not RegType.SCALAR:
+                if not env.allow_ptr_leaks:
+                    raise Reject(msg.POINTER_ARITH_PROHIBITED.format(
+                        regno=dst, type=reg_type_str(reg.type, reg.flags)))
+                state.regs[dst] = UNKNOWN_SCALAR
+            else:
+                state.regs[dst] = Reg(RegType.SCALAR, var=sc.endian(kind, bits, reg.var))
+            return idx + 1
+        case Atomic():
+            memory.check_atomic(env, state, insn, idx)
+            return idx + 1
+        case LoadPacket():
+            memory.check_ld_abs(env, state, insn, idx)
+            return idx + 1
+    raise Reject(f"invalid BPF instruction at {idx}")  # pragma: no cover - parser guards
+
+
+# --- ALU ---------------------------------------------------------------------------------------
+def check_alu(env: Env, state: VState, insn: Alu, idx: int) -> None:
+    """``check_alu_op()``."""
+    regs = state.regs
+    op, dst, src = insn.op, insn.dst, insn.src
+    if op is AluOp.NEG:
+        reg = read_reg(state, dst)
+        if reg.type is not RegType.SCALAR:
+            raise Reject(msg.POINTER_ARITH_PROHIBITED.format(
+                regno=dst, type=reg_type_str(reg.type, reg.flags)))
+        check_dst(dst)
+        regs[dst] = Reg(RegType.SCALAR, var=sc.neg(reg.var, insn.wide))
+        return
+    if op is AluOp.MOV:
+        _check_mov(env, state, insn, idx)
+        return
+    if src is not None:
+        src_reg = read_reg(state, src)
+    else:
+        src_reg = None
+    dst_reg = read_reg(state, dst)
+    if op in (AluOp.DIV, AluOp.MOD) and src is None and insn.imm == 0:
+        raise Reject(msg.DIV_BY_ZERO, errno=22)
+    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH) and src is None:
+        size = 64 if insn.wide else 32
+        if insn.imm < 0 or insn.imm >= size:
+            raise Reject(msg.INVALID_SHIFT.format(amount=insn.imm), errno=22)
+    check_dst(dst)
+    imm_reg = const(insn.imm if insn.wide else insn.imm & 0xFFFF_FFFF) if src is None else None
+    operand = src_reg if src_reg is not None else imm_reg
+    assert operand is not None
+    if dst_reg.type is not RegType.SCALAR or operand.type is not RegType.SCALAR:
+        _pointer_alu(env, state, insn, dst_reg, operand, idx)
+        return
+    if src is not None and dst_reg.precise:
+        mark_chain_precision(env, state, {src})
+    value = sc.alu(op, dst_reg.var, operand.var, insn.wide, insn.off)
+    new_id = 0
+    off = 0
+    if (env.privileged and op is AluOp.ADD and insn.wide and dst_reg.id
+            and operand.var.is_const and not (dst_reg.extra and dst_reg.extra[0] == "add_const")
+            and operand.var.const_value <= _S32_MAX):
+        new_id, off = dst_reg.id, operand.var.const_value
+        regs[dst] = Reg(RegType.SCALAR, var=value, id=new_id, off=off, extra=("add_const",))
+        return
+    regs[dst] = Reg(RegType.SCALAR, var=value)
+
+
+def _check_mov(env: Env, state: VState, insn: Alu, idx: int) -> None:
+    regs = state.regs
+    dst, src = insn.dst, insn.src
+    if src is None:
+        check_dst(dst)
+        value = insn.imm if insn.wide else insn.imm & 0xFFFF_FFFF
+        regs[dst] = const(value)
+        return
+    src_reg = read_reg(state, src)
+    check_dst(dst)
+    if src_reg.type is RegType.SCALAR:
+        if insn.off == 0 and insn.wide:
+            if not src_reg.id and not src_reg.var.is_const:
+                src_reg = src_reg.evolve(id=env.new_id())
+                regs[src] = src_reg
+            regs[dst] = src_reg
+            return
+        value = sc.alu(AluOp.MOV, src_reg.var, src_reg.var, insn.wide, insn.off)
+        regs[dst] = Reg(RegType.SCALAR, var=value)
+        return
+    if insn.wide and insn.off == 0:
+        regs[dst] = src_reg
+        if src_reg.ref_obj_id:
+            env.recorder.ref_event(src_reg.ref_obj_id, RefEventKind.COPIED, idx, f"R{dst}",
+                                   f"r{dst} = r{src}")
+        return
+    if not env.allow_ptr_leaks:
+        raise Reject(f"R{src} partial copy of pointer")
+    regs[dst] = UNKNOWN_SCALAR
+
+
+def _pointer_alu(env: Env, state: VState, insn: Alu, dst_reg: Reg, operand: Reg,
+                 idx: int) -> None:
+    """``adjust_reg_min_max_vals()`` when a pointer is involved."""
+    op, dst = insn.op, insn.dst
+    if dst_reg.type is not RegType.SCALAR and operand.type is not RegType.SCALAR:
+        if op is AluOp.SUB and env.allow_ptr_leaks:
+            state.regs[dst] = UNKNOWN_SCALAR
+            return
+        raise Reject(msg.POINTER_POINTER_ARITH.format(regno=dst) if op is AluOp.SUB else
+                     f"R{dst} pointer {_ALU_STR[op]} pointer prohibited")
+    if dst_reg.type is RegType.SCALAR:  # scalar += pointer
+        if insn.src is not None:
+            mark_chain_precision(env, state, {dst})
+        ptr, off_reg, swapped = operand, dst_reg, True
+    else:
+        if insn.src is not None:
+            mark_chain_precision(env, state, {insn.src})
+        ptr, off_reg, swapped = dst_reg, operand, False
+    state.regs[dst] = adjust_ptr(env, insn, ptr, off_reg, swapped)
+
+
+def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Reg:
+    """``adjust_ptr_min_max_vals()``: pointer plus or minus a scalar."""
+    op, dst = insn.op, insn.dst
+    type_str = reg_type_str(ptr.type, ptr.flags)
+    if not insn.wide:
+        if op is AluOp.SUB and env.allow_ptr_leaks:
+            return UNKNOWN_SCALAR
+        raise Reject(msg.POINTER_ALU32.format(regno=dst))
+    if ptr.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(msg.POINTER_ARITH_NULL.format(regno=dst, type=type_str))
+    known = off_reg.var.is_const
+    if ptr.type not in _PTR_ARITH_OK:
+        allowed = (ptr.type is RegType.CONST_PTR_TO_MAP and known and off_reg.var.const_value == 0
+                   and op is AluOp.ADD) or (ptr.type is RegType.PTR_TO_FLOW_KEYS and known)
+        if not allowed:
+            raise Reject(msg.POINTER_ARITH_PROHIBITED.format(regno=dst, type=type_str))
+    if op in (AluOp.AND, AluOp.OR, AluOp.XOR):
+        raise Reject(f"R{dst} bitwise operator {_ALU_STR[op]} on pointer prohibited")
+    if op not in (AluOp.ADD, AluOp.SUB):
+        raise Reject(f"R{dst} pointer arithmetic with {_ALU_STR[op]} operator prohibited")
+    if op is AluOp.SUB and swapped:
+        raise Reject(f"R{dst} tried to subtract pointer from scalar")
+    value = off_reg.var
+    if known:
+        delta = _s64(value.const_value)
+        new_off = ptr.off + delta if op is AluOp.ADD else ptr.off - delta
+        if not -(1 << 29) < new_off < (1 << 29):
+            raise Reject(f"value {delta} makes {type_str} pointer be out of bounds")
+        return ptr.evolve(off=new_off)
+    if op is AluOp.SUB and ptr.type is RegType.PTR_TO_STACK:
+        raise Reject(f"R{dst} subtraction from stack pointer prohibited")
+    var = sc.alu(op, ptr.var, value, True)
+    changes: dict = {"var": var}
+    if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        changes.update(id=env.new_id(), range=0)
+    return ptr.evolve(**changes)
+
+
+def _s64(v: int) -> int:
+    v &= 0xFFFF_FFFF_FFFF_FFFF
+    return v - (1 << 64) if v >> 63 else v
+
+
+# --- 64-bit immediates -------------------------------------------------------------------------
+def check_ld_imm64(env: Env, state: VState, insn: LoadImm64) -> None:
+    check_dst(insn.dst)
+    if insn.kind is Imm64Kind.PLAIN:
+        state.regs[insn.dst] = const(insn.imm)
+        return
+    if insn.kind is Imm64Kind.MAP_FD:
+        decl = env.program.map_named(insn.map_name or "")
+        if decl is None:
+            raise Reject(msg.MAP_NOT_FOUND.format(fd=insn.imm), errno=9)
+        state.regs[insn.dst] = Reg(RegType.CONST_PTR_TO_MAP, map=decl)
+        return
+    raise Reject("unsupported ld_imm64 pseudo source in kfunclab", errno=22)
+
+
+# --- conditional jumps -------------------------------------------------------------------------
+def _reg_not_null(reg: Reg) -> bool:
+    """``reg_not_null()``: pointers the kernel knows cannot be NULL."""
+    if reg.flags & TypeFlag.MAYBE_NULL:
+        return False
+    t = reg.type
+    if t in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_MAP_VALUE,
+             RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_SOCK_COMMON, RegType.CONST_PTR_TO_MAP):
+        return True
+    if t is RegType.PTR_TO_BTF_ID:
+        return is_trusted_reg(reg)
+    return t is RegType.PTR_TO_MEM and not reg.flags & TypeFlag.UNTRUSTED
+
+
+def is_trusted_reg(reg: Reg) -> bool:
+    """``is_trusted_reg()``: acquired, or PTR_TRUSTED without untrusted/RCU modifiers."""
+    if reg.ref_obj_id:
+        return True
+    if reg.type is not RegType.PTR_TO_BTF_ID:
+        return reg.type in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON,
+                            RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK)
+    unsafe = reg.flags & (TypeFlag.UNTRUSTED | TypeFlag.RCU | TypeFlag.MAYBE_NULL |
+                          TypeFlag.RDONLY | TypeFlag.USER | TypeFlag.PERCPU)
+    if unsafe:
+        return False
+    return bool(reg.flags & (TypeFlag.TRUSTED | TypeFlag.ALLOC))
+
+
+_FLIP = {JmpOp.JEQ: JmpOp.JEQ, JmpOp.JNE: JmpOp.JNE, JmpOp.JSET: JmpOp.JSET,
+         JmpOp.JGT: JmpOp.JLT, JmpOp.JLT: JmpOp.JGT, JmpOp.JGE: JmpOp.JLE, JmpOp.JLE: JmpOp.JGE,
+         JmpOp.JSGT: JmpOp.JSLT, JmpOp.JSLT: JmpOp.JSGT, JmpOp.JSGE: JmpOp.JSLE,
+         JmpOp.JSLE: JmpOp.JSGE}
+
+
+def _branch_taken(op: JmpOp, a: Reg, b: Reg, wide: bool, same: bool) -> bool | None:
+    """``is_branch_taken()``."""
+    if a.type is RegType.SCALAR and b.type is RegType.SCALAR:
+        return sc.branch_taken(op, a.var, b.var, wide)
+    if a.is_pointer and b.is_pointer:
+        return None
+    ptr, other = (a, b) if a.is_pointer else (b, a)
+    if not other.var.is_const or not _reg_not_null(ptr):
+        return None
+    if (other.var.const_value if wide else other.var.const_value & 0xFFFF_FFFF) != 0:
+        return None
+    if op is JmpOp.JEQ:
+        return False
+    if op is JmpOp.JNE:
+        return True
+    return None
+
+
+def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Explorer) -> int:
+    """``check_cond_jmp_op()``: follow a decided branch, or push the taken edge and refine."""
+    regs = state.regs
+    dst, src = insn.dst, insn.src
+    if src is not None:
+        src_reg = read_reg(state, src)
+        if src_reg.is_pointer and not env.allow_ptr_leaks:
+            raise Reject(msg.POINTER_COMPARISON.format(regno=src))
+    else:
+        imm = insn.imm if insn.wide else insn.imm & 0xFFFF_FFFF
+        src_reg = const(imm)
+    dst_reg = read_reg(state, dst)
+    target = idx + 1 + insn.off
+    same = src is not None and src == dst
+    pred = _branch_taken(insn.op, dst_reg, src_reg, insn.wide, same)
+    if pred is not None:
+        marks = set()
+        if dst_reg.type is RegType.SCALAR:
+            marks.add(dst)
+        if src is not None and src_reg.type is RegType.SCALAR:
+            marks.add(src)
+        if marks and dst_reg.type is RegType.SCALAR:
+            mark_chain_precision(env, state, marks)
+        return target if pred else idx + 1
+    other = explorer.push_branch(state, target, idx)
+    other_regs = other.regs
+    if dst_reg.type is RegType.SCALAR and src_reg.type is RegType.SCALAR:
+        taken = sc.refine(insn.op, dst_reg.var, src_reg.var, insn.wide, True, same)
+        fall = sc.refine(insn.op, dst_reg.var, src_reg.var, insn.wide, False, same)
+        if taken is not None:
+            _set_scalar(other, dst, dst_reg, taken[0])
+            if src is not None:
+                _set_scalar(other, src, src_reg, taken[1])
+        if fall is not None:
+            _set_scalar(state, dst, dst_reg, fall[0])
+            if src is not None:
+                _set_scalar(state, src, src_reg, fall[1])
+    if (insn.wide and src is None and insn.imm == 0 and insn.op in (JmpOp.JEQ, JmpOp.JNE)
+            and dst_reg.flags & TypeFlag.MAYBE_NULL):
+        mark_ptr_or_null_regs(env, state, dst, insn.op is JmpOp.JNE, idx)
+        # the pushed branch's refinement is recorded as an event of that branch, when popped
+        mark_ptr_or_null_regs(_Quiet(env, other), other, dst, insn.op is JmpOp.JEQ, idx)
+    elif _match_pkt_pointers(insn, dst_reg, src_reg, state, other):
+        pass
+    elif dst_reg.is_pointer and not env.allow_ptr_leaks:
+        raise Reject(msg.POINTER_COMPARISON.format(regno=dst))
+    del other_regs
+    return idx + 1
+
+
+def _set_scalar(state: VState, regno: int, old: Reg, value: sc.Scalar) -> None:
+    """Store a refined scalar and copy the refinement to registers linked by the same id."""
+    new = old.evolve(var=value)
+    state.regs[regno] = new
+    if old.id and not old.extra:
+        for fno, frame in enumerate(state.frames):
+            for r, reg in enumerate(frame.regs):
+                if reg.type is RegType.SCALAR and reg.id == old.id and not reg.extra \
+                        and (fno, r) != (len(state.frames) - 1, regno):
+                    frame.regs[r] = reg.evolve(var=value)
+
+
+class _Quiet:
+    """An Env stand-in that keeps the pushed branch's events until that branch is explored."""
+
+    def __init__(self, env: Env, branch: VState) -> None:
+        self._env = env
+        self.recorder = _Deferred(branch)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._env, name)
+
+
+class _Deferred:
+    def __init__(self, branch: VState) -> None:
+        self.branch = branch
+
+    def ref_event(self, *args: object) -> None:
+        self.branch.pending_events.append(args)
+
+
+def _match_pkt_pointers(insn: Jump, dst_reg: Reg, src_reg: Reg, this: VState,
+                        other: VState) -> bool:
+    """``try_match_pkt_pointers()``: ``if pkt + N > pkt_end`` proves N bytes in bounds."""
+    if insn.src is None or not insn.wide:
+        return False
+    pkt_types = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META)
+    d, s = dst_reg.type, src_reg.type
+    op = insn.op
+    if d in pkt_types and s is RegType.PTR_TO_PACKET_END:
+        pkt_reg, pkt_regno, flipped = dst_reg, insn.dst, False
+    elif s in pkt_types and d is RegType.PTR_TO_PACKET_END:
+        pkt_reg, pkt_regno, flipped = src_reg, insn.src, True
+        op = _FLIP[op]
+    else:
+        return False
+    # after flipping, the comparison reads "pkt op pkt_end"; which side proves the bytes
+    # in bounds, and whether the range is right-open (pkt < end: one byte more)
+    sides = {JmpOp.JGT: (False, False), JmpOp.JLE: (True, False),
+             JmpOp.JLT: (True, True), JmpOp.JGE: (False, True)}
+    if op not in sides:
+        return False
+    good_when_taken, right_open = sides[op]
+    if pkt_reg.off < 0 or (pkt_reg.off == 0 and right_open):
+        return True
+    new_range = pkt_reg.off + (1 if right_open else 0)
+    _mark_pkt_range(other if good_when_taken else this, pkt_reg, new_range)
+    del pkt_regno, flipped
+    return True
+
+
+def _mark_pkt_range(state: VState, pkt_reg: Reg, new_range: int) -> None:
+    """``find_good_pkt_pointers()``: every packet pointer with the same id gets the range."""
+    for frame in state.frames:
+        for r, reg in enumerate(frame.regs):
+            if reg.type is pkt_reg.type and reg.id == pkt_reg.id and reg.range < new_range:
+                frame.regs[r] = reg.evolve(range=new_range)
