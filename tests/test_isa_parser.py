@@ -199,6 +199,17 @@ def test_format_program_round_trips(path: Path) -> None:
                                                              prog.dropped_caps)
 
 
+def test_label_out_of_jump_range() -> None:
+    far = "\tr0 = 0 ll\n" * 16_384  # 32768 slots between the jump and its label
+    with pytest.raises(ParseError) as info:
+        parse_program('# SEC("xdp")\n\tgoto out\n' + far + "out:\n\texit\n")
+    assert (info.value.line, info.value.col) == (2, 7)
+    assert info.value.message == ("jump to label 'out' is 32768 instructions away, out of "
+                                  "16-bit range (gotol reaches further)")
+    prog = parse_program('# SEC("xdp")\n\tgotol out\n' + far + "out:\n\texit\n")
+    assert prog.insns[0] == Goto(32768, long=True)
+
+
 def test_empty_program_is_refused_like_the_kernel() -> None:
     with pytest.raises(InsnCountError) as info:
         parse_program('# SEC("xdp")\n# nothing else\n', "empty.s")

@@ -44,7 +44,7 @@ def test_parse_flags(text: str, value: int) -> None:
     ("KF_ACQUIRE |", "empty term in flag expression"),
 ])
 def test_parse_flags_errors(text: str, message: str) -> None:
-    with pytest.raises(DeclarationError, match="^bpf_x: ") as e:
+    with pytest.raises(DeclarationError, match=r"^bpf_x: ") as e:
         parse_flags(text, "bpf_x")
     assert message in str(e.value)
 

@@ -277,6 +277,7 @@ class _StructParser:
         self.header, self.line, self.text = header, line, text
         self.tokens = [(m.group(1), m.start(1)) for m in _C_TOKEN_RE.finditer(text.text)]
         self.pos = 0
+        self.name_at = 0  # token index of the last member name (for duplicate-name errors)
 
     def fail(self, expected: str) -> ParseError:
         if self.pos < len(self.tokens):
@@ -307,11 +308,9 @@ class _StructParser:
         while self.peek() != "}":
             if self.peek() is None:
                 raise self.fail("'}'")
-            start = self.pos
             member = self.member()
             if any(m.name == member.name for m in members):
-                self.pos = start
-                raise self.header.error(self.line, self.text.col(self.tokens[self.pos - 1][1]),
+                raise self.header.error(self.line, self.text.col(self.tokens[self.name_at][1]),
                                         f"duplicate member {member.name!r} in struct {name}")
             member_align = 4 if member.kind is MemberKind.SPIN_LOCK else member.size
             offset = -(-offset // member_align) * member_align
@@ -370,6 +369,7 @@ class _StructParser:
         return following is not None and _IDENT_RE.fullmatch(following) is not None
 
     def member_name(self) -> str:
+        self.name_at = self.pos
         return self.take("a member name")
 
 

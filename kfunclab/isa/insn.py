@@ -158,8 +158,9 @@ class Goto:
 class Call:
     """``call NAME`` / ``call N`` / ``call label``.
 
-    ``name`` is what the program said (helper or kfunc name), None for ``call N`` and subprogram
-    calls. A kfunc call's ``imm`` is its BTF id once resolved, else 0.
+    ``name`` is what the program said (helper or kfunc name); a helper call, also ``call N``,
+    carries the helper table's name (None for an unknown id); subprogram calls have None. A kfunc
+    call's ``imm`` is its BTF id once resolved, else 0.
     """
 
     kind: CallKind

@@ -271,7 +271,7 @@ def _movsx(v: list, wide: bool) -> Insn:
     dst, size, src = v
     allowed = ("s8", "s16", "s32") if wide else ("s8", "s16")
     if size not in allowed:
-        raise _Bad(3, f"expected {', '.join(f'({s})' for s in allowed)}, found ({size})")
+        raise _Bad(3, f"expected {_either([f'({s})' for s in allowed])}, found ({size})")
     return Alu(AluOp.MOV, dst, src, 0, wide, int(size[1:]))
 
 
@@ -330,6 +330,19 @@ def _either(names: list[str]) -> str:
 def _load(v: list) -> Insn:
     dst, size, src, off = v
     return Load(_size(size), dst, src, off, signed=size[0] == "s")
+
+
+def _narrow(size: str) -> None:
+    """A w register moves at most 32 bits: ``*(u64 *)(r10 - 8) = w1`` is refused, as llvm-mc."""
+    if size in ("u64", "s64"):
+        raise _Bad(0, f"expected u8, u16 or u32 with a w register, found {size!r}", token=size)
+
+
+def _w(build: Callable[[list], Insn], at: int) -> Callable[[list], Insn]:
+    def checked(v: list) -> Insn:
+        _narrow(v[at])
+        return build(v)
+    return checked
 
 
 def _store(v: list, imm: bool) -> Insn:
@@ -435,12 +448,12 @@ _TEMPLATES: list[tuple[str, Callable[[list], Insn], str | None]] = [
     ("call K", _call_kernel, None),
     ("exit", lambda v: Exit(), None),
     ("R = * ( S * ) ( R {off} )", _load, None),
-    ("W = * ( S * ) ( R {off} )", _load, None),
+    ("W = * ( S * ) ( R {off} )", _w(_load, 1), None),
     ("* ( S * ) ( R {off} ) = R", lambda v: _store(v, False), None),
-    ("* ( S * ) ( R {off} ) = W", lambda v: _store(v, False), None),
+    ("* ( S * ) ( R {off} ) = W", _w(lambda v: _store(v, False), 0), None),
     ("* ( S * ) ( R {off} ) = {imm}", lambda v: _store(v, True), None),
     ("lock * ( S * ) ( R {off} ) A R", _lock, None),
-    ("lock * ( S * ) ( R {off} ) A W", _lock, None),
+    ("lock * ( S * ) ( R {off} ) A W", _w(_lock, 0), None),
     ("R = F ( ( S * ) ( R {off} ) , R )", _fetch, None),
     ("W = F ( ( S * ) ( R {off} ) , W )", _fetch, None),
     ("R = xchg_64 ( R {off} , R )", lambda v: _xchg(v, Size.DW), None),
@@ -493,7 +506,7 @@ def _diagnose(tokens: list[str], symbols: list[str]) -> _Bad:
         depth += 1
     found = repr(tokens[depth]) if depth < len(tokens) else "end of line"
     tok = tokens[depth] if depth < len(tokens) else ""
-    if re.fullmatch(r"[rw]\d+", tok):
+    if re.fullmatch(r"[rw]\d+", tok) and tok not in _SYMBOLS:
         return _Bad(depth, f"expected a register {tok[0]}0-{tok[0]}10, found {found}")
     if depth == 0:
         if tok.startswith(".") and len(tokens) > 0:
@@ -515,7 +528,9 @@ def _diagnose(tokens: list[str], symbols: list[str]) -> _Bad:
 
 # ----------------------------------------------------------------------------- line prefixes
 
-_KERNEL_PREFIX_RE = re.compile(r"\s*(?:(?:\d+\s+)?\d+:\s*(?:[.\d]{10,11}\s+)?)?\(([0-9a-fA-F]{2})\)\s?")
+# "12: (bf) ...", the live-regs listing's "  2   3: 012....... (1d) ...", or just "(bf) ..."
+_KERNEL_PREFIX_RE = re.compile(r"\s*(?:(?:\d+\s+)?\d+:\s*(?:[.\d]{10,11}\s+)?)?"
+                               r"\(([0-9a-fA-F]{2})\)\s?")
 _OBJDUMP_PREFIX_RE = re.compile(r"\s*\d+:\s+(?:[0-9a-fA-F]{2} ){7}[0-9a-fA-F]{2}"
                                 r"(?: (?:[0-9a-fA-F]{2} ){7}[0-9a-fA-F]{2})?\s+")
 _OBJDUMP_LABEL_RE = re.compile(r"\s*[0-9a-fA-F]+ <([A-Za-z_.$][\w.$]*)>:\s*$")
@@ -562,11 +577,14 @@ class _ProgramParser:
         return ParseError(self.file, line, col, message)
 
     def run(self) -> tuple[Header, tuple[Insn, ...]]:
-        in_block = False
+        in_block, opened = False, (0, 0)
         for lineno, raw in enumerate(self.text.split("\n"), start=1):
             line = raw[:-1] if raw.endswith("\r") else raw
             if in_block or "/*" in line:
+                was_open = in_block
                 line, in_block = self._block_comments(line, in_block)
+                if in_block and not was_open:
+                    opened = (lineno, raw.rfind("/*") + 1)
             stripped = line.lstrip()
             if not stripped:
                 continue
@@ -575,7 +593,7 @@ class _ProgramParser:
                 continue
             self._code_line(lineno, line)
         if in_block:
-            raise self.error(lineno, len(line) + 1, "expected */ to close the /* comment")
+            raise self.error(*opened, "expected */ to close this /* comment")
         if self.in_header:
             self._end_header(1)
         self._fix_up()

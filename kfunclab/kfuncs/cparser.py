@@ -321,6 +321,15 @@ class _Loader:
 
     def _declaration(self) -> None:
         ts = self.ts
+        k = 0
+        while ts.peek(k).text in ("static", "extern", "const", "__read_mostly"):
+            k += 1
+        if ts.peek(k).text in NOOP_MACROS and ts.at("(", k + 1):  # static DEFINE_PER_CPU(...);
+            for _ in range(k + 1):
+                ts.next()
+            ts.skip_balanced("(", ")")
+            ts.accept(";")
+            return
         kind, saw = self._classify()
         if kind == "function":
             decl = parse_function(ts, self.typedefs)

@@ -77,11 +77,12 @@ def tokenize(text: str, file: str = "<input>") -> list[Token]:
                 tokens.append(Token("preproc", text[pos:end].strip(), line, col))
                 pos = end
                 continue
+        if text.startswith("/*", pos) and text.find("*/", pos + 2) < 0:
+            line, col = where(pos)
+            raise ParseError(file, line, col, "unterminated comment; expected '*/'")
         m = _TOKEN_RE.match(text, pos)
         if m is None:
             line, col = where(pos)
-            if text.startswith("/*", pos):
-                raise ParseError(file, line, col, "unterminated comment; expected '*/'")
             raise ParseError(file, line, col, f"unexpected character {text[pos]!r}; expected C "
                                               "declarations")
         kind = m.lastgroup or ""
@@ -330,9 +331,12 @@ def parse_declarator(ts: TokenStream, spec: Specifiers, typedefs: Mapping[str, C
     """Pointers, then a name, ``(*name)(params)`` or (``allow_abstract``) nothing; arrays decay."""
     ctype = _pointers(ts, spec.base, spec.tags)
     tok = ts.peek()
-    if ts.at("(") and ts.at("*", 1):  # function pointer: ret (*name)(params)
+    # function pointer ret (*name)(params), or a function parameter ret (name)(params) that
+    # decays to one (the kernel writes bpf_rbtree_add_impl's callback that way)
+    bare_fn = ts.at("(") and ts.peek(1).kind == "ident" and ts.at(")", 2) and ts.at("(", 3)
+    if ts.at("(") and (ts.at("*", 1) or bare_fn):
         ts.next()
-        ts.next()
+        ts.accept("*")
         while ts.peek().kind == "ident" and ts.peek().text in _QUALIFIERS:
             ts.next()
         name_tok = ts.next() if ts.peek().kind == "ident" else tok

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import errno as errno_mod
+from dataclasses import replace
 from functools import lru_cache
 
 from kfunclab.btf import load_btf
@@ -113,6 +114,7 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
     prof = get_profile(profile)
     ptype = program_type(program.section)
     btf_obj = _resolve_btf(btf)
+    program = _link_kfunc_ids(program, btf_obj)
     cat = _catalog(catalog or prof.catalog, prof.name,
                    btf if isinstance(btf, str) and btf_obj is not None else None)
     registry = _BtfBackedRegistry(cat, btf_obj)
@@ -131,11 +133,20 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
                                    _attach_name(ptype), ptype.sleepable)
     _check_call_names(program, registry, btf_obj)
 
+    explorer: Explorer | None = None
+
     def finish(error: Diagnostic | None, rejected: tuple[Diagnostic, ...] = (),
                truncated: bool = False) -> VerificationResult:
         stats = Stats(env.insn_processed, env.total_states, env.peak_states,
                       env.max_states_per_insn)
-        recorder.line(stats.summary_line())
+        text = explorer.log.text() if explorer is not None else ""
+        if error is not None and explorer is None and log_level:
+            text = error.message + "\n"
+        if log_level == 1 and error is None:
+            text = ""  # the kernel keeps a level-1 log only when verification fails
+        if log_level and "empty verifier log" not in (error.message if error else ""):
+            text += stats.summary_line() + "\n"
+        recorder.log[:] = text.splitlines()
         return VerificationResult(
             program=program, verdict=Verdict.REJECT if error else Verdict.ACCEPT, error=error,
             stats=stats, profile=prof.name, paths=tuple(recorder.paths),
@@ -165,11 +176,40 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
     liveness = Liveness(program, cfg, kfunc_args)
     state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
     explorer = Explorer(env, liveness, collect_all=collect_all)
+    if log_level >= 2:
+        explorer.log.verbose(_live_regs_table(program, liveness))
     try:
         error = explorer.run(state)
     except Limit as limit:
         return finish(limit.args[0], truncated=True)
     return finish(error, tuple(explorer.rejections))
+
+
+def _link_kfunc_ids(program: Program, btf: object | None) -> Program:
+    """Give kfunc calls this kernel's BTF ids, as a loader does (the log prints them)."""
+    if btf is None:
+        return program
+    insns = list(program.insns)
+    changed = False
+    for i, ins in enumerate(insns):
+        if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name and not ins.imm:
+            ids = btf.find(ins.name, BtfKind.FUNC)  # type: ignore[attr-defined]
+            if ids:
+                insns[i] = Call(CallKind.KFUNC, ids[0], ins.name)
+                changed = True
+    return replace(program, insns=tuple(insns)) if changed else program
+
+
+def _live_regs_table(program: Program, liveness: Liveness) -> str:
+    """The 6.18 level-2 preamble: ``func#0 @0`` and the ``Live regs before insn:`` table."""
+    from kfunclab.isa.printer import format_kernel
+
+    lines = ["func#0 @0", "Live regs before insn:"]
+    for slot, ins in program.instructions():
+        mask = liveness.regs_before(slot)
+        marks = "".join(str(r) if (mask >> r) & 1 else "." for r in range(10))
+        lines.append(f"{slot:7d}: {marks} {format_kernel(ins, slot)}")
+    return "\n".join(lines) + "\n"
 
 
 def _attach_name(ptype: object) -> str | None:

@@ -30,7 +30,7 @@ def in_rcu_cs(env: Env, state: VState) -> bool:
 
 
 def is_trusted_reg(reg: Reg) -> bool:
-    from kfunclab.verifier.step import is_trusted_reg as impl  # noqa: PLC0415
+    from kfunclab.verifier.step import is_trusted_reg as impl
 
     return impl(reg)
 
@@ -52,7 +52,7 @@ def clobber_caller_saved(state: VState) -> None:
 
 def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
     if insn.kind is CallKind.KFUNC:
-        from kfunclab.verifier.kfunc_calls import check_kfunc_call  # noqa: PLC0415
+        from kfunclab.verifier.kfunc_calls import check_kfunc_call
 
         check_kfunc_call(env, state, insn, idx, explorer)
     elif insn.kind is CallKind.HELPER:
@@ -88,7 +88,7 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
 
 
 def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read") -> None:
-    from kfunclab.verifier.memory import check_helper_mem_access  # noqa: PLC0415
+    from kfunclab.verifier.memory import check_helper_mem_access
 
     reg = state.regs[regno]
     if reg.type is RegType.NOT_INIT:
@@ -113,7 +113,7 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     """``check_helper_call()`` for the helpers the cases and tutorials use."""
     name = (insn.name or "").removeprefix("bpf_")
     if not name:
-        from kfunclab.isa.helpers import helper_name  # noqa: PLC0415
+        from kfunclab.isa.helpers import helper_name
 
         name = (helper_name(insn.imm) or "").removeprefix("bpf_")
     full = f"bpf_{name}"
@@ -127,10 +127,51 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     handler(env, state, idx, insn)
 
 
+def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int | None:
+    """``get_constant_map_key()``: a key known on the stack (zeros or a constant spill)."""
+    from kfunclab.verifier.precision import mark_chain_precision
+
+    if not env.privileged or key.type is not RegType.PTR_TO_STACK or not key.var.is_const:
+        return None
+    addr = key.off + key.var.const_value
+    if addr >= 1 << 63:
+        addr -= 1 << 64
+    slot = -addr - 1
+    spi, off = slot // 8, slot % 8
+    entry = state.cur.stack.get(spi)
+    if entry is None:
+        return None
+    stype = entry.types
+    zero = 0
+    i = off
+    while i >= 0 and stype[i] == "0":
+        zero += 1
+        i -= 1
+    if zero >= key_size:
+        return 0
+    if stype[7] != "r" or entry.spilled.type is not RegType.SCALAR:
+        return None
+    spill = 0
+    i = off
+    while i >= 0 and stype[i] == "r":
+        spill += 1
+        i -= 1
+    if spill != key_size or not entry.spilled.var.is_const:
+        return None
+    mark_chain_precision(env, state, set(), {spi})
+    return entry.spilled.var.const_value
+
+
 def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_lookup_elem", idx).map
     _mem_arg(env, state, 2, m.key.size)
+    key = None
+    if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
+        key = _constant_map_key(env, state, state.regs[2], m.key.size)
     clobber_caller_saved(state)
+    if key is not None and key < m.max_entries:
+        state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, map=m)
+        return
     state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, flags=TypeFlag.MAYBE_NULL, map=m,
                         id=env.new_id())
 
@@ -174,7 +215,7 @@ def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_kptr_xchg(map_value + off, ptr)``: swap a referenced kptr in or out of a map."""
-    from kfunclab.verifier.memory import _kptr_member  # noqa: PLC0415
+    from kfunclab.verifier.memory import _kptr_member
 
     dst = state.regs[1]
     if dst.type is RegType.NOT_INIT:

@@ -163,7 +163,7 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         return UNKNOWN_SCALAR
     if size != 8:
         raise _refuse(off, size)
-    from kfunclab.verifier.calls import kernel_struct_reg  # noqa: PLC0415
+    from kfunclab.verifier.calls import kernel_struct_reg
 
     flags = TypeFlag.TRUSTED if _trusted_args(env) else 0
     return kernel_struct_reg(env, target.name, flags)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from kfunclab.verifier.record import Recorder
 
 
-class Reject(Exception):  # noqa: N818 - a verdict travelling up the stack, not a failure
+class Reject(Exception):
     """The current path is rejected with the kernel's ``message`` (and the lines before it)."""
 
     def __init__(self, message: str, context: tuple[str, ...] = (),
@@ -32,7 +32,7 @@ class Reject(Exception):  # noqa: N818 - a verdict travelling up the stack, not 
         self.errno = errno
 
 
-class Limit(Exception):  # noqa: N818
+class Limit(Exception):
     """The instruction budget ran out; the whole verification stops."""
 
 

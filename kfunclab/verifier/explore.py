@@ -16,7 +16,8 @@ from kfunclab.isa.insn import Imm64Tail
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject
 from kfunclab.verifier.equiv import Exactness, _same_value, states_equal
-from kfunclab.verifier.liveness import Liveness
+from kfunclab.verifier.liveness import Liveness, _effects
+from kfunclab.verifier.log import KernelLog
 from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
 from kfunclab.verifier.regs import RegType
 from kfunclab.verifier.result import Diagnostic, PathEnd
@@ -44,6 +45,7 @@ class _Pending:
     insn: int
     prev_insn: int
     parent_path: int
+    log_pos: int
 
 
 class Explorer:
@@ -59,6 +61,8 @@ class Explorer:
         self.prune_points = env.cfg.prune_points
         self.force_checkpoints = env.cfg.force_checkpoints
         self._stored_now = False
+        self.log = KernelLog(env.recorder.log_level)
+        self._scratch: tuple[int, set[int], bool] = (0, set(), False)
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self, initial: VState) -> Diagnostic | None:
@@ -66,7 +70,7 @@ class Explorer:
         rec = env.recorder
         state = initial
         rec.start_path(state, None, None)
-        rec.line(f"0: {_state_line(state)}") if rec.log_level >= 1 else None
+        log = self.log
         insns = env.program.insns
         path: list[int] = []
         prev_insn = -1
@@ -76,7 +80,7 @@ class Explorer:
             if env.insn_processed > env.insn_limit:
                 text = msg.PROGRAM_TOO_LARGE.format(processed=env.insn_processed)
                 diag = Diagnostic(idx, text, (), tuple(path), rec.path_id, errno=7)
-                rec.line(text)
+                self.log.line(text)
                 rec.end_path(PathEnd.LIMIT, idx, error=diag)
                 raise Limit(diag)
             ended: PathEnd | None = None
@@ -93,7 +97,7 @@ class Explorer:
                     pruned_by = hit
                     rec.pruned(idx, hit)
                     rec.visits[idx] += 1
-                    rec.line(f"{idx}: safe")
+                    log.pruned(idx)
             if ended is None:
                 path.append(idx)
                 if self._stored_now:
@@ -102,8 +106,13 @@ class Explorer:
                     state.history.append(idx)
                 env.insn_idx = idx
                 env.prev_insn_idx = prev_insn
+                insn = insns[idx]
+                if log.level:
+                    regs_mask, slots, anyscr = self._scratch
+                    log.before_insn(idx, insn, state, regs_mask, slots, anyscr)
+                    before = dict(state.cur.stack)
                 try:
-                    outcome = step_insn(env, state, insns[idx], idx, self)
+                    outcome = step_insn(env, state, insn, idx, self)
                 except Reject as reject:
                     diag = self._diagnose(reject, idx, path)
                     rec.step(idx, state)
@@ -114,6 +123,8 @@ class Explorer:
                     ended = PathEnd.REJECTED
                 else:
                     rec.step(idx, state)
+                    if log.level:
+                        self._scratch = _scratched(insn, before, state)
                     if outcome is EXIT:
                         ended = PathEnd.EXIT
                         rec.end_path(ended, idx)
@@ -125,6 +136,7 @@ class Explorer:
                         continue
             elif ended is PathEnd.PRUNED:
                 rec.end_path(ended, idx, pruned_by=pruned_by)
+            log.exit_path()
             self._update_branch_counts(state)
             popped = self._pop()
             if popped is None:
@@ -133,8 +145,8 @@ class Explorer:
 
     def _diagnose(self, reject: Reject, idx: int, path: list[int]) -> Diagnostic:
         for line in reject.context:
-            self.env.recorder.line(line)
-        self.env.recorder.line(reject.message)
+            self.log.line(line)
+        self.log.line(reject.message)
         return Diagnostic(idx, reject.message, reject.context, tuple(path),
                           self.env.recorder.path_id, reject.errno)
 
@@ -153,7 +165,8 @@ class Explorer:
         branch.branches = 1
         if branch.parent is not None:
             branch.parent.branches += 1
-        self.stack.append(_Pending(branch, target, from_insn, self.env.recorder.path_id))
+        self.stack.append(_Pending(branch, target, from_insn, self.env.recorder.path_id,
+                                   self.log.end_pos))
         return branch
 
     def _pop(self) -> tuple[VState, int, list[int]] | None:
@@ -166,9 +179,7 @@ class Explorer:
         for event in state.pending_events:
             rec.ref_event(*event)
         state.pending_events = []
-        if rec.log_level >= 2:
-            rec.line("")
-            rec.line(f"from {pending.prev_insn} to {pending.insn}: {_state_line(state)}")
+        self.log.popped(pending.prev_insn, pending.insn, state, pending.log_pos)
         return state, pending.prev_insn, self._path_prefix(pending)
 
     def _path_prefix(self, pending: _Pending) -> list[int]:
@@ -282,8 +293,8 @@ class Explorer:
         env.prev_insn_processed = env.insn_processed
         if env.privileged:
             mark_all_scalars_imprecise(cur)
-        self.live.clean(cur, idx)
         new = cur.copy()
+        self.live.clean(new, idx)  # clean_live_states(): the stored copy forgets dead values
         new.insn_idx = idx
         new.checkpoint_id = env.recorder.checkpoint(idx, new)
         self.explored.setdefault(idx, []).insert(0, _StateEntry(new))
@@ -303,5 +314,10 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
     return True
 
 
-def _state_line(state: VState) -> str:
-    return state.snapshot().format()
+def _scratched(insn: object, before: dict, state: VState) -> tuple[int, set[int], bool]:
+    """Registers and stack slots the kernel marks scratched for this instruction's log line."""
+    used, defined, _, _ = _effects(insn, {})
+    regs = used | defined
+    after = state.cur.stack
+    slots = {k for k in set(before) | set(after) if before.get(k) is not after.get(k)}
+    return regs & 0x7FF, slots, bool(regs or slots)

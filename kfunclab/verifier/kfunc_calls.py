@@ -263,12 +263,11 @@ def _btf_id_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: R
                 trusted: bool, rcu: bool) -> None:
     """``KF_ARG_PTR_TO_BTF_ID``: trust, offset and the type (``process_kf_arg_ptr_to_btf_id``)."""
     k = meta.kfunc
-    if trusted or rcu:
-        if not is_trusted_reg(reg):
-            if not rcu:
-                raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
-            if not is_rcu_reg(reg):
-                raise Reject(msg.KFUNC_NOT_RCU.format(regno=regno), errno=_EINVAL)
+    if (trusted or rcu) and not is_trusted_reg(reg):
+        if not rcu:
+            raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
+        if not is_rcu_reg(reg):
+            raise Reject(msg.KFUNC_NOT_RCU.format(regno=regno), errno=_EINVAL)
     release = bool(k.flags & KF.RELEASE and reg.ref_obj_id)
     _check_reg_off(reg, regno, release, True)
     if reg.local:
@@ -313,7 +312,7 @@ def _struct_of_scalars(env: Env, name: str, depth: int) -> bool:
 
 
 def _scalar_struct_id(btf: object, type_id: int, depth: int) -> bool:
-    from kfunclab.btf.types import Array, BtfKind  # noqa: PLC0415
+    from kfunclab.btf.types import Array, BtfKind
 
     if depth > 4:
         return False

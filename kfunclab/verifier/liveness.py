@@ -89,7 +89,7 @@ class Liveness:
 
     def clean(self, state: VState, idx: int) -> None:
         """``clean_verifier_state()``: forget dead registers and slots of ``state``."""
-        from kfunclab.verifier.regs import NOT_INIT  # noqa: PLC0415
+        from kfunclab.verifier.regs import NOT_INIT
 
         live = self.regs_before(idx)
         regs = state.frames[-1].regs

@@ -194,7 +194,7 @@ def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, templa
 
 def _packet_access(reg: Reg, regno: int, off: int, size: int) -> None:
     """``check_packet_access()``: within the range a comparison with pkt_end proved."""
-    if off < 0 or not reg.var.is_const and reg.var.umax > 0xFFFF:
+    if off < 0 or (not reg.var.is_const and reg.var.umax > 0xFFFF):
         raise Reject(f"R{regno} offset is outside of the packet")
     hi = off + (reg.var.const_value if reg.var.is_const else reg.var.umax) + size
     if hi > reg.range:
@@ -274,7 +274,7 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
 
 
 def _spill(types: list[str], value: Reg, size: int) -> StackSlot:
-    """``save_register_state()``: the top ``size`` bytes become SPILL, the rest MISC/ZERO/INVALID."""
+    """``save_register_state()``: the top ``size`` bytes become SPILL, the rest keep or MISC."""
     for i in range(8, 8 - size, -1):
         types[i - 1] = "r"
     for i in range(8 - size, 0, -1):
@@ -327,7 +327,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
                 raise Reject("invalid size of register fill")
             if dst < 0:
                 return
-            if size <= spill_size and (addr % 8) == 8 - spill_size + 0 * size \
+            if (size <= spill_size and (addr % 8) == 8 - spill_size + 0 * size) \
                     or (size <= spill_size and addr % 8 == 0):
                 state.regs[dst] = spilled.evolve(id=0)
                 _history_stack(state, spi)
@@ -343,7 +343,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
                     continue
                 else:
                     raise Reject(msg.INVALID_STACK_READ.format(off=addr, byte=i, size=size))
-            if spill_cnt == size and spilled.is_null or zero_cnt == size:
+            if (spill_cnt == size and spilled.is_null) or zero_cnt == size:
                 state.regs[dst] = const(0)
             else:
                 state.regs[dst] = UNKNOWN_SCALAR
@@ -402,7 +402,7 @@ RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_cr
 def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
                  imm: int | None) -> None:
     """``check_map_kptr_access()``."""
-    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg  # noqa: PLC0415
+    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg
 
     referenced = member.kind.value == "kptr"
     if kind == WRITE:
@@ -469,7 +469,7 @@ def _local_object_access(env: Env, state: VState, reg: Reg, regno: int, off: int
 # --- helper and kfunc memory arguments -----------------------------------------------------------
 def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind: str,
                             zero_size_ok: bool, raw_mode: bool = False) -> None:
-    """``check_helper_mem_access()``: can a helper/kfunc read or write ``size`` bytes at R<regno>?"""
+    """``check_helper_mem_access()``: may a helper/kfunc touch ``size`` bytes at R<regno>?"""
     reg = state.regs[regno]
     t = reg.type
     if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):

@@ -194,8 +194,10 @@ KFUNC_MEM_NOT_SCALAR_STRUCT = (
     "arg#{arg} pointer type {kind} {name} must point to {void}scalar, or struct with scalar"
 )
 KFUNC_MEM_LEN_PAIR = "arg#{arg} arg#{size_arg} memory, len pair leads to invalid memory access"
-KFUNC_PTR_TYPE_NOT_SUPPORTED = "kernel function {name} args#{arg} pointer type {kind} {tname} is not supported"
-KFUNC_RET_PTR_NOT_SUPPORTED = "kernel function {name} returns pointer type {kind} {tname} is not supported"
+KFUNC_PTR_TYPE_NOT_SUPPORTED = (
+    "kernel function {name} args#{arg} pointer type {kind} {tname} is not supported")
+KFUNC_RET_PTR_NOT_SUPPORTED = (
+    "kernel function {name} returns pointer type {kind} {tname} is not supported")
 KFUNC_UNRECOGNIZED_ARG = "Unrecognized arg#{arg} type {type}"
 KFUNC_CONST_STR = "arg#{arg} doesn't point to a const string"
 KFUNC_ALLOC_EXPECTED = "arg#{arg} expected pointer to allocated object"
@@ -215,7 +217,8 @@ ITER_NOT_ON_STACK = "arg#{arg} expected pointer to an iterator on stack"
 IRQ_FLAG_NOT_STACK = "arg#{arg} doesn't point to an irq flag on stack"
 IRQ_FLAG_EXPECTED_UNINIT = "expected uninitialized irq flag as arg#{arg}"
 IRQ_FLAG_EXPECTED_INIT = "expected an initialized irq flag as arg#{arg}"
-IRQ_RESTORE_OUT_OF_ORDER = "cannot restore irq state out of order, expected id={expected} acquired at insn_idx={insn}"
+IRQ_RESTORE_OUT_OF_ORDER = (
+    "cannot restore irq state out of order, expected id={expected} acquired at insn_idx={insn}")
 
 # --- process_bpf_exit_full / check_resource_leak: leaks at exit -------------------------------
 UNRELEASED_REFERENCE = "Unreleased reference id={id} alloc_insn={insn}"

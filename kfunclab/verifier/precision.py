@@ -160,5 +160,6 @@ def mark_all_scalars_imprecise(state: VState) -> None:
             if reg.type is RegType.SCALAR and reg.precise:
                 frame.regs[regno] = reg.evolve(precise=False)
         for spi, slot in list(frame.stack.items()):
-            if slot.types[7] == "r" and slot.spilled.type is RegType.SCALAR and slot.spilled.precise:
+            spilled = slot.spilled
+            if slot.types[7] == "r" and spilled.type is RegType.SCALAR and spilled.precise:
                 frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=False))

@@ -75,7 +75,7 @@ def release_reference(env: Env, state: VState, ref_id: int, insn: int) -> bool:
     if not release_reference_nomark(state, ref_id):
         return False
     invalid = UNKNOWN_SCALAR if env.allow_ptr_leaks else NOT_INIT
-    for fno, place, reg, key in list(each_reg(state)):
+    for fno, _place, reg, key in list(each_reg(state)):
         if reg.ref_obj_id == ref_id:
             set_reg_at(state, fno, key, invalid)
     env.recorder.ref_event(ref_id, RefEventKind.RELEASED, insn, "")

@@ -203,7 +203,8 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
         attrs.append(f"ref_obj_id={reg.ref_obj_id}")
     if reg.flags & TypeFlag.NON_OWN_REF:
         attrs.append("non_own_ref")
-    if t in (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY) and reg.map:
+    map_types = (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY)
+    if t in map_types and reg.map:
         attrs.append(f"map={reg.map.name}")
         attrs.append(f"ks={reg.map.key.size},vs={reg.map.value.size}")
     if reg.off:

@@ -13,7 +13,7 @@ lowest address), which is why a 4-byte store at ``fp-8`` prints as ``fp-8=????mm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 from kfunclab.verifier.regs import NOT_INIT, Reg, format_reg, stack_pointer
 
@@ -21,7 +21,7 @@ MAX_BPF_STACK = 512
 SLOT_SIZE = 8
 
 
-class SlotType(str, Enum):
+class SlotType(StrEnum):
     """Per-byte stack slot types, as the kernel's log characters."""
 
     INVALID = "?"

@@ -18,8 +18,8 @@ from kfunclab.isa.insn import (
     Exit,
     Goto,
     Imm64Kind,
-    Jump,
     JmpOp,
+    Jump,
     Load,
     LoadImm64,
     LoadPacket,
@@ -141,10 +141,7 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int) -> None:
     if op is AluOp.MOV:
         _check_mov(env, state, insn, idx)
         return
-    if src is not None:
-        src_reg = read_reg(state, src)
-    else:
-        src_reg = None
+    src_reg = read_reg(state, src) if src is not None else None
     dst_reg = read_reg(state, dst)
     if op in (AluOp.DIV, AluOp.MOD) and src is None and insn.imm == 0:
         raise Reject(msg.DIV_BY_ZERO, errno=22)
@@ -337,7 +334,6 @@ def _branch_taken(op: JmpOp, a: Reg, b: Reg, wide: bool, same: bool) -> bool | N
 
 def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Explorer) -> int:
     """``check_cond_jmp_op()``: follow a decided branch, or push the taken edge and refine."""
-    regs = state.regs
     dst, src = insn.dst, insn.src
     if src is not None:
         src_reg = read_reg(state, src)
@@ -360,7 +356,6 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Expl
             mark_chain_precision(env, state, marks)
         return target if pred else idx + 1
     other = explorer.push_branch(state, target, idx)
-    other_regs = other.regs
     if dst_reg.type is RegType.SCALAR and src_reg.type is RegType.SCALAR:
         taken = sc.refine(insn.op, dst_reg.var, src_reg.var, insn.wide, True, same)
         fall = sc.refine(insn.op, dst_reg.var, src_reg.var, insn.wide, False, same)
@@ -381,7 +376,6 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Expl
         pass
     elif dst_reg.is_pointer and not env.allow_ptr_leaks:
         raise Reject(msg.POINTER_COMPARISON.format(regno=dst))
-    del other_regs
     return idx + 1
 
 

@@ -3,7 +3,7 @@
 ``check_ptr_to_btf_access()`` decides the flags of a pointer read from a struct field: walking a
 trusted pointer gives an *untrusted* pointer (or no flags), unless the field is listed as safe —
 ``BTF_TYPE_SAFE_TRUSTED`` (trusted always), ``BTF_TYPE_SAFE_RCU`` (``MEM_RCU`` inside an RCU
-critical section), ``BTF_TYPE_SAFE_RCU_OR_NULL``. The lists below are 6.18's (kernel/bpf/verifier.c).
+critical section), ``BTF_TYPE_SAFE_RCU_OR_NULL``. The lists are 6.18's (kernel/bpf/verifier.c).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def is_rcu_reg(reg: Reg) -> bool:
 
 def walk_btf_pointer(env: Env, state: VState, reg: Reg, off: int, size: int) -> Reg:
     """The register a ``size``-byte load at ``reg + off`` produces (or the kernel's error)."""
-    from kfunclab.verifier.calls import in_rcu_cs, is_trusted_reg  # noqa: PLC0415
+    from kfunclab.verifier.calls import in_rcu_cs, is_trusted_reg
 
     btf = env.btf
     if btf is None:

@@ -1,0 +1,134 @@
+"""The verifier log in the kernel's 6.18 format, byte-compatible in its quirks.
+
+The kernel writes its log through a buffer with a few cursor tricks (``print_insn_state`` erases
+the newline of the last instruction line to append ``; R0=...`` at an aligned column;
+``pop_stack`` at level 1 rewinds the buffer to where a branch was pushed, so only the failing
+path's instructions remain). :class:`KernelLog` keeps the same buffer and cursors, so the text
+comes out as the kernel's does — including the ``14: (55) if r9 != 0x0 goto pc+2 17: R7=...``
+joins a rewind leaves behind.
+"""
+
+from __future__ import annotations
+
+from kfunclab.isa.insn import Imm64Tail, Insn
+from kfunclab.isa.printer import format_kernel
+from kfunclab.verifier.regs import RegType, format_reg
+from kfunclab.verifier.state import RefKind, VState, format_slot
+
+BPF_LOG_ALIGNMENT = 40
+BPF_LOG_MIN_ALIGNMENT = 8
+
+
+def _vlog_alignment(pos: int) -> int:
+    """``vlog_alignment()``: pad the state annotation to a multiple of 8 past column 40."""
+    target = max(pos + BPF_LOG_MIN_ALIGNMENT // 2, BPF_LOG_ALIGNMENT)
+    rounded = -(-target // BPF_LOG_MIN_ALIGNMENT) * BPF_LOG_MIN_ALIGNMENT
+    return rounded - pos - 1
+
+
+def format_state(state: VState, regs_mask: int | None, slots: set[int] | None) -> str:
+    """``print_verifier_state()``: registers and slots (all, or the scratched ones) and refs."""
+    frame = state.frames[-1]
+    parts = []
+    if frame.frameno:
+        parts.append(f" frame{frame.frameno}:")
+    for i, reg in enumerate(frame.regs):
+        if reg.type is RegType.NOT_INIT:
+            continue
+        if regs_mask is not None and not (regs_mask >> i) & 1:
+            continue
+        parts.append(f" R{i}={format_reg(reg, frame.frameno)}")
+    for spi in sorted(frame.stack):
+        slot = frame.stack[spi]
+        if slots is not None and spi not in slots:
+            continue
+        if slot.types == "????????":
+            continue
+        if slot.types[7] in "di" and not slot.spilled.ref_obj_id and not slot.spilled.id:
+            continue
+        parts.append(f" fp{-(spi + 1) * 8}={format_slot(slot, frame.frameno)}")
+    refs = [r.id for r in state.refs if r.id and r.kind is not RefKind.LOCK]
+    if refs:
+        parts.append(" refs=" + ",".join(str(r) for r in refs))
+    return "".join(parts)
+
+
+class KernelLog:
+    """The log buffer with the kernel's cursors (``env->log`` and ``prev_*_pos``)."""
+
+    def __init__(self, level: int, resolve_name=None) -> None:
+        self.level = level
+        self.buf: list[str] = []  # characters, so rewinds are cheap slices
+        self.prev_log_pos = 0
+        self.prev_insn_print_pos = 0
+        self.resolve_name = resolve_name
+        self.do_print_state = False
+        self.all_scratched = True
+
+    @property
+    def end_pos(self) -> int:
+        return len(self.buf)
+
+    def verbose(self, text: str) -> None:
+        if self.level:
+            self.buf.extend(text)
+
+    def reset(self, pos: int) -> None:
+        del self.buf[pos:]
+
+    def text(self) -> str:
+        return "".join(self.buf)
+
+    # --- the do_check() sequence ---------------------------------------------------------------
+    def popped(self, prev_insn: int, insn: int, state: VState, log_pos: int) -> None:
+        """``pop_stack()``: rewind at level 1; remember to print the state at level 2."""
+        if self.level and not self.level & 2:
+            self.reset(log_pos)
+        self.do_print_state = True
+        self.all_scratched = True
+        self._pop_info = (prev_insn, insn)
+
+    def pruned(self, insn: int) -> None:
+        if not self.level:
+            return
+        if self.do_print_state:
+            prev, _ = self._pop_info
+            self.verbose(f"\nfrom {prev} to {insn}: safe\n")
+        else:
+            self.verbose(f"{insn}: safe\n")
+
+    def before_insn(self, idx: int, insn: Insn, state: VState, scratched_regs: int,
+                    scratched_slots: set[int], any_scratched: bool) -> None:
+        if not self.level:
+            return
+        if self.level & 2 and self.do_print_state:
+            prev, to = self._pop_info
+            self.verbose(f"\nfrom {prev} to {to}:{format_state(state, None, None)}\n")
+        self.do_print_state = False
+        if self.all_scratched:
+            self._print_insn_state(idx, format_state(state, None, None))
+        elif any_scratched:
+            self._print_insn_state(idx, format_state(state, scratched_regs, scratched_slots))
+        self.all_scratched = False
+        if isinstance(insn, Imm64Tail):  # pragma: no cover
+            return
+        self.prev_log_pos = self.end_pos
+        self.verbose(f"{idx}: {format_kernel(insn, idx, self.resolve_name)}\n")
+        self.prev_insn_print_pos = self.end_pos - self.prev_log_pos
+        self.prev_log_pos = self.end_pos
+
+    def _print_insn_state(self, idx: int, text: str) -> None:
+        """``print_insn_state()``: append to the last instruction line when nothing came since."""
+        if self.prev_log_pos and self.prev_log_pos == self.end_pos:
+            self.reset(self.prev_log_pos - 1)
+            self.verbose(" " * _vlog_alignment(self.prev_insn_print_pos) + ";")
+        else:
+            self.verbose(f"{idx}:")
+        self.verbose(text + "\n")
+
+    def exit_path(self) -> None:
+        """``process_bpf_exit``: every register counts as scratched for the next print."""
+        self.all_scratched = True
+
+    def line(self, text: str) -> None:
+        self.verbose(text + "\n")

@@ -1,0 +1,20 @@
+# SEC("syscall")
+# MAP: parked array key=u32 value="struct parked_task { struct task_struct __kptr *task; }"
+# a referenced kptr slot written with a plain store instead of bpf_kptr_xchg
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = 7
+	call bpf_task_from_pid
+	if r0 == 0 goto out
+	*(u64 *)(r6 + 0) = r0          # bug: referenced kptrs move only through bpf_kptr_xchg
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit

@@ -1,0 +1,15 @@
+# SEC("syscall")
+# dst__sz = rand & 15 (0..15) with a 16-byte buffer; zero is allowed for __sz
+	r1 = 0
+	*(u64 *)(r10 - 16) = r1
+	*(u64 *)(r10 - 8) = r1
+	call bpf_get_prandom_u32
+	r2 = r0
+	r2 &= 15
+	r1 = r10
+	r1 += -16
+	r3 = 0
+	r4 = 0
+	call bpf_copy_from_user_str
+	r0 = 0
+	exit

@@ -1,0 +1,18 @@
+# SEC("tc")
+# the slice from buffer__szk 16 read at +16
+	r2 = 0
+	r3 = r10
+	r3 += -16
+	call bpf_dynptr_from_skb
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r3 = r10
+	r3 += -32
+	r4 = 16
+	call bpf_dynptr_slice
+	if r0 == 0 goto out
+	r0 = *(u32 *)(r0 + 16)         # bug: past the 16-byte slice
+out:
+	r0 = 0
+	exit
