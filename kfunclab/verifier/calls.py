@@ -55,10 +55,8 @@ def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer
         from kfunclab.verifier.kfunc_calls import check_kfunc_call
 
         check_kfunc_call(env, state, insn, idx, explorer)
-    elif insn.kind is CallKind.HELPER:
-        check_helper_call(env, state, insn, idx)
     else:
-        raise Reject("kfunclab does not model BPF-to-BPF calls yet", errno=95)
+        check_helper_call(env, state, insn, idx)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -264,6 +262,41 @@ _HELPERS = {
     "get_current_task_btf": _h_current_task_btf,
     "kptr_xchg": _h_kptr_xchg,
 }
+
+
+# --- BPF-to-BPF calls ---------------------------------------------------------------------------
+MAX_CALL_FRAMES = 8
+
+
+def enter_subprog(env: Env, state: VState, idx: int, target: int) -> int:
+    """``check_func_call()`` for a static subprogram: a new frame gets R1-R5 and its own stack."""
+    from kfunclab.verifier.regs import stack_pointer
+    from kfunclab.verifier.state import FuncState
+
+    if len(state.frames) >= MAX_CALL_FRAMES:
+        raise Reject(f"the call stack of {len(state.frames) + 1} frames is too deep", errno=7)
+    caller = state.cur
+    regs = [NOT_INIT] * 11
+    for r in range(1, 6):
+        regs[r] = caller.regs[r]
+    regs[10] = stack_pointer(0, len(state.frames))
+    state.frames.append(FuncState(regs, {}, len(state.frames), idx))
+    for r in range(6):
+        caller.regs[r] = NOT_INIT
+    return target
+
+
+def exit_subprog(env: Env, state: VState) -> int:
+    """``prepare_func_exit()``: R0 goes back to the caller, which resumes after the call."""
+    callee = state.frames[-1]
+    r0 = callee.regs[0]
+    if r0.type is RegType.NOT_INIT:
+        raise Reject(msg.R0_NOT_READ_OK)
+    if r0.type is RegType.PTR_TO_STACK and r0.frameno == callee.frameno:
+        raise Reject("cannot return stack pointer to the caller")
+    state.frames.pop()
+    state.cur.regs[0] = r0
+    return callee.callsite + 1
 
 
 # --- exit --------------------------------------------------------------------------------------

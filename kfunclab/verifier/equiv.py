@@ -179,15 +179,19 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
     idmap = IdMap()
     if not refsafe(old, cur, idmap):
         return False
-    for oframe, cframe in zip(old.frames, cur.frames, strict=True):
+    innermost = len(old.frames) - 1
+    for depth, (oframe, cframe) in enumerate(zip(old.frames, cur.frames, strict=True)):
         if oframe.callsite != cframe.callsite:
             return False
+        # liveness is known for the current frame only; callers' frames compare in full
+        mask = live_regs if depth == innermost else 0x7FF
+        slots = live_slots if depth == innermost else None
         oregs, cregs = oframe.regs, cframe.regs
         for regno in range(11):
-            if not (live_regs >> regno) & 1 and exact is not Exactness.EXACT:
+            if not (mask >> regno) & 1 and exact is not Exactness.EXACT:
                 continue
             if not regsafe(oregs[regno], cregs[regno], idmap, exact):
                 return False
-        if not stacksafe(oframe.stack, cframe.stack, idmap, exact, live_slots):
+        if not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots):
             return False
     return True

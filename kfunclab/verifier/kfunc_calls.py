@@ -198,6 +198,9 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
     is_ctx = (k.name == "bpf_cast_to_kern_ctx"
               or (target is not None and target.kind is Kind.STRUCT and ctx_type.kind is Kind.STRUCT
                   and tname == ctx_type.name))
+    if i == 0 and env.profile.kptr_get and k.flags & KF.KPTR_GET:
+        _kptr_get_arg(env, meta, reg, t)
+        return 1
     if is_ctx:
         if reg.type is not RegType.PTR_TO_CTX:
             raise Reject(msg.KFUNC_EXPECTED_CTX.format(arg=i, type=reg_type_str(reg.type,
@@ -244,6 +247,25 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
         finally:
             state.regs[regno] = saved
     return 1
+
+
+def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
+    """KF_KPTR_GET (doc profile): arg 0 points at a referenced kptr field of a map value."""
+    from kfunclab.verifier.memory import _kptr_member
+
+    if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(msg.KPTR_GET_EXPECTED_MAP_VALUE, errno=_EINVAL)
+    if not reg.var.is_const:
+        raise Reject(msg.KPTR_GET_CONST_OFFSET, errno=_EINVAL)
+    off = reg.off + reg.var.const_value
+    member = _kptr_member(reg.map, off)
+    if member is None or member.kind.value != "kptr":
+        raise Reject(msg.KPTR_GET_NO_KPTR.format(off=off), errno=_EINVAL)
+    inner = t.target.target if t.target is not None else None  # struct X ** -> struct X
+    want = inner.name if inner is not None else ""
+    if want != member.type_name:
+        raise Reject(msg.KPTR_GET_WRONG_TYPE.format(name=meta.kfunc.name, arg=0, kind="STRUCT",
+                                                    tname=want), errno=_EINVAL)
 
 
 def _check_reg_off(reg: Reg, regno: int, release: bool, fixed_ok: bool) -> None:

@@ -205,6 +205,12 @@ KFUNC_ALLOC_NOT_REFERENCED = "allocated object must be referenced"
 KFUNC_OBJ_NEW_NEEDS_BTF = "bpf_obj_new/bpf_percpu_obj_new requires prog BTF"
 KFUNC_OBJ_NEW_TYPE = "bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct"
 KFUNC_RDONLY_CAST_NOT_STRUCT = "arg#{arg} is not a struct: {name}"
+# process_kf_arg_ptr_to_kptr() and get_kfunc_ptr_arg_type(), Linux 6.2/6.3 only (KF_KPTR_GET was
+# removed in 6.4): the doc profile's messages
+KPTR_GET_EXPECTED_MAP_VALUE = "arg#0 expected pointer to map value"
+KPTR_GET_CONST_OFFSET = "arg#0 must have constant offset"
+KPTR_GET_NO_KPTR = "arg#0 no referenced kptr at map value offset={off}"
+KPTR_GET_WRONG_TYPE = "kernel function {name} args#{arg} expected pointer to {kind} {tname}"
 # process_dynptr_func()
 DYNPTR_EXPECTED_INIT = "Expected an initialized dynptr as arg #{arg}"
 DYNPTR_EXPECTED_UNINIT = "Dynptr has to be an uninitialized dynptr"

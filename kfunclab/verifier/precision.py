@@ -19,6 +19,7 @@ from kfunclab.isa.insn import (
     Atomic,
     Call,
     CallKind,
+    Exit,
     Jump,
     Load,
     LoadImm64,
@@ -82,10 +83,11 @@ def _backtrack_insn(env: Env, entry: int, bt: _Backtrack) -> None:
                 bt.bail = True
         case LoadImm64(dst=dst):
             regs.discard(dst)
+        case Exit():
+            bt.bail = True  # the history crosses a frame boundary: fall back like the kernel
         case Call(kind=kind):
             if kind is CallKind.SUBPROG:
-                if regs - {0} or 0 in regs:
-                    bt.bail = True
+                bt.bail = True
                 return
             for r in range(6):
                 regs.discard(r)

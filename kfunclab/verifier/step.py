@@ -14,6 +14,7 @@ from kfunclab.isa.insn import (
     AluOp,
     Atomic,
     Call,
+    CallKind,
     Endian,
     Exit,
     Goto,
@@ -94,12 +95,17 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
         case Goto(off=off):
             env.jmps_processed += 1
             return idx + 1 + off
+        case Call(kind=CallKind.SUBPROG, imm=imm):
+            env.jmps_processed += 1
+            return calls.enter_subprog(env, state, idx, idx + 1 + imm)
         case Call():
             env.jmps_processed += 1
             calls.check_call(env, state, insn, idx, explorer)
             return idx + 1
         case Exit():
             env.jmps_processed += 1
+            if len(state.frames) > 1:
+                return calls.exit_subprog(env, state)
             calls.check_exit(env, state, idx)
             return EXIT
         case LoadImm64():
