@@ -188,12 +188,14 @@ def main() -> int:
                 continue
             expected = "visible" if k is not None else "hidden"
             counts["visibility checked"] += 1
+            counts[f"visibility checked, kernel says {actual}"] += 1
             if actual != expected:
                 problems.append(f"VISIBILITY {name} @ {sec}: catalogue says {expected}, kernel "
                                 f"{actual} ({error})")
             if actual == "visible" and k is not None and not prog_of[sec].sleepable:
                 counts["sleepable checked"] += 1
                 said = NOT_SLEEPABLE in error
+                counts["sleepable checked, kernel says sleepable"] += said
                 if said != (KF.SLEEPABLE in k.flags):
                     problems.append(f"SLEEPABLE {name} @ {sec}: catalogue flags "
                                     f"{k.flags_text}, kernel: {error}")
@@ -202,6 +204,7 @@ def main() -> int:
             said = ("reference leak" in error or "Unreleased reference" in error) \
                 if test == "acquire" else "or_null" in error
             counts[f"{test} checked"] += 1
+            counts[f"{test} checked, kernel says {flag.kernel_name}"] += said
             if said != (flag in k.flags):
                 problems.append(f"{test.upper()} {name} @ {sec}: catalogue flags "
                                 f"{k.flags_text}, kernel: {error}")

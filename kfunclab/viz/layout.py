@@ -125,7 +125,7 @@ def block_edges(cfg: Cfg) -> dict[tuple[int, int], tuple[EdgeKind, ...]]:
 
 
 def _box_size(lines: Sequence[BoxLine], header: str, fontsize: float) -> tuple[float, float]:
-    chars = max([len(header) + 1, *(len(ln.text) for ln in lines)])
+    chars = max([len(header) + 1, *(ln.chars for ln in lines)])
     return (chars * CHAR_WIDTH * fontsize + 2 * PAD,
             (len(lines) + 1) * LINE_HEIGHT * fontsize + 2 * PAD)
 

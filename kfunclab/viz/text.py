@@ -31,6 +31,12 @@ class BoxLine:
     slot: int | None
     text: str
     hidden: int = 0  # for an elision: how many instructions it stands for
+    tags: tuple[str, ...] = ()  # short notes drawn at the right end ("pruned ×2", "5×")
+
+    @property
+    def chars(self) -> int:
+        """Width in characters, tags included."""
+        return len(self.text) + sum(len(t) + 2 for t in self.tags)
 
 
 def _labels_by_slot(program: Program) -> dict[int, str]:
