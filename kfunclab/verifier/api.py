@@ -93,7 +93,8 @@ def verify_text(text: str, file: str = "<string>", **options: object) -> Verific
 
 def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-6.18",
            catalog: str | None = None, log_level: int = 1, collect_all: bool = False,
-           max_recorded_steps: int = 200_000) -> VerificationResult:
+           max_recorded_steps: int = 200_000, precision: bool = True,
+           insn_limit: int = 1_000_000) -> VerificationResult:
     """Verify ``program`` like the kernel's verifier does and return a :class:`VerificationResult`.
 
     Parameters
@@ -107,6 +108,11 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
     collect_all : bool
         Go on past the first rejected path and collect every rejected path (for teaching; the
         kernel stops at the first).
+    precision : bool
+        False turns off precision tracking: a naive pruner that merges states differing only
+        in scalars, even ``__k`` constants — unsafe, and shown in the pruning tutorial.
+    insn_limit : int
+        The complexity budget (the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000).
 
     Raises only for input that is not a program (unknown section, unknown call name, BTF that
     cannot be read); a program the kernel would reject is a result with ``verdict`` reject.
@@ -125,7 +131,7 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
               cfg=cfg, recorder=recorder, privileged=program.has_cap("cap_bpf") or
               program.has_cap("cap_sys_admin"),
               allow_ptr_leaks=bool(caps_ok), allow_uninit_stack=bool(caps_ok),
-              sleepable=ptype.sleepable)
+              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit)
     env.program_gpl = license_is_gpl_compatible(program.license)  # type: ignore[attr-defined]
     env.prog_context = ProgContext(ptype.prog_type.kernel_name,  # type: ignore[attr-defined]
                                    ptype.expected_attach_type.kernel_name

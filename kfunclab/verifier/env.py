@@ -52,6 +52,8 @@ class Env:
     allow_uninit_stack: bool = True  # perfmon: env->allow_uninit_stack
     sleepable: bool = False
     insn_limit: int = 1_000_000
+    #: False = a naive pruner that never marks scalars precise (for teaching why __k needs it)
+    precision: bool = True
     # --- kernel globals ---
     id_gen: int = 0
     insn_processed: int = 0

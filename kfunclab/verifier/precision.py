@@ -103,6 +103,8 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
 
     ``skip_current``: the last history entry is the instruction asking (not backtracked).
     """
+    if not env.precision:
+        return
     bt = _Backtrack(set(regnos), set(slots or ()))
     st: VState | None = cur
     skip_first = skip_current

@@ -82,7 +82,7 @@ def base_catalog(profile: Profile | str, catalog: str | Catalog | None = None) -
     prof = get_profile(profile)
     if isinstance(catalog, Catalog):
         return catalog
-    if catalog is None or catalog in BUILTIN and BUILTIN[catalog][1] != prof.name:
+    if catalog is None or (catalog in BUILTIN and BUILTIN[catalog][1] != prof.name):
         return builtin_catalog(prof.catalog)
     if catalog in BUILTIN:
         return builtin_catalog(catalog)
