@@ -92,7 +92,7 @@ def verify_text(text: str, file: str = "<string>", **options: object) -> Verific
 
 
 def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-6.18",
-           catalog: str | None = None, log_level: int = 1, collect_all: bool = False,
+           catalog: str | Catalog | None = None, log_level: int = 1, collect_all: bool = False,
            max_recorded_steps: int = 200_000, precision: bool = True,
            insn_limit: int = 1_000_000) -> VerificationResult:
     """Verify ``program`` like the kernel's verifier does and return a :class:`VerificationResult`.
@@ -103,8 +103,9 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
         Kernel BTF for struct layouts and kfunc prototypes (live where readable by default).
     profile : str
         Kernel profile: ``linux-6.18`` (default), ``doc`` or ``linux-7.0``.
-    catalog : str, optional
-        kfunc catalogue name or C header path (default: the profile's own).
+    catalog : str or Catalog, optional
+        kfunc catalogue: a name, a C header / JSON path, or a loaded
+        :class:`~kfunclab.kfuncs.catalog.Catalog` (default: the profile's own).
     collect_all : bool
         Go on past the first rejected path and collect every rejected path (for teaching; the
         kernel stops at the first).
@@ -121,8 +122,11 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
     ptype = program_type(program.section)
     btf_obj = _resolve_btf(btf)
     program = _link_kfunc_ids(program, btf_obj)
-    cat = _catalog(catalog or prof.catalog, prof.name,
-                   btf if isinstance(btf, str) and btf_obj is not None else None)
+    if isinstance(catalog, Catalog):
+        cat = catalog
+    else:
+        cat = _catalog(str(catalog or prof.catalog), prof.name,
+                       btf if isinstance(btf, str) and btf_obj is not None else None)
     registry = _BtfBackedRegistry(cat, btf_obj)
     recorder = Recorder(max_steps=max_recorded_steps, log_level=log_level)
     caps_ok = {c for c in ("cap_perfmon", "cap_sys_admin") if program.has_cap(c)}

@@ -745,6 +745,10 @@ def _shift(op: AluOp, d: Scalar, k: int, wide: bool) -> tuple:
 
 def _concrete(op: AluOp, a: int, b: int, wide: bool, off: int) -> int | None:
     """The runtime result of ``a op b`` on known operands, or None where the kernel gives up."""
+    if op is AluOp.LSH or op is AluOp.RSH or op is AluOp.ARSH:
+        # is_safe_to_compute_dst_reg_range checks the full 64-bit amount, even for ALU32
+        if b >= (64 if wide else 32):
+            return None
     if wide:
         m, bits = U64, 64
     else:
@@ -766,11 +770,11 @@ def _concrete(op: AluOp, a: int, b: int, wide: bool, off: int) -> int | None:
     if op is AluOp.NEG:
         return -a & m
     if op is AluOp.LSH:
-        return (a << b) & m if b < bits else None
+        return (a << b) & m
     if op is AluOp.RSH:
-        return a >> b if b < bits else None
+        return a >> b
     if op is AluOp.ARSH:
-        return (_sext(a, bits // 8) >> b) & m if b < bits else None
+        return (_sext(a, bits // 8) >> b) & m
     return None
 
 

@@ -7,21 +7,25 @@ marked and the kernel's message beside it, where states were pruned, and, with `
 how often the verifier processed each instruction.
 
 >>> from kfunclab.verifier import verify_text
->>> result = verify_text('# SEC("xdp")\\n if r1 == 0 goto out\\n r0 = 1\\nout:\\n r0 = 2\\n exit\\n')
+>>> text = '# SEC("xdp")\\n if r1 == 0 goto out\\n r0 = 1\\nout:\\n r0 = 2\\n exit\\n'
+>>> result = verify_text(text)
 >>> fig = draw_cfg(result, heat=True)
->>> len(fig.axes[0].patches) >= 3
-True
+>>> sum(p.get_gid() == "block" for p in fig.axes[0].patches)  # three blocks
+3
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kfunclab.verifier.cfg import Cfg, EdgeKind, build_cfg
+from kfunclab.verifier.cfg import Cfg, build_cfg
 from kfunclab.verifier.result import Diagnostic, VerificationResult
 from kfunclab.viz import style
 from kfunclab.viz.layout import CHAR_WIDTH, LINE_HEIGHT, PAD, Box, CfgLayout, Route, layout_cfg
@@ -30,10 +34,11 @@ from kfunclab.viz.text import BoxLine, Syntax, block_lines, insn_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
     from matplotlib.figure import Figure
 
 NOTE_GAP = 36.0  # between the drawing and the failing instruction's note
-NOTE_CHARS = 58  # wrap width of the note
+NOTE_CHARS = 76  # wrap width of the note: most kernel messages fit on one line
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,8 @@ def draw_cfg(cfg_or_result: Cfg | VerificationResult, *,
 
     >>> from kfunclab.isa.parser import parse_program
     >>> cfg = build_cfg(parse_program('# SEC("xdp")\\n r0 = 0\\n exit\\n'))
-    >>> round(draw_cfg(cfg).get_figwidth(), 1) > 0
-    True
+    >>> [p.get_gid() for p in draw_cfg(cfg).axes[0].patches]  # one box, no edges
+    ['block']
     """
     view = cfg_view(cfg_or_result, highlight_path=highlight_path, failing_insn=failing_insn,
                     heat=heat, show_pruned=show_pruned, max_lines=max_lines_per_block,
@@ -190,9 +195,9 @@ def _path_marks(cfg: Cfg, path: Sequence[int]) -> tuple[frozenset[tuple[int, int
         if not 0 <= insn < n:
             raise ViewError(f"path instruction {insn} is outside the program (0..{n - 1})")
     blocks = [cfg.block_of(i) for i in path]
-    edges = {(a.start, b.start) for (a, b), (i, j) in zip(zip(blocks, blocks[1:]),
-                                                          zip(path, path[1:]), strict=False)
-             if a != b or j <= i}
+    # a step to another block, or back to the start of the same one (a one-block loop)
+    edges = {(cfg.block_of(i).start, cfg.block_of(j).start) for i, j in itertools.pairwise(path)
+             if cfg.block_of(i) != cfg.block_of(j) or j <= i}
     return frozenset(edges), frozenset(b.start for b in blocks)
 
 
@@ -249,7 +254,12 @@ def _margins(view: CfgView) -> tuple[float, float, float, float]:
     legend_rows = -(-len(_legend_entries(view)) // _legend_columns(view))
     top = 10 + 1.6 * style.FONT_SIZE + legend_rows * 13.0 + (10 if view.visits else 0) + 12
     bottom = 12.0 + max(0.0, view.note_height - view.layout.height)
-    return 12.0, 12.0 + view.note_width, top, bottom
+    right = 12.0 + view.note_width
+    # the title and the heat caption must fit even above a narrow graph
+    text = max(len(view.title) * (style.FONT_SIZE + 1.5),
+               len(_heat_caption(view)) * style.SMALL) * CHAR_WIDTH + 16.0
+    right += max(0.0, text - (12.0 + view.layout.width + right))
+    return 12.0, right, top, bottom
 
 
 def _legend_columns(view: CfgView) -> int:
@@ -288,10 +298,15 @@ def _legend(ax: Axes, view: CfgView, at: tuple[float, float]) -> None:
               ncol=_legend_columns(view), fontsize=style.SMALL, handlelength=2.2,
               borderaxespad=0, borderpad=0, columnspacing=1.4)
     if view.visits:
-        top = max(view.visits.values(), default=0)
         ax.text(at[0], at[1] + 13.0 * -(-len(entries) // _legend_columns(view)) + 2,
-                f"heat: how often the verifier processed each insn (1× … {top}×)",
-                fontsize=style.SMALL, va="top", color=style.HEADER)
+                _heat_caption(view), fontsize=style.SMALL, va="top", color=style.HEADER)
+
+
+def _heat_caption(view: CfgView) -> str:
+    if not view.visits:
+        return ""
+    top = max(view.visits.values(), default=0)
+    return f"heat: times the verifier processed each insn (1× … {top}×)"
 
 
 def _edge_colour(route: Route) -> str:
@@ -320,12 +335,15 @@ def _draw_route(ax: Axes, route: Route, *, on_path: bool) -> None:
     ls = "--" if route.back else (":" if route.call else "-")
     arrow = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>", mutation_scale=9,
                             color=colour, lw=2.4 if on_path else 1.2, linestyle=ls,
-                            zorder=3 if on_path else 2, joinstyle="round", capstyle="round")
-    ax.add_patch(arrow)
+                            zorder=3 if on_path else 2, joinstyle="round", capstyle="round",
+                            gid="back-edge" if route.back else "call" if route.call else "edge")
+    ax.add_artist(arrow)
     if route.label and not route.back:
-        x, y = route.points[0]
-        ax.text(x + 3, y + 3, route.label, fontsize=style.SMALL, weight="bold", color=colour,
-                va="top", ha="left", zorder=4)
+        (x, y), (nx, _) = route.points[0], route.points[1]
+        left = nx < x - 1  # put the label on the outer side of the bend
+        ax.text(x - 4 if left else x + 4, y + 2, route.label, fontsize=style.SMALL,
+                weight="bold", color=colour, va="top", ha="right" if left else "left", zorder=8,
+                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none"))
     elif route.label:
         x, y = route.points[1]
         ax.text(x + 2, y, route.label, fontsize=style.SMALL, weight="bold", color=colour,
@@ -336,10 +354,10 @@ def _draw_box(ax: Axes, view: CfgView, box: Box) -> None:
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
     on_path = box.block.start in view.path_blocks
-    ax.add_patch(FancyBboxPatch((box.x, box.y), box.width, box.height,
+    ax.add_artist(FancyBboxPatch((box.x, box.y), box.width, box.height,
                                 boxstyle="round,pad=0,rounding_size=3", fc="white",
                                 ec=style.REJECTED if on_path else style.BOX_EDGE,
-                                lw=2.0 if on_path else 0.9, zorder=5))
+                                lw=2.0 if on_path else 0.9, zorder=5, gid="block"))
     fs = box.fontsize
     ax.text(box.x + PAD, box.line_y(-1), box.header, fontsize=fs, family=style.MONO,
             weight="bold", color=style.HEADER, va="center", zorder=7)
@@ -350,13 +368,14 @@ def _draw_box(ax: Axes, view: CfgView, box: Box) -> None:
         if view.visits is not None and ln.slot is not None:
             count = view.visits.get(ln.slot, 0)
             if count:
-                ax.add_patch(Rectangle((box.x + 1, y - line_h / 2), box.width - 2, line_h,
-                                       fc=_heat_colour(count, view.visits), ec="none", zorder=6))
+                ax.add_artist(Rectangle((box.x + 1, y - line_h / 2), box.width - 2, line_h,
+                                       fc=_heat_colour(count, view.visits), ec="none", zorder=6,
+                                       gid="heat"))
             else:
                 colour = style.MUTED  # never processed: dead on every explored path
         failing = ln.slot is not None and ln.slot == view.failing
         if failing:
-            ax.add_patch(Rectangle((box.x + 1, y - line_h / 2), box.width - 2, line_h,
+            ax.add_artist(Rectangle((box.x + 1, y - line_h / 2), box.width - 2, line_h,
                                    fc=style.REJECTED_FILL, ec=style.REJECTED, lw=1.2, zorder=6,
                                    gid="failing-insn"))
             colour = style.REJECTED
@@ -371,18 +390,25 @@ def _draw_tags(ax: Axes, box: Box, ln: BoxLine, y: float) -> None:
         pruned = tag.startswith("pruned")
         ax.text(x, y, tag, fontsize=style.SMALL if not pruned else box.fontsize - 0.5,
                 family=style.MONO, ha="right", va="center", zorder=7,
+                gid="pruned" if pruned else "visits",
                 color="white" if pruned else style.HEADER, weight="bold" if pruned else "normal",
                 bbox=dict(boxstyle="round,pad=0.15", fc=style.PRUNED, ec="none") if pruned
                 else None)
         x -= (len(tag) + 2) * CHAR_WIDTH * box.fontsize
 
 
-def _heat_colour(count: int, visits: dict[int, int]) -> tuple[float, float, float, float]:
+@functools.cache
+def _heat_map() -> Colormap:
     from matplotlib import colormaps
 
+    return colormaps[style.HEAT_MAP]  # a copy per lookup: look it up once
+
+
+def _heat_colour(count: int, visits: dict[int, int]) -> tuple[float, float, float, float]:
     top = max(visits.values(), default=1)
-    share = 0.0 if top <= 1 else (count - 1) / (top - 1)
-    return colormaps[style.HEAT_MAP](0.08 + 0.55 * share)  # light end: text stays readable
+    # a log scale: a loop body seen 4 times should stand out even when an exit is seen 30 times
+    share = 0.0 if top <= 1 else math.log(count) / math.log(top)
+    return _heat_map()(0.05 + 0.45 * share)  # light end: text stays readable
 
 
 def _draw_note(ax: Axes, view: CfgView) -> None:
@@ -393,13 +419,17 @@ def _draw_note(ax: Axes, view: CfgView) -> None:
     if box is None:  # pragma: no cover - a failing insn is always kept in its box
         return
     y = box.line_y(box.row_of(view.failing))
-    x = lay.width + NOTE_GAP
     half = view.note_height / 2
     y_note = min(max(y, half), max(lay.height - half, half))  # keep the note inside the picture
+    # right of whatever the note's band holds, so the arrow crosses no box
+    band = [b.right for b in lay.boxes.values()
+            if b.y < y_note + half and b.bottom > y_note - half and b.x >= box.x]
+    band += [px for r in lay.routes for px, py in r.points if abs(py - y_note) < half + 20]
+    x = max([box.right, *band]) + NOTE_GAP
     ax.text(x, y_note, view.note, fontsize=style.FONT_SIZE, family=style.MONO, va="center",
             ha="left", color="black", zorder=9, gid="failing-note",
             bbox=dict(boxstyle="round,pad=0.5", fc=style.NOTE_FILL, ec=style.REJECTED, lw=1.4))
     # the arrow runs behind the boxes it may cross, so their text stays readable
-    ax.add_patch(FancyArrowPatch((x - 4, y_note), (box.right + 1, y), arrowstyle="-|>",
+    ax.add_artist(FancyArrowPatch((x - 4, y_note), (box.right + 1, y), arrowstyle="-|>",
                                  mutation_scale=10, color=style.REJECTED, lw=1.4, zorder=4))
 

@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 # --- styles ----------------------------------------------------------------------------------
 # Text colour is inherited from the notebook theme; only translucent tints and self-contained
 # badges add colour, so the same HTML reads in JupyterLab light/dark, Notebook 7 and VS Code.
-FONT = "font-family:var(--jp-ui-font-family,system-ui,-apple-system,'Segoe UI',sans-serif);"
-MONO = ("font-family:var(--jp-code-font-family,ui-monospace,SFMono-Regular,Menlo,Consolas,"
-        "monospace);font-size:12px;")
-BOX = FONT + "font-size:13px;line-height:1.45;color:inherit;max-width:100%;margin:2px 0;"
+FONT = "font-family:var(--jp-ui-font-family,system-ui,sans-serif);"
+MONO = "font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:12px;"
+BOX = (FONT + "font-size:13px;line-height:1.45;color:inherit;max-width:100%;margin:2px 0;"
+       "white-space:normal;")
 BORDER = "1px solid rgba(128,128,128,0.35)"
 MUTED = "opacity:0.72;"
 TINT_FAIL = "background:rgba(220,38,38,0.30);"
@@ -51,7 +51,8 @@ BADGE_OK = BADGE + "background:#1a7f37;"
 BADGE_BAD = BADGE + "background:#c62828;"
 CHIP = ("display:inline-block;padding:0 6px;margin:1px 2px;border-radius:4px;font-size:11px;"
         "border:" + BORDER + ";" + MONO)
-TABLE = "border-collapse:collapse;margin:4px 0;width:auto;"
+# JupyterLab centres tables with a fixed layout; ours sit left and size to their content
+TABLE = "border-collapse:collapse;margin:4px 0;width:auto;table-layout:auto;"
 CELL = "padding:1px 8px;text-align:left;vertical-align:top;border:none;white-space:pre;"
 HEAD = CELL + "font-weight:600;border-bottom:" + BORDER + ";"
 
@@ -463,11 +464,17 @@ def program_html(program: Program) -> str:
     return box(body, "kfunclab-program")
 
 
-def error_html(error: BaseException, source: str | None = None, first_line: int = 1) -> str:
+def error_html(error: BaseException, source: str | None = None, first_line: int = 1, *,
+               hint: str = "") -> str:
     """A kfunclab error as a message box; a ParseError also shows its line with a caret.
 
     ``source`` is the text the error's line numbers refer to; ``first_line`` the number of
-    its first line.
+    its first line; ``hint`` a suggestion shown below.
+
+    >>> from kfunclab.errors import ParseError
+    >>> page = error_html(ParseError("p.s", 2, 6, "expected a register"), "x\\n r0 = x1")
+    >>> "p.s:2:6: error: expected a register" in page and "|      ^" in page
+    True
     """
     from kfunclab.errors import ParseError
 
@@ -481,6 +488,8 @@ def error_html(error: BaseException, source: str | None = None, first_line: int 
             caret = " " * max(error.col - 1, 0) + "^"
             parts.append(tag("pre", e(f"{error.line:>4} | {text}\n     | {caret}"),
                              style=MONO + "margin:4px 0;"))
+    if hint:
+        parts.append(tag("div", e("hint: " + hint), cls="kfunclab-error-hint", style=MUTED))
     return box(tag("div", "".join(parts),
                    style=TINT_FAIL + "border-left:3px solid #c62828;padding:4px 8px;"),
                "kfunclab-error")

@@ -223,6 +223,42 @@ def _assign_x(layers: list[list[int]], pred: dict[int, list[int]], succ: dict[in
     return cx
 
 
+def _straighten(part: _Part, layers: list[list[int]], cx: dict[int, float]) -> None:
+    """Run each long edge's dummies down one vertical line where the neighbours leave room: the
+    averaging above makes a long edge wiggle, which reads badly over many layers."""
+    room: dict[int, tuple[float, float]] = {}
+
+    def free(n: int) -> tuple[float, float]:
+        layer = layers[part.layer[n]]
+        k = layer.index(n)
+        lo, hi = -float("inf"), float("inf")
+        if k > 0:
+            m = layer[k - 1]
+            lo = cx[m] + (part.width[m] + part.width[n]) / 2 + NODE_GAP
+        if k + 1 < len(layer):
+            m = layer[k + 1]
+            hi = cx[m] - (part.width[m] + part.width[n]) / 2 - NODE_GAP
+        return lo, hi
+
+    for chain in part.chains.values():
+        dummies = chain[1:-1]
+        run: list[int] = []
+        lo, hi = -float("inf"), float("inf")
+        for d in [*dummies, None]:
+            if d is not None:
+                room[d] = free(d)
+                nlo, nhi = max(lo, room[d][0]), min(hi, room[d][1])
+                if nlo <= nhi:
+                    run.append(d)
+                    lo, hi = nlo, nhi
+                    continue
+            if run:  # set the run on one line, as near its mean as the room allows
+                x = min(max(_mean([cx[n] for n in run], 0.0), lo), hi)
+                cx.update({n: x for n in run})
+            if d is not None:
+                run, (lo, hi) = [d], room[d]
+
+
 def _mean(values: list[float], default: float) -> float:
     return sum(values) / len(values) if values else default
 
@@ -274,9 +310,11 @@ def layout_cfg(cfg: Cfg, lines: Mapping[BasicBlock, Sequence[BoxLine]] | None = 
     for (i, j), kinds in edges.items():
         if EdgeKind.CALL in kinds:
             src, dst = boxes[cfg.blocks[i]], boxes[cfg.blocks[j]]
-            mid = src.y + src.height / 2
+            rows = [src.row_of(s) for s in src.block.slots if cfg.callee(s) == dst.block.start]
+            row = next((r for r in rows if r is not None), None)
+            y = src.line_y(row) if row is not None else src.y + src.height / 2
             routes.append(Route(src.block, dst.block, (EdgeKind.CALL,),
-                                ((src.right, mid), (dst.x, dst.y + PAD + fontsize))))
+                                ((src.right, y), (dst.x, dst.line_y(-1)))))
     return CfgLayout(boxes, tuple(routes), max(x0 - SUBPROG_GAP, 0.0), height, fontsize,
                      tuple(titles))
 
@@ -322,6 +360,7 @@ def _place_part(cfg: Cfg, part: _Part, edges: Mapping[tuple[int, int], tuple[Edg
         layers[part.layer[n]].append(n)
     layers = _order(layers, part.pred, part.succ)
     cx = _assign_x(layers, part.pred, part.succ, part.width)
+    _straighten(part, layers, cx)
     shift = x0 - min(cx[n] - part.width[n] / 2 for n in cx)
     cx = {n: x + shift for n, x in cx.items()}
     heights = {i: _box_size(lines[blocks[i]], "", fontsize)[1] for i in part.real}

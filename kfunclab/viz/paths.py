@@ -58,26 +58,29 @@ def default_path_id(result: VerificationResult) -> int:
     if result.error is not None and any(p.id == result.error.path_id for p in result.paths):
         return result.error.path_id
     if not result.paths:
-        raise ViewError("the result has no explored paths (rejected before exploration?)")
-    return max(result.paths, key=lambda p: (len(full_path(result, p.id)), -p.id)).id
+        why = f": {result.error}" if result.error is not None else ""
+        raise ViewError(f"the result has no explored paths (rejected before exploration{why})")
+    by_id = {p.id: p for p in result.paths}
+    length: dict[int, int] = {}
+    for p in sorted(result.paths, key=lambda p: p.id):  # parents have smaller ids
+        length[p.id] = len(p.steps) + sum(keep for _, keep in _chain(by_id, p.id)[:-1])
+    return max(length, key=lambda i: (length[i], -i))
 
 
-def _segment(result: VerificationResult, path_id: int) -> ExploredPath:
-    for p in result.paths:
-        if p.id == path_id:
-            return p
-    known = ", ".join(str(p.id) for p in result.paths) or "none"
-    raise ViewError(f"no explored path with id {path_id} (paths: {known})")
+def _segment(by_id: dict[int, ExploredPath], path_id: int) -> ExploredPath:
+    if path_id not in by_id:
+        known = ", ".join(str(i) for i in sorted(by_id)) or "none"
+        raise ViewError(f"no explored path with id {path_id} (paths: {known})")
+    return by_id[path_id]
 
 
-def _chain(result: VerificationResult, path_id: int) -> list[tuple[ExploredPath, int]]:
+def _chain(by_id: dict[int, ExploredPath], path_id: int) -> list[tuple[ExploredPath, int]]:
     """Segments from the entry to ``path_id``, each with how many of its steps the walk keeps."""
-    chain: list[tuple[ExploredPath, int]] = []
-    seg = _segment(result, path_id)
-    chain.append((seg, len(seg.steps)))
+    seg = _segment(by_id, path_id)
+    chain = [(seg, len(seg.steps))]
     cut = seg.branch_insn
     while seg.parent is not None:
-        seg = _segment(result, seg.parent)
+        seg = _segment(by_id, seg.parent)
         insns = seg.insns
         # the explorer's own rule (Explorer._path_prefix): up to the last visit of the branch
         keep = len(insns) - insns[::-1].index(cut) if cut in insns else len(insns)
@@ -93,7 +96,7 @@ def full_path(result: VerificationResult, path_id: int | None = None) -> tuple[P
     ``path``; steps not recorded (a ``truncated`` result) are missing."""
     if path_id is None:
         path_id = default_path_id(result)
-    chain = _chain(result, path_id)
+    chain = _chain({p.id: p for p in result.paths}, path_id)
     out: list[Position] = []
     for k, (seg, keep) in enumerate(chain):
         out += [Position(s.insn, seg.id, i, s.state) for i, s in enumerate(seg.steps[:keep])]
@@ -115,7 +118,7 @@ def ref_events_on_path(result: VerificationResult, lifetime: RefLifetime,
     """
     if path_id is None:
         path_id = default_path_id(result)
-    chain = _chain(result, path_id)
+    chain = _chain({p.id: p for p in result.paths}, path_id)
     positions = full_path(result, path_id)
     placed: list[PlacedEvent] = []
     base = 0

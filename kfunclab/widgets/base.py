@@ -29,6 +29,10 @@ def classed(widget: Any, *classes: str) -> Any:
     return widget
 
 
+#: keeps long descriptions ("local_type_id", "program") from being cut to a fixed width
+WIDE = {"description_width": "initial"}
+
+
 def set_picture(image: Any, png: bytes | None) -> None:
     """Show ``png`` in an Image widget, or hide the widget when there is no picture."""
     if png:
@@ -48,7 +52,13 @@ class WidgetView:
         self._quiet = 0
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        data = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(data, dict):  # the box's own text is a long, truncated repr
+            data["text/plain"] = repr(self)
+        return data
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
 
     @contextmanager
     def _hold(self) -> Iterator[None]:

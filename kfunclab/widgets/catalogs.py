@@ -56,7 +56,8 @@ def _tempdir() -> Path:
 def write_catalog(content: dict[str, Any] | str, stem: str = "catalog") -> str:
     """Write a JSON table (dict) or C text (str) to a content-addressed file; return its path.
 
-    The file lives in a per-process temporary directory removed at exit.
+    The file is ``<tmp>/<hash of the content>/<stem>.json`` (or ``.h``) in a per-process
+    temporary directory removed at exit; ``stem`` becomes the catalogue's name.
     """
     if isinstance(content, dict):
         text, suffix = json.dumps(content, indent=1, sort_keys=True), ".json"
@@ -64,8 +65,10 @@ def write_catalog(content: dict[str, Any] | str, stem: str = "catalog") -> str:
         text, suffix = content, ".h"
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "catalog"
-    path = _tempdir() / f"{safe}-{digest}{suffix}"
+    # one directory per content, so the file's stem (the catalogue's name) stays readable
+    path = _tempdir() / digest / f"{safe}{suffix}"
     if not path.exists():
+        path.parent.mkdir(exist_ok=True)
         path.write_text(text)
     return str(path)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kfunclab.widgets import render
-from kfunclab.widgets.base import WidgetView, classed, ipywidgets, set_picture
+from kfunclab.widgets.base import WIDE, WidgetView, classed, ipywidgets, set_picture
 from kfunclab.widgets.figures import render_png
 
 if TYPE_CHECKING:
@@ -41,10 +41,11 @@ class StateExplorer(WidgetView):
         options = [(render.path_label(result, p), p.id) for p in result.paths]
         first = path_id if path_id is not None else render.default_path(result)
         self.path_select = classed(w.Dropdown(options=options, value=first, description="path",
-                                              layout=w.Layout(width="max-content")),
+                                              style=WIDE, layout=w.Layout(width="max-content")),
                                    "kfunclab-path-select")
         self.slider = classed(w.IntSlider(min=0, max=0, value=0, description="step",
-                                          continuous_update=True), "kfunclab-step-slider")
+                                          style=WIDE, continuous_update=False),
+                              "kfunclab-step-slider")
         self.prev_button = classed(w.Button(description="◀ prev", tooltip="previous step",
                                             layout=w.Layout(width="auto")),
                                    "kfunclab-step-prev")
@@ -52,7 +53,10 @@ class StateExplorer(WidgetView):
                                             layout=w.Layout(width="auto")),
                                    "kfunclab-step-next")
         self.state_html = classed(w.HTML(), "kfunclab-explorer-state")
-        self.listing_html = classed(w.HTML(), "kfunclab-explorer-listing")
+        # a long program scrolls beside the state instead of stretching the widget
+        self.listing_html = classed(w.HTML(layout=w.Layout(max_height="520px",
+                                                           overflow="auto")),
+                                    "kfunclab-explorer-listing")
         self.picture = classed(w.Image(format="png"), "kfunclab-explorer-picture")
         set_picture(self.picture, None)
         self.path_select.observe(self._on_path, names="value")
@@ -107,6 +111,9 @@ class StateExplorer(WidgetView):
                                        f"{ids}")
         self.path_select.value = path_id
 
+    def __repr__(self) -> str:
+        return f"<StateExplorer path {self.path_id} step {self.step} insn {self.current_insn}>"
+
     # --- wiring ------------------------------------------------------------------------------
 
     def _load_path(self) -> None:
@@ -133,6 +140,6 @@ class StateExplorer(WidgetView):
         self.listing_html.value = render.render_walk_listing(self.result, self.path_id,
                                                              self.step)
         if self.pictures and self._walk:
+            # draw_state_table counts steps from the entry, as path_walk does
             set_picture(self.picture, render_png("draw_state_table", self.result,
-                                                 insn=self.current_insn, path_id=self.path_id,
-                                                 step=self.step))
+                                                 path_id=self.path_id, step=self.step))

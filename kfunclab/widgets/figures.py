@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import io
 import pkgutil
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -51,12 +52,11 @@ def figure_png(fig: Any, dpi: int = 96) -> bytes:
     try:
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     finally:
-        try:
-            import matplotlib.pyplot as plt
-
+        # a figure made through pyplot would otherwise be shown again at the end of the cell;
+        # kfunclab.viz makes plain Figures, and pyplot is not imported just to close nothing
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
             plt.close(fig)
-        except ImportError:  # pragma: no cover - matplotlib is a dependency
-            pass
     return buf.getvalue()
 
 

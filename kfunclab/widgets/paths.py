@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kfunclab.widgets import render
-from kfunclab.widgets.base import WidgetView, classed, ipywidgets, set_picture
+from kfunclab.widgets.base import WIDE, WidgetView, classed, ipywidgets, set_picture
 from kfunclab.widgets.figures import render_png
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class RefLifetimes(WidgetView):
             err = result.error
             path_id = err.path_id if err is not None and err.path_id in ids else ALL_PATHS
         self.path_select = classed(w.Dropdown(options=options, value=path_id,
-                                              description="path",
+                                              description="path", style=WIDE,
                                               layout=w.Layout(width="max-content")),
                                    "kfunclab-path-select")
         self.picture = classed(w.Image(format="png"), "kfunclab-ref-picture")
@@ -87,7 +87,7 @@ class RejectedPaths(WidgetView):
         options = [(render.rejected_label(d, i), i) for i, d in enumerate(result.rejected)]
         self.select_box = classed(w.Dropdown(options=options or [("(accepted)", -1)],
                                              value=0 if options else -1,
-                                             description="rejected",
+                                             description="rejected", style=WIDE,
                                              layout=w.Layout(width="max-content")),
                                   "kfunclab-rejected-select")
         self.message_html = classed(w.HTML(), "kfunclab-rejected-message")

@@ -14,13 +14,11 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kfunclab.errors import KfunclabError
 from kfunclab.viz.html import (
-    BORDER,
     CELL,
     MONO,
     MUTED,
@@ -303,8 +301,3 @@ def note_html(text: str, cls: str = "kfunclab-note") -> str:
     """A muted one-line note."""
     return tag("div", e(text), cls=cls, style=MUTED + CELL + "white-space:normal;")
 
-
-def key_value_html(pairs: Sequence[tuple[str, str]]) -> str:
-    """A two-column table of already-plain texts."""
-    rows = [tag("tr", td(e(k), MUTED) + td(e(v), MONO)) for k, v in pairs]
-    return tag("table", tag("tbody", "".join(rows)), style=f"border-top:{BORDER};")
