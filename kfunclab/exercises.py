@@ -259,7 +259,8 @@ def _program_check(name: str, answer: ProgramLike, *, must_call: Sequence[str],
         program = program_of(answer)
         result = run(program, collect_all=True, **options)
     except KfunclabError as exc:
-        return Feedback(name, False, "the verifier cannot read this program", (str(exc),))
+        return Feedback(name, False, "the verifier cannot read this program",
+                        (_short_paths(str(exc)),))
     if not result.accepted:
         return Feedback(name, False, f"still rejected: {result.error.message}",  # type: ignore
                         tuple(explain(result)), result)
@@ -378,15 +379,29 @@ _FILL_PROGRAM = """# SEC("tp_btf/task_newtask")
 """
 
 
-def _catalog_file(text: str, stem: str) -> str:
-    """Write C text where verify(catalog=PATH) can read it (same text, same file)."""
+#: catalogue files written by catalog_file(), and the short name messages show for them
+_CATALOG_NAMES: dict[str, str] = {}
+
+
+def catalog_file(text: str, stem: str = "kfuncs") -> str:
+    """Write C text where verify(catalog=PATH) can read it (same text, same file).
+
+    Messages about the file name it ``<stem>.h`` (the real path depends on the machine).
+    """
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     folder = Path(tempfile.gettempdir()) / "kfunclab-exercises"
     folder.mkdir(exist_ok=True)
     path = folder / f"{stem}-{digest}.h"
     if not path.exists():
         path.write_text(text)
+    _CATALOG_NAMES[str(path)] = f"{stem}.h"
     return str(path)
+
+
+def _short_paths(message: str) -> str:
+    for path, name in _CATALOG_NAMES.items():
+        message = message.replace(path, name)
+    return message
 
 
 def check_sz_declaration(c_text: str) -> Feedback:
@@ -399,13 +414,17 @@ def check_sz_declaration(c_text: str) -> Feedback:
     if kfunc.name != "bpf_fill" or len(kfunc.params) != 3:
         return Feedback(name, False, "expected bpf_fill with three parameters (the buffer, its "
                         f"size, the byte); found {kfunc.prototype()}")
-    catalog = _catalog_file(
+    catalog = catalog_file(
         f"{c_text.strip().rstrip(';')};\nBTF_SET8_START(fill_ids)\nBTF_ID_FLAGS(func, bpf_fill)\n"
         "BTF_SET8_END(fill_ids)\nstatic const struct btf_kfunc_id_set fill_set = "
         "{ .owner = THIS_MODULE, .set = &fill_ids };\nstatic int init(void) { return "
         "register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING, &fill_set); }\n", "fill")
-    fits = run(_FILL_PROGRAM.format(size=16), profile="doc", catalog=catalog)
-    overflows = run(_FILL_PROGRAM.format(size=32), profile="doc", catalog=catalog)
+    try:
+        fits = run(_FILL_PROGRAM.format(size=16), profile="doc", catalog=catalog)
+        overflows = run(_FILL_PROGRAM.format(size=32), profile="doc", catalog=catalog)
+    except KfunclabError as exc:
+        return Feedback(name, False, "kfunclab cannot use this declaration",
+                        (_short_paths(str(exc)),))
     if fits.accepted and not overflows.accepted:
         return Feedback(name, True, "good: the verifier now checks the buffer against its size",
                         ("bpf_fill(fp-16, 16, 'A') is accepted",
@@ -432,10 +451,13 @@ def check_registration(c_text: str) -> Feedback:
         return Feedback(name, False, "Linux 6.18 would refuse this C", (str(exc),))
     if "bpf_lab_counter" not in kfuncs:
         return Feedback(name, False, "bpf_lab_counter is in no kfunc ID set (BTF_ID_FLAGS)")
-    catalog = _catalog_file(c_text, "lab")
+    catalog = catalog_file(c_text, "lab")
     details, ok = [], True
     for who, prog in _LAB_CALLERS.items():
-        result = run(prog, catalog=catalog)
+        try:
+            result = run(prog, catalog=catalog)
+        except KfunclabError as exc:
+            return Feedback(name, False, "kfunclab cannot use this C", (_short_paths(str(exc)),))
         ok &= result.accepted
         details.append(f"{who} calling bpf_lab_counter: " + (
             "accepted" if result.accepted else f"rejected: {result.error.message}"))  # type: ignore
@@ -531,7 +553,7 @@ def compare_profiles(answer: ProgramLike,
             text = _answer_text(result.verdict.value,
                                 result.error.message if result.error else None)
         except KfunclabError as exc:
-            text = f"refused before verification: {exc}"
+            text = f"refused before verification: {_short_paths(str(exc))}"
         rows.append(ProfileRow(profile, text))
     return ProfileTable(tuple(rows))
 

@@ -204,7 +204,7 @@ def test_released_reference_on_the_longest_path_is_not_leaked():
     assert result.accepted
     fig = draw_ref_lifetimes(result)
     assert not _by_gid(fig, "leak-label")
-    assert "passed R1 · released" in {t.get_text() for t in _texts(fig)}
+    assert "passed R1 · released R1" in {t.get_text() for t in _texts(fig)}
 
 
 def test_no_references_says_so():
@@ -253,3 +253,10 @@ def test_static_rejection_marks_the_insn_but_has_no_paths_to_show():
     assert note.get_text() == "insn 2: r0 = 1\nunreachable insn 2"
     with pytest.raises(ViewError, match=r"no explored paths .*unreachable insn 2"):
         draw_ref_lifetimes(result)
+
+
+def test_no_text_below_seven_points(leak, big):
+    figures = [draw_cfg(big, heat=True), draw_rejected_paths(leak), draw_ref_lifetimes(big),
+               draw_state_table(big)]
+    for fig in figures:
+        assert min(t.get_fontsize() for t in _texts(fig)) >= 7.0

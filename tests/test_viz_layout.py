@@ -259,3 +259,13 @@ def test_dot_escapes_quotes_and_braces_in_labels():
     dot = cfg_to_dot(build_cfg(parse_program(text)))
     for _, label, _ in _NODE.findall(dot):
         assert not re.search(r'(?<!\\)["{}]', label)
+
+
+def test_a_long_edge_runs_down_one_straight_line():
+    cfg = build_cfg(parse_program(big_program()))
+    lay = layout_cfg(cfg)
+    out = block_at(cfg, cfg.program.labels["out"])
+    (route,) = [r for r in lay.routes if r.src == cfg.blocks[0] and r.dst == out]
+    dummies = route.points[1:-1]
+    assert len(dummies) > 20  # over the whole main program
+    assert len({x for x, _ in dummies}) == 1

@@ -239,8 +239,8 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
             raise Reject(f"R2 is of type {new.btf_name} but {member.type_name} is expected")
         if not new.ref_obj_id:
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
-        env.recorder.ref_event(new.ref_obj_id, RefEventKind.MOVED_TO_MAP, idx, "R2")
-        if not release_reference(env, state, new.ref_obj_id, idx):
+        if not release_reference(env, state, new.ref_obj_id, idx, RefEventKind.MOVED_TO_MAP,
+                                 "R2"):
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
     clobber_caller_saved(state)
     r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)

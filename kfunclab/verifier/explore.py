@@ -111,11 +111,13 @@ class Explorer:
                     regs_mask, slots, anyscr = self._scratch
                     log.before_insn(idx, insn, state, regs_mask, slots, anyscr)
                     before = dict(state.cur.stack)
+                entry_state = state.copy() if rec.recording else None
                 try:
                     outcome = step_insn(env, state, insn, idx, self)
                 except Reject as reject:
                     diag = self._diagnose(reject, idx, path)
-                    rec.step(idx, state)
+                    # a rejected instruction did not happen: show the state it was refused in
+                    rec.step(idx, entry_state if entry_state is not None else state)
                     if not self._reject(diag):
                         rec.end_path(PathEnd.REJECTED, idx, error=diag)
                         return diag

@@ -76,7 +76,8 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Ex
         if meta.dynptr is None:
             env.recorder.ref_event(reg.ref_obj_id, RefEventKind.PASSED, idx,
                                    f"R{meta.release_regno}", name)
-            if not release_reference(env, state, reg.ref_obj_id, idx):
+            if not release_reference(env, state, reg.ref_obj_id, idx,
+                                     where=f"R{meta.release_regno}"):
                 raise Reject(msg.KFUNC_REF_NOT_ACQUIRED.format(name=name,
                                                                btf_id=kfunc.btf_id or 0))
     _special_pre_return(env, state, meta, idx)
@@ -476,7 +477,7 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
     if meta.iter_slot is not None and meta.iter_slot[1] == "irq":
         spi = meta.iter_slot[0]
         if k.name.endswith("_save"):
-            ref = acquire_reference(env, state, idx, k.name, RefKind.IRQ)
+            ref = acquire_reference(env, state, idx, k.name, RefKind.IRQ, f"fp{-(spi + 1) * 8}")
             state.active_irq_id = ref
             stack[spi] = StackSlot("ffffffff", Reg(RegType.SCALAR, ref_obj_id=ref,
                                                    extra=("irq",)))
@@ -494,7 +495,7 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
         return
     if meta.iter_slot is not None and k.flags & KF.ITER_NEW:
         spi, short = meta.iter_slot
-        ref = acquire_reference(env, state, idx, k.name)
+        ref = acquire_reference(env, state, idx, k.name, where=f"fp{-(spi + 1) * 8}")
         for n in range(_ITER_SLOTS.get(short, 1)):
             extra = (short, "active", 0) if n == 0 else (short, "", 0)
             stack[spi - n] = StackSlot("iiiiiiii", Reg(RegType.SCALAR,
@@ -504,7 +505,7 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
     if meta.iter_slot is not None and k.flags & KF.ITER_DESTROY:
         spi, short = meta.iter_slot
         ref = stack[spi].spilled.ref_obj_id
-        release_reference(env, state, ref, idx)
+        release_reference(env, state, ref, idx, where=f"fp{-(spi + 1) * 8}")
         for n in range(_ITER_SLOTS.get(short, 1)):
             stack.pop(spi - n, None)
         return

@@ -69,6 +69,10 @@ class Recorder:
         return path_id
 
     @property
+    def recording(self) -> bool:
+        return self.steps_recorded < self.max_steps
+
+    @property
     def path_id(self) -> int:
         return self._open.id if self._open else -1
 
@@ -103,9 +107,10 @@ class Recorder:
         self.prunes.append(PruneEvent(insn, self.path_id, checkpoint_id))
 
     # --- references ------------------------------------------------------------------------
-    def ref_acquired(self, ref_id: int, insn: int, origin: str, kind: str) -> None:
+    def ref_acquired(self, ref_id: int, insn: int, origin: str, kind: str,
+                     where: str = "R0") -> None:
         info = self.refs.setdefault(ref_id, _RefInfo(insn, origin, kind))
-        info.events.append(RefEvent(RefEventKind.ACQUIRED, insn, self.path_id, "R0", origin))
+        info.events.append(RefEvent(RefEventKind.ACQUIRED, insn, self.path_id, where, origin))
 
     def ref_event(self, ref_id: int, kind: RefEventKind, insn: int, where: str,
                   detail: str = "") -> None:

@@ -16,11 +16,14 @@ from kfunclab.verifier.state import Ref, RefKind, StackSlot, VState
 
 
 def acquire_reference(env: Env, state: VState, insn: int, origin: str,
-                      kind: RefKind = RefKind.PTR) -> int:
-    """``acquire_reference()``: a new id, remembered in ``refs[]`` with the acquiring insn."""
+                      kind: RefKind = RefKind.PTR, where: str = "R0") -> int:
+    """``acquire_reference()``: a new id, remembered in ``refs[]`` with the acquiring insn.
+
+    ``where`` names what holds the reference for the views (R0, or an iterator's stack slot).
+    """
     ref_id = env.new_id()
     state.refs.append(Ref(ref_id, insn, kind, origin))
-    env.recorder.ref_acquired(ref_id, insn, origin, kind.value)
+    env.recorder.ref_acquired(ref_id, insn, origin, kind.value, where)
     return ref_id
 
 
@@ -66,7 +69,8 @@ def set_reg_at(state: VState, fno: int, key: object, reg: Reg) -> None:
         frame.stack[spi] = StackSlot(slot.types, reg)
 
 
-def release_reference(env: Env, state: VState, ref_id: int, insn: int) -> bool:
+def release_reference(env: Env, state: VState, ref_id: int, insn: int,
+                      event: RefEventKind = RefEventKind.RELEASED, where: str = "") -> bool:
     """``release_reference()``: drop the reference and invalidate every copy of the pointer.
 
     Copies become unknown scalars for a privileged loader and NOT_INIT otherwise
@@ -78,7 +82,7 @@ def release_reference(env: Env, state: VState, ref_id: int, insn: int) -> bool:
     for fno, _place, reg, key in list(each_reg(state)):
         if reg.ref_obj_id == ref_id:
             set_reg_at(state, fno, key, invalid)
-    env.recorder.ref_event(ref_id, RefEventKind.RELEASED, insn, "")
+    env.recorder.ref_event(ref_id, event, insn, where)
     return True
 
 

@@ -146,6 +146,8 @@ def _mk(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> Scala
 UNKNOWN = _mk(0, U64, S64_MIN, S64_MAX, 0, U64, S32_MIN, S32_MAX, 0, U32)
 
 _CONSTS: dict[int, Scalar] = {}
+#: Size at which the memo tables (ALU results, synced bounds) are dropped and refilled.
+_CACHE_LIMIT = 1 << 16
 
 
 def _const(value: int) -> Scalar:
@@ -190,7 +192,21 @@ def _tnum_step(v: int, m: int, z: int) -> int:
     return ((u & m) | v) & U64
 
 
-def _sync(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> Scalar:
+_SYNC_CACHE: dict[tuple, Scalar] = {}
+
+
+def _sync(*f: int) -> Scalar:
+    """``reg_bounds_sync`` on unpacked fields, memoised (states recur a lot during exploration)."""
+    r = _SYNC_CACHE.get(f)
+    if r is None:
+        r = _sync_raw(*f)
+        if len(_SYNC_CACHE) >= _CACHE_LIMIT:
+            _SYNC_CACHE.clear()
+        _SYNC_CACHE[f] = r
+    return r
+
+
+def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> Scalar:
     """``reg_bounds_sync``: tnum → bounds, 32/64 and signed/unsigned deductions, bounds → tnum."""
     # __update_reg_bounds: 32-bit half, then 64-bit
     v32 = vv & U32
@@ -219,11 +235,14 @@ def _sync(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> Sca
         umin = vv
     if vv | vm < umax:
         umax = vv | vm
-    if TNUM_STEP:
+    if TNUM_STEP and vm and not (
+        umin != umax and (umin & ~vm) == vv and (umax & ~vm) == vv
+    ):  # two distinct members of the tnum in range: nothing to snap
         vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _snap_tnum_step(
             vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
 
     for _ in range(DEDUCE_ROUNDS):
+        before = (vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
         # __reg32_deduce_bounds
         if (umin >> 32) == (umax >> 32):
             lo = umin & U32
@@ -340,15 +359,21 @@ def _sync(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> Sca
             nv = vv | rv
             vm &= rm
             vv = nv & ~vm
+        if before == (vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max):
+            break  # a round is a function of the state: nothing more to learn
 
-    # __reg_bound_offset
-    rv, rm = tnum.tnum_range(umin, umax)
-    v64 = vv | rv
-    m64 = vm & rm
-    v64 &= ~m64
-    rv, rm = tnum.tnum_range(u32min, u32max)
-    v32 = (v64 & U32) | rv
-    m32 = (m64 & U32) & rm
+    # __reg_bound_offset (tnum_range inlined)
+    bits = (umin ^ umax).bit_length()
+    if bits > 63:
+        v64, m64 = vv, vm
+    else:
+        rm = (1 << bits) - 1
+        m64 = vm & rm
+        v64 = (vv | (umin & ~rm)) & ~m64
+    bits = (u32min ^ u32max).bit_length()
+    rm = (1 << bits) - 1
+    m32 = m64 & U32 & rm
+    v32 = ((v64 & U32) | (u32min & ~rm))
     vv = (v64 & _HIGH32) | (v32 & ~m32)
     vm = (m64 & _HIGH32) | m32
 
@@ -379,7 +404,9 @@ def _sync(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> Sca
         umin = vv
     if vv | vm < umax:
         umax = vv | vm
-    if TNUM_STEP:
+    if TNUM_STEP and vm and not (
+        umin != umax and (umin & ~vm) == vv and (umax & ~vm) == vv
+    ):
         return _mk(*_snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min,
                                     u32max))
     return _mk(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
@@ -634,7 +661,7 @@ def _mul(d: Scalar, s: Scalar, wide: bool) -> tuple:
 
 
 def _update_bounds(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) -> tuple:
-    """``__update_reg_bounds`` on unpacked fields (no tnum_step)."""
+    """``__update_reg_bounds`` on unpacked fields, including the tnum_step snap."""
     v32 = vv & U32
     m32 = vm & U32
     s32min = max(s32min, _s32(v32 | (m32 & _SIGN32)))
@@ -645,6 +672,8 @@ def _update_bounds(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32ma
     smax = min(smax, _s64(vv | (vm & S64_MAX)))
     umin = max(umin, vv)
     umax = min(umax, vv | vm)
+    if TNUM_STEP and vm and not (umin != umax and (umin & ~vm) == vv and (umax & ~vm) == vv):
+        return _snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
     return vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max
 
 
@@ -675,8 +704,7 @@ def _bitwise(op: AluOp, d: Scalar, s: Scalar, wide: bool) -> tuple:
             s32min, s32max = _s32(u32min), _s32(u32max)
         else:
             s32min, s32max = S32_MIN, S32_MAX
-    if not wide:
-        return vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max
+    # scalar_min_max_*: runs for ALU32 too, and its __update_reg_bounds can refine the subreg
     if not (vm or s_t[1] or d[0][1]):
         c = _const(vv)
         return (vv, 0, *c[1:])
@@ -743,45 +771,45 @@ def _shift(op: AluOp, d: Scalar, k: int, wide: bool) -> tuple:
             max(u32min, v32), min(u32max, v32 | m32))
 
 
-def _concrete(op: AluOp, a: int, b: int, wide: bool, off: int) -> int | None:
-    """The runtime result of ``a op b`` on known operands, or None where the kernel gives up."""
-    if op is AluOp.LSH or op is AluOp.RSH or op is AluOp.ARSH:
+def _arsh(a: int, b: int, bits: int) -> int:
+    sign = 1 << (bits - 1)
+    return ((a & (sign - 1)) - (a & sign)) >> b
+
+
+#: Runtime results on known operands, per width (the const-const fast path of :func:`alu`).
+_CONCRETE = {
+    True: {
+        AluOp.ADD: lambda a, b: (a + b) & U64,
+        AluOp.SUB: lambda a, b: (a - b) & U64,
+        AluOp.MUL: lambda a, b: (a * b) & U64,
+        AluOp.AND: lambda a, b: a & b,
+        AluOp.OR: lambda a, b: a | b,
+        AluOp.XOR: lambda a, b: a ^ b,
+        AluOp.NEG: lambda a, b: -a & U64,
+        AluOp.LSH: lambda a, b: (a << b) & U64 if b < 64 else None,
+        AluOp.RSH: lambda a, b: a >> b if b < 64 else None,
+        AluOp.ARSH: lambda a, b: _arsh(a, b, 64) & U64 if b < 64 else None,
+    },
+    False: {
+        AluOp.ADD: lambda a, b: (a + b) & U32,
+        AluOp.SUB: lambda a, b: (a - b) & U32,
+        AluOp.MUL: lambda a, b: (a * b) & U32,
+        AluOp.AND: lambda a, b: a & b & U32,
+        AluOp.OR: lambda a, b: (a | b) & U32,
+        AluOp.XOR: lambda a, b: (a ^ b) & U32,
+        AluOp.NEG: lambda a, b: -a & U32,
         # is_safe_to_compute_dst_reg_range checks the full 64-bit amount, even for ALU32
-        if b >= (64 if wide else 32):
-            return None
-    if wide:
-        m, bits = U64, 64
-    else:
-        m, bits = U32, 32
-        a &= U32
-        b &= U32
-    if op is AluOp.ADD:
-        return (a + b) & m
-    if op is AluOp.SUB:
-        return (a - b) & m
-    if op is AluOp.MUL:
-        return (a * b) & m
-    if op is AluOp.AND:
-        return a & b
-    if op is AluOp.OR:
-        return a | b
-    if op is AluOp.XOR:
-        return a ^ b
-    if op is AluOp.NEG:
-        return -a & m
-    if op is AluOp.LSH:
-        return (a << b) & m
-    if op is AluOp.RSH:
-        return a >> b
-    if op is AluOp.ARSH:
-        return (_sext(a, bits // 8) >> b) & m
-    return None
+        AluOp.LSH: lambda a, b: (a << b) & U32 if b < 32 else None,
+        AluOp.RSH: lambda a, b: (a & U32) >> b if b < 32 else None,
+        AluOp.ARSH: lambda a, b: _arsh(a & U32, b, 32) & U32 if b < 32 else None,
+    },
+}
 
 
+_MOV = AluOp.MOV
 _SAFE_ALWAYS = frozenset({AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.AND, AluOp.OR, AluOp.XOR})
 _SHIFTS = frozenset({AluOp.LSH, AluOp.RSH, AluOp.ARSH})
 _CACHE: dict[tuple, Scalar] = {}
-_CACHE_LIMIT = 1 << 16
 
 
 def alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0) -> Scalar:
@@ -802,11 +830,15 @@ def alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0) -> Scalar
     >>> alu(AluOp.DIV, Scalar.const(6), Scalar.const(3), wide=True).is_unknown
     True
     """
-    if op is AluOp.MOV:
+    dt = dst[0]
+    st = src[0]
+    if not dt[1] and not st[1]:
+        fn = _CONCRETE[wide].get(op)
+        if fn is not None:
+            r = fn(dt[0], st[0])
+            return UNKNOWN if r is None else _const(r)
+    if op == _MOV:
         return _mov(dst, src, wide, off)
-    if not dst[0][1] and not src[0][1]:
-        r = _concrete(op, dst[0][0], src[0][0], wide, off)
-        return UNKNOWN if r is None else _const(r)
     key = (op, wide, off, dst, src)
     r = _CACHE.get(key)
     if r is not None:

@@ -254,7 +254,9 @@ def _margins(view: CfgView) -> tuple[float, float, float, float]:
     legend_rows = -(-len(_legend_entries(view)) // _legend_columns(view))
     top = 10 + 1.6 * style.FONT_SIZE + legend_rows * 13.0 + (10 if view.visits else 0) + 12
     bottom = 12.0 + max(0.0, view.note_height - view.layout.height)
-    right = 12.0 + view.note_width
+    place = _note_place(view) if view.failing is not None else None
+    note_end = place[0] - NOTE_GAP + view.note_width if place else 0.0
+    right = 12.0 + max(0.0, note_end - view.layout.width)
     # the title and the heat caption must fit even above a narrow graph
     text = max(len(view.title) * (style.FONT_SIZE + 1.5),
                len(_heat_caption(view)) * style.SMALL) * CHAR_WIDTH + 16.0
@@ -411,25 +413,32 @@ def _heat_colour(count: int, visits: dict[int, int]) -> tuple[float, float, floa
     return _heat_map()(0.05 + 0.45 * share)  # light end: text stays readable
 
 
-def _draw_note(ax: Axes, view: CfgView) -> None:
-    from matplotlib.patches import FancyArrowPatch
-
+def _note_place(view: CfgView) -> tuple[float, float, float, Box] | None:
+    """Where the note goes: ``(x, note centre y, failing line y, failing box)``; right of what
+    the note's band holds, so the arrow crosses as few boxes as possible."""
     lay = view.layout
     box = next((b for b in lay.boxes.values() if b.row_of(view.failing) is not None), None)
-    if box is None:  # pragma: no cover - a failing insn is always kept in its box
-        return
+    if box is None or not view.note:  # pragma: no cover - a failing insn is always kept
+        return None
     y = box.line_y(box.row_of(view.failing))
     half = view.note_height / 2
     y_note = min(max(y, half), max(lay.height - half, half))  # keep the note inside the picture
-    # right of whatever the note's band holds, so the arrow crosses no box
     band = [b.right for b in lay.boxes.values()
             if b.y < y_note + half and b.bottom > y_note - half and b.x >= box.x]
     band += [px for r in lay.routes for px, py in r.points if abs(py - y_note) < half + 20]
-    x = max([box.right, *band]) + NOTE_GAP
+    return max([box.right, *band]) + NOTE_GAP, y_note, y, box
+
+
+def _draw_note(ax: Axes, view: CfgView) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
+    place = _note_place(view)
+    if place is None:  # pragma: no cover
+        return
+    x, y_note, y, box = place
     ax.text(x, y_note, view.note, fontsize=style.FONT_SIZE, family=style.MONO, va="center",
             ha="left", color="black", zorder=9, gid="failing-note",
             bbox=dict(boxstyle="round,pad=0.5", fc=style.NOTE_FILL, ec=style.REJECTED, lw=1.4))
     # the arrow runs behind the boxes it may cross, so their text stays readable
     ax.add_artist(FancyArrowPatch((x - 4, y_note), (box.right + 1, y), arrowstyle="-|>",
-                                 mutation_scale=10, color=style.REJECTED, lw=1.4, zorder=4))
-
+                                  mutation_scale=10, color=style.REJECTED, lw=1.4, zorder=4))
