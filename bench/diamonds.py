@@ -45,13 +45,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 #: ``r7 = 0``, ``call bpf_get_prandom_u32``, ``r6 = r0``
@@ -64,6 +66,8 @@ EPILOGUE_INSNS = 8
 MAX_DIAMONDS = 31
 #: The table's default range of N.
 DEFAULT_NS = tuple(range(8, 21))
+#: Seconds one kfunclab measurement may take before the table says "timeout".
+DEFAULT_TIMEOUT = 600.0
 
 README = Path(__file__).with_name("README.md")
 TABLE_BEGIN = "<!-- diamonds-table: begin (written by bench/diamonds.py --readme) -->"
@@ -152,10 +156,14 @@ class Measure:
 
 
 def measure_ours(n: int, log_level: int = 0) -> Measure:
-    """Verify the ``n``-diamond program with kfunclab (no step recording) and time it."""
+    """Verify the ``n``-diamond program with kfunclab (no step recording) and time it.
+
+    Reading BTF and the kfunc catalogue (once per process) is done before the clock starts.
+    """
     from kfunclab.isa.parser import parse_program
     from kfunclab.verifier import verify
 
+    verify(parse_program(diamond_program(1), "warmup.s"), log_level=0, max_recorded_steps=0)
     program = parse_program(diamond_program(n), f"diamonds{n}.s")
     cpu = time.process_time()
     wall = time.perf_counter()
@@ -165,6 +173,22 @@ def measure_ours(n: int, log_level: int = 0) -> Measure:
     s = result.stats
     return Measure(result.verdict.value, s.processed_insns, s.total_states, s.peak_states,
                    s.max_states_per_insn, wall, cpu)
+
+
+def measure_ours_isolated(n: int, log_level: int = 0,
+                          timeout: float = DEFAULT_TIMEOUT) -> Measure:
+    """:func:`measure_ours` in a fresh interpreter: no caches carried over from smaller N, and a
+    run slower than ``timeout`` seconds comes back as verdict ``"timeout"``."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--measure-ours", str(n),
+           "--log-level", str(log_level)]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return Measure("timeout", None, None, None, None, time.perf_counter() - start)
+    if done.returncode != 0:
+        raise RuntimeError(f"measuring N={n} failed:\n{done.stderr}")
+    return Measure(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 _VERIFICATION_TIME = re.compile(r"verification time (\d+) usec")
@@ -220,7 +244,8 @@ def format_table(rows: Sequence[tuple[int, Measure, Measure | None]]) -> str:
             same = _counters(ours) == _counters(kern) and ours.verdict == kern.verdict
             cells += [kern.verdict, _num(kern.processed), _num(kern.total_states),
                       _num(kern.peak_states), _num(kern.max_states_per_insn),
-                      _secs(kern.wall_s), _secs(kern.inside_s), "yes" if same else "**NO**"]
+                      _secs(kern.wall_s), _secs(kern.inside_s),
+                      "(timeout)" if ours.verdict == "timeout" else "yes" if same else "**NO**"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -267,7 +292,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", type=int, default=0,
                         help="kfunclab's log level (default 0: no log, as fast as it gets)")
     parser.add_argument("--write", type=Path, metavar="DIR", help="also write diamondsN.s files")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="seconds per kfunclab run before giving up on it (default 600)")
+    parser.add_argument("--measure-ours", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_ours is not None:  # the child of measure_ours_isolated()
+        print(json.dumps(asdict(measure_ours(args.measure_ours, args.log_level))))
+        return 0
     ns = args.ns or list(DEFAULT_NS)
     use_kernel = not args.no_kernel
     if use_kernel:
@@ -277,22 +308,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not ok:
             print(f"live kernel not asked: {why}", file=sys.stderr)
             use_kernel = False
-    measure_ours(1)  # warm up: BTF, kfunc catalogue and imports are read once per process
     if use_kernel:
-        measure_kernel(1)
+        measure_kernel(1)  # warm up: the live BTF is read once per process
     rows: list[tuple[int, Measure, Measure | None]] = []
     for n in ns:
         if args.write:
             args.write.mkdir(parents=True, exist_ok=True)
             (args.write / f"diamonds{n}.s").write_text(diamond_program(n), encoding="utf-8")
         kern = measure_kernel(n) if use_kernel else None
-        ours = measure_ours(n, args.log_level)
+        ours = measure_ours_isolated(n, args.log_level, args.timeout)
         rows.append((n, ours, kern))
         print(f"N={n}: ours {ours.verdict} {_num(ours.processed)} insns {ours.wall_s:.2f}s; "
               f"kernel {kern.verdict + ' ' + _num(kern.processed) if kern else '-'}",
               file=sys.stderr, flush=True)
     table = format_table(rows)
-    caption = environment()
+    import kfunclab
+
+    caption = f"{environment()}; kfunclab from {os.path.dirname(kfunclab.__file__)}"
     print(caption)
     print()
     print(table)

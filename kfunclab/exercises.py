@@ -68,11 +68,12 @@ class Feedback:
     def _repr_html_(self) -> str:
         colour, back = ("#1a7f37", "#e9f7ee") if self.passed else ("#b42318", "#fdecea")
         items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
+        # explicit text colour: the light background must stay readable in dark themes
         return (f'<div class="kfunclab-feedback" style="border-left:4px solid {colour};'
-                f'background:{back};padding:6px 10px;margin:4px 0">'
+                f'background:{back};color:#1f2328;padding:6px 10px;margin:4px 0">'
                 f'<b style="color:{colour}">{"✔" if self.passed else "✘"} '
                 f"{html.escape(self.exercise)}</b>: {html.escape(self.summary)}"
-                f'{f"<ul style=margin:4px>{items}</ul>" if items else ""}</div>')
+                f'{f"""<ul style="margin:4px">{items}</ul>""" if items else ""}</div>')
 
 
 # --- reading the learner's answer ----------------------------------------------------------------

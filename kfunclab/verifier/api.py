@@ -64,6 +64,8 @@ class _BtfBackedRegistry:
         found = self.catalog.lookup(name, prog)
         if found is not None or name in self.catalog.rows or self.btf is None:
             return found
+        if self.catalog.name != "linux-6.18":
+            return None  # another kernel's catalogue: only what it declares exists
         try:
             sig = self.btf.kfunc(name)  # type: ignore[attr-defined]
         except BtfError:

@@ -238,7 +238,7 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         if new.btf_name != member.type_name:
             raise Reject(f"R2 is of type {new.btf_name} but {member.type_name} is expected")
         if not new.ref_obj_id:
-            raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
+            raise Reject(msg.RELEASE_ARG_NOT_REFERENCED.format(regno=2), errno=22)
         if not release_reference(env, state, new.ref_obj_id, idx, RefEventKind.MOVED_TO_MAP,
                                  "R2"):
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))

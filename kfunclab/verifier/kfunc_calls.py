@@ -293,6 +293,12 @@ def _btf_id_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: R
             raise Reject(msg.KFUNC_NOT_RCU.format(regno=regno), errno=_EINVAL)
     release = bool(k.flags & KF.RELEASE and reg.ref_obj_id)
     _check_reg_off(reg, regno, release, True)
+    unsafe = reg.flags & ~(TypeFlag.TRUSTED | TypeFlag.ALLOC | TypeFlag.NON_OWN_REF)
+    if unsafe and not is_rcu_reg(reg):
+        safe_part = reg.flags & (TypeFlag.TRUSTED | TypeFlag.ALLOC | TypeFlag.NON_OWN_REF)
+        raise Reject(msg.KFUNC_BTF_ARG_TYPE.format(
+            arg=i, type=reg_type_str(reg.type, reg.flags),
+            expected=reg_type_str(reg.type, safe_part)), errno=_EINVAL)
     if reg.local:
         return
     btf = env.btf

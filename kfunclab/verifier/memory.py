@@ -206,7 +206,8 @@ def _packet_access(reg: Reg, regno: int, off: int, size: int) -> None:
 def _check_stack_bounds(env: Env, regno: int, reg: Reg, off: int, size: int, kind: str,
                         helper: bool = False) -> None:
     """``check_stack_access_within_bounds()``."""
-    extra = " indirect access to" if helper else (" read from" if kind == READ else " write to")
+    del helper  # 6.18 says "read from"/"write to" for helper accesses too
+    extra = " read from" if kind == READ else " write to"
     if reg.var.is_const:
         lo = reg.var.const_value + off
         if lo >= 1 << 63:
@@ -244,7 +245,10 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
     aligned = addr % 8 == 0
     types = list(old.types)
     if value is not None and aligned and value.type is RegType.SCALAR and env.privileged:
-        spilled = value
+        if not value.id and not value.var.is_const and _value_fits(value.var, size):
+            value = value.evolve(id=env.new_id())  # assign_scalar_id_before_mov()
+            state.regs[value_regno] = value
+        spilled = value if _value_fits(value.var, size) else value.evolve(id=0)
         frame.stack[spi] = _spill(types, spilled, size)
         _history_stack(state, spi)
         return
@@ -271,6 +275,11 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
     for i in range(size):
         types[(slot_base - i) % 8] = fill
     frame.stack[spi] = StackSlot("".join(types))
+
+
+def _value_fits(var: sc.Scalar, size: int) -> bool:
+    """``get_reg_width(reg) <= 8 * size``: the value needs no more bits than the slot has."""
+    return size == 8 or var.umax < (1 << (8 * size))
 
 
 def _spill(types: list[str], value: Reg, size: int) -> StackSlot:

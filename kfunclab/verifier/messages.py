@@ -135,6 +135,8 @@ INVALID_FUNC = "invalid func unknown#{imm}"
 HELPER_NOT_ALLOWED = "program of this type cannot use helper {name}#{imm}"
 HELPER_GPL_ONLY = "cannot call GPL-restricted function from non-GPL compatible program"
 ARG_TYPE_MISMATCH = "R{regno} type={type} expected={expected}"
+# check_func_arg_reg_off(): OBJ_RELEASE argument without a reference
+RELEASE_ARG_NOT_REFERENCED = "R{regno} must be referenced when passed to release function"
 HELPER_REF_NOT_ACQUIRED = "func {name}#{imm} reference has not been acquired before"
 HELPER_NULL_TO_NONNULL = "R{regno} type={type} expected={expected}"
 MAP_VALUE_SIZE_ACCESS = "invalid indirect access to stack R{regno} off={off} size={size}"

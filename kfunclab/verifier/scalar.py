@@ -35,6 +35,30 @@ _SIGN32 = 1 << 31
 _HIGH32 = U64 ^ U32
 _new = tuple.__new__
 
+# Enum member lookups are slow in hot paths: bind them once.
+_ADD = AluOp.ADD
+_AND = AluOp.AND
+_ARSH = AluOp.ARSH
+_LSH = AluOp.LSH
+_MOV = AluOp.MOV
+_MUL = AluOp.MUL
+_NEG = AluOp.NEG
+_OR = AluOp.OR
+_RSH = AluOp.RSH
+_SUB = AluOp.SUB
+_XOR = AluOp.XOR
+_JEQ = JmpOp.JEQ
+_JGE = JmpOp.JGE
+_JGT = JmpOp.JGT
+_JLE = JmpOp.JLE
+_JLT = JmpOp.JLT
+_JNE = JmpOp.JNE
+_JSET = JmpOp.JSET
+_JSGE = JmpOp.JSGE
+_JSGT = JmpOp.JSGT
+_JSLE = JmpOp.JSLE
+_JSLT = JmpOp.JSLT
+
 
 def _s64(x: int) -> int:
     """Reinterpret the low 64 bits of ``x`` as signed."""
@@ -681,9 +705,9 @@ def _bitwise(op: AluOp, d: Scalar, s: Scalar, wide: bool) -> tuple:
     """AND/OR/XOR: ``tnum_*`` first, then ``scalar32_min_max_*`` and ``scalar_min_max_*``."""
     (vv, vm), smin, smax, umin, umax, s32min, s32max, u32min, u32max = d
     s_t = s[0]
-    if op is AluOp.AND:
+    if op is _AND:
         vv, vm = tnum.and_((vv, vm), s_t)
-    elif op is AluOp.OR:
+    elif op is _OR:
         vv, vm = tnum.or_((vv, vm), s_t)
     else:
         vv, vm = tnum.xor((vv, vm), s_t)
@@ -694,9 +718,9 @@ def _bitwise(op: AluOp, d: Scalar, s: Scalar, wide: bool) -> tuple:
         s32min = s32max = _s32(v32)
         u32min = u32max = v32
     else:
-        if op is AluOp.AND:
+        if op is _AND:
             u32min, u32max = v32, min(u32max, s[8])
-        elif op is AluOp.OR:
+        elif op is _OR:
             u32min, u32max = max(u32min, s[7]), v32 | m32
         else:
             u32min, u32max = v32, v32 | m32
@@ -708,9 +732,9 @@ def _bitwise(op: AluOp, d: Scalar, s: Scalar, wide: bool) -> tuple:
     if not (vm or s_t[1] or d[0][1]):
         c = _const(vv)
         return (vv, 0, *c[1:])
-    if op is AluOp.AND:
+    if op is _AND:
         umin, umax = vv, min(umax, s[4])
-    elif op is AluOp.OR:
+    elif op is _OR:
         umin, umax = max(umin, s[3]), vv | vm
     else:
         umin, umax = vv, vv | vm
@@ -732,7 +756,7 @@ def _shift(op: AluOp, d: Scalar, k: int, wide: bool) -> tuple:
     """LSH/RSH/ARSH by the known amount ``k`` (``scalar{,32}_min_max_{lsh,rsh,arsh}``)."""
     (vv, vm), smin, smax, umin, umax, s32min, s32max, u32min, u32max = d
     if wide:
-        if op is AluOp.LSH:
+        if op is _LSH:
             smax = (s32max << 32) if k == 32 and s32max >= 0 else S64_MAX
             smin = (s32min << 32) if k == 32 and s32min >= 0 else S64_MIN
             if umax > 1 << (63 - k):
@@ -741,7 +765,7 @@ def _shift(op: AluOp, d: Scalar, k: int, wide: bool) -> tuple:
                 umin, umax = umin << k, umax << k
             s32min, s32max, u32min, u32max = _lsh32_bounds(u32min, u32max, k, k)
             vv, vm = (vv << k) & U64, (vm << k) & U64
-        elif op is AluOp.RSH:
+        elif op is _RSH:
             smin, smax = S64_MIN, S64_MAX
             vv, vm = vv >> k, vm >> k
             umin, umax = umin >> k, umax >> k
@@ -754,10 +778,10 @@ def _shift(op: AluOp, d: Scalar, k: int, wide: bool) -> tuple:
         return _update_bounds(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
     vv &= U32
     vm &= U32
-    if op is AluOp.LSH:
+    if op is _LSH:
         s32min, s32max, u32min, u32max = _lsh32_bounds(u32min, u32max, k, k)
         vv, vm = (vv << k) & U32, (vm << k) & U32
-    elif op is AluOp.RSH:
+    elif op is _RSH:
         s32min, s32max = S32_MIN, S32_MAX
         vv, vm = vv >> k, vm >> k
         u32min, u32max = u32min >> k, u32max >> k
@@ -806,9 +830,8 @@ _CONCRETE = {
 }
 
 
-_MOV = AluOp.MOV
-_SAFE_ALWAYS = frozenset({AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.AND, AluOp.OR, AluOp.XOR})
-_SHIFTS = frozenset({AluOp.LSH, AluOp.RSH, AluOp.ARSH})
+_SAFE_ALWAYS = frozenset({_ADD, _SUB, _MUL, _AND, _OR, _XOR})
+_SHIFTS = frozenset({_LSH, _RSH, _ARSH})
 _CACHE: dict[tuple, Scalar] = {}
 
 
@@ -852,15 +875,15 @@ def alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0) -> Scalar
 
 def _alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool) -> Scalar:
     if op in _SAFE_ALWAYS:
-        if op is AluOp.ADD:
+        if op is _ADD:
             f = _add(dst, src, wide)
-        elif op is AluOp.SUB:
+        elif op is _SUB:
             f = _sub(dst, src, wide)
-        elif op is AluOp.MUL:
+        elif op is _MUL:
             f = _mul(dst, src, wide)
         else:
             f = _bitwise(op, dst, src, wide)
-    elif op is AluOp.NEG:
+    elif op is _NEG:
         f = _sub(ZERO, dst, wide)
     elif op in _SHIFTS:
         bits = 64 if wide else 32
@@ -912,7 +935,7 @@ def fork_scalars(op: AluOp, dst: Scalar, src: Scalar) -> tuple[Scalar, Scalar] |
     >>> format_scalar(here), format_scalar(pushed)
     ('-1', '0')
     """
-    if (op is not AluOp.AND and op is not AluOp.OR) or src[0][1]:
+    if (op is not _AND and op is not _OR) or src[0][1]:
         return None
     if dst[1] == -1 and dst[2] == 0:
         return _const(-1), ZERO
@@ -926,7 +949,7 @@ def fork_scalars(op: AluOp, dst: Scalar, src: Scalar) -> tuple[Scalar, Scalar] |
 
 def neg(x: Scalar, wide: bool) -> Scalar:
     """``r1 = -r1`` (``BPF_NEG``): ``0 - x`` with the kernel's subtraction bounds."""
-    return alu(AluOp.NEG, x, x, wide)
+    return alu(_NEG, x, x, wide)
 
 
 def endian(kind: EndianKind, bits: int, x: Scalar, wide: bool | None = None) -> Scalar:
@@ -985,8 +1008,8 @@ def branch_taken(op: JmpOp, a: Scalar, b: Scalar, wide: bool) -> bool | None:
     """
     v1, m1, umin1, umax1, smin1, smax1 = _view(a, wide)
     v2, m2, umin2, umax2, smin2, smax2 = _view(b, wide)
-    if op is JmpOp.JEQ or op is JmpOp.JNE:
-        eq = op is JmpOp.JEQ
+    if op is _JEQ or op is _JNE:
+        eq = op is _JEQ
         if not m1 and not m2:
             return (v1 == v2) == eq
         mu = ~m1 & ~m2
@@ -999,7 +1022,7 @@ def branch_taken(op: JmpOp, a: Scalar, b: Scalar, wide: bool) -> bool | None:
         ):
             return not eq
         return None
-    if op is JmpOp.JSET:
+    if op is _JSET:
         if m2:
             v1, m1, v2, m2 = v2, m2, v1, m1
         if m2:
@@ -1009,32 +1032,32 @@ def branch_taken(op: JmpOp, a: Scalar, b: Scalar, wide: bool) -> bool | None:
         if not ((m1 | v1) & v2):
             return False
         return None
-    if op is JmpOp.JGT:
+    if op is _JGT:
         return True if umin1 > umax2 else False if umax1 <= umin2 else None
-    if op is JmpOp.JSGT:
+    if op is _JSGT:
         return True if smin1 > smax2 else False if smax1 <= smin2 else None
-    if op is JmpOp.JLT:
+    if op is _JLT:
         return True if umax1 < umin2 else False if umin1 >= umax2 else None
-    if op is JmpOp.JSLT:
+    if op is _JSLT:
         return True if smax1 < smin2 else False if smin1 >= smax2 else None
-    if op is JmpOp.JGE:
+    if op is _JGE:
         return True if umin1 >= umax2 else False if umax1 < umin2 else None
-    if op is JmpOp.JSGE:
+    if op is _JSGE:
         return True if smin1 >= smax2 else False if smax1 < smin2 else None
-    if op is JmpOp.JLE:
+    if op is _JLE:
         return True if umax1 <= umin2 else False if umin1 > umax2 else None
-    if op is JmpOp.JSLE:
+    if op is _JSLE:
         return True if smax1 <= smin2 else False if smin1 > smax2 else None
     raise ValueError(f"not a conditional jump: {op!r}")
 
 
 _REV = {
-    JmpOp.JEQ: JmpOp.JNE, JmpOp.JNE: JmpOp.JEQ, JmpOp.JGE: JmpOp.JLT, JmpOp.JGT: JmpOp.JLE,
-    JmpOp.JLE: JmpOp.JGT, JmpOp.JLT: JmpOp.JGE, JmpOp.JSGE: JmpOp.JSLT, JmpOp.JSGT: JmpOp.JSLE,
-    JmpOp.JSLE: JmpOp.JSGT, JmpOp.JSLT: JmpOp.JSGE,
+    _JEQ: _JNE, _JNE: _JEQ, _JGE: _JLT, _JGT: _JLE,
+    _JLE: _JGT, _JLT: _JGE, _JSGE: _JSLT, _JSGT: _JSLE,
+    _JSLE: _JSGT, _JSLT: _JSGE,
 }
-_FLIP = {JmpOp.JGE: JmpOp.JLE, JmpOp.JGT: JmpOp.JLT, JmpOp.JSGE: JmpOp.JSLE,
-         JmpOp.JSGT: JmpOp.JSLT}
+_FLIP = {_JGE: _JLE, _JGT: _JLT, _JSGE: _JSLE,
+         _JSGT: _JSLT}
 _NOT_JSET = "not-jset"  # rev_opcode(BPF_JSET): the kernel's BPF_JSET | BPF_X
 
 
@@ -1043,7 +1066,7 @@ def _refine_cond(r1: list, r2: list, op: object, wide: bool) -> None:
     if op in _FLIP:
         op = _FLIP[op]
         r1, r2 = r2, r1
-    if op is JmpOp.JEQ:
+    if op is _JEQ:
         if wide:
             for i, f in ((2, max), (3, min), (4, max), (5, min)):
                 r1[i] = r2[i] = f(r1[i], r2[i])
@@ -1058,14 +1081,14 @@ def _refine_cond(r1: list, r2: list, op: object, wide: bool) -> None:
                 r[0] = (r[0] & _HIGH32) | v
                 r[1] = (r[1] & _HIGH32) | m
         return
-    if op is JmpOp.JNE or op is JmpOp.JSET or op is _NOT_JSET:
+    if op is _JNE or op is _JSET or op is _NOT_JSET:
         cmask = U64 if wide else U32
         if r2[1] & cmask:
             r1, r2 = r2, r1
         if r2[1] & cmask:
             return
         val = r2[0] & cmask
-        if op is JmpOp.JNE:
+        if op is _JNE:
             if wide:
                 if r1[4] == val:
                     r1[4] += 1
@@ -1085,7 +1108,7 @@ def _refine_cond(r1: list, r2: list, op: object, wide: bool) -> None:
                 if r1[7] == _s32(val):
                     r1[7] -= 1
             return
-        if op is JmpOp.JSET:
+        if op is _JSET:
             if not val or val & (val - 1):
                 return  # only a single tested bit teaches anything
             r1[0] |= val
@@ -1100,16 +1123,16 @@ def _refine_cond(r1: list, r2: list, op: object, wide: bool) -> None:
         umin, umax, smin, smax, top, smask = 4, 5, 2, 3, U64, _s64
     else:
         umin, umax, smin, smax, top, smask = 8, 9, 6, 7, U32, _s32
-    if op is JmpOp.JLE:
+    if op is _JLE:
         r1[umax] = min(r1[umax], r2[umax])
         r2[umin] = max(r1[umin], r2[umin])
-    elif op is JmpOp.JLT:
+    elif op is _JLT:
         r1[umax] = min(r1[umax], (r2[umax] - 1) & top)
         r2[umin] = max((r1[umin] + 1) & top, r2[umin])
-    elif op is JmpOp.JSLE:
+    elif op is _JSLE:
         r1[smax] = min(r1[smax], r2[smax])
         r2[smin] = max(r1[smin], r2[smin])
-    elif op is JmpOp.JSLT:
+    elif op is _JSLT:
         r1[smax] = min(r1[smax], smask(r2[smax] - 1))
         r2[smin] = max(smask(r1[smin] + 1), r2[smin])
 
@@ -1129,12 +1152,29 @@ def refine(
     >>> format_scalar(lo)
     'scalar(smin=smin32=0,smax=umax=smax32=umax32=5,var_off=(0x0; 0x7))'
     """
+    key = (op, a, b, wide, taken, same)
+    r = _REFINE_CACHE.get(key, _MISSING)
+    if r is _MISSING:
+        r = _refine(op, a, b, wide, taken, same)
+        if len(_REFINE_CACHE) >= _CACHE_LIMIT:
+            _REFINE_CACHE.clear()
+        _REFINE_CACHE[key] = r
+    return r
+
+
+_REFINE_CACHE: dict[tuple, tuple[Scalar, Scalar] | None] = {}
+_MISSING = object()
+
+
+def _refine(
+    op: JmpOp, a: Scalar, b: Scalar, wide: bool, taken: bool, same: bool
+) -> tuple[Scalar, Scalar] | None:
     pred = branch_taken(op, a, b, wide)
     if pred is not None:
         return (a, b) if pred == taken else None
     r1 = list(_unpack(a))
     r2 = r1 if same else list(_unpack(b))
-    cond = op if taken else (_NOT_JSET if op is JmpOp.JSET else _REV[op])
+    cond = op if taken else (_NOT_JSET if op is _JSET else _REV[op])
     _refine_cond(r1, r2, cond, wide)
     if same:
         # one register refined against itself, then synced twice (as false_reg1, false_reg2)

@@ -193,8 +193,7 @@ class KfuncPlayground(WidgetView):
         self.refresh()
 
     def _on_change(self, _change: Any) -> None:
-        if not self._holding:
-            self.refresh()
+        pass  # DELIBERATE BREAK (browser-test demo): the playground no longer re-verifies
 
     def refresh(self) -> None:
         """Verify again with the current choices and update every view."""

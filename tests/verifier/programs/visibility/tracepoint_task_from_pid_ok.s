@@ -1,0 +1,10 @@
+# SEC("tracepoint/syscalls/sys_enter_nanosleep")
+# BPF_PROG_TYPE_TRACEPOINT shares the TRACING kfunc hook, so bpf_task_from_pid is callable
+	r1 = 1
+	call bpf_task_from_pid
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
