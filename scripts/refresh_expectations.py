@@ -45,7 +45,8 @@ EXPECTED = ROOT / "tests" / "verifier" / "expected.json"
 # "12: (61) r0 = *(u32 *)(r0 +16)": an instruction line of the log (not "12: R0=..." states)
 _INSN_LINE = re.compile(r"^(\d+): \([0-9a-f]{2}\) ")
 # Lines that belong to the walk, not to the explanation of an error.
-_WALK_LINE = re.compile(r"^(\d+:|from \d+ to \d+|mark_precise:|frame \d+:|func#\d+ @|SCC |\(\d+\) |Live regs)")
+_WALK_LINE = re.compile(
+    r"^(\d+:|from \d+ to \d+|mark_precise:|frame \d+:|func#\d+ @|SCC |\(\d+\) |Live regs)")
 _SUMMARY = re.compile(r"^processed \d+ insns")
 
 

@@ -5,7 +5,7 @@
 'accept'
 """
 
-from kfunclab.verifier.api import UnknownKfuncError, verify, verify_text
+from kfunclab.verifier.api import UnknownKfuncError, set_default_btf, verify, verify_text
 from kfunclab.verifier.result import (
     Checkpoint,
     Diagnostic,
@@ -24,5 +24,5 @@ from kfunclab.verifier.result import (
 __all__ = [
     "Checkpoint", "Diagnostic", "ExploredPath", "PathEnd", "PruneEvent", "RefEvent",
     "RefEventKind", "RefLifetime", "Stats", "Step", "UnknownKfuncError", "Verdict",
-    "VerificationResult", "verify", "verify_text",
+    "VerificationResult", "set_default_btf", "verify", "verify_text",
 ]

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import errno as errno_mod
+import os
 from dataclasses import replace
 from functools import lru_cache
 
@@ -77,7 +78,23 @@ class _BtfBackedRegistry:
         return self.catalog.registry.find(name)
 
 
+#: What ``btf="default"`` means: ``auto`` unless changed with :func:`set_default_btf` (the
+#: notebooks use ``bundled`` so they read the same everywhere) or the KFUNCLAB_BTF variable.
+_DEFAULT_BTF = [os.environ.get("KFUNCLAB_BTF", "auto")]
+
+
+def set_default_btf(source: str) -> None:
+    """Make ``source`` (auto, live, bundled or a path) the BTF of every later ``verify()``.
+
+    >>> set_default_btf("bundled"); set_default_btf("auto")
+    """
+    load_btf(source) if source not in ("auto", "none") else None
+    _DEFAULT_BTF[0] = source
+
+
 def _resolve_btf(source: str | None) -> object | None:
+    if source == "default":
+        source = _DEFAULT_BTF[0]
     if source is None or source == "none":
         return None
     try:
@@ -93,7 +110,7 @@ def verify_text(text: str, file: str = "<string>", **options: object) -> Verific
     return verify(parse_program(text, file), **options)  # type: ignore[arg-type]
 
 
-def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-6.18",
+def verify(program: Program, *, btf: str | None = "default", profile: str = "linux-6.18",
            catalog: str | Catalog | None = None, log_level: int = 1, collect_all: bool = False,
            max_recorded_steps: int = 200_000, precision: bool = True,
            insn_limit: int = 1_000_000) -> VerificationResult:
@@ -101,8 +118,9 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
 
     Parameters
     ----------
-    btf : "auto" | "live" | "bundled" | path | None
-        Kernel BTF for struct layouts and kfunc prototypes (live where readable by default).
+    btf : "default" | "auto" | "live" | "bundled" | path | None
+        Kernel BTF for struct layouts and kfunc prototypes. ``default`` is ``auto`` (live where
+        readable, else the bundled snapshot) unless :func:`set_default_btf` changed it.
     profile : str
         Kernel profile: ``linux-6.18`` (default), ``doc`` or ``linux-7.0``.
     catalog : str or Catalog, optional
@@ -122,6 +140,8 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
     """
     prof = get_profile(profile)
     ptype = program_type(program.section)
+    if btf == "default":
+        btf = _DEFAULT_BTF[0]
     btf_obj = _resolve_btf(btf)
     program = _link_kfunc_ids(program, btf_obj)
     if isinstance(catalog, Catalog):
@@ -146,6 +166,7 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
     _check_call_names(program, registry, btf_obj)
 
     explorer: Explorer | None = None
+    static_prefix: list[str] = []
 
     def finish(error: Diagnostic | None, rejected: tuple[Diagnostic, ...] = (),
                truncated: bool = False) -> VerificationResult:
@@ -153,7 +174,7 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
                       env.max_states_per_insn)
         text = explorer.log.text() if explorer is not None else ""
         if error is not None and explorer is None and log_level:
-            text = error.message + "\n"
+            text = "".join(line + "\n" for line in (*static_prefix, error.message))
         if log_level == 1 and error is None:
             text = ""  # the kernel keeps a level-1 log only when verification fails
         if log_level and "empty verifier log" not in (error.message if error else ""):
@@ -162,7 +183,7 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
         return VerificationResult(
             program=program, verdict=Verdict.REJECT if error else Verdict.ACCEPT, error=error,
             stats=stats, profile=prof.name, paths=tuple(recorder.paths),
-            checkpoints=tuple(recorder.checkpoints), prune_events=tuple(recorder.prunes),
+            checkpoints=recorder.checkpoint_values(), prune_events=tuple(recorder.prunes),
             references=recorder.lifetimes(), rejected=rejected or ((error,) if error else ()),
             log_lines=tuple(recorder.log), log_level=log_level,
             truncated=truncated or recorder.truncated, visits=dict(recorder.visits))
@@ -175,21 +196,29 @@ def verify(program: Program, *, btf: str | None = "auto", profile: str = "linux-
                                  errno=err))
     static = check_cfg(program, env.privileged)
     if static is not None:
-        recorder.line(static.message)
+        # check_subprogs() prints the subprogram table; refusals before it come without
+        if log_level >= 2 and static.check not in ("add_subprog", "add_kfunc_call",
+                                                   "add_subprog_and_kfunc", "bpf_prog_load"):
+            static_prefix.append("func#0 @0")
         return finish(Diagnostic(static.insn, static.message, errno=static.errno))
     if ptype.prog_type is ProgType.SYSCALL and not ptype.sleepable:
         return finish(Diagnostic(None, msg.SYSCALL_MUST_BE_SLEEPABLE, errno=22))
     kfunc_args = {}
     for _, ins in program.instructions():
         if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name:
-            k = registry.find(ins.name) or registry.lookup(ins.name, env.prog_context)
+            # the kernel counts arguments only for kfuncs the program may call (else R1-R5)
+            k = registry.lookup(ins.name, env.prog_context)
             if k is not None:
                 kfunc_args[ins.name] = len(k.params)
     liveness = Liveness(program, cfg, kfunc_args)
     state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
     explorer = Explorer(env, liveness, collect_all=collect_all)
     if log_level >= 2:
-        explorer.log.verbose(_live_regs_table(program, liveness))
+        explorer.log.verbose(_live_regs_table(program, liveness, cfg))
+    if log_level and program.has_prog_btf:
+        # btf_prepare_func_args() on the loader's `int main(void *ctx)` func_info, as libbpf
+        # (and kernel-verdict) load it
+        explorer.log.line("arg#0 reference type('UNKNOWN ') size cannot be determined: -22")
     try:
         error = explorer.run(state)
     except Limit as limit:
@@ -212,16 +241,36 @@ def _link_kfunc_ids(program: Program, btf: object | None) -> Program:
     return replace(program, insns=tuple(insns)) if changed else program
 
 
-def _live_regs_table(program: Program, liveness: Liveness) -> str:
-    """The 6.18 level-2 preamble: ``func#0 @0`` and the ``Live regs before insn:`` table."""
+def _live_regs_table(program: Program, liveness: Liveness, cfg: object) -> str:
+    """The 6.18 level-2 preamble: ``func#0 @0`` and the ``Live regs before insn:`` table, with
+    the number of the loop (strongly connected component) an instruction belongs to."""
     from kfunclab.isa.printer import format_kernel
 
+    scc = _scc_numbers(program, cfg)
     lines = ["func#0 @0", "Live regs before insn:"]
     for slot, ins in program.instructions():
         mask = liveness.regs_before(slot)
         marks = "".join(str(r) if (mask >> r) & 1 else "." for r in range(10))
-        lines.append(f"{slot:7d}: {marks} {format_kernel(ins, slot)}")
+        where = f"{scc[slot]:3d} {slot:3d}" if slot in scc else f"{slot:7d}"
+        lines.append(f"{where}: {marks} {format_kernel(ins, slot)}")
     return "\n".join(lines) + "\n"
+
+
+def _scc_numbers(program: Program, cfg: object) -> dict[int, int]:
+    """Instruction -> loop number (1, 2, ... by first instruction) for instructions in a loop."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for slot, _ in program.instructions():
+        for succ in cfg.successors(slot):  # type: ignore[attr-defined]
+            graph.add_edge(slot, succ)
+    loops = [c for c in nx.strongly_connected_components(graph)
+             if len(c) > 1 or any(graph.has_edge(n, n) for n in c)]
+    numbers: dict[int, int] = {}
+    for number, component in enumerate(sorted(loops, key=min), start=1):
+        for slot in component:
+            numbers[slot] = number
+    return numbers
 
 
 def _attach_name(ptype: object) -> str | None:

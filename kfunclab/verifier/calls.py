@@ -244,6 +244,7 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
     clobber_caller_saved(state)
     r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
+    env.new_id()  # check_helper_call(): a maybe-NULL return gets an id before the acquire
     ref = acquire_reference(env, state, idx, "bpf_kptr_xchg")
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
 

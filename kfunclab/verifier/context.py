@@ -163,6 +163,13 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         return UNKNOWN_SCALAR
     if size != 8:
         raise _refuse(off, size)
+    log = getattr(env, "log", None)
+    if log is not None and env.btf is not None:
+        ids = env.btf.find(target.name, "STRUCT")
+        name = env.prog_type.attach_target
+        # btf_ctx_access() says which type the argument has
+        log.line(f"func '{name}' arg{index} has btf_id {ids[0] if ids else 0} type STRUCT "
+                 f"'{target.name}'")
     from kfunclab.verifier.calls import kernel_struct_reg
 
     flags = TypeFlag.TRUSTED if _trusted_args(env) else 0

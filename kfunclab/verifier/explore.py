@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Imm64Tail
+from kfunclab.isa.insn import Atomic, Imm64Tail, Jump, Load, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject
 from kfunclab.verifier.equiv import Exactness, _same_value, states_equal
@@ -61,8 +61,9 @@ class Explorer:
         self.prune_points = env.cfg.prune_points
         self.force_checkpoints = env.cfg.force_checkpoints
         self._stored_now = False
+        self._pending_print: tuple | None = None
         self.log = KernelLog(env.recorder.log_level)
-        self._scratch: tuple[int, set[int], bool] = (0, set(), False)
+        env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self, initial: VState) -> Diagnostic | None:
@@ -93,6 +94,7 @@ class Explorer:
                         return diag
                     ended = PathEnd.REJECTED
                 elif hit is not None:
+                    self._pending_print = None
                     ended = PathEnd.PRUNED
                     pruned_by = hit
                     rec.pruned(idx, hit)
@@ -108,9 +110,12 @@ class Explorer:
                 env.prev_insn_idx = prev_insn
                 insn = insns[idx]
                 if log.level:
-                    regs_mask, slots, anyscr = self._scratch
-                    log.before_insn(idx, insn, state, regs_mask, slots, anyscr)
+                    if self._pending_print is not None:
+                        log.after_insn(*self._pending_print)
+                    self._pending_print = None
+                    log.before_insn(idx, insn, state)
                     before = dict(state.cur.stack)
+                    base = _stack_access_slot(insn, state)
                 entry_state = state.copy() if rec.recording else None
                 try:
                     outcome = step_insn(env, state, insn, idx, self)
@@ -125,8 +130,15 @@ class Explorer:
                     ended = PathEnd.REJECTED
                 else:
                     rec.step(idx, state)
-                    if log.level:
-                        self._scratch = _scratched(insn, before, state)
+                    if log.level and outcome is not EXIT:
+                        # a conditional jump prints its state itself (check_cond_jmp_op); any
+                        # other instruction's state prints when the next one starts, unless
+                        # that one is pruned
+                        scratch = _scratched(insn, before, base, state)
+                        if isinstance(insn, Jump):
+                            log.after_insn(idx, state, *scratch)
+                        else:
+                            self._pending_print = (outcome, state, *scratch)
                     if outcome is EXIT:
                         ended = PathEnd.EXIT
                         rec.end_path(ended, idx)
@@ -282,6 +294,10 @@ class Explorer:
                  if slot.types[7] == "r" and slot.spilled.type is RegType.SCALAR
                  and slot.spilled.precise}
         if regs or slots:
+            if self.log.level & 2:
+                names = ",".join([f"r{r}" for r in sorted(regs)] +
+                                 [f"fp{-(s + 1) * 8}" for s in sorted(slots)])
+                self.log.verbose(f"frame {len(cur.frames) - 1}: propagating {names}\n")
             cur.history.append(cur.insn_idx)
             mark_chain_precision(self.env, cur, regs, slots)
             cur.history.pop()
@@ -316,10 +332,34 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
     return True
 
 
-def _scratched(insn: object, before: dict, state: VState) -> tuple[int, set[int], bool]:
-    """Registers and stack slots the kernel marks scratched for this instruction's log line."""
+def _stack_access_slot(insn: object, state: VState) -> int | None:
+    """The stack slot a load/store through a stack pointer touches (scratched in the log)."""
+    if isinstance(insn, Load):
+        regno = insn.src
+    elif isinstance(insn, Store | StoreImm | Atomic):
+        regno = insn.dst
+    else:
+        return None
+    reg = state.regs[regno]
+    if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
+        return None
+    addr = reg.off + insn.off + reg.var.const_value  # type: ignore[attr-defined]
+    if addr >= 1 << 63:
+        addr -= 1 << 64
+    return (-addr - 1) // 8 if addr < 0 else None
+
+
+def _scratched(insn: object, before: dict, base: int | None,
+               state: VState) -> tuple[int, set[int], bool]:
+    """Registers and stack slots the kernel marks scratched for this instruction's log line:
+    the registers it reads or writes, the slot it loads or stores, and iterator / dynptr /
+    IRQ-flag slots a kfunc sets up or changes."""
     used, defined, _, _ = _effects(insn, {})
     regs = used | defined
     after = state.cur.stack
-    slots = {k for k in set(before) | set(after) if before.get(k) is not after.get(k)}
+    slots = {k for k in set(before) | set(after)
+             if before.get(k) is not after.get(k)
+             and any(s is not None and s.types[7] in "dif" for s in (before.get(k), after.get(k)))}
+    if base is not None:
+        slots.add(base)
     return regs & 0x7FF, slots, bool(regs or slots)

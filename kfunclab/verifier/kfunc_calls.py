@@ -403,11 +403,11 @@ def _check_mem_size_reg(env: Env, state: VState, mem_regno: int, mem: Reg, size_
     if mem.flags & TypeFlag.MAYBE_NULL:
         state.regs[mem_regno] = mem.evolve(flags=mem.flags & ~TypeFlag.MAYBE_NULL)
     try:
-        check_helper_mem_access(env, state, mem_regno, var.umax, "read", True)
-        check_helper_mem_access(env, state, mem_regno, var.umax, "write", True)
+        for kind in ("read", "write"):  # check_mem_size_reg() runs once for each
+            check_helper_mem_access(env, state, mem_regno, var.umax, kind, True)
+            mark_chain_precision(env, state, {size_regno})
     finally:
         state.regs[mem_regno] = saved
-    mark_chain_precision(env, state, {size_regno})
 
 
 # --- dynptrs, iterators, irq flags ----------------------------------------------------------------

@@ -89,13 +89,8 @@ class Liveness:
 
     def clean(self, state: VState, idx: int) -> None:
         """``clean_verifier_state()``: forget dead registers and slots of ``state``."""
-        from kfunclab.verifier.regs import NOT_INIT
 
-        live = self.regs_before(idx)
-        regs = state.frames[-1].regs
-        for r in range(10):
-            if not (live >> r) & 1:
-                regs[r] = NOT_INIT
+        # registers stay (the kernel keeps them and compares only the live ones)
         mask = self._slots[idx]
         if mask != ALL_SLOTS:
             stack = state.frames[-1].stack

@@ -46,6 +46,8 @@ def format_state(state: VState, regs_mask: int | None, slots: set[int] | None) -
             continue
         if slot.types[7] in "di" and not slot.spilled.ref_obj_id and not slot.spilled.id:
             continue
+        if slot.types[7] == "d" and slot.spilled.extra[1:2] == (1,):
+            continue  # a dynptr prints once, at its first slot
         parts.append(f" fp{-(spi + 1) * 8}={format_slot(slot, frame.frameno)}")
     refs = [r.id for r in state.refs if r.id and r.kind is not RefKind.LOCK]
     if refs:
@@ -97,8 +99,7 @@ class KernelLog:
         else:
             self.verbose(f"{insn}: safe\n")
 
-    def before_insn(self, idx: int, insn: Insn, state: VState, scratched_regs: int,
-                    scratched_slots: set[int], any_scratched: bool) -> None:
+    def before_insn(self, idx: int, insn: Insn, state: VState) -> None:
         if not self.level:
             return
         if self.level & 2 and self.do_print_state:
@@ -107,8 +108,6 @@ class KernelLog:
         self.do_print_state = False
         if self.all_scratched:
             self._print_insn_state(idx, format_state(state, None, None))
-        elif any_scratched:
-            self._print_insn_state(idx, format_state(state, scratched_regs, scratched_slots))
         self.all_scratched = False
         if isinstance(insn, Imm64Tail):  # pragma: no cover
             return
@@ -116,6 +115,12 @@ class KernelLog:
         self.verbose(f"{idx}: {format_kernel(insn, idx, self.resolve_name)}\n")
         self.prev_insn_print_pos = self.end_pos - self.prev_log_pos
         self.prev_log_pos = self.end_pos
+
+    def after_insn(self, idx: int, state: VState, scratched_regs: int,
+                   scratched_slots: set[int], any_scratched: bool) -> None:
+        """The registers and slots the instruction touched, after it (6.18 prints it then)."""
+        if self.level and any_scratched:
+            self._print_insn_state(idx, format_state(state, scratched_regs, scratched_slots))
 
     def _print_insn_state(self, idx: int, text: str) -> None:
         """``print_insn_state()``: append to the last instruction line when nothing came since."""

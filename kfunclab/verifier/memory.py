@@ -136,7 +136,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
                     new = new.evolve(id=env.new_id()) if False else new
                 regs[value_regno] = new
     elif t is RegType.PTR_TO_STACK:
-        _check_stack_bounds(env, regno, reg, off, size, kind)
+        _check_stack_bounds(env, state, regno, reg, off, size, kind)
         if kind == READ:
             _stack_read(env, state, reg, off, size, value_regno)
         else:
@@ -203,23 +203,31 @@ def _packet_access(reg: Reg, regno: int, off: int, size: int) -> None:
 
 
 # --- stack -------------------------------------------------------------------------------------
-def _check_stack_bounds(env: Env, regno: int, reg: Reg, off: int, size: int, kind: str,
-                        helper: bool = False) -> None:
-    """``check_stack_access_within_bounds()``."""
-    del helper  # 6.18 says "read from"/"write to" for helper accesses too
+def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int, size: int,
+                        kind: str) -> None:
+    """``check_stack_access_within_bounds()`` and ``grow_stack_state()``.
+
+    Reads may not go below the stack the path has written (``allocated_stack``) unless the
+    loader may read uninitialised stack (CAP_PERFMON); 6.18 says "read from"/"write to" for
+    helper accesses too.
+    """
     extra = " read from" if kind == READ else " write to"
+    frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
+    min_valid = -MAX_BPF_STACK if kind == WRITE or env.allow_uninit_stack else -frame.allocated
     if reg.var.is_const:
         lo = reg.var.const_value + off
         if lo >= 1 << 63:
             lo -= 1 << 64
         hi = lo + size
-        if lo < -MAX_BPF_STACK or lo > -1 or hi > 0:
+        if lo < min_valid or lo > -1 or hi > 0:
             raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}")
-        return
-    lo, hi = reg.var.smin + off, reg.var.smax + off + size
-    if lo < -MAX_BPF_STACK or hi > 0:
-        raise Reject(f"invalid variable-offset{extra} stack R{regno} var_off={_tn(reg.var)} "
-                     f"off={off} size={size}")
+    else:
+        lo, hi = reg.var.smin + off, reg.var.smax + off + size
+        if lo < min_valid or hi > 0:
+            raise Reject(f"invalid variable-offset{extra} stack R{regno} "
+                         f"var_off={_tn(reg.var)} off={off} size={size}")
+    if kind == WRITE or env.allow_uninit_stack:
+        frame.allocated = max(frame.allocated, -(lo // 8) * 8)
 
 
 def _spi(addr: int) -> tuple[int, int]:
@@ -515,7 +523,7 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
 def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size: int,
                              kind: str, zero_size_ok: bool, raw_mode: bool) -> None:
     """``check_stack_range_initialized()``: every byte a helper reads must be written first."""
-    _check_stack_bounds(env, regno, reg, reg.off, size, kind, helper=True)
+    _check_stack_bounds(env, state, regno, reg, reg.off, size, kind)
     if size == 0:
         return
     if not reg.var.is_const:

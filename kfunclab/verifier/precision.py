@@ -26,6 +26,7 @@ from kfunclab.isa.insn import (
     Store,
     StoreImm,
 )
+from kfunclab.isa.printer import format_kernel
 from kfunclab.verifier.env import Env
 from kfunclab.verifier.regs import RegType
 from kfunclab.verifier.state import StackSlot, VState
@@ -97,6 +98,13 @@ def _backtrack_insn(env: Env, entry: int, bt: _Backtrack) -> None:
                 regs.add(src)
 
 
+def _bt_text(bt: _Backtrack) -> str:
+    """``regs=r1,r7 stack=-8``: what backtracking still looks for, as the kernel prints it."""
+    regs = ",".join(f"r{r}" for r in sorted(bt.regs))
+    stack = ",".join(str(-(s + 1) * 8) for s in sorted(bt.slots))
+    return f"regs={regs} stack={stack}"
+
+
 def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                          slots: set[int] | None = None, skip_current: bool = True) -> None:
     """Mark what produced ``regnos`` (and stack ``slots``) precise in ``cur``'s checkpoints.
@@ -108,17 +116,29 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
     bt = _Backtrack(set(regnos), set(slots or ()))
     st: VState | None = cur
     skip_first = skip_current
+    log = getattr(env, "log", None)
+    trace = log is not None and log.level & 2
+    subseq = -1
     while st is not None:
+        if trace and st.history:
+            last, first = st.history[-1] & _IDX_MASK, st.history[0] & _IDX_MASK
+            log.verbose(f"mark_precise: frame{len(st.frames) - 1}: last_idx {last} "
+                        f"first_idx {first} subseq_idx {subseq} \n")
         for entry in reversed(st.history):
             if skip_first:
                 skip_first = False
                 continue
+            if trace:
+                idx = entry & _IDX_MASK
+                log.verbose(f"mark_precise: frame{len(st.frames) - 1}: {_bt_text(bt)} before "
+                            f"{idx}: {format_kernel(env.program.insns[idx], idx)}\n")
             _backtrack_insn(env, entry, bt)
             if bt.bail:
                 mark_all_scalars_precise(cur)
                 return
             if bt.empty():
                 return
+        child_first = st.history[0] & _IDX_MASK if st.history else -1
         st = st.parent
         if st is None:
             break
@@ -136,8 +156,15 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                 bt.slots.discard(spi)
             else:
                 frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
+        if trace:
+            from kfunclab.verifier.log import format_state
+
+            log.verbose(f"mark_precise: frame{len(st.frames) - 1}: parent state "
+                        f"{_bt_text(bt).replace(' stack=', ' stack=', 1)}: "
+                        f"{format_state(st, None, None)}\n")
         if bt.empty():
             return
+        subseq = child_first
     if not bt.empty():
         mark_all_scalars_precise(cur)
 

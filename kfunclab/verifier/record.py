@@ -52,7 +52,7 @@ class Recorder:
         self.log_level = log_level
         self.log: list[str] = []
         self.paths: list[ExploredPath] = []
-        self.checkpoints: list[Checkpoint] = []
+        self._stored: list[tuple[int, int, VState | None]] = []
         self.prunes: list[PruneEvent] = []
         self.refs: dict[int, _RefInfo] = {}
         self.visits: defaultdict[int, int] = defaultdict(int)
@@ -98,10 +98,16 @@ class Recorder:
 
     # --- checkpoints and pruning -----------------------------------------------------------
     def checkpoint(self, insn: int, state: VState) -> int:
-        cid = len(self.checkpoints)
-        snap = state.snapshot() if self.steps_recorded < self.max_steps else Snapshot((), (), ())
-        self.checkpoints.append(Checkpoint(cid, insn, self.path_id, snap))
+        """Remember a stored state; it is snapshotted at the end, with the precision marks
+        that later backtracking added to it."""
+        cid = len(self._stored)
+        self._stored.append((insn, self.path_id, state if self.recording else None))
         return cid
+
+    def checkpoint_values(self) -> tuple[Checkpoint, ...]:
+        empty = Snapshot((), (), ())
+        return tuple(Checkpoint(cid, insn, path, state.snapshot() if state else empty)
+                     for cid, (insn, path, state) in enumerate(self._stored))
 
     def pruned(self, insn: int, checkpoint_id: int) -> None:
         self.prunes.append(PruneEvent(insn, self.path_id, checkpoint_id))

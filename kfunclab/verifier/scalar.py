@@ -260,7 +260,7 @@ def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) ->
     if vv | vm < umax:
         umax = vv | vm
     if TNUM_STEP and vm and not (
-        umin != umax and (umin & ~vm) == vv and (umax & ~vm) == vv
+        umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv
     ):  # two distinct members of the tnum in range: nothing to snap
         vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _snap_tnum_step(
             vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
@@ -429,7 +429,7 @@ def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) ->
     if vv | vm < umax:
         umax = vv | vm
     if TNUM_STEP and vm and not (
-        umin != umax and (umin & ~vm) == vv and (umax & ~vm) == vv
+        umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv
     ):
         return _mk(*_snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min,
                                     u32max))
@@ -696,7 +696,7 @@ def _update_bounds(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32ma
     smax = min(smax, _s64(vv | (vm & S64_MAX)))
     umin = max(umin, vv)
     umax = min(umax, vv | vm)
-    if TNUM_STEP and vm and not (umin != umax and (umin & ~vm) == vv and (umax & ~vm) == vv):
+    if TNUM_STEP and vm and not (umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv):
         return _snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
     return vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max
 

@@ -78,9 +78,11 @@ class FuncState:
     stack: dict[int, StackSlot]
     frameno: int = 0
     callsite: int = -1
+    allocated: int = 0  # allocated_stack: bytes below fp the path has grown the stack to
 
     def copy(self) -> FuncState:
-        return FuncState(list(self.regs), dict(self.stack), self.frameno, self.callsite)
+        return FuncState(list(self.regs), dict(self.stack), self.frameno, self.callsite,
+                         self.allocated)
 
 
 def initial_frame(r1: Reg) -> FuncState:
@@ -203,6 +205,8 @@ def format_slot(slot: StackSlot, frameno: int = 0) -> str:
             attrs.append(f"id={spilled.id}")
         if spilled.ref_obj_id:
             attrs.append(f"ref_id={spilled.ref_obj_id}")
+        if spilled.id:
+            attrs.append(f"dynptr_id={spilled.id}")
         dyn_type = spilled.extra[0] if spilled.extra else "local"
         return f"dynptr_{dyn_type}({','.join(attrs)})"
     return slot.types

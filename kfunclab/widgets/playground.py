@@ -193,7 +193,8 @@ class KfuncPlayground(WidgetView):
         self.refresh()
 
     def _on_change(self, _change: Any) -> None:
-        pass  # DELIBERATE BREAK (browser-test demo): the playground no longer re-verifies
+        if not self._holding:
+            self.refresh()
 
     def refresh(self) -> None:
         """Verify again with the current choices and update every view."""

@@ -42,6 +42,9 @@ STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]
 RENDERED_IMAGE = '.jp-RenderedImage[data-mime-type="image/png"] img'
 #: a widget view the ipywidgets renderer put into an output
 WIDGET_VIEW = ".jp-OutputArea-output > .jupyter-widgets"
+#: what ipywidgets draws instead of a view whose JavaScript failed ("Click to show javascript
+#: error."); it keeps the widget's own CSS classes, so a class alone proves nothing
+WIDGET_ERROR = ".jupyter-widgets-error-widget"
 DIALOG = ".jp-Dialog"
 SCROLLER = ".jp-NotebookPanel .jp-WindowedPanel-outer"  # the notebook scrolls in here
 KERNEL_STATUS = ".jp-StatusBar-Widget"  # "Python 3 (ipykernel) | Idle" is in its text
@@ -156,11 +159,14 @@ def cell_problems(expect: CellExpectation, shown: dict[str, Any]) -> list[str]:
         if m:
             out.append(f"{where}: {m.group(1)} shown as its text {text[:60]!r} instead of a "
                        "widget (is jupyterlab_widgets installed?)")
+    if shown["widgetErrors"]:
+        out.append(f"{where}: {shown['widgetErrors']} widget view(s) failed in the browser "
+                   f"({WIDGET_ERROR}: \"Click to show javascript error.\")")
     for name in expect.widgets:
         box = WIDGET_BOX[name]
-        if box not in shown["classes"] or not shown["widgetViews"]:
-            out.append(f"{where}: {name} not drawn (no .jupyter-widgets.{box} in "
-                       f"{WIDGET_VIEW})")
+        if box not in shown["drawnBoxes"] or not shown["widgetViews"]:
+            out.append(f"{where}: {name} not drawn (no .jupyter-widgets.{box} with its "
+                       f"controls inside, in {WIDGET_VIEW})")
     return out
 
 
@@ -179,6 +185,11 @@ _READ_CELLS = """
     brokenImages: Array.from(cell.querySelectorAll(sel.output + ' img')).filter(
       i => shown(i) && !(i.complete && i.naturalWidth > 0)).length,
     widgetViews: cell.querySelectorAll(sel.widget).length,
+    widgetErrors: cell.querySelectorAll(sel.widgetError).length,
+    // kfunclab-* classes of widget boxes whose own controls were drawn inside them
+    drawnBoxes: Array.from(cell.querySelectorAll('.jupyter-widgets[class*="kfunclab-"]'))
+      .filter(e => e.querySelector('.jupyter-widgets') !== null)
+      .flatMap(e => Array.from(e.classList)).filter(c => c.startsWith('kfunclab-')),
     classes: Array.from(new Set(Array.from(cell.querySelectorAll('[class*="kfunclab-"]'))
       .flatMap(e => Array.from(e.classList)).filter(c => c.startsWith('kfunclab-')))),
     texts: outputs.map(o => o.textContent.trim().slice(0, 200)),
@@ -274,7 +285,7 @@ class LabNotebook:
         """What each cell shows now (see ``_READ_CELLS``)."""
         return self.page.evaluate(_READ_CELLS, {
             "cell": CELL, "prompt": PROMPT, "output": OUTPUT, "stderr": STDERR,
-            "image": RENDERED_IMAGE, "widget": WIDGET_VIEW,
+            "image": RENDERED_IMAGE, "widget": WIDGET_VIEW, "widgetError": WIDGET_ERROR,
             "placeholders": list(WIDGET_PLACEHOLDERS)})
 
     def cell(self, index: int) -> Any:

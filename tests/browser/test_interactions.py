@@ -63,12 +63,13 @@ img => {
 """
 
 
-def cell_index(marker: str) -> int:
-    """Index of the fixture notebook's cell whose source starts with (or holds) ``marker``."""
+def find_cell(nb: LabNotebook, marker: str) -> tuple[Any, str]:
+    """The fixture notebook's cell holding ``marker`` (a locator) and how to name it."""
     cells = json.loads((FIXTURES / NOTEBOOK).read_text())["cells"]
     for i, cell in enumerate(cells):
-        if marker in "".join(cell["source"]):
-            return i
+        source = "".join(cell["source"])
+        if marker in source:
+            return nb.cell(i), f"{NOTEBOOK} cell {i} ({source.splitlines()[0]!r})"
     raise LookupError(f"{NOTEBOOK} has no cell with {marker!r}")
 
 
@@ -80,7 +81,7 @@ def fixture_nb(lab: Any, browser: Any) -> Iterator[LabNotebook]:
         nb.wait_for_widgets()
         problems = [p for e, s in zip(expectations(FIXTURES / NOTEBOOK), nb.cells(),
                                       strict=True) for p in cell_problems(e, s)]
-        assert not problems, f"{NOTEBOOK}: " + "\n".join(problems)
+        assert not problems, "\n".join(f"{NOTEBOOK} {p}" for p in problems)
         yield nb
 
 
@@ -91,36 +92,37 @@ def expect(locator: Any, what: str) -> Any:
 
 
 def test_playground_ret_null_flag_changes_the_verdict(fixture_nb: LabNotebook) -> None:
-    cell = fixture_nb.cell(cell_index("# browser-test: playground"))
+    cell, at = find_cell(fixture_nb, "# browser-test: playground")
     verdict, box, badge = cell.locator(VERDICT), cell.locator(RET_NULL), cell.locator(BADGE)
     # bpf_task_from_pid is KF_ACQUIRE | KF_RET_NULL in linux 6.18: the box starts ticked
-    expect(box, f"{RET_NULL} starts ticked").to_be_checked()
-    expect(verdict, f"{VERDICT} with KF_RET_NULL").to_have_text(NULL_VERDICT,
-                                                                timeout=EXPECT_TIMEOUT)
-    box.uncheck()
-    expect(verdict, f"{VERDICT} after unticking KF_RET_NULL ({RET_NULL})").to_have_text(
-        "accept", timeout=EXPECT_TIMEOUT)
-    expect(badge, f"{BADGE} after unticking KF_RET_NULL").to_have_text("ACCEPT")
-    box.check()
-    expect(verdict, f"{VERDICT} after ticking KF_RET_NULL again ({RET_NULL})").to_have_text(
+    expect(box, f"{at}: {RET_NULL} starts ticked").to_be_checked()
+    expect(verdict, f"{at}: {VERDICT} with KF_RET_NULL").to_have_text(
         NULL_VERDICT, timeout=EXPECT_TIMEOUT)
-    expect(badge, f"{BADGE} after ticking KF_RET_NULL").to_have_text("REJECT")
+    box.uncheck()
+    expect(verdict, f"{at}: {VERDICT} after unticking KF_RET_NULL ({RET_NULL})").to_have_text(
+        "accept", timeout=EXPECT_TIMEOUT)
+    expect(badge, f"{at}: {BADGE} after unticking KF_RET_NULL").to_have_text("ACCEPT")
+    box.check()
+    expect(verdict, f"{at}: {VERDICT} after ticking KF_RET_NULL again ({RET_NULL})"
+           ).to_have_text(NULL_VERDICT, timeout=EXPECT_TIMEOUT)
+    expect(badge, f"{at}: {BADGE} after ticking KF_RET_NULL").to_have_text("REJECT")
 
 
 def test_explorer_steps_forward_and_back(fixture_nb: LabNotebook) -> None:
-    cell = fixture_nb.cell(cell_index("# browser-test: explorer"))
+    cell, at = find_cell(fixture_nb, "# browser-test: explorer")
     insn, current = cell.locator(STATE_INSN), cell.locator(CURRENT_ROW)
 
     def shows(step: int, index: int, after: str) -> None:
-        expect(insn, f"{STATE_INSN} {after}").to_have_attribute("data-insn", str(index),
-                                                                timeout=EXPECT_TIMEOUT)
-        expect(insn, f"{STATE_INSN} {after}").to_have_text(
+        expect(insn, f"{at}: {STATE_INSN} {after}").to_have_attribute(
+            "data-insn", str(index), timeout=EXPECT_TIMEOUT)
+        expect(insn, f"{at}: {STATE_INSN} {after}").to_have_text(
             re.compile(rf"^step {step}/4 · insn {index}: "))
-        expect(current, f"{CURRENT_ROW} {after}").to_have_attribute("data-insn", str(index))
+        expect(current, f"{at}: {CURRENT_ROW} {after}").to_have_attribute(
+            "data-insn", str(index))
 
     # the path of ACQUIRE_THEN_USE is insns 0, 1, 2, 3 (rejected at 3)
     shows(1, 0, "at first")
-    expect(cell.locator(PREV), f"{PREV} at the first step").to_be_disabled()
+    expect(cell.locator(PREV), f"{at}: {PREV} at the first step").to_be_disabled()
     cell.locator(NEXT).click()
     shows(2, 1, f"after one click on {NEXT}")
     cell.locator(NEXT).click()
@@ -132,37 +134,40 @@ def test_explorer_steps_forward_and_back(fixture_nb: LabNotebook) -> None:
 
 
 def test_rejected_paths_choice_moves_the_failing_instruction(fixture_nb: LabNotebook) -> None:
-    cell = fixture_nb.cell(cell_index("# browser-test: rejected paths"))
+    cell, at = find_cell(fixture_nb, "# browser-test: rejected paths")
     select, failing = cell.locator(REJECTED_SELECT), cell.locator(FAILING_ROW)
     picture = cell.locator(REJECTED_PICTURE)
     # TWO_LEAKS: rejected path 1 leaks at the exit at insn 7, path 2 at the exit at insn 9
-    expect(failing, f"{FAILING_ROW} for the first rejected path").to_have_attribute(
+    expect(failing, f"{at}: {FAILING_ROW} for the first rejected path").to_have_attribute(
         "data-insn", "7")
     first_picture = picture.get_attribute("src")
     select.select_option(index=1)
-    expect(failing, f"{FAILING_ROW} after choosing the second path in {REJECTED_SELECT}"
-           ).to_have_attribute("data-insn", "9", timeout=EXPECT_TIMEOUT)
-    expect(picture, f"{REJECTED_PICTURE} redrawn for the second path").not_to_have_attribute(
-        "src", first_picture or "", timeout=EXPECT_TIMEOUT)
+    expect(failing, f"{at}: {FAILING_ROW} after choosing the second path in "
+                    f"{REJECTED_SELECT}").to_have_attribute("data-insn", "9",
+                                                            timeout=EXPECT_TIMEOUT)
+    expect(picture, f"{at}: {REJECTED_PICTURE} redrawn for the second path"
+           ).not_to_have_attribute("src", first_picture or "", timeout=EXPECT_TIMEOUT)
     select.select_option(index=0)
-    expect(failing, f"{FAILING_ROW} back on the first path").to_have_attribute(
+    expect(failing, f"{at}: {FAILING_ROW} back on the first path").to_have_attribute(
         "data-insn", "7", timeout=EXPECT_TIMEOUT)
 
 
 def test_bpf_cell_shows_the_leaked_reference(fixture_nb: LabNotebook) -> None:
-    cell = fixture_nb.cell(cell_index("%%bpf syscall"))
-    expect(cell.locator(RESULT_MESSAGE), RESULT_MESSAGE).to_have_text(LEAK_MESSAGE)
+    cell, at = find_cell(fixture_nb, "%%bpf syscall")
+    expect(cell.locator(RESULT_MESSAGE), f"{at}: {RESULT_MESSAGE}").to_have_text(LEAK_MESSAGE)
     # the exit of the non-NULL branch (insn 5) is where the task reference leaks
-    expect(cell.locator(RESULT_FAILING), RESULT_FAILING).to_have_attribute("data-insn", "5")
+    expect(cell.locator(RESULT_FAILING), f"{at}: {RESULT_FAILING}").to_have_attribute(
+        "data-insn", "5")
     images = cell.locator(RENDERED_IMAGE)
-    expect(images, f"the reference-lifetime picture ({RENDERED_IMAGE})").to_have_count(1)
+    expect(images, f"{at}: the reference-lifetime picture ({RENDERED_IMAGE})"
+           ).to_have_count(1)
     red = images.first.evaluate(_RED_PIXELS)
-    assert red > 50, (f"%%bpf cell: the picture ({RENDERED_IMAGE}) has {red} red pixels; a "
-                      "leaked reference is drawn red")
-    lifetimes = fixture_nb.cell(cell_index("# browser-test: reference lifetimes"))
-    leaked = lifetimes.locator(LEAKED_EVENT)
-    expect(leaked, f"RefLifetimes of the %%bpf result: {LEAKED_EVENT}").to_have_count(1)
-    expect(leaked, LEAKED_EVENT).to_have_attribute("data-insn", "5")
-    red = lifetimes.locator(REF_PICTURE).evaluate(_RED_PIXELS)
-    assert red > 50, (f"RefLifetimes: the picture ({REF_PICTURE}) has {red} red pixels; a "
-                      "leaked reference is drawn red")
+    assert red > 50, (f"{at}: the picture ({RENDERED_IMAGE}) has {red} red pixels; a leaked "
+                      "reference is drawn red")
+    cell, at = find_cell(fixture_nb, "# browser-test: reference lifetimes")
+    leaked = cell.locator(LEAKED_EVENT)
+    expect(leaked, f"{at}: {LEAKED_EVENT}").to_have_count(1)
+    expect(leaked, f"{at}: {LEAKED_EVENT}").to_have_attribute("data-insn", "5")
+    red = cell.locator(REF_PICTURE).evaluate(_RED_PIXELS)
+    assert red > 50, (f"{at}: the picture ({REF_PICTURE}) has {red} red pixels; a leaked "
+                      "reference is drawn red")
