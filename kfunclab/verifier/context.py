@@ -150,11 +150,16 @@ def tracing_args(env: Env) -> tuple[CType, ...]:
 def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
     """``btf_ctx_access()``: ctx is an array of u64 arguments typed by the attach target."""
     args = tracing_args(env)
-    if write or off < 0 or off % 8:
+    name = env.prog_type.attach_target
+    if write or off < 0:
         raise _refuse(off, size)
+    if off % 8:
+        raise Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size),
+                     (f"func '{name}' offset {off} is not multiple of 8",))
     index = off // 8
     if index >= len(args):
-        raise _refuse(off, size)
+        raise Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size),
+                     (f"func '{name}' doesn't have {index + 1}-th argument",))
     ctype = args[index]
     if ctype.kind is not Kind.PTR:
         return UNKNOWN_SCALAR
@@ -166,7 +171,6 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
     log = getattr(env, "log", None)
     if log is not None and env.btf is not None:
         ids = env.btf.find(target.name, "STRUCT")
-        name = env.prog_type.attach_target
         # btf_ctx_access() says which type the argument has
         log.line(f"func '{name}' arg{index} has btf_id {ids[0] if ids else 0} type STRUCT "
                  f"'{target.name}'")

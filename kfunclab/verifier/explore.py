@@ -28,7 +28,7 @@ BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
 BPF_COMPLEXITY_LIMIT_STATES = 64
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a state's parent chain is long
 class _StateEntry:
     """``struct bpf_verifier_state_list``: a stored checkpoint and its hit/miss counters."""
 
@@ -243,6 +243,10 @@ class Explorer:
                 if old.branches:
                     if idx in self.force_checkpoints and self._iter_converged(old, cur, live_regs,
                                                                                live_slots):
+                        # a loop closed: 6.18 keeps a copy of this state as an SCC
+                        # back-edge, which counts towards peak_states
+                        env.explored_states_size += 1
+                        env.peak_states = max(env.peak_states, env.explored_states_size)
                         return self._hit(entry, cur, idx, live_regs)
                     if idx not in self.force_checkpoints and \
                             _maybe_looping(old, cur) and \

@@ -221,6 +221,8 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
         _irq_arg(env, state, meta, i, regno, reg)
         return 1
     if ann is Annotation.ALLOC:
+        if (trusted or rcu) and not is_trusted_reg(reg):
+            raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
         if reg.type is not RegType.PTR_TO_BTF_ID or not reg.flags & TypeFlag.ALLOC:
             raise Reject(msg.KFUNC_ALLOC_EXPECTED.format(arg=i), errno=_EINVAL)
         if not reg.ref_obj_id:
@@ -448,11 +450,13 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
     slot = state.cur.stack.get(spi)
     if k.flags & KF.ITER_NEW:
         if slot is not None and slot.types[7] == "i":
-            raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i + 1), errno=_EINVAL)
+            raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
         meta.iter_slot = (spi, short)
         return
     if slot is None or slot.types[7] != "i" or slot.spilled.extra[0] != short:
-        raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i + 1), errno=_EINVAL)
+        raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i), errno=_EINVAL)
+    if slot.spilled.flags & TypeFlag.UNTRUSTED:  # an RCU-protected iterator after unlock
+        raise Reject(msg.ITER_EXPECTED_RCU_CS.format(name=k.name), errno=71)
     meta.iter_slot = (spi, short)
     meta.ref_obj_id = slot.spilled.ref_obj_id
     if k.flags & KF.ITER_DESTROY:
@@ -502,9 +506,11 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
     if meta.iter_slot is not None and k.flags & KF.ITER_NEW:
         spi, short = meta.iter_slot
         ref = acquire_reference(env, state, idx, k.name, where=f"fp{-(spi + 1) * 8}")
+        # a KF_RCU_PROTECTED iterator lives in the RCU section: MEM_RCU until rcu_read_unlock
+        rcu = int(TypeFlag.RCU) if k.flags & KF.RCU_PROTECTED else 0
         for n in range(_ITER_SLOTS.get(short, 1)):
             extra = (short, "active", 0) if n == 0 else (short, "", 0)
-            stack[spi - n] = StackSlot("iiiiiiii", Reg(RegType.SCALAR,
+            stack[spi - n] = StackSlot("iiiiiiii", Reg(RegType.SCALAR, flags=rcu,
                                                        ref_obj_id=ref if n == 0 else 0,
                                                        extra=extra))
         return
@@ -561,7 +567,9 @@ def _set_return(env: Env, state: VState, meta: _Meta, idx: int, explorer: Explor
             if flags & KF.RCU_PROTECTED:
                 rflags |= TypeFlag.RCU
             if flags & KF.ITER_NEXT:
-                rflags |= TypeFlag.TRUSTED
+                it = state.cur.stack.get(meta.iter_slot[0]) if meta.iter_slot else None
+                rcu_iter = it is not None and it.spilled.flags & TypeFlag.RCU
+                rflags |= TypeFlag.RCU if rcu_iter else TypeFlag.TRUSTED
             r0 = kernel_struct_reg(env, target.name, rflags)
     if flags & KF.RET_NULL:
         r0 = r0.evolve(flags=r0.flags | TypeFlag.MAYBE_NULL, id=env.new_id())
@@ -626,7 +634,9 @@ def _iter_next(env: Env, state: VState, meta: _Meta, idx: int, explorer: Explore
 
 def _widen_imprecise(cur: VState, queued: VState, idx: int) -> None:
     """``widen_imprecise_scalars()``: scalars that changed since the last visit become unknown."""
-    prev = cur.parent
+    # find_prev_entry(): the checkpoint of the previous iteration at this next call (the parent
+    # chain starts with the one just stored for this iteration)
+    prev = cur.parent.parent if cur.parent is not None else None
     while prev is not None and prev.insn_idx != idx:
         prev = prev.parent
     if prev is None:

@@ -175,31 +175,49 @@ def _check_alignment_stack(reg: Reg, off: int, size: int) -> None:
         return
     total = reg.off + off + reg.var.const_value
     if total % size:
-        raise Reject(msg.MISALIGNED_STACK.format(tn=_tn(reg.var), off=reg.off, extra=off,
+        tn = str(_s64(reg.var.const_value)) if reg.var.is_const else _tn(reg.var)
+        raise Reject(msg.MISALIGNED_STACK.format(tn=tn, off=reg.off, extra=off,
                                                  size=size))
 
 
+def _s64(v: int) -> int:
+    v &= 0xFFFF_FFFF_FFFF_FFFF
+    return v - (1 << 64) if v >> 63 else v
+
+
 def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, template: str) -> None:
-    """``check_mem_region_access()`` with constant or bounded variable offsets."""
+    """``check_mem_region_access()``: the smallest and the largest offset must both fit.
+
+    ``__check_mem_access()`` prints what was wrong (``template``), then the caller says which
+    bound it was, which is the kernel's final line.
+    """
     var = reg.var
-    if var.smin + off < 0 or (var.is_const and off + var.const_value < 0):
+    smin = _s64(var.const_value) if var.is_const else var.smin
+    if smin < 0 and (smin + off < 0 or smin == -(1 << 63)):
         raise Reject(f"R{regno} min value is negative, either use unsigned index or "
                      "do a if (index >=0) check.")
-    lo = off + (var.const_value if var.is_const else var.smin)
-    hi = off + (var.const_value if var.is_const else var.umax)
-    if lo < 0 or hi + size > mem_size:
-        bad = lo if lo < 0 or lo + size > mem_size else hi
-        raise Reject(template.format(size=mem_size, off=bad, access=size))
+    lo = smin + off
+    if lo < 0 or lo + size > mem_size:
+        raise Reject(msg.MEM_MIN_OUTSIDE.format(regno=regno),
+                     (template.format(size=mem_size, off=lo, access=size),))
+    umax = var.const_value if var.is_const else var.umax
+    if umax >= 1 << 29:
+        raise Reject(msg.MEM_UNBOUNDED.format(regno=regno))
+    hi = umax + off
+    if hi + size > mem_size:
+        raise Reject(msg.MEM_MAX_OUTSIDE.format(regno=regno),
+                     (template.format(size=mem_size, off=hi, access=size),))
 
 
 def _packet_access(reg: Reg, regno: int, off: int, size: int) -> None:
-    """``check_packet_access()``: within the range a comparison with pkt_end proved."""
-    if off < 0 or (not reg.var.is_const and reg.var.umax > 0xFFFF):
-        raise Reject(f"R{regno} offset is outside of the packet")
-    hi = off + (reg.var.const_value if reg.var.is_const else reg.var.umax) + size
-    if hi > reg.range:
-        raise Reject(f"invalid access to packet, off={off} size={size}, R{regno}(id={reg.id},"
-                     f"off={reg.off},r={reg.range})")
+    """``check_packet_access()``: the fixed offset within the range a pkt_end check proved."""
+    if reg.var.smin < 0:
+        raise Reject(f"R{regno} min value is negative, either use unsigned index or "
+                     "do a if (index >=0) check.")
+    if off < 0 or off + size > reg.range:
+        raise Reject(msg.PACKET_OUTSIDE.format(regno=regno),
+                     (msg.PACKET_ACCESS.format(off=off, size=size, regno=regno, id=reg.id,
+                                               range=reg.range),))
 
 
 # --- stack -------------------------------------------------------------------------------------

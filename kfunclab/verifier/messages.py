@@ -104,6 +104,14 @@ BTF_VARIABLE_OFFSET = "R{regno} is ptr_{name} invalid variable offset: off={off}
 # check_mem_region_access() / __check_mem_access()
 INVALID_MAP_VALUE_ACCESS = "invalid access to map value, value_size={size} off={off} size={access}"
 INVALID_MEM_REGION_ACCESS = "invalid access to memory, mem_size={size} off={off} size={access}"
+# check_mem_region_access(): which bound of a (possibly variable) offset failed
+MEM_MIN_OUTSIDE = "R{regno} min value is outside of the allowed memory range"
+MEM_MAX_OUTSIDE = "R{regno} max value is outside of the allowed memory range"
+MEM_UNBOUNDED = "R{regno} unbounded memory access, make sure to bounds check any such access"
+# __check_mem_access() and check_packet_access()
+PACKET_ACCESS = (
+    "invalid access to packet, off={off} size={size}, R{regno}(id={id},off={off},r={range})")
+PACKET_OUTSIDE = "R{regno} offset is outside of the packet"
 # check_map_access(): a read of a referenced kptr field with a plain load is fine, a store is not
 KPTR_STORE_NOT_ALLOWED = "store to referenced kptr disallowed"
 # check_mem_access(): R0 at exit and writes into read-only memory
@@ -220,6 +228,8 @@ DYNPTR_NOT_ON_STACK = "arg#{arg} expected pointer to stack or const struct bpf_d
 # process_iter_arg()
 ITER_EXPECTED_UNINIT = "expected uninitialized iter_{name} as arg #{arg}"
 ITER_EXPECTED_INIT = "expected an initialized iter_{name} as arg #{arg}"
+# is_iter_reg_valid_init() == -EPROTO: a KF_RCU_PROTECTED iterator used after rcu_read_unlock
+ITER_EXPECTED_RCU_CS = "expected an RCU CS when using {name}"
 ITER_NOT_ON_STACK = "arg#{arg} expected pointer to an iterator on stack"
 # process_irq_flag()
 IRQ_FLAG_NOT_STACK = "arg#{arg} doesn't point to an irq flag on stack"

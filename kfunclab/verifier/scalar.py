@@ -259,7 +259,7 @@ def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) ->
         umin = vv
     if vv | vm < umax:
         umax = vv | vm
-    if TNUM_STEP and vm and not (
+    if TNUM_STEP and not (
         umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv
     ):  # two distinct members of the tnum in range: nothing to snap
         vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _snap_tnum_step(
@@ -428,7 +428,7 @@ def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) ->
         umin = vv
     if vv | vm < umax:
         umax = vv | vm
-    if TNUM_STEP and vm and not (
+    if TNUM_STEP and not (
         umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv
     ):
         return _mk(*_snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min,
@@ -696,7 +696,7 @@ def _update_bounds(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32ma
     smax = min(smax, _s64(vv | (vm & S64_MAX)))
     umin = max(umin, vv)
     umax = min(umax, vv | vm)
-    if TNUM_STEP and vm and not (umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv):
+    if TNUM_STEP and not (umin < umax and (umin & ~vm) == vv and (umax & ~vm) == vv):
         return _snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
     return vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max
 
@@ -757,8 +757,11 @@ def _shift(op: AluOp, d: Scalar, k: int, wide: bool) -> tuple:
     (vv, vm), smin, smax, umin, umax, s32min, s32max, u32min, u32max = d
     if wide:
         if op is _LSH:
-            smax = (s32max << 32) if k == 32 and s32max >= 0 else S64_MAX
-            smin = (s32min << 32) if k == 32 and s32min >= 0 else S64_MIN
+            # <<32 is LLVM's sign-extension idiom: s32 bounds keep their sign (stable 6.18 fix)
+            if k == 32:
+                smin, smax = s32min << 32, s32max << 32
+            else:
+                smin, smax = S64_MIN, S64_MAX
             if umax > 1 << (63 - k):
                 umin, umax = 0, U64
             else:

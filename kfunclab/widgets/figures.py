@@ -66,7 +66,6 @@ def render_png(name: str, *args: Any, **kwargs: Any) -> bytes | None:
     None when the drawing function does not exist, or declines the request with a
     kfunclab error (e.g. a path id the result lacks).
     """
-    return None  # DELIBERATE BREAK (browser-test demo): no picture is ever drawn
     func = viz_function(name)
     if func is None:
         return None

@@ -43,16 +43,15 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser_ready() -> None:
-    """Skips, from this one line, every test that needs the browser when it is missing."""
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip every browser test, all from this one line, when the browser is missing."""
     reason = _missing()
     if reason:
         pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
-def lab(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """JupyterLab serving a copy of ``notebooks/`` (and the test fixtures) on a free port."""
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
@@ -72,7 +71,7 @@ def lab(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def browser(browser_ready: None) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     """Headless Debian Chromium; Playwright gives it a fresh temporary profile."""
     from playwright.sync_api import sync_playwright
 
