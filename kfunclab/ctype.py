@@ -71,8 +71,9 @@ class CType:
 
     def kernel_kind_name(self) -> str:
         """The BTF kind word the kernel prints in messages (``STRUCT``, ``INT``, ``VOID``)."""
-        return {Kind.STRUCT: "STRUCT", Kind.UNION: "UNION", Kind.INT: "INT", Kind.ENUM: "ENUM",
-                Kind.VOID: "VOID", Kind.PTR: "PTR", Kind.FUNC: "FUNC_PROTO"}.get(self.kind, "UNKNOWN")
+        names = {Kind.STRUCT: "STRUCT", Kind.UNION: "UNION", Kind.INT: "INT", Kind.ENUM: "ENUM",
+                 Kind.VOID: "VOID", Kind.PTR: "PTR", Kind.FUNC: "FUNC_PROTO"}
+        return names.get(self.kind, "UNKNOWN")
 
 
 VOID = CType(Kind.VOID, "void")
