@@ -9,6 +9,18 @@ prints these values, and pruning compares them, so "more precise" would be wrong
 Operations are pure functions returning new values; ids, precision marks and linked registers
 belong to the register state, not to this module.
 
+"Linux 6.18" means the 6.18 stable series as the live 6.18.44 kernel behaves (checked against its
+log on thousands of random programs), which carries fixes newer than v6.18 itself:
+
+- ``reg_bounds_sync`` runs ``__reg_deduce_bounds`` three times, deduces s32/u32 ranges that
+  cross the sign boundary, and ``__update_reg64_bounds`` snaps to a constant when the u64 range
+  and the tnum share a single value (``tnum_step``);
+- ADD/SUB keep wrapped unsigned bounds when every sum overflows alike, MUL uses signed products,
+  NEG and BPF_END (byte swaps) are tracked, ``<<= 32`` keeps negative s32 bounds;
+- JEQ/JNE use ``tnum_overlap``; the false side of JSET forgets the ranges;
+- DIV/MOD are never tracked, and comparing a register with itself is refined like any pair;
+- AND/OR with a constant split a {-1, 0} destination into two states (:func:`fork_scalars`).
+
 >>> r0 = alu(AluOp.AND, Scalar.unknown(), Scalar.const(7), wide=True)
 >>> format_scalar(r0)
 'scalar(smin=smin32=0,smax=umax=smax32=umax32=7,var_off=(0x0; 0x7))'
@@ -194,26 +206,6 @@ for _v in range(-64, 256):
 DEDUCE_ROUNDS = 3
 #: Whether __update_reg64_bounds() snaps to a constant when u64 range and tnum share one value.
 TNUM_STEP = True
-
-
-def _tnum_step(v: int, m: int, z: int) -> int:
-    """Smallest member of tnum ``(v, m)`` greater than ``z`` (kernel ``tnum_step``)."""
-    tmax = v | m
-    if z >= tmax:
-        return tmax
-    if z < v:
-        return v
-    j = v | (z & m)
-    if j > z:
-        p = ~z & v & ~m & U64
-        k = p.bit_length()
-        q = (U64 << k) & U64
-        return (q & z) | (~q & v & U64)
-    p = z & ~v & ~m & U64
-    k = p.bit_length()
-    q = (U64 << k) & U64
-    u = ((q & m & z) | (q & ~m & U64)) + (1 << k)
-    return ((u & m) | v) & U64
 
 
 _SYNC_CACHE: dict[tuple, Scalar] = {}
@@ -438,7 +430,7 @@ def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) ->
 
 def _snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max):
     """The tnum_step() tail of newer ``__update_reg64_bounds``: one shared value → constant."""
-    nxt = _tnum_step(vv, vm, umin)
+    nxt = tnum.step((vv, vm), umin)
     umin_in = (umin & ~vm) == vv
     tmax = vv | vm
     known = None
@@ -446,7 +438,7 @@ def _snap_tnum_step(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32m
         known = umin
     elif not umin_in and nxt == tmax:
         known = tmax
-    elif not umin_in and nxt <= umax and _tnum_step(vv, vm, nxt) > umax:
+    elif not umin_in and nxt <= umax and tnum.step((vv, vm), nxt) > umax:
         known = nxt
     if known is None:
         return vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max
@@ -713,8 +705,8 @@ def _bitwise(op: AluOp, d: Scalar, s: Scalar, wide: bool) -> tuple:
         vv, vm = tnum.xor((vv, vm), s_t)
     v32 = vv & U32
     m32 = vm & U32
-    if not (m32 or s_t[1] & U32 or d[0][1] & U32):
-        # both subregisters known: __mark_reg32_known
+    if not (m32 or s_t[1] & U32):
+        # source and result subregisters known: __mark_reg32_known
         s32min = s32max = _s32(v32)
         u32min = u32max = v32
     else:
@@ -729,7 +721,7 @@ def _bitwise(op: AluOp, d: Scalar, s: Scalar, wide: bool) -> tuple:
         else:
             s32min, s32max = S32_MIN, S32_MAX
     # scalar_min_max_*: runs for ALU32 too, and its __update_reg_bounds can refine the subreg
-    if not (vm or s_t[1] or d[0][1]):
+    if not (vm or s_t[1]):
         c = _const(vv)
         return (vv, 0, *c[1:])
     if op is _AND:
@@ -950,6 +942,21 @@ def fork_scalars(op: AluOp, dst: Scalar, src: Scalar) -> tuple[Scalar, Scalar] |
     return None
 
 
+def linked_add(known: Scalar, delta: int, zext32: bool = False) -> Scalar:
+    """``sync_linked_regs``' "reg = known_reg; reg += delta" for a register linked by ``+= K``.
+
+    The 64-bit and 32-bit add bounds plus ``tnum_add`` (no sanity check), zero-extended when the
+    link was made by an ALU32 add (``BPF_ADD_CONST32``), then ``reg_bounds_sync``.
+
+    >>> format_scalar(linked_add(Scalar.range_u(10, 20), -4))
+    'scalar(smin=umin=smin32=umin32=6,smax=umax=smax32=umax32=16,var_off=(0x0; 0x1f))'
+    """
+    f = _add(known, _const(delta), True)
+    if zext32:
+        f = _zext(_mk(*f))
+    return _sync(*f)
+
+
 def neg(x: Scalar, wide: bool) -> Scalar:
     """``r1 = -r1`` (``BPF_NEG``): ``0 - x`` with the kernel's subtraction bounds."""
     return alu(_NEG, x, x, wide)
@@ -968,8 +975,8 @@ def endian(kind: EndianKind, bits: int, x: Scalar, wide: bool | None = None) -> 
     if bits not in (16, 32, 64):
         raise ValueError(f"byte swap width must be 16, 32 or 64, not {bits}")
     if kind is EndianKind.LE:
-        if bits == 64:
-            return x
+        if bits == 64:  # a no-op on a little-endian host, but still synced
+            return _sane(sync(x))
         return _sane(_sync(*_unpack(truncate(x, bits // 8))))
     t = x[0]
     t = tnum.bswap16(t) if bits == 16 else tnum.bswap32(t) if bits == 32 else tnum.bswap64(t)
@@ -991,10 +998,6 @@ def _view(x: Scalar, wide: bool) -> tuple:
     if wide:
         return vv, vm, umin, umax, smin, smax
     return vv & U32, vm & U32, u32min, u32max, s32min, s32max
-
-
-def _is_const_w(x: Scalar, wide: bool) -> bool:
-    return not (x[0][1] if wide else x[0][1] & U32)
 
 
 def branch_taken(op: JmpOp, a: Scalar, b: Scalar, wide: bool) -> bool | None:

@@ -279,6 +279,32 @@ def bswap64(a: Tnum) -> Tnum:
     return _t(_swab(a[0], 8), _swab(a[1], 8))
 
 
+def step(a: Tnum, z: int) -> int:
+    """The smallest member of ``a`` above ``z`` (kernel ``tnum_step``; clamps to min/max member).
+
+    >>> step(Tnum(0b10, 0b101), 2)
+    3
+    >>> step(Tnum(0b10, 0b101), 3)
+    6
+    """
+    v, m = a[0], a[1]
+    tmax = v | m
+    if z >= tmax:
+        return tmax
+    if z < v:
+        return v
+    if v | (z & m) > z:
+        # the most significant position where a known 1 of a meets a 0 of z
+        k = (~z & v & ~m & U64).bit_length()
+        q = (U64 << k) & U64
+        return (q & z) | (~q & v & U64)
+    # the most significant known 0 of a under a 1 of z: bump the unknown bits above it
+    k = (z & ~v & ~m & U64).bit_length()
+    q = (U64 << k) & U64
+    u = ((q & m & z) | (q & ~m & U64)) + (1 << k)
+    return ((u & m) | v) & U64
+
+
 def strn(a: Tnum) -> str:
     """``(value; mask)`` in hex, as the kernel's ``tnum_strn`` (zero prints as ``0x0``)."""
     return f"({a[0]:#x}; {a[1]:#x})"

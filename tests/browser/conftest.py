@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from .lab import LabServer
-from .notebook import ARTIFACTS, FIXTURES, NOTEBOOKS, ROOT, LabNotebook, opened
+from .notebook import ARTIFACTS, FIXTURES, NOTEBOOKS, ROOT, SCREENSHOTS, opened
 
 CHROMIUM = Path(os.environ.get("KFUNCLAB_CHROMIUM", "/usr/bin/chromium"))
 ENABLE = ("browser tests need Debian's chromium, playwright and jupyterlab: "
@@ -33,8 +33,6 @@ CHROMIUM_ARGS = [
 
 collect_ignore_glob = ["fixtures/*"]  # notebooks the tests open, not tests themselves
 
-_screenshots: list[Path] = []
-
 
 def _missing() -> str | None:
     if not CHROMIUM.exists() or any(importlib.util.find_spec(m) is None
@@ -45,7 +43,7 @@ def _missing() -> str | None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip every browser test, all from this one line, when the browser is missing."""
-    reason = _missing()
+    reason = _missing() if item.get_closest_marker("browser") else None
     if reason:
         pytest.skip(reason)
 
@@ -55,8 +53,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """JupyterLab serving a copy of ``notebooks/`` (and the test fixtures) on a free port."""
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
-    shutil.copytree(NOTEBOOKS, root / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if NOTEBOOKS.is_dir():
+        shutil.copytree(NOTEBOOKS, root / "notebooks",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(FIXTURES, root / "fixtures")
     (base / "state").mkdir()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -92,24 +91,11 @@ def open_notebook(lab: LabServer, browser: Any) -> Iterator[Any]:
         yield lambda path: stack.enter_context(opened(browser, lab, path))
 
 
-@pytest.fixture
-def screenshot() -> Any:
-    """``screenshot(nb, "name")``: the whole notebook to ``test-artifacts/browser/name.png``,
-    listed in the terminal summary at the end of the session."""
-
-    def _shoot(nb: LabNotebook, name: str) -> Path:
-        path = nb.screenshot(ARTIFACTS / f"{name}.png")
-        _screenshots.append(path)
-        return path
-
-    return _shoot
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _screenshots:
+    if not SCREENSHOTS:
         return
     terminalreporter.write_sep("-", "browser screenshots")
-    for path in _screenshots:
+    for path in SCREENSHOTS:
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         terminalreporter.write_line(str(shown))
     log = ARTIFACTS / "jupyterlab.log"

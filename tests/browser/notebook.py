@@ -30,6 +30,7 @@ NOTEBOOKS = ROOT / "notebooks"  # every *.ipynb here is tested
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"  # screenshots, JupyterLab's log
 VIEWPORT = {"width": 1280, "height": 900}
+SCREENSHOTS: list[Path] = []  # taken this session, in order
 
 # --- what the page is read with (JupyterLab 4.x, ipywidgets 8) -----------------------------------
 
@@ -48,6 +49,8 @@ WIDGET_ERROR = ".jupyter-widgets-error-widget"
 DIALOG = ".jp-Dialog"
 SCROLLER = ".jp-NotebookPanel .jp-WindowedPanel-outer"  # the notebook scrolls in here
 KERNEL_STATUS = ".jp-StatusBar-Widget"  # "Python 3 (ipykernel) | Idle" is in its text
+EDIT_MENU = ".lm-MenuBar-item:has-text('Edit')"
+CLEAR_ALL = ".lm-Menu-item[data-command='editmenu:clear-all']"  # Clear Outputs of All Cells
 RUN_MENU = ".lm-MenuBar-item:has-text('Run')"
 RUN_ALL = ".lm-Menu-item[data-command='runmenu:run-all']"
 
@@ -190,8 +193,6 @@ _READ_CELLS = """
     drawnBoxes: Array.from(cell.querySelectorAll('.jupyter-widgets[class*="kfunclab-"]'))
       .filter(e => e.querySelector('.jupyter-widgets') !== null)
       .flatMap(e => Array.from(e.classList)).filter(c => c.startsWith('kfunclab-')),
-    classes: Array.from(new Set(Array.from(cell.querySelectorAll('[class*="kfunclab-"]'))
-      .flatMap(e => Array.from(e.classList)).filter(c => c.startsWith('kfunclab-')))),
     texts: outputs.map(o => o.textContent.trim().slice(0, 200)),
     placeholders: sel.placeholders.filter(p => cell.textContent.includes(p)),
   };
@@ -224,24 +225,37 @@ class LabNotebook:
         from playwright.sync_api import TimeoutError as PageTimeout
 
         try:
-            # the status bar's "Python 3 (ipykernel) | Idle": the kernel is up and connected
+            # the status bar's "Python 3 (ipykernel) | Idle": the kernel is up and connected;
+            # or a dialog, such as the kernel picker of a notebook without a kernelspec
             self.page.wait_for_function(
-                "(sel) => (document.querySelector(sel)?.textContent || '').includes('| Idle')",
-                arg=KERNEL_STATUS, timeout=OPEN_TIMEOUT * 1000)
+                "([status, dialog]) => document.querySelector(dialog) !== null || "
+                "(document.querySelector(status)?.textContent || '').includes('| Idle')",
+                arg=[KERNEL_STATUS, DIALOG], timeout=OPEN_TIMEOUT * 1000)
         except PageTimeout:
             raise AssertionError(
                 f"{self.path}: no idle kernel {OPEN_TIMEOUT:.0f}s after opening; the status bar "
-                f"({KERNEL_STATUS}) says {self._status()!r}, dialogs: {self.dialogs()}") from None
+                f"({KERNEL_STATUS}) says {self._status()!r}") from None
+        dialogs = self.dialogs()
+        assert not dialogs, f"{self.path}: a dialog ({DIALOG}) opened with the notebook: {dialogs}"
         self.page.wait_for_selector(CELL)
 
     def dialogs(self) -> list[str]:
         """Texts of the modal dialogs on the page (a kernel picker, an error box ...)."""
         return [d.inner_text()[:200] for d in self.page.query_selector_all(DIALOG)]
 
+    def clear_outputs(self) -> None:
+        """Edit → Clear Outputs of All Cells: what the page shows afterwards was made by this
+        run, not stored in the file."""
+        self.page.click(EDIT_MENU)
+        self.page.click(CLEAR_ALL)
+        wait_until(lambda: True if not self.page.query_selector(OUTPUT) and
+                   not self._started() else None, 30, f"{self.path}: outputs to clear")
+
     def run_all(self, timeout: float) -> float:
-        """Run → Run All Cells, then wait until no cell waits to run and the kernel is idle;
-        returns the seconds it took."""
+        """Clear every output, Run → Run All Cells, then wait until no cell waits to run and
+        the kernel is idle; returns the seconds it took."""
         start = time.monotonic()
+        self.clear_outputs()
         self.page.click(RUN_MENU)
         self.page.click(RUN_ALL)
         wait_until(lambda: True if self._started() else None, 30, "the first cell to start")
@@ -292,9 +306,11 @@ class LabNotebook:
         """A Playwright locator for cell ``index``."""
         return self.page.locator(CELL).nth(index)
 
-    def screenshot(self, path: Path, max_height: int = 12000) -> Path:
-        """The whole notebook in one picture: the window is made as tall as the notebook
-        (JupyterLab scrolls inside the page, so a full-page shot would show one screen)."""
+    def screenshot(self, name: str, max_height: int = 12000) -> Path:
+        """The whole notebook in one picture, ``test-artifacts/browser/<name>.png`` (listed at
+        the end of the session). The window is made as tall as the notebook: JupyterLab
+        scrolls inside the page, so a full-page shot would show one screen."""
+        path = ARTIFACTS / f"{name}.png"
         inner = self.page.evaluate(
             f"() => {{ const s = document.querySelector('{SCROLLER}');"
             " return s ? s.scrollHeight - s.clientHeight : 0 }")
@@ -308,6 +324,7 @@ class LabNotebook:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path))
         self.page.set_viewport_size(size)
+        SCREENSHOTS.append(path)
         return path
 
     def close(self) -> None:

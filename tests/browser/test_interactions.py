@@ -83,6 +83,7 @@ def fixture_nb(lab: Any, browser: Any) -> Iterator[LabNotebook]:
                                       strict=True) for p in cell_problems(e, s)]
         assert not problems, "\n".join(f"{NOTEBOOK} {p}" for p in problems)
         yield nb
+        nb.screenshot("fixture-interactions")  # as the clicks left it
 
 
 def expect(locator: Any, what: str) -> Any:
