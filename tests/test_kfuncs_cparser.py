@@ -254,3 +254,19 @@ def test_custom_filters_and_fmodret() -> None:
     assert reg.lookup("bpf_a", "XDP") is None
     assert reg.hooks_of("bpf_target") == (Hook.FMODRET,)
     assert reg.lookup("bpf_target", "TRACING") is None  # fmod_ret targets are not callable
+
+
+def test_a_static_kfunc_is_refused_because_it_never_reaches_btf():
+    from kfunclab.errors import DeclarationError
+
+    text = """static struct task_struct *bpf_find_get_task_by_vpid(pid_t nr)
+{
+	return find_get_task_by_vpid(nr);
+}
+BTF_SET8_START(s)
+BTF_ID_FLAGS(func, bpf_find_get_task_by_vpid, KF_ACQUIRE | KF_RET_NULL)
+BTF_SET8_END(s)
+"""
+    with pytest.raises(DeclarationError, match="must have extern linkage"):
+        load_c(text, profile="doc")
+    load_c(text.replace("static ", ""), profile="doc")  # the doc's extern wrapper loads

@@ -3,8 +3,10 @@
 The tables below were produced by loading each program on the live kernel
 (``/work/shared/tools/kernel-verdict --log``) and copying the ``; R0=...`` annotation of its last
 instruction (or the ``from N to M: R0=...`` line for a taken branch). The tests replay the same
-program through :mod:`kfunclab.verifier.scalar` offline and compare strings. The property tests
-check soundness: every concrete run of an operation stays inside the abstract result.
+program through :mod:`kfunclab.verifier.scalar` offline and compare strings. Each program ran
+with ``r0 = 0; exit`` appended (kernel 6.18.44); movsx, byte swaps, JSET and signed division were
+hand-encoded as ``.quad`` words because llvm-mc-14 does not know them. The property tests check
+soundness: every concrete run of an operation stays inside the abstract result.
 """
 
 from __future__ import annotations
@@ -431,6 +433,25 @@ LIVE_CASES = [
         ),
         taken=True,
     ),
+    # same register against itself: the kernel refines it through aliased pointers
+    live(
+        "same_reg_violation",
+        "call bpf_get_prandom_u32 / r0 s>>= 63 / if w0 s>= w0 goto +0",
+        R0="scalar()",
+    ),
+    live(
+        "same_reg_snaps_const",
+        "call bpf_get_prandom_u32 / r0 &= 16 / if w0 <= w0 goto +0",
+        R0="0",
+    ),
+    live(
+        "lsh32_negative_s32",
+        "call bpf_get_prandom_u32 / r0 s>>= 40 / r0 <<= 32",
+        R0=(
+            "scalar(smin=0xff80000000000000,smax=0x7fffff00000000,umax=0xffffffff00000000,"
+            "smin32=0,smax32=umax32=0,var_off=(0x0; 0xffffffff00000000))"
+        ),
+    ),
     live(
         "fork_and",
         "call bpf_get_prandom_u32 / r0 s>>= 63 / r0 &= 12",
@@ -537,6 +558,40 @@ def test_three_deduce_rounds_are_what_the_kernel_does(monkeypatch: pytest.Monkey
     monkeypatch.setattr(sc, "_CACHE", {})
     monkeypatch.setattr(sc, "_REFINE_CACHE", {})
     assert format_scalar(run(program)[0]) != want
+
+
+def test_linked_registers_follow_the_branch() -> None:
+    # live log of: r0 &= 255; r1 = r0; r1 += -4; if r1 s< 10 goto +1
+    #   4: ... ; R1=scalar(id=1-4,smin=umin=smin32=umin32=10,...)   5: ... R0=scalar(id=1,...)
+    #   from 4 to 6: R0=scalar(id=1,...,umax32=13,...) R1=scalar(id=1-4,smin=smin32=-4,...)
+    r0 = alu(AluOp.AND, Scalar.unknown(), Scalar.const(255), True)
+    r1 = alu(AluOp.ADD, r0, Scalar.const(-4), True)
+    assert format_scalar(r1, id=1, add_const=-4) == "scalar(id=1-4,smin=smin32=-4,smax=smax32=251)"
+    fall, _ = refine(JmpOp.JSLT, r1, Scalar.const(10), True, taken=False)
+    jump, _ = refine(JmpOp.JSLT, r1, Scalar.const(10), True, taken=True)
+    assert format_scalar(fall, id=1, add_const=-4) == (
+        "scalar(id=1-4,smin=umin=smin32=umin32=10,smax=umax=smax32=umax32=251,var_off=(0x0; 0xff))"
+    )
+    assert format_scalar(sc.linked_add(fall, 4), id=1) == (
+        "scalar(id=1,smin=umin=smin32=umin32=14,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))"
+    )
+    assert format_scalar(jump, id=1, add_const=-4) == "scalar(id=1-4,smin=smin32=-4,smax=smax32=9)"
+    assert format_scalar(sc.linked_add(jump, 4), id=1) == (
+        "scalar(id=1,smin=smin32=0,smax=umax=smax32=umax32=13,var_off=(0x0; 0xf))"
+    )
+
+
+def test_invariant_violation_log_line() -> None:
+    # live log: "verifier bug: REG INVARIANTS VIOLATION (false_reg1): ..." then R0=scalar()
+    r0 = run("call bpf_get_prandom_u32 / r0 s>>= 63")[0]
+    raw, _ = refine(JmpOp.JSGE, r0, r0, False, taken=False, same=True, checked=False)
+    assert sc.bounds_violation(raw, "false_reg1") == (
+        "verifier bug: REG INVARIANTS VIOLATION (false_reg1): range bounds violation "
+        "u64=[0x0, 0xffffffffffffffff] s64=[0x0, 0xffffffffffffffff] u32=[0x0, 0xffffffff] "
+        "s32=[0x0, 0xffffffff] var_off=(0x0, 0xffffffffffffffff)"
+    )
+    assert sc.sanity_check(raw) == Scalar.unknown()
+    assert sc.bounds_violation(r0, "alu") is None
 
 
 # --------------------------------------------------------------------------- formatting

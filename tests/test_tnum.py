@@ -101,7 +101,7 @@ BINARY = {
 }
 
 
-@settings(max_examples=300 * DEEP, deadline=None)
+@settings(max_examples=150 * DEEP, deadline=None)
 @given(with_member(), with_member(), st.sampled_from(list(BINARY)))
 def test_binary_ops_are_sound(a: tuple, b: tuple, op: object) -> None:
     (ta, x), (tb, y) = a, b
@@ -110,7 +110,7 @@ def test_binary_ops_are_sound(a: tuple, b: tuple, op: object) -> None:
     assert tnum.contains(out, BINARY[op](x, y))
 
 
-@settings(max_examples=200 * DEEP, deadline=None)
+@settings(max_examples=100 * DEEP, deadline=None)
 @given(with_member(), st.integers(0, 63))
 def test_shifts_and_casts_are_sound(a: tuple, k: int) -> None:
     t, x = a
@@ -127,7 +127,7 @@ def test_shifts_and_casts_are_sound(a: tuple, k: int) -> None:
     assert tnum.contains(tnum.bswap64(t), int.from_bytes(x.to_bytes(8, "little")))
 
 
-@settings(max_examples=200 * DEEP, deadline=None)
+@settings(max_examples=100 * DEEP, deadline=None)
 @given(with_member(), with_member())
 def test_set_operations(a: tuple, b: tuple) -> None:
     (ta, x), (tb, y) = a, b

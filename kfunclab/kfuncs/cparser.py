@@ -110,6 +110,7 @@ class _Loader:
         self.ts = TokenStream(tokenize(text, file), file)
         self.typedefs: dict[str, CType] = dict(EXTRA_TYPEDEFS)
         self.decls: dict[str, FuncDecl] = {}
+        self.static_funcs: set[str] = set()  # functions defined or declared `static`
         self.sets: dict[str, tuple[IdSet, list[Token]]] = {}
         self.ksets: dict[str, tuple[str, str | None, Token]] = {}  # name -> (set, filter, tok)
         self.calls: list[_Call] = []
@@ -330,10 +331,13 @@ class _Loader:
             ts.skip_balanced("(", ")")
             ts.accept(";")
             return
+        is_static = any(ts.peek(i).text == "static" for i in range(k))
         kind, saw = self._classify()
         if kind == "function":
             decl = parse_function(ts, self.typedefs)
             self._add_decl(decl)
+            if is_static:
+                self.static_funcs.add(decl.name)
             for i, t in enumerate(decl.body):
                 if t.kind == "ident" and t.text in (_REGISTER, _REGISTER_FMODRET):
                     self._register_in_body(decl.body, i)
@@ -389,6 +393,12 @@ class _Loader:
     def kfunc_of(self, name: str, flags: KF, prototype_of: PrototypeOf | None,
                  tok: Token) -> Kfunc:
         decl = self.decls.get(name)
+        if decl is not None and name in self.static_funcs:
+            # section 2.1: a kfunc needs extern linkage, or the compiler may drop it and it never
+            # reaches BTF, so the ID set could not name it
+            raise DeclarationError(name, f"{self.file}:{decl.line}: a kfunc must have extern "
+                                   "linkage; 'static' lets the compiler drop it, so it is not "
+                                   "in BTF and BTF_ID_FLAGS cannot name it (remove 'static')")
         if decl is not None:
             return from_funcdecl(decl, flags, self.profile,
                                  source=f"{self.file}:{decl.line}")

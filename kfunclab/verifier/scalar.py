@@ -369,8 +369,8 @@ def _sync_raw(vv, vm, smin, smax, umin, umax, s32min, s32max, u32min, u32max) ->
         if t < smax:
             smax = t
         if s32min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
-            smin = umin = s32min
-            smax = umax = s32max
+            smin, smax = s32min, s32max
+            umin, umax = s32min & U64, s32max & U64  # u64 = (s32): sign-extends
             rv, rm = tnum.tnum_range(smin, smax)
             nv = vv | rv
             vm &= rm
@@ -466,6 +466,39 @@ def _sane(x: Scalar) -> Scalar:
 def is_sane(x: Scalar) -> bool:
     """Whether ``x`` passes the kernel's ``reg_bounds_sanity_check`` unchanged."""
     return _sane(x) is x
+
+
+def sanity_check(x: Scalar) -> Scalar:
+    """``reg_bounds_sanity_check``'s repair: ``x``, or ``x`` with its ranges forgotten."""
+    return _sane(x)
+
+
+def bounds_violation(x: Scalar, ctx: str) -> str | None:
+    """The log line ``reg_bounds_sanity_check`` prints for ``x`` (None if ``x`` is sane).
+
+    ``ctx`` is the kernel's label: ``alu``, or ``true_reg1``/``true_reg2``/``false_reg1``/
+    ``false_reg2`` for a branch. Values come from ``alu(..., checked=False)`` or
+    ``refine(..., checked=False)``.
+
+    >>> bounds_violation(Scalar.range_u(1, 9), "alu") is None
+    True
+    """
+    (vv, vm), smin, smax, umin, umax, s32min, s32max, u32min, u32max = x
+    if umin > umax or smin > smax or u32min > u32max or s32min > s32max:
+        msg = "range bounds violation"
+    elif not vm and (umin != vv or umax != vv or smin != _s64(vv) or smax != _s64(vv)):
+        msg = "const tnum out of sync with range bounds"
+    elif not (vm & U32) and (
+        u32min != vv & U32 or u32max != vv & U32 or s32min != _s32(vv) or s32max != _s32(vv)
+    ):
+        msg = "const subreg tnum out of sync with range bounds"
+    else:
+        return None
+    return (
+        f"verifier bug: REG INVARIANTS VIOLATION ({ctx}): {msg} u64=[{umin:#x}, {umax:#x}] "
+        f"s64=[{smin & U64:#x}, {smax & U64:#x}] u32=[{u32min:#x}, {u32max:#x}] "
+        f"s32=[{s32min & U32:#x}, {s32max & U32:#x}] var_off=({vv:#x}, {vm:#x})"
+    )
 
 
 def sync(x: Scalar) -> Scalar:
@@ -830,7 +863,9 @@ _SHIFTS = frozenset({_LSH, _RSH, _ARSH})
 _CACHE: dict[tuple, Scalar] = {}
 
 
-def alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0) -> Scalar:
+def alu(
+    op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0, checked: bool = True
+) -> Scalar:
     """The value of ``dst op= src`` (``adjust_scalar_min_max_vals`` and ``check_alu_op``).
 
     ``wide`` is ALU64 (``r`` registers); 32-bit ops zero-extend into the 64-bit register. An
@@ -842,6 +877,7 @@ def alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0) -> Scalar
     constant below the operand width; the unknown is 64-bit even for a 32-bit op.
 
     AND/OR with a constant may first split the state: call :func:`fork_scalars` before this.
+    ``checked=False`` skips the final ``reg_bounds_sanity_check`` (see :func:`bounds_violation`).
 
     >>> format_scalar(alu(AluOp.SUB, Scalar.range_u(0, 7), Scalar.const(3), wide=False))
     'scalar(smin=0,smax=umax=0xffffffff,smin32=-3,smax32=4,var_off=(0x0; 0xffffffff))'
@@ -856,12 +892,14 @@ def alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool, off: int = 0) -> Scalar
             r = fn(dt[0], st[0])
             return UNKNOWN if r is None else _const(r)
     if op == _MOV:
-        return _mov(dst, src, wide, off)
-    key = (op, wide, off, dst, src)
+        return _mov(dst, src, wide, off, checked)
+    key = (op, wide, off, dst, src, checked)
     r = _CACHE.get(key)
     if r is not None:
         return r
     r = _alu(op, dst, src, wide)
+    if checked:
+        r = _sane(r)
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
     _CACHE[key] = r
@@ -894,27 +932,27 @@ def _alu(op: AluOp, dst: Scalar, src: Scalar, wide: bool) -> Scalar:
         return UNKNOWN
     if not wide:
         f = _zext(_mk(*f))
-    return _sane(_sync(*f))
+    return _sync(*f)
 
 
 ZERO = _const(0)
 
 
-def _mov(dst: Scalar, src: Scalar, wide: bool, off: int) -> Scalar:
+def _mov(dst: Scalar, src: Scalar, wide: bool, off: int, checked: bool) -> Scalar:
     """MOV and MOVSX (``check_alu_op``'s BPF_MOV branch) for a scalar source."""
     if wide:
         if off == 0:
             return src
         if off not in (8, 16, 32):
             raise ValueError(f"BPF_MOV off must be 0, 8, 16 or 32, not {off}")
-        return _sane(sign_extend(src, off // 8))
-    if off == 0:
-        x = src
+        r = sign_extend(src, off // 8)
+    elif off == 0:
+        r = _sync(*_zext(src))
     elif off in (8, 16):
-        x = _sign_extend32(src, off // 8)
+        r = _sync(*_zext(_sign_extend32(src, off // 8)))
     else:
         raise ValueError(f"32-bit BPF_MOV off must be 0, 8 or 16, not {off}")
-    return _sane(_sync(*_zext(x)))
+    return _sane(r) if checked else r
 
 
 def fork_scalars(op: AluOp, dst: Scalar, src: Scalar) -> tuple[Scalar, Scalar] | None:
@@ -1095,24 +1133,25 @@ def _refine_cond(r1: list, r2: list, op: object, wide: bool) -> None:
             return
         val = r2[0] & cmask
         if op is _JNE:
+            # C arithmetic: the ++/-- wrap (only reachable on inconsistent, dead states)
             if wide:
                 if r1[4] == val:
-                    r1[4] += 1
+                    r1[4] = (val + 1) & U64
                 if r1[5] == val:
-                    r1[5] -= 1
+                    r1[5] = (val - 1) & U64
                 if r1[2] == _s64(val):
-                    r1[2] += 1
+                    r1[2] = _s64(val + 1)
                 if r1[3] == _s64(val):
-                    r1[3] -= 1
+                    r1[3] = _s64(val - 1)
             else:
                 if r1[8] == val:
-                    r1[8] += 1
+                    r1[8] = (val + 1) & U32
                 if r1[9] == val:
-                    r1[9] -= 1
+                    r1[9] = (val - 1) & U32
                 if r1[6] == _s32(val):
-                    r1[6] += 1
+                    r1[6] = _s32(val + 1)
                 if r1[7] == _s32(val):
-                    r1[7] -= 1
+                    r1[7] = _s32(val - 1)
             return
         if op is _JSET:
             if not val or val & (val - 1):
@@ -1144,7 +1183,13 @@ def _refine_cond(r1: list, r2: list, op: object, wide: bool) -> None:
 
 
 def refine(
-    op: JmpOp, a: Scalar, b: Scalar, wide: bool, taken: bool, same: bool = False
+    op: JmpOp,
+    a: Scalar,
+    b: Scalar,
+    wide: bool,
+    taken: bool,
+    same: bool = False,
+    checked: bool = True,
 ) -> tuple[Scalar, Scalar] | None:
     """``(a, b)`` narrowed on one side of ``if a op b`` (``reg_set_min_max``), None if dead.
 
@@ -1152,16 +1197,19 @@ def refine(
     keeps both values unchanged and the other side is dead (None). Otherwise both values pass
     through ``regs_refine_cond_op``, ``reg_bounds_sync`` and the sanity check. ``same`` says both
     operands are one register (``if r1 s> r1``): the kernel then refines it against itself
-    through aliased pointers, which 6.18 still does.
+    through aliased pointers, which 6.18 still does. ``checked=False`` returns the values before
+    the sanity check (for :func:`bounds_violation`'s log line).
 
     >>> lo, _ = refine(JmpOp.JGT, Scalar.range_u(0, 7), Scalar.const(5), wide=True, taken=False)
     >>> format_scalar(lo)
     'scalar(smin=smin32=0,smax=umax=smax32=umax32=5,var_off=(0x0; 0x7))'
     """
-    key = (op, a, b, wide, taken, same)
+    key = (op, a, b, wide, taken, same, checked)
     r = _REFINE_CACHE.get(key, _MISSING)
     if r is _MISSING:
         r = _refine(op, a, b, wide, taken, same)
+        if checked and r is not None:
+            r = (_sane(r[0]), _sane(r[1]))
         if len(_REFINE_CACHE) >= _CACHE_LIMIT:
             _REFINE_CACHE.clear()
         _REFINE_CACHE[key] = r
@@ -1184,9 +1232,9 @@ def _refine(
     _refine_cond(r1, r2, cond, wide)
     if same:
         # one register refined against itself, then synced twice (as false_reg1, false_reg2)
-        x = _sane(sync(_sync(*r1)))
+        x = sync(_sync(*r1))
         return x, x
-    return _sane(_sync(*r1)), _sane(_sync(*r2))
+    return _sync(*r1), _sync(*r2)
 
 
 def within(old: Scalar, cur: Scalar) -> bool:
