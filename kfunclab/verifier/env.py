@@ -62,6 +62,7 @@ class Env:
     prev_insn_processed: int = 0
     total_states: int = 0
     explored_states_size: int = 0
+    free_list_size: int = 0  # evicted checkpoints still some path's parent (branches > 0)
     peak_states: int = 0
     max_states_per_insn: int = 0
     insn_idx: int = 0

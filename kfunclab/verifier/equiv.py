@@ -10,6 +10,7 @@ consistent renaming of ids.
 from __future__ import annotations
 
 from enum import Enum
+from functools import lru_cache
 
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.scalar import Scalar, within
@@ -170,6 +171,15 @@ def refsafe(old: VState, cur: VState, idmap: IdMap) -> bool:
     return True
 
 
+_ALL_REGS = tuple(range(11))
+
+
+@lru_cache(maxsize=2048)
+def _regs_in(mask: int) -> tuple[int, ...]:
+    """The register numbers whose bit is set in ``mask`` (R0-R10)."""
+    return tuple(r for r in _ALL_REGS if (mask >> r) & 1)
+
+
 def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset[int] | None,
                  exact: Exactness = Exactness.NOT_EXACT) -> bool:
     """``states_equal()``: may ``cur`` be pruned because ``old`` covers it?
@@ -189,9 +199,7 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
         mask = live_regs if depth == innermost else 0x7FF
         slots = live_slots if depth == innermost else None
         oregs, cregs = oframe.regs, cframe.regs
-        for regno in range(11):
-            if not (mask >> regno) & 1 and exact is not Exactness.EXACT:
-                continue
+        for regno in _ALL_REGS if exact is Exactness.EXACT else _regs_in(mask):
             if not regsafe(oregs[regno], cregs[regno], idmap, exact):
                 return False
         if not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots):

@@ -46,6 +46,29 @@ class _Pending:
     prev_insn: int
     parent_path: int
     log_pos: int
+    so_far: _PathSoFar | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _PathSoFar:
+    """What a path ran before a branch: the first ``length`` of ``insns`` after ``parent``'s.
+
+    ``insns`` is the pushing path's own list, which that path keeps appending to; sharing it
+    makes pushing a branch O(1). :meth:`unroll` builds the whole list only when a diagnostic
+    needs it.
+    """
+
+    insns: list[int]
+    length: int
+    parent: _PathSoFar | None
+
+    def unroll(self) -> list[int]:
+        parts: list[list[int]] = []
+        node: _PathSoFar | None = self
+        while node is not None:
+            parts.append(node.insns[: node.length])
+            node = node.parent
+        return [i for part in reversed(parts) for i in part]
 
 
 class Explorer:
@@ -60,7 +83,10 @@ class Explorer:
         self.rejections: list[Diagnostic] = []
         self.prune_points = env.cfg.prune_points
         self.force_checkpoints = env.cfg.force_checkpoints
+        self.jmp_points = env.cfg.jmp_points
         self._stored_now = False
+        self._path: list[int] = []  # the current path's own instructions ...
+        self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
         self._pending_print: tuple | None = None
         self.log = KernelLog(env.recorder.log_level)
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
@@ -73,14 +99,14 @@ class Explorer:
         rec.start_path(state, None, None)
         log = self.log
         insns = env.program.insns
-        path: list[int] = []
+        path = self._path
         prev_insn = -1
         while True:
             idx = state.insn_idx
             env.insn_processed += 1
             if env.insn_processed > env.insn_limit:
                 text = msg.PROGRAM_TOO_LARGE.format(processed=env.insn_processed)
-                diag = Diagnostic(idx, text, (), tuple(path), rec.path_id, errno=7)
+                diag = Diagnostic(idx, text, (), tuple(self._full_path()), rec.path_id, errno=7)
                 self.log.line(text)
                 rec.end_path(PathEnd.LIMIT, idx, error=diag)
                 raise Limit(diag)
@@ -106,6 +132,8 @@ class Explorer:
                     self._stored_now = False  # the new segment's history already starts at idx
                 else:
                     state.history.append(idx)
+                    if idx in self.jmp_points:
+                        state.jmp_history_cnt += 1
                 env.insn_idx = idx
                 env.prev_insn_idx = prev_insn
                 insn = insns[idx]
@@ -156,13 +184,19 @@ class Explorer:
             if popped is None:
                 return self.rejections[0] if self.rejections else None
             state, prev_insn, path = popped
+            self._path = path
 
     def _diagnose(self, reject: Reject, idx: int, path: list[int]) -> Diagnostic:
         for line in reject.context:
             self.log.line(line)
         self.log.line(reject.message)
-        return Diagnostic(idx, reject.message, reject.context, tuple(path),
+        return Diagnostic(idx, reject.message, reject.context, tuple(self._full_path()),
                           self.env.recorder.path_id, reject.errno)
+
+    def _full_path(self) -> list[int]:
+        """The current path's instructions from the program's entry."""
+        base = self._path_base.unroll() if self._path_base is not None else []
+        return base + self._path
 
     def _reject(self, diag: Diagnostic) -> bool:
         """Record a rejected path; True when exploration goes on (collect_all)."""
@@ -179,8 +213,9 @@ class Explorer:
         branch.branches = 1
         if branch.parent is not None:
             branch.parent.branches += 1
+        so_far = _PathSoFar(self._path, len(self._path), self._path_base)
         self.stack.append(_Pending(branch, target, from_insn, self.env.recorder.path_id,
-                                   self.log.end_pos))
+                                   self.log.end_pos, so_far))
         return branch
 
     def _pop(self) -> tuple[VState, int, list[int]] | None:
@@ -194,24 +229,8 @@ class Explorer:
             rec.ref_event(*event)
         state.pending_events = []
         self.log.popped(pending.prev_insn, pending.insn, state, pending.log_pos)
-        return state, pending.prev_insn, self._path_prefix(pending)
-
-    def _path_prefix(self, pending: _Pending) -> list[int]:
-        """The instructions from the entry to the branch point, from the recorded paths."""
-        rec = self.env.recorder
-        by_id = {p.id: p for p in rec.paths}
-        chain: list[int] = []
-        path_id: int | None = pending.parent_path
-        cut = pending.prev_insn
-        while path_id is not None and path_id in by_id:
-            p = by_id[path_id]
-            insns = list(p.insns)
-            if cut in insns:
-                insns = insns[: len(insns) - insns[::-1].index(cut)]
-            chain = insns + chain
-            cut = p.branch_insn if p.branch_insn is not None else -1
-            path_id = p.parent
-        return chain
+        self._path_base = pending.so_far
+        return state, pending.prev_insn, []
 
     def _update_branch_counts(self, state: VState) -> None:
         st: VState | None = state
@@ -219,6 +238,9 @@ class Explorer:
             st.branches -= 1
             if st.branches > 0:
                 break
+            if st.in_free_list:
+                st.in_free_list = False
+                self.env.free_list_size -= 1
             st = st.parent
 
     # --- pruning -----------------------------------------------------------------------------
@@ -229,7 +251,9 @@ class Explorer:
         kernel). An infinite loop comes back as a :class:`Reject`.
         """
         env = self.env
-        force_new = idx in self.force_checkpoints or len(cur.history) > 40
+        # "avoid accumulating infinitely long jmp history": the kernel counts jump-history
+        # entries (jump points, stack accesses), not instructions
+        force_new = idx in self.force_checkpoints or cur.jmp_history_cnt > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
         live_regs = self.live.regs_before(idx)
@@ -263,6 +287,9 @@ class Explorer:
                 if entry.miss_cnt > entry.hit_cnt * n + n:
                     entries.remove(entry)
                     env.explored_states_size -= 1
+                    if old.branches:  # maybe_free_verifier_state(): freed once branches == 0
+                        old.in_free_list = True
+                        env.free_list_size += 1
         if env.max_states_per_insn < states_cnt:
             env.max_states_per_insn = states_cnt
         if not env.privileged and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
@@ -310,7 +337,8 @@ class Explorer:
         env = self.env
         env.total_states += 1
         env.explored_states_size += 1
-        env.peak_states = max(env.peak_states, env.explored_states_size)
+        # update_peak_states(): evicted states still referenced count until they are freed
+        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size)
         env.prev_jmps_processed = env.jmps_processed
         env.prev_insn_processed = env.insn_processed
         if env.privileged:
@@ -323,6 +351,7 @@ class Explorer:
         cur.parent = new
         cur.first_insn_idx = idx
         cur.history = [idx]
+        cur.jmp_history_cnt = 1 if idx in self.jmp_points else 0
         self._stored_now = True
 
 

@@ -66,6 +66,7 @@ class KernelLog:
         self.resolve_name = resolve_name
         self.do_print_state = False
         self.all_scratched = True
+        self._insn_text: dict[int, str] = {}
 
     @property
     def end_pos(self) -> int:
@@ -112,7 +113,10 @@ class KernelLog:
         if isinstance(insn, Imm64Tail):  # pragma: no cover
             return
         self.prev_log_pos = self.end_pos
-        self.verbose(f"{idx}: {format_kernel(insn, idx, self.resolve_name)}\n")
+        text = self._insn_text.get(idx)
+        if text is None:  # an instruction prints the same on every path
+            text = self._insn_text[idx] = f"{idx}: {format_kernel(insn, idx, self.resolve_name)}\n"
+        self.verbose(text)
         self.prev_insn_print_pos = self.end_pos - self.prev_log_pos
         self.prev_log_pos = self.end_pos
 

@@ -276,17 +276,17 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
             state.regs[value_regno] = value
         spilled = value if _value_fits(value.var, size) else value.evolve(id=0)
         frame.stack[spi] = _spill(types, spilled, size)
-        _history_stack(state, spi)
+        _history_stack(env, state, spi)
         return
     if value is None and aligned and imm is not None and env.privileged:
         frame.stack[spi] = _spill(types, const(imm), size)
-        _history_stack(state, spi)
+        _history_stack(env, state, spi)
         return
     if value is not None and value.is_pointer:
         if size != 8:
             raise Reject("invalid size of register spill")
         frame.stack[spi] = StackSlot("rrrrrrrr", value)
-        _history_stack(state, spi)
+        _history_stack(env, state, spi)
         if value.ref_obj_id:
             env.recorder.ref_event(value.ref_obj_id, RefEventKind.SPILLED, env.insn_idx,
                                    f"fp{addr}")
@@ -318,9 +318,13 @@ def _spill(types: list[str], value: Reg, size: int) -> StackSlot:
     return StackSlot("".join(types), value)
 
 
-def _history_stack(state: VState, spi: int) -> None:
+def _history_stack(env: Env, state: VState, spi: int) -> None:
     if state.history:
-        state.history[-1] = history_entry(state.history[-1] & 0xFFFF_FFFF, spi)
+        last = state.history[-1]
+        idx = last & 0xFFFF_FFFF
+        if not last >> 32 and idx not in env.cfg.jmp_points:
+            state.jmp_history_cnt += 1  # push_jmp_history(): no entry for this insn yet
+        state.history[-1] = history_entry(idx, spi)
 
 
 def _stack_write_var(state: VState, reg: Reg, off: int, size: int) -> None:
@@ -365,7 +369,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
             if (size <= spill_size and (addr % 8) == 8 - spill_size + 0 * size) \
                     or (size <= spill_size and addr % 8 == 0):
                 state.regs[dst] = spilled.evolve(id=0)
-                _history_stack(state, spi)
+                _history_stack(env, state, spi)
                 return
             spill_cnt = zero_cnt = 0
             for i in range(size):
@@ -385,7 +389,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
             return
         if dst >= 0:
             state.regs[dst] = spilled
-            _history_stack(state, spi)
+            _history_stack(env, state, spi)
             if spilled.ref_obj_id:
                 env.recorder.ref_event(spilled.ref_obj_id, RefEventKind.FILLED, env.insn_idx,
                                        f"R{dst}", f"from fp{addr}")

@@ -12,8 +12,10 @@ pointer), and the two ids the kernel uses — ``id`` (the nullability / scalar-l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
+from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from kfunclab.verifier.scalar import Scalar, format_scalar
@@ -128,8 +130,19 @@ class Reg:
         return self.type is RegType.SCALAR and self.var.is_const and self.var.const_value == 0
 
     def evolve(self, **changes: Any) -> Reg:
-        return replace(self, **changes)
+        """A copy with ``changes`` (``dataclasses.replace``, minus its per-call introspection)."""
+        if not changes.keys() <= _REG_FIELD_SET:
+            raise TypeError(f"Reg has no field {sorted(changes.keys() - _REG_FIELD_SET)}")
+        new = object.__new__(Reg)
+        for name, value in zip(_REG_FIELDS, _reg_values(self), strict=True):
+            _set(new, name, changes.get(name, value))
+        return new
 
+
+_REG_FIELDS = tuple(f.name for f in fields(Reg))
+_REG_FIELD_SET = frozenset(_REG_FIELDS)
+_reg_values = attrgetter(*_REG_FIELDS)
+_set = object.__setattr__  # frozen: how the generated __init__ sets fields too
 
 NOT_INIT = Reg(RegType.NOT_INIT)
 UNKNOWN_SCALAR = Reg(RegType.SCALAR, var=_UNKNOWN)
@@ -139,7 +152,22 @@ def scalar(value: Scalar, precise: bool = False, id: int = 0) -> Reg:
     return Reg(RegType.SCALAR, var=value, precise=precise, id=id)
 
 
+_PLAIN_SCALARS: dict[Scalar, Reg] = {}
+
+
+def plain_scalar(value: Scalar) -> Reg:
+    """``Reg(SCALAR, var=value)`` with no id and no precision, shared between equal values."""
+    reg = _PLAIN_SCALARS.get(value)
+    if reg is None:
+        if len(_PLAIN_SCALARS) >= 1 << 16:
+            _PLAIN_SCALARS.clear()
+        reg = _PLAIN_SCALARS[value] = Reg(RegType.SCALAR, var=value)
+    return reg
+
+
+@lru_cache(maxsize=4096)
 def const(value: int) -> Reg:
+    """A known scalar (shared: a Reg is immutable, and constants recur on every path)."""
     return Reg(RegType.SCALAR, var=Scalar.const(value))
 
 

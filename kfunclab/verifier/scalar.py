@@ -32,6 +32,7 @@ False
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from kfunclab.isa.insn import AluOp, EndianKind, JmpOp
@@ -1299,6 +1300,7 @@ def format_ranges(x: Scalar) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 14)  # pure, and the log prints the same few values over and over
 def format_scalar(
     x: Scalar, precise: bool = False, id: int = 0, add_const: int | None = None
 ) -> str:

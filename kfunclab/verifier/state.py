@@ -108,9 +108,13 @@ class VState:
     insn_idx: int = 0
     first_insn_idx: int = 0
     history: list[int] = field(default_factory=list)  # insns since the parent checkpoint
+    #: ``jmp_history_cnt``: entries of the kernel's jump history since the parent checkpoint,
+    #: i.e. jump points (cfg.jmp_points) and stack accesses, not every instruction of ``history``
+    jmp_history_cnt: int = 0
     checkpoint_id: int = -1  # for stored checkpoints: their id in the result
     path_id: int = 0
     pending_events: list = field(default_factory=list)  # recorded when a pushed branch starts
+    in_free_list: bool = False  # an evicted checkpoint kept alive for its children
 
     @property
     def cur(self) -> FuncState:
@@ -133,6 +137,7 @@ class VState:
             self.insn_idx,
             self.first_insn_idx,
             list(self.history),
+            self.jmp_history_cnt,
             self.checkpoint_id,
             self.path_id,
         )

@@ -39,6 +39,7 @@ from kfunclab.verifier.regs import (
     RegType,
     TypeFlag,
     const,
+    plain_scalar,
     reg_type_str,
 )
 from kfunclab.verifier.result import RefEventKind
@@ -173,7 +174,7 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int) -> None:
         new_id, off = dst_reg.id, operand.var.const_value
         regs[dst] = Reg(RegType.SCALAR, var=value, id=new_id, off=off, extra=("add_const",))
         return
-    regs[dst] = Reg(RegType.SCALAR, var=value)
+    regs[dst] = plain_scalar(value)
 
 
 def _check_mov(env: Env, state: VState, insn: Alu, idx: int) -> None:
