@@ -64,7 +64,7 @@ _TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_
                             ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE,
                             ProgType.TRACING, ProgType.LSM, ProgType.SYSCALL})
 _GPL_HELPERS = frozenset({"trace_printk", "probe_read_kernel", "get_current_task_btf",
-                          "probe_read_kernel_str", "get_current_task"})
+                          "probe_read_kernel_str", "get_current_task", "get_current_comm"})
 
 
 def _helper_allowed(env: Env, name: str) -> bool:
@@ -85,7 +85,8 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
     return reg
 
 
-def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read") -> None:
+def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read",
+             raw_mode: bool = False) -> None:
     from kfunclab.verifier.memory import check_helper_mem_access
 
     reg = state.regs[regno]
@@ -98,7 +99,8 @@ def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read")
         raise Reject(msg.ARG_TYPE_MISMATCH.format(
             regno=regno, type=reg_type_str(reg.type, reg.flags),
             expected="fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"))
-    check_helper_mem_access(env, state, regno, size, kind, zero_size_ok=False)
+    check_helper_mem_access(env, state, regno, size, kind, zero_size_ok=False,
+                            raw_mode=raw_mode)
 
 
 def _scalar_args(state: VState, regnos: range) -> None:
@@ -249,6 +251,92 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
 
 
+def _const_size(state: VState, regno: int, zero_ok: bool) -> int:
+    """ARG_CONST_SIZE(_OR_ZERO): a bounded scalar; its largest value is what is accessed."""
+    reg = state.regs[regno]
+    if reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+    if reg.type is not RegType.SCALAR:
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
+                                                                                   reg.flags),
+                                                  expected="scalar"))
+    if reg.var.smin < 0:
+        raise Reject(msg.NEGATIVE_MEM_SIZE.format(regno=regno))
+    if reg.var.umin == 0 and not zero_ok:
+        raise Reject(msg.ZERO_SIZE_NOT_ALLOWED.format(regno=regno, umin=reg.var.umin,
+                                                      umax=reg.var.umax))
+    if reg.var.umax >= 1 << 29:
+        raise Reject(msg.UNBOUNDED_MEM_ACCESS.format(regno=regno))
+    return reg.var.umax
+
+
+def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
+    """``bpf_get_current_comm(buf, size)``, ``bpf_probe_read_kernel(dst, size, src)``: the
+    helper fills ``size`` bytes of R1 (ARG_PTR_TO_UNINIT_MEM, so they need not be written)."""
+    name = (insn.name or "").removeprefix("bpf_")
+    zero_ok = name != "get_current_comm"
+    size = _const_size(state, 2, zero_ok)
+    _mem_arg(env, state, 1, size, "write", raw_mode=True)
+    if name.startswith("probe_read"):
+        _scalar_args(state, range(3, 4))
+    from kfunclab.verifier.precision import mark_chain_precision
+
+    mark_chain_precision(env, state, {2})
+    _int_return(state)
+
+
+def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
+    """``bpf_ringbuf_reserve(map, size, flags)``: acquires a record (mem_or_null, sized)."""
+    m = _map_arg(state, 1, "ringbuf_reserve", idx).map
+    if m.map_type != "ringbuf":
+        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_reserve#131")
+    size = state.regs[2]
+    if size.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
+    if size.type is not RegType.SCALAR or not size.var.is_const:
+        raise Reject("R2 is not a known constant'")
+    from kfunclab.verifier.precision import mark_chain_precision
+
+    mark_chain_precision(env, state, {2})
+    _scalar_args(state, range(3, 4))
+    clobber_caller_saved(state)
+    env.new_id()  # the maybe-NULL id, replaced by the reference's (check_helper_call)
+    ref = acquire_reference(env, state, idx, "bpf_ringbuf_reserve")
+    state.regs[0] = Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RINGBUF | TypeFlag.MAYBE_NULL,
+                        mem_size=size.var.const_value, id=ref, ref_obj_id=ref)
+
+
+def _h_ringbuf_release(env: Env, state: VState, idx: int, insn: Call) -> None:
+    """``bpf_ringbuf_submit/discard(data, flags)``: releases the reserved record."""
+    data = state.regs[1]
+    if data.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
+    if data.type is not RegType.PTR_TO_MEM or not data.flags & TypeFlag.RINGBUF \
+            or data.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1,
+                                                  type=reg_type_str(data.type, data.flags),
+                                                  expected="ringbuf_mem"))
+    if not data.ref_obj_id:
+        raise Reject(msg.RELEASE_ARG_NOT_REFERENCED.format(regno=1), errno=22)
+    if data.off:
+        raise Reject(msg.KFUNC_BAD_OFFSET.format(regno=1), errno=22)
+    _scalar_args(state, range(2, 3))
+    name = insn.name or "bpf_ringbuf_submit"
+    if not release_reference(env, state, data.ref_obj_id, idx, where="R1"):
+        raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name=name, imm=insn.imm))
+    clobber_caller_saved(state)
+
+
+def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
+    m = _map_arg(state, 1, "ringbuf_output", idx).map
+    if m.map_type != "ringbuf":
+        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_output#130")
+    size = _const_size(state, 3, True)
+    _mem_arg(env, state, 2, size)
+    _scalar_args(state, range(4, 5))
+    _int_return(state)
+
+
 _HELPERS = {
     "map_lookup_elem": _h_map_lookup,
     "map_update_elem": _h_map_update,
@@ -262,6 +350,14 @@ _HELPERS = {
     "trace_printk": _h_trace_printk,
     "get_current_task_btf": _h_current_task_btf,
     "kptr_xchg": _h_kptr_xchg,
+    "ktime_get_boot_ns": _h_no_args,
+    "get_current_comm": _h_write_buffer,
+    "probe_read_kernel": _h_write_buffer,
+    "probe_read_kernel_str": _h_write_buffer,
+    "ringbuf_reserve": _h_ringbuf_reserve,
+    "ringbuf_submit": _h_ringbuf_release,
+    "ringbuf_discard": _h_ringbuf_release,
+    "ringbuf_output": _h_ringbuf_output,
 }
 
 

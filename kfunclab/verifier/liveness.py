@@ -34,7 +34,8 @@ _CALLER_SAVED = 0b111111
 _R10 = 1 << 10
 
 #: argument counts of the helpers kfunclab models (their BPF_FUNC protos)
-HELPER_ARGS = {1: 2, 2: 4, 3: 2, 5: 0, 6: 5, 7: 0, 8: 0, 14: 0, 15: 0, 35: 0, 158: 0, 194: 2}
+HELPER_ARGS = {1: 2, 2: 4, 3: 2, 5: 0, 6: 5, 7: 0, 8: 0, 14: 0, 15: 0, 16: 2, 35: 0, 113: 3,
+               115: 3, 125: 0, 130: 4, 131: 3, 132: 2, 133: 2, 158: 0, 194: 2}
 
 
 def _arg_mask(n: int) -> int:
