@@ -169,3 +169,10 @@ def test_bad_input_is_an_error_not_a_verdict():
 
     with pytest.raises(KfunclabError, match="unknown function 'bpf_no_such_kfunc'"):
         verify(parse_program('# SEC("syscall")\n call bpf_no_such_kfunc\n exit\n', "x.s"))
+
+
+def test_trampoline_programs_are_modelled_and_say_so():
+    result = verify_text('# SEC("fentry/do_unlinkat")\n r0 = 0\n exit\n', btf="bundled")
+    assert result.accepted
+    assert "refused before verification" in result.notes[0]
+    assert result.to_json("x.s")["notes"] == list(result.notes)

@@ -186,8 +186,15 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
             checkpoints=recorder.checkpoint_values(), prune_events=tuple(recorder.prunes),
             references=recorder.lifetimes(), rejected=rejected or ((error,) if error else ()),
             log_lines=tuple(recorder.log), log_level=log_level,
-            truncated=truncated or recorder.truncated, visits=dict(recorder.visits))
+            truncated=truncated or recorder.truncated, visits=dict(recorder.visits),
+            notes=tuple(notes))
 
+    notes: list[str] = []
+    if ptype.uses_trampoline:
+        notes.append(f"{program.section}: trampoline programs (fentry/fexit/fmod_ret/lsm) are "
+                     "refused before verification by the kernel kfunclab is checked against "
+                     "(EPERM, empty log); kfunclab verified this one with the rules of the "
+                     "kernel source")
     refusal = ptype.load_refusal(program.dropped_caps)
     if refusal is not None and not ptype.uses_trampoline:
         err, _reason = refusal

@@ -178,6 +178,9 @@ class VerificationResult:
     log_level: int = 1
     truncated: bool = False  # steps were not all recorded (very long explorations)
     visits: dict[int, int] = field(default_factory=dict)  # insn -> times processed
+    #: where this answer and the live kernel's may part (e.g. trampoline programs, which the
+    #: development machines' kernel refuses before verifying)
+    notes: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -209,6 +212,7 @@ class VerificationResult:
             "peak_states": self.stats.peak_states,
             "max_states_per_insn": self.stats.max_states_per_insn,
             "profile": self.profile,
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     def _repr_html_(self) -> str:  # pragma: no cover - thin delegation, rendering tested in viz

@@ -325,6 +325,8 @@ def result_html(result: VerificationResult, *, show_log: bool = False) -> str:
     parts = [_header(result)]
     if err is not None:
         parts.append(diagnostic_html(result, err))
+    for note in getattr(result, "notes", ()):
+        parts.append(tag("div", e(note), cls="kfunclab-note", style=MUTED))
     parts.append(_rejected_list(result))
     parts.append(listing_html(result.program, failing=err.insn if err else None,
                               path=err.path if err else (), visits=result.visits or None))
