@@ -176,3 +176,12 @@ def test_trampoline_programs_are_modelled_and_say_so():
     assert result.accepted
     assert "refused before verification" in result.notes[0]
     assert result.to_json("x.s")["notes"] == list(result.notes)
+
+
+def test_and_with_a_constant_forks_minus_one_and_zero():
+    """Live 6.18: accepted, processed 17 insns, 0 states (the fork re-runs `r0 &= 12`)."""
+    result = verify(parse_file(str(PROGRAMS / "fork_and_mask.s")), btf="bundled")
+    assert result.accepted
+    assert (result.stats.processed_insns, result.stats.total_states) == (17, 0)
+    loads = [s.state.reg_text(1) for p in result.paths for s in p.steps if s.insn == 7]
+    assert sorted(loads) == ["fp-16", "fp-4"]

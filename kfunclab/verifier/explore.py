@@ -209,6 +209,8 @@ class Explorer:
         if len(self.stack) >= BPF_COMPLEXITY_LIMIT_JMP_SEQ:
             raise Reject(msg.JUMP_SEQUENCE_TOO_COMPLEX.format(count=len(self.stack)))
         branch = state.copy()
+        if target == from_insn and branch.history:
+            branch.history.pop()  # the branch runs this instruction again (maybe_fork_scalars)
         branch.insn_idx = target
         branch.branches = 1
         if branch.parent is not None:

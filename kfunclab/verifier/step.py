@@ -82,7 +82,7 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
     """Check and apply ``insn`` at ``idx``; the next instruction index, or :data:`EXIT`."""
     match insn:
         case Alu():
-            check_alu(env, state, insn, idx)
+            check_alu(env, state, insn, idx, explorer)
             return idx + 1
         case Load():
             memory.check_load(env, state, insn, idx)
@@ -133,7 +133,8 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
 
 
 # --- ALU ---------------------------------------------------------------------------------------
-def check_alu(env: Env, state: VState, insn: Alu, idx: int) -> None:
+def check_alu(env: Env, state: VState, insn: Alu, idx: int,
+              explorer: Explorer | None = None) -> None:
     """``check_alu_op()``."""
     regs = state.regs
     op, dst, src = insn.op, insn.dst, insn.src
@@ -165,7 +166,16 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int) -> None:
         return
     if src is not None and dst_reg.precise:
         mark_chain_precision(env, state, {src})
-    value = sc.alu(op, dst_reg.var, operand.var, insn.wide, insn.off)
+    dst_var = dst_reg.var
+    fork = sc.fork_scalars(op, dst_var, operand.var) if explorer is not None else None
+    if fork is not None:
+        # maybe_fork_scalars(): `x s>> 63; x &= K` is explored as x = -1 here and x = 0 in a
+        # pushed state that runs this instruction again
+        here, pushed = fork
+        branch = explorer.push_branch(state, idx, idx)
+        branch.regs[dst] = Reg(RegType.SCALAR, var=pushed)
+        dst_var = here
+    value = sc.alu(op, dst_var, operand.var, insn.wide, insn.off)
     new_id = 0
     off = 0
     if (env.privileged and op is AluOp.ADD and insn.wide and dst_reg.id
