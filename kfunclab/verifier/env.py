@@ -25,11 +25,12 @@ class Reject(Exception):
     """The current path is rejected with the kernel's ``message`` (and the lines before it)."""
 
     def __init__(self, message: str, context: tuple[str, ...] = (),
-                 errno: int = errno_mod.EACCES) -> None:
+                 errno: int = errno_mod.EACCES, trailer: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
-        self.context = context
+        self.context = context  # log lines the kernel prints before the message
         self.errno = errno
+        self.trailer = trailer  # ... and after it (the two states of an infinite loop)
 
 
 class Limit(Exception):

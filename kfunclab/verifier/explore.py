@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Atomic, Imm64Tail, Jump, Load, Store, StoreImm
+from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject
 from kfunclab.verifier.equiv import Exactness, _same_value, states_equal
 from kfunclab.verifier.liveness import Liveness, _effects
-from kfunclab.verifier.log import KernelLog
+from kfunclab.verifier.log import KernelLog, format_state
 from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
 from kfunclab.verifier.regs import RegType
 from kfunclab.verifier.result import Diagnostic, PathEnd
@@ -190,6 +190,8 @@ class Explorer:
         for line in reject.context:
             self.log.line(line)
         self.log.line(reject.message)
+        for line in reject.trailer:
+            self.log.line(line)
         return Diagnostic(idx, reject.message, reject.context, tuple(self._full_path()),
                           self.env.recorder.path_id, reject.errno)
 
@@ -277,7 +279,9 @@ class Explorer:
                     if idx not in self.force_checkpoints and \
                             _maybe_looping(old, cur) and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
-                        return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22)
+                        return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22,
+                                      trailer=(f"cur state:{format_state(cur, None, None)}",
+                                               f"old state:{format_state(old, None, None)}"))
                     if not force_new and env.jmps_processed - env.prev_jmps_processed < 20 \
                             and env.insn_processed - env.prev_insn_processed < 100:
                         add_new = False
@@ -367,8 +371,20 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
     return True
 
 
-def _stack_access_slot(insn: object, state: VState) -> int | None:
-    """The stack slot a load/store through a stack pointer touches (scratched in the log)."""
+def _stack_access_slot(insn: object, state: VState) -> int | frozenset[int] | None:
+    """The stack slot a load/store through a stack pointer touches (scratched in the log), or
+    for a call the slots its stack-pointer arguments point at (iterators, dynptrs)."""
+    if isinstance(insn, Call):
+        slots: set[int] = set()
+        for reg in state.regs[1:6]:
+            if reg.type is RegType.PTR_TO_STACK and reg.var.is_const:
+                addr = reg.off + reg.var.const_value
+                if addr >= 1 << 63:
+                    addr -= 1 << 64
+                if addr < 0:
+                    spi = (-addr - 1) // 8
+                    slots.update((spi, spi - 1))
+        return frozenset(slots)
     if isinstance(insn, Load):
         regno = insn.src
     elif isinstance(insn, Store | StoreImm | Atomic):
@@ -384,7 +400,7 @@ def _stack_access_slot(insn: object, state: VState) -> int | None:
     return (-addr - 1) // 8 if addr < 0 else None
 
 
-def _scratched(insn: object, before: dict, base: int | None,
+def _scratched(insn: object, before: dict, base: int | frozenset[int] | None,
                state: VState) -> tuple[int, set[int], bool]:
     """Registers and stack slots the kernel marks scratched for this instruction's log line:
     the registers it reads or writes, the slot it loads or stores, and iterator / dynptr /
@@ -392,9 +408,10 @@ def _scratched(insn: object, before: dict, base: int | None,
     used, defined, _, _ = _effects(insn, {})
     regs = used | defined
     after = state.cur.stack
-    slots = {k for k in set(before) | set(after)
-             if before.get(k) is not after.get(k)
-             and any(s is not None and s.types[7] in "dif" for s in (before.get(k), after.get(k)))}
-    if base is not None:
-        slots.add(base)
+    if isinstance(base, frozenset):  # a call: the special slots its arguments point at
+        slots = {k for k in base if before.get(k) is not after.get(k)
+                 and any(s is not None and s.types[7] in "dif"
+                         for s in (before.get(k), after.get(k)))}
+    else:
+        slots = set() if base is None else {base}
     return regs & 0x7FF, slots, bool(regs or slots)

@@ -213,7 +213,8 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
     """A register as the 6.18 log prints it after ``R1=`` (``print_reg_state``)."""
     t = reg.type
     if t is RegType.SCALAR:
-        return format_scalar(reg.var, precise=reg.precise, id=reg.id)
+        linked = reg.off if reg.extra[:1] == ("add_const",) else None  # `id=1+5`: r += K
+        return format_scalar(reg.var, precise=reg.precise, id=reg.id, add_const=linked)
     if t is RegType.NOT_INIT:
         return "?"
     text = reg_type_str(t, reg.flags)

@@ -178,10 +178,11 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int,
     value = sc.alu(op, dst_var, operand.var, insn.wide, insn.off)
     new_id = 0
     off = 0
+    delta = _s64(operand.var.const_value) if operand.var.is_const else 0
     if (env.privileged and op is AluOp.ADD and insn.wide and dst_reg.id
             and operand.var.is_const and not (dst_reg.extra and dst_reg.extra[0] == "add_const")
-            and operand.var.const_value <= _S32_MAX):
-        new_id, off = dst_reg.id, operand.var.const_value
+            and -_S32_MAX - 1 <= delta <= _S32_MAX):
+        new_id, off = dst_reg.id, delta
         regs[dst] = Reg(RegType.SCALAR, var=value, id=new_id, off=off, extra=("add_const",))
         return
     regs[dst] = plain_scalar(value)
@@ -373,17 +374,19 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Expl
             mark_chain_precision(env, state, marks)
         return target if pred else idx + 1
     other = explorer.push_branch(state, target, idx)
+    live_taken = explorer.live.regs_before(target)
+    live_fall = explorer.live.regs_before(idx + 1)
     if dst_reg.type is RegType.SCALAR and src_reg.type is RegType.SCALAR:
         taken = sc.refine(insn.op, dst_reg.var, src_reg.var, insn.wide, True, same)
         fall = sc.refine(insn.op, dst_reg.var, src_reg.var, insn.wide, False, same)
         if taken is not None:
-            _set_scalar(other, dst, dst_reg, taken[0])
+            _set_scalar(other, dst, dst_reg, taken[0], live_taken)
             if src is not None:
-                _set_scalar(other, src, src_reg, taken[1])
+                _set_scalar(other, src, src_reg, taken[1], live_taken)
         if fall is not None:
-            _set_scalar(state, dst, dst_reg, fall[0])
+            _set_scalar(state, dst, dst_reg, fall[0], live_fall)
             if src is not None:
-                _set_scalar(state, src, src_reg, fall[1])
+                _set_scalar(state, src, src_reg, fall[1], live_fall)
     if (insn.wide and src is None and insn.imm == 0 and insn.op in (JmpOp.JEQ, JmpOp.JNE)
             and dst_reg.flags & TypeFlag.MAYBE_NULL):
         mark_ptr_or_null_regs(env, state, dst, insn.op is JmpOp.JNE, idx)
@@ -396,15 +399,20 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Expl
     return idx + 1
 
 
-def _set_scalar(state: VState, regno: int, old: Reg, value: sc.Scalar) -> None:
-    """Store a refined scalar and copy the refinement to registers linked by the same id."""
+def _set_scalar(state: VState, regno: int, old: Reg, value: sc.Scalar, live: int) -> None:
+    """Store a refined scalar and copy the refinement to registers linked by the same id.
+
+    ``sync_linked_regs()`` reaches only registers still live where the branch goes (``live``,
+    a bit mask for the current frame).
+    """
     new = old.evolve(var=value)
     state.regs[regno] = new
     if old.id and not old.extra:
+        last = len(state.frames) - 1
         for fno, frame in enumerate(state.frames):
             for r, reg in enumerate(frame.regs):
                 if reg.type is RegType.SCALAR and reg.id == old.id and not reg.extra \
-                        and (fno, r) != (len(state.frames) - 1, regno):
+                        and (fno, r) != (last, regno) and (fno != last or (live >> r) & 1):
                     frame.regs[r] = reg.evolve(var=value)
 
 
