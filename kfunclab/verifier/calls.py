@@ -16,7 +16,7 @@ from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
-from kfunclab.verifier.state import RefKind, VState
+from kfunclab.verifier.state import Ref, RefKind, VState
 
 if TYPE_CHECKING:
     from kfunclab.verifier.explore import Explorer
@@ -50,7 +50,22 @@ def clobber_caller_saved(state: VState) -> None:
         regs[r] = NOT_INIT
 
 
+#: kfuncs callable while a bpf_spin_lock is held (kfunc_spin_allowed(): the graph API)
+_SPIN_ALLOWED_KFUNCS = frozenset({
+    "bpf_list_push_front_impl", "bpf_list_push_back_impl", "bpf_list_pop_front",
+    "bpf_list_pop_back", "bpf_list_front", "bpf_list_back", "bpf_rbtree_add_impl",
+    "bpf_rbtree_remove", "bpf_rbtree_first", "bpf_rbtree_root", "bpf_rbtree_left",
+    "bpf_rbtree_right", "bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl",
+    "bpf_refcount_acquire_impl"})
+
+
 def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+    if state.active_locks:
+        helper = (insn.name or "").removeprefix("bpf_")
+        allowed = (helper == "spin_unlock" if insn.kind is CallKind.HELPER
+                   else insn.name in _SPIN_ALLOWED_KFUNCS)
+        if not allowed:
+            raise Reject(msg.CALL_WHILE_LOCKED, errno=22)
     if insn.kind is CallKind.KFUNC:
         from kfunclab.verifier.kfunc_calls import check_kfunc_call
 
@@ -170,7 +185,10 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
     clobber_caller_saved(state)
     if key is not None and key < m.max_entries:
-        state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, map=m)
+        struct = getattr(m.value, "struct", None)
+        has_lock = struct is not None and any(x.kind.value == "spin_lock" for x in struct.members)
+        # a map value with a bpf_spin_lock always gets an id: the lock is tracked by it
+        state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, map=m, id=env.new_id() if has_lock else 0)
         return
     state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, flags=TypeFlag.MAYBE_NULL, map=m,
                         id=env.new_id())
@@ -337,7 +355,53 @@ def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     _int_return(state)
 
 
+def _spin_lock_arg(state: VState, lock: bool) -> Reg:
+    """``process_spin_lock()``: R1 points exactly at the map value's ``struct bpf_spin_lock``."""
+    reg = state.regs[1]
+    if reg.type is RegType.NOT_INIT:
+        raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
+    if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(reg.type, reg.flags),
+                                                  expected="map_value, ptr_"))
+    if not reg.var.is_const:
+        raise Reject(msg.SPIN_LOCK_VAR_OFFSET.format(regno=1), errno=22)
+    decl = reg.map
+    struct = getattr(decl.value, "struct", None)
+    locks = [m for m in struct.members if m.kind.value == "spin_lock"] if struct else []
+    if not locks:
+        raise Reject(msg.SPIN_LOCK_NONE.format(kind="map", name=decl.name), errno=22)
+    off = reg.off + reg.var.const_value
+    if off != locks[0].offset:
+        raise Reject(msg.SPIN_LOCK_WRONG_OFFSET.format(off=off, lock_off=locks[0].offset),
+                     errno=22)
+    del lock
+    return reg
+
+
+def _h_spin_lock(env: Env, state: VState, idx: int, insn: Call) -> None:
+    reg = _spin_lock_arg(state, True)
+    if state.active_locks:
+        raise Reject(msg.SPIN_LOCK_TWICE, errno=22)
+    state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock"))
+    state.active_locks += 1
+    _int_return(state)
+
+
+def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
+    reg = _spin_lock_arg(state, False)
+    if not state.active_locks:
+        raise Reject(msg.SPIN_UNLOCK_WITHOUT_LOCK.format(name="bpf_spin"), errno=22)
+    held = next((r for r in state.refs if r.kind is RefKind.LOCK and r.id == reg.id), None)
+    if held is None:
+        raise Reject(msg.SPIN_UNLOCK_DIFFERENT.format(name="bpf_spin"), errno=22)
+    state.refs.remove(held)
+    state.active_locks -= 1
+    _int_return(state)
+
+
 _HELPERS = {
+    "spin_lock": _h_spin_lock,
+    "spin_unlock": _h_spin_unlock,
     "map_lookup_elem": _h_map_lookup,
     "map_update_elem": _h_map_update,
     "map_delete_elem": _h_map_delete,

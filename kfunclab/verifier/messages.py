@@ -160,6 +160,17 @@ KPTR_XCHG_NOT_KPTR = "R1 doesn't have constant offset. kptr has to be at the con
 KPTR_XCHG_NO_KPTR_AT_OFF = "off={off} doesn't point to kptr"
 KPTR_XCHG_WRONG_TYPE = "kptr access cannot have variable offset"
 
+# do_check_insn(): calls inside a bpf_spin_lock-ed region
+CALL_WHILE_LOCKED = "function calls are not allowed while holding a lock"
+# process_spin_lock()
+SPIN_LOCK_VAR_OFFSET = (
+    "R{regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset")
+SPIN_LOCK_NONE = "{kind} '{name}' has no valid bpf_spin_lock"
+SPIN_LOCK_WRONG_OFFSET = "off {off} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}"
+SPIN_LOCK_TWICE = "Locking two bpf_spin_locks are not allowed"
+SPIN_UNLOCK_WITHOUT_LOCK = "{name}_unlock without taking a lock"
+SPIN_UNLOCK_DIFFERENT = "{name}_unlock of different lock"
+
 # --- check_kfunc_call / check_kfunc_args: kfuncs -------------------------------------------------
 # fetch_kfunc_meta()
 KFUNC_NOT_ALLOWED = "calling kernel function {name} is not allowed"
