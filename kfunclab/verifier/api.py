@@ -221,6 +221,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
     explorer = Explorer(env, liveness, collect_all=collect_all)
     if log_level >= 2:
+        explorer.scc = _scc_numbers(program, cfg)
+    if log_level >= 2:
         explorer.log.verbose(_live_regs_table(program, liveness, cfg))
     if log_level and program.has_prog_btf:
         # btf_prepare_func_args() on the loader's `int main(void *ctx)` func_info, as libbpf

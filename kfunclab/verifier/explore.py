@@ -88,6 +88,8 @@ class Explorer:
         self._path: list[int] = []  # the current path's own instructions ...
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
         self._pending_print: tuple | None = None
+        self.scc: dict[int, int] = {}  # insn -> loop number (set by verify() for the log)
+        self._scc_entry: dict[int, VState] = {}
         self.log = KernelLog(env.recorder.log_level)
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
 
@@ -245,7 +247,26 @@ class Explorer:
             if st.in_free_list:
                 st.in_free_list = False
                 self.env.free_list_size -= 1
+            self._maybe_exit_scc(st)
             st = st.parent
+
+    # --- loops (strongly connected components), for the level-2 log ----------------------------
+    def _maybe_enter_scc(self, new: VState, idx: int) -> None:
+        """``maybe_enter_scc()``: the first checkpoint stored inside a loop opens its visit."""
+        scc = self.scc.get(idx)
+        if scc is None or scc in self._scc_entry:
+            return
+        self._scc_entry[scc] = new
+        if self.log.level & 2:
+            self.log.line(f"SCC enter ({scc})")
+
+    def _maybe_exit_scc(self, st: VState) -> None:
+        """``maybe_exit_scc()``: every path from the loop's entry state has been explored."""
+        for scc, entry in list(self._scc_entry.items()):
+            if entry is st:
+                del self._scc_entry[scc]
+                if self.log.level & 2:
+                    self.log.line(f"SCC exit ({scc})")
 
     # --- pruning -----------------------------------------------------------------------------
     def is_state_visited(self, cur: VState, idx: int) -> int | Reject | None:
@@ -275,6 +296,8 @@ class Explorer:
                         # back-edge, which counts towards peak_states
                         env.explored_states_size += 1
                         env.peak_states = max(env.peak_states, env.explored_states_size)
+                        if self.log.level & 2 and idx in self.scc:
+                            self.log.line(f"SCC backedge ({self.scc[idx]})")
                         return self._hit(entry, cur, idx, live_regs)
                     if idx not in self.force_checkpoints and \
                             _maybe_looping(old, cur) and \
@@ -353,6 +376,7 @@ class Explorer:
         self.live.clean(new, idx)  # clean_live_states(): the stored copy forgets dead values
         new.insn_idx = idx
         new.checkpoint_id = env.recorder.checkpoint(idx, new)
+        self._maybe_enter_scc(new, idx)
         self.explored.setdefault(idx, []).insert(0, _StateEntry(new))
         cur.parent = new
         cur.first_insn_idx = idx
