@@ -14,7 +14,10 @@ from kfunclab.errors import CatalogError, DeclarationError, ParseError
 from kfunclab.isa.helpers import helper_id
 from kfunclab.kfuncs import KF, Annotation, Hook, load_catalog, prototype_resolver
 
-CASES = Path("/work/shared/cases")
+# the project's shared material sits beside the repository (../shared), as in CI
+SHARED = next((p for p in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
+               if p.is_dir()), Path("../shared"))
+CASES = SHARED / "cases"
 #: The sections the public cases use -> program type (as libbpf sets them up).
 CASE_SECTIONS = {"kprobe": "KPROBE", "perf_event": "PERF_EVENT", "socket": "SOCKET_FILTER",
                  "syscall": "SYSCALL", "tc": "SCHED_CLS", "tp_btf": "TRACING", "xdp": "XDP"}

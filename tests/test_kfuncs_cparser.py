@@ -9,7 +9,10 @@ import pytest
 from kfunclab.errors import DeclarationError, ParseError
 from kfunclab.kfuncs import KF, Annotation, Hook, load_c, load_catalog
 
-SEED = Path("/work/shared/docs/kfuncs-seed.txt")
+# the project's shared material sits beside the repository (../shared), as in CI
+SHARED = next((p for p in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
+               if p.is_dir()), Path("../shared"))
+SEED = SHARED / "docs" / "kfuncs-seed.txt"
 CODE_ENDINGS = (";", "{", "}", ")", ",", "/")
 
 
