@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.scalar import Scalar, within
-from kfunclab.verifier.state import StackSlot, VState
+from kfunclab.verifier.state import EMPTY_SLOT, StackSlot, VState
 
 
 class Exactness(Enum):
@@ -118,11 +118,10 @@ def _scalar_for_slot(slot: StackSlot) -> Reg | None:
 def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
               idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None) -> bool:
     """Every live byte of ``old``'s stack admits ``cur``'s."""
-    empty = StackSlot("????????")
     for spi, oslot in old_stack.items():
         if live_slots is not None and spi not in live_slots and exact is not Exactness.EXACT:
             continue
-        cslot = cur_stack.get(spi, empty)
+        cslot = cur_stack.get(spi, EMPTY_SLOT)
         if exact is not Exactness.EXACT:
             o_reg = _scalar_for_slot(oslot)
             c_reg = _scalar_for_slot(cslot)

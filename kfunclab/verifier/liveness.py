@@ -27,7 +27,7 @@ from kfunclab.isa.insn import (
     Store,
     StoreImm,
 )
-from kfunclab.verifier.state import StackSlot, VState
+from kfunclab.verifier.state import VState
 
 ALL_SLOTS = (1 << 64) - 1
 _CALLER_SAVED = 0b111111
@@ -164,5 +164,3 @@ def _effects(ins: object, kfunc_args: dict[str, int]) -> tuple[int, int, int, in
             return used, _CALLER_SAVED, 0, 0
     return 0, 0, 0, 0
 
-
-__all__ = ["ALL_SLOTS", "Liveness", "StackSlot"]

@@ -22,9 +22,10 @@ from kfunclab.verifier.regs import (
     TypeFlag,
     const,
     reg_type_str,
+    signed64,
 )
 from kfunclab.verifier.result import RefEventKind
-from kfunclab.verifier.state import MAX_BPF_STACK, StackSlot, VState
+from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.trust import walk_btf_pointer
 
 READ, WRITE = "read", "write"
@@ -132,8 +133,6 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
                 new = result
                 if new.flags & TypeFlag.MAYBE_NULL:
                     new = new.evolve(id=env.new_id())
-                if new.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-                    new = new.evolve(id=env.new_id()) if False else new
                 regs[value_regno] = new
     elif t is RegType.PTR_TO_STACK:
         _check_stack_bounds(env, state, regno, reg, off, size, kind)
@@ -175,14 +174,9 @@ def _check_alignment_stack(reg: Reg, off: int, size: int) -> None:
         return
     total = reg.off + off + reg.var.const_value
     if total % size:
-        tn = str(_s64(reg.var.const_value)) if reg.var.is_const else _tn(reg.var)
+        tn = str(signed64(reg.var.const_value)) if reg.var.is_const else _tn(reg.var)
         raise Reject(msg.MISALIGNED_STACK.format(tn=tn, off=reg.off, extra=off,
                                                  size=size))
-
-
-def _s64(v: int) -> int:
-    v &= 0xFFFF_FFFF_FFFF_FFFF
-    return v - (1 << 64) if v >> 63 else v
 
 
 def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, template: str) -> None:
@@ -192,7 +186,7 @@ def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, templa
     bound it was, which is the kernel's final line.
     """
     var = reg.var
-    smin = _s64(var.const_value) if var.is_const else var.smin
+    smin = signed64(var.const_value) if var.is_const else var.smin
     if smin < 0 and (smin + off < 0 or smin == -(1 << 63)):
         raise Reject(f"R{regno} min value is negative, either use unsigned index or "
                      "do a if (index >=0) check.")
@@ -266,7 +260,7 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
         addr -= 1 << 64
     spi, _ = _spi(addr)
     slot_base = -addr - 1
-    old = frame.stack.get(spi, StackSlot("????????"))
+    old = frame.stack.get(spi, EMPTY_SLOT)
     value = state.regs[value_regno] if value_regno >= 0 else None
     aligned = addr % 8 == 0
     types = list(old.types)
@@ -332,7 +326,7 @@ def _stack_write_var(state: VState, reg: Reg, off: int, size: int) -> None:
     lo, hi = reg.var.smin + off, reg.var.smax + off + size
     for addr in range(lo, hi):
         spi, _ = _spi(addr)
-        slot = state.cur.stack.get(spi, StackSlot("????????"))
+        slot = state.cur.stack.get(spi, EMPTY_SLOT)
         types = list(slot.types)
         types[(-addr - 1) % 8] = "m"
         if slot.types[7] in "rdif":
@@ -352,7 +346,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
         addr -= 1 << 64
     spi, _ = _spi(addr)
     slot_base = -addr - 1
-    slot = frame.stack.get(spi, StackSlot("????????"))
+    slot = frame.stack.get(spi, EMPTY_SLOT)
     stype = slot.types
     if stype[7] == "r":
         spill_size = 1
@@ -366,8 +360,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
                 raise Reject("invalid size of register fill")
             if dst < 0:
                 return
-            if (size <= spill_size and (addr % 8) == 8 - spill_size + 0 * size) \
-                    or (size <= spill_size and addr % 8 == 0):
+            if size <= spill_size and addr % 8 == 0:  # bpf_stack_narrow_access_ok()
                 state.regs[dst] = spilled.evolve(id=0)
                 _history_stack(env, state, spi)
                 return
@@ -561,7 +554,7 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
     frame = state.cur
     for addr in range(lo, hi):
         spi, j = _spi(addr)
-        slot = frame.stack.get(spi, StackSlot("????????"))
+        slot = frame.stack.get(spi, EMPTY_SLOT)
         t = slot.types[j]
         if raw_mode and kind == WRITE:
             types = list(slot.types)

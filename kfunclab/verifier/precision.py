@@ -160,7 +160,7 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
             from kfunclab.verifier.log import format_state
 
             log.verbose(f"mark_precise: frame{len(st.frames) - 1}: parent state "
-                        f"{_bt_text(bt).replace(' stack=', ' stack=', 1)}: "
+                        f"{_bt_text(bt)}: "
                         f"{format_state(st, None, None)}\n")
         if bt.empty():
             return

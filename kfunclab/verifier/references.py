@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from kfunclab.verifier.env import Env
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
 from kfunclab.verifier.result import RefEventKind
-from kfunclab.verifier.state import Ref, RefKind, StackSlot, VState
+from kfunclab.verifier.state import EMPTY_SLOT, Ref, RefKind, StackSlot, VState
 
 
 def acquire_reference(env: Env, state: VState, insn: int, origin: str,
@@ -64,7 +64,7 @@ def set_reg_at(state: VState, fno: int, key: object, reg: Reg) -> None:
     if reg.type is RegType.SCALAR and slot.types[7] == "r":
         frame.stack[spi] = StackSlot(slot.types, reg)
     elif reg.type is RegType.NOT_INIT:
-        frame.stack[spi] = StackSlot("????????")
+        frame.stack[spi] = EMPTY_SLOT
     else:
         frame.stack[spi] = StackSlot(slot.types, reg)
 

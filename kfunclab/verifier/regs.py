@@ -175,6 +175,12 @@ def stack_pointer(off: int, frameno: int = 0) -> Reg:
     return Reg(RegType.PTR_TO_STACK, off=off, frameno=frameno)
 
 
+def signed64(value: int) -> int:
+    """The low 64 bits of ``value`` as a signed number (a const_value read as s64)."""
+    value &= 0xFFFF_FFFF_FFFF_FFFF
+    return value - (1 << 64) if value >> 63 else value
+
+
 def reg_type_str(reg_type: RegType, flags: int = 0) -> str:
     """The kernel's ``reg_type_str()``: ``rcu_ptr_``, ``ptr_or_null_``, ``mem_or_null``, ``fp``."""
     base = _TYPE_NAMES[reg_type]

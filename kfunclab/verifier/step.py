@@ -41,6 +41,7 @@ from kfunclab.verifier.regs import (
     const,
     plain_scalar,
     reg_type_str,
+    signed64,
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import VState
@@ -178,7 +179,7 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int,
     value = sc.alu(op, dst_var, operand.var, insn.wide, insn.off)
     new_id = 0
     off = 0
-    delta = _s64(operand.var.const_value) if operand.var.is_const else 0
+    delta = signed64(operand.var.const_value) if operand.var.is_const else 0
     if (env.privileged and op is AluOp.ADD and insn.wide and dst_reg.id
             and operand.var.is_const and not (dst_reg.extra and dst_reg.extra[0] == "add_const")
             and -_S32_MAX - 1 <= delta <= _S32_MAX):
@@ -264,7 +265,7 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
         raise Reject(f"R{dst} tried to subtract pointer from scalar")
     value = off_reg.var
     if known:
-        delta = _s64(value.const_value)
+        delta = signed64(value.const_value)
         new_off = ptr.off + delta if op is AluOp.ADD else ptr.off - delta
         if not -(1 << 29) < new_off < (1 << 29):
             raise Reject(f"value {delta} makes {type_str} pointer be out of bounds")
@@ -276,11 +277,6 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
     if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         changes.update(id=env.new_id(), range=0)
     return ptr.evolve(**changes)
-
-
-def _s64(v: int) -> int:
-    v &= 0xFFFF_FFFF_FFFF_FFFF
-    return v - (1 << 64) if v >> 63 else v
 
 
 # --- 64-bit immediates -------------------------------------------------------------------------
