@@ -28,7 +28,7 @@ from kfunclab.kfuncs.catalog import Catalog, prototype_resolver
 from kfunclab.progtypes import ProgType, program_type
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.cfg import build_cfg, check_cfg, license_is_gpl_compatible
-from kfunclab.verifier.env import Env, Limit
+from kfunclab.verifier.env import Env, Limit, Unsupported
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.liveness import Liveness
 from kfunclab.verifier.record import Recorder
@@ -232,6 +232,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         error = explorer.run(state)
     except Limit as limit:
         return finish(limit.args[0], truncated=True)
+    except Unsupported as missing:
+        return replace(finish(None), verdict=Verdict.UNSUPPORTED,
+                       error=Diagnostic(missing.insn, missing.reason, errno=95), rejected=())
     return finish(error, tuple(explorer.rejections))
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from kfunclab.isa.insn import Call, CallKind
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
@@ -134,7 +134,7 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     full = f"bpf_{name}"
     handler = _HELPERS.get(name)
     if handler is None:
-        raise Reject(f"kfunclab does not model helper {full}#{insn.imm} yet", errno=95)
+        raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
     if not _helper_allowed(env, name):
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
     if name in _GPL_HELPERS and not env.program_gpl:

@@ -33,6 +33,20 @@ class Reject(Exception):
         self.trailer = trailer  # ... and after it (the two states of an infinite loop)
 
 
+class Unsupported(Exception):
+    """Something on the current path that kfunclab does not model (a helper, a map type ...).
+
+    Not a verdict of the kernel's: ``verify()`` stops and answers ``unsupported`` with
+    ``reason`` (a sentence naming what is missing), never a guessed accept or reject.
+    ``insn`` is filled in by the explorer when the check did not know it.
+    """
+
+    def __init__(self, reason: str, insn: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.insn = insn
+
+
 class Limit(Exception):
     """The instruction budget ran out; the whole verification stops."""
 

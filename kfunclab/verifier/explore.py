@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Limit, Reject
+from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.equiv import Exactness, _same_value, states_equal
 from kfunclab.verifier.liveness import Liveness, _effects
 from kfunclab.verifier.log import KernelLog, format_state
@@ -149,6 +149,10 @@ class Explorer:
                 entry_state = state.copy() if rec.recording else None
                 try:
                     outcome = step_insn(env, state, insn, idx, self)
+                except Unsupported as missing:
+                    if missing.insn is None:
+                        missing.insn = idx
+                    raise
                 except Reject as reject:
                     diag = self._diagnose(reject, idx, path)
                     # a rejected instruction did not happen: show the state it was refused in

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 class Verdict(Enum):
     ACCEPT = "accept"
     REJECT = "reject"
+    #: kfunclab does not model something the program uses; ``error.message`` says what
+    UNSUPPORTED = "unsupported"
 
 
 @dataclass(frozen=True, slots=True)
