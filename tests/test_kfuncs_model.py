@@ -142,8 +142,9 @@ def test_kfunc_is_frozen_and_hashable() -> None:
 @pytest.mark.parametrize(("text", "flags", "profile", "message"), [
     ("void bpf_zero(void *mem, int len)", "0", None,
      "bpf_zero: arg#0 'mem' is a void * without a size: the verifier cannot tell how much memory "
-     "it points to (\"arg#0 pointer type VOID void must point to scalar, or struct with "
-     "scalar\"); expected the next argument to be its size, named mem__sz (or mem__szk"),
+     "it points to (\"arg#0 pointer type UNKNOWN  must point to scalar, or struct with "
+     "scalar\": void prints as UNKNOWN with no name); expected the next argument to be its "
+     "size, named mem__sz (or mem__szk"),
     ("int bpf_n(void *p__nullable)", "0", "doc",
      "'__nullable' is not an annotation in doc: the kernel reads 'p__nullable' as a plain name"),
     ("int bpf_o(void *buf__opt)", "0", None,

@@ -135,6 +135,35 @@ def test_doc_profile_kptr_get_accepts_a_map_kptr_slot():
     assert result.accepted, result.error
 
 
+def test_doc_profile_kptr_is_unreferenced_so_kptr_get_refuses_it():
+    """Before 6.4 ``__kptr`` was the unreferenced kptr (``__kptr_ref`` the referenced one)."""
+    text = (PROGRAMS / "doc_kptr_get.s").read_text().replace("__kptr_ref *", "__kptr *")
+    result = verify(parse_program(text), profile="doc",
+                    catalog=str(PROGRAMS / "doc_kptr_get.h"))
+    assert result.error.message == "arg#0 no referenced kptr at map value offset=0"
+
+
+def test_kptr_tag_the_kernel_does_not_know_is_unsupported_not_guessed():
+    text = """# SEC("tp_btf/task_newtask")
+# MAP: tasks array key=u32 value="struct slot { struct task_struct __kptr_ref *task; }"
+\tr1 = 0
+\t*(u32 *)(r10 - 4) = r1
+\tr2 = r10
+\tr2 += -4
+\tr1 = tasks ll
+\tcall bpf_map_lookup_elem
+\tif r0 == 0 goto out
+\tr1 = *(u64 *)(r0 + 0)
+out:
+\tr0 = 0
+\texit
+"""
+    result = verify_text(text, btf="bundled")
+    assert result.verdict.value == "unsupported"
+    assert "'__kptr_ref' is not a kptr tag in linux-6.18" in str(result.error)
+    assert verify_text(text, btf="bundled", profile="doc").accepted
+
+
 def test_doc_profile_kptr_get_wants_a_map_value():
     text = """# SEC("tp_btf/task_newtask")
     r1 = r10

@@ -217,8 +217,9 @@ def _check_pointers(kfunc: Kfunc, kf: KF, prof: Profile) -> None:
             base = strip_annotation(p.name, annotation_of(p.name)) or "mem"
             raise _fail(kfunc, f"{_arg(i, p)} is a void * without a size: the verifier cannot "
                                "tell how much memory it points to (\"arg#"
-                               f"{i} pointer type VOID void must point to scalar, or struct with "
-                               f"scalar\"); expected the next argument to be its size, named "
+                               f"{i} pointer type UNKNOWN  must point to scalar, or struct with "
+                               f"scalar\": void prints as UNKNOWN with no name); expected the next "
+                               "argument to be its size, named "
                                f"{base}__sz (or {base}__szk for a constant), or an annotation "
                                f"such as __ign{_unknown_suffix_hint(p, prof)}")
         target = t.target

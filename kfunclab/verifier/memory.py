@@ -12,7 +12,7 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
     NOT_INIT,
@@ -409,7 +409,7 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
-    member = _kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
+    member = kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
         _kptr_access(env, state, member, kind, value_regno, imm)
         return
@@ -417,14 +417,35 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
         state.regs[value_regno] = UNKNOWN_SCALAR
 
 
-def _kptr_member(decl: object, off: int) -> object | None:
+_KPTR_KINDS = ("kptr", "kptr_untrusted", "kptr_ref")
+
+
+def kptr_member(decl: object, off: int) -> object | None:
+    """The kptr member (any kptr tag) of a map value at byte ``off``, or None."""
     struct = getattr(decl.value, "struct", None)
     if struct is None:
         return None
     for m in struct.members:
-        if m.kind.value in ("kptr", "kptr_untrusted") and m.offset == off:
+        if m.kind.value in _KPTR_KINDS and m.offset == off:
             return m
     return None
+
+
+def is_referenced_kptr(env: Env, member: object) -> bool:
+    """Whether the profile's kernel reads the member's tag as a referenced kptr.
+
+    The tags swapped meaning in 6.4 (``kptr_ref``/``kptr`` before, ``kptr``/``kptr_untrusted``
+    since); a tag the kernel does not know makes btf_find_kptr() fail, so the map is never
+    created — kfunclab does not model that refusal and says so.
+    """
+    tag = member.kind.value
+    if tag == env.profile.kptr_ref_tag:
+        return True
+    if tag == env.profile.kptr_unref_tag:
+        return False
+    raise Unsupported(f"'__{tag}' is not a kptr tag in {env.profile.name} (it knows "
+                      f"__{env.profile.kptr_ref_tag} and __{env.profile.kptr_unref_tag}): the "
+                      "kernel refuses to create such a map")
 
 
 #: rcu_protected_object(): kernel types whose referenced kptrs load as MEM_RCU in an RCU CS.
@@ -436,7 +457,7 @@ def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno
     """``check_map_kptr_access()``."""
     from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg
 
-    referenced = member.kind.value == "kptr"
+    referenced = is_referenced_kptr(env, member)
     if kind == WRITE:
         if referenced:
             raise Reject(msg.KPTR_STORE_NOT_ALLOWED)
