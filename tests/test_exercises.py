@@ -168,8 +168,8 @@ def test_kernel_said_compares_with_the_recorded_answer(monkeypatch: pytest.Monke
     same = ex.kernel_said(result, "BPF_EXIT instruction in main prog would lead to reference leak",
                           ask=False)
     assert same.same and "(same answer as kfunclab)" in str(same)
-    assert same.rows()[0] == (f"recorded on {ex.RECORDED_ON}",
-                              "reject: BPF_EXIT instruction in main prog would lead to reference leak")
+    leak = "reject: BPF_EXIT instruction in main prog would lead to reference leak"
+    assert same.rows()[0] == (f"recorded on {ex.RECORDED_ON}", leak)
     other = ex.kernel_said(result, None, recorded_on=ex.FROM_SOURCE, ask=False)
     assert not other.same and other.recorded == "accept" and "DIFFERENTLY" in str(other)
     assert other.rows()[0] == ("recorded on upstream v6.18 (from source)", "accept")
