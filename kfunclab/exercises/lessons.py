@@ -51,14 +51,14 @@ class KernelAnswer:
     why_not: str = ""
 
     @property
-    def kernel(self) -> str:
-        """The kernel's answer shown: asked now when possible, else the recorded one."""
-        return self.asked if self.asked is not None else self.recorded
+    def same(self) -> bool:
+        """Whether kfunclab gives the recorded answer (the lesson's claim)."""
+        return self.recorded == self.ours
 
     @property
-    def same(self) -> bool:
-        """Whether kfunclab gives the kernel's answer."""
-        return self.kernel == self.ours
+    def agrees(self) -> bool:
+        """Whether the running kernel, when asked, gives the recorded answer."""
+        return self.asked is None or self.asked == self.recorded
 
     def rows(self) -> list[tuple[str, str]]:
         out = []
@@ -70,10 +70,11 @@ class KernelAnswer:
 
     def notes(self) -> list[str]:
         out = []
-        if self.asked is not None and self.asked != self.recorded:
-            out.append(f"this kernel answers differently from the one recorded on "
-                       f"{self.recorded_on}")
-        out.append("same answer as kfunclab" if self.same else "kfunclab answers DIFFERENTLY")
+        if self.asked is not None:
+            out.append("this kernel gives the recorded answer" if self.agrees else
+                       f"this kernel answers differently from {self.recorded_on}")
+        out.append("kfunclab gives the recorded answer" if self.same else
+                   "kfunclab answers DIFFERENTLY from the recorded answer")
         return out
 
     def __str__(self) -> str:
@@ -87,7 +88,7 @@ class KernelAnswer:
         rows = "".join(f"<tr><td><b>{html.escape(who)}</b></td><td><code>{html.escape(text)}"
                        "</code></td></tr>" for who, text in self.rows())
         marks = "; ".join(html.escape(n) for n in self.notes())
-        colour = "#1a7f37" if self.same else "#b42318"
+        colour = "#1a7f37" if self.same and self.agrees else "#b42318"
         return (f'<table class="kfunclab-kernel-said">{rows}</table>'
                 f'<small style="color:{colour}">{marks}</small>')
 
