@@ -153,8 +153,9 @@ def test_kfunc_is_frozen_and_hashable() -> None:
     ("int bpf_u(void *p__uninit)", "0", None,
      "bpf_u: arg#0 'p__uninit': __uninit is understood on a struct bpf_dynptr *"),
     ("void bpf_k(struct task_struct *p__k)", "0", None,
-     "bpf_k: arg#0 'p__k' is struct task_struct *, but __k is only understood on a scalar "
-     "argument (it says the value is a known constant); expected an integer type such as u32"),
+     "bpf_k: arg#0 'p__k' is struct task_struct *, but __k is only read on a scalar argument "
+     "(it says the value is a known constant); on a pointer the kernel ignores it (a kfunclab "
+     "lint, not a kernel check); expected an integer type such as u32"),
     ("void bpf_s(struct foo *a, struct bar *len__sz)", "0", None,
      "bpf_s: arg#1 'len__sz' is struct bar *, but __sz is only understood on a scalar"),
     ("int bpf_sz(int len__sz)", "0", None,
