@@ -758,6 +758,12 @@ class _ProgramParser:
         if found is None:
             raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}(struct NAME) "
                              "(or union/enum/typedef NAME)")
+        if found.group(2) in ("struct", "union", "enum", "typedef"):
+            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}({found.group(2)} "
+                             "NAME): the type's name is missing")
+        if stmt[:at].rstrip().endswith(("-", "~", "!")):
+            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}(...) as a whole "
+                             "immediate (an id cannot be negated)")
         if _TYPE_ID_CALL in stmt[found.end():]:
             raise self.error(lineno, base + stmt.index(_TYPE_ID_CALL, found.end()) + 1,
                              f"expected one {_TYPE_ID_CALL}(...) per instruction")
@@ -805,7 +811,9 @@ class _ProgramParser:
 def _takes_type_id(insn: Insn) -> bool:
     """An instruction whose immediate may be a type id: ``r2 = ID``, ``if r1 == ID``, stores."""
     match insn:
-        case Alu(src=None, op=AluOp.MOV) | Jump(src=None) | StoreImm():
+        case Alu(src=None, op=op) if op is not AluOp.NEG:
+            return True  # libbpf patches the immediate of any ALU op with BPF_K
+        case Jump(src=None) | StoreImm():
             return True
         case LoadImm64(kind=Imm64Kind.PLAIN):
             return True
