@@ -149,12 +149,15 @@ def test_an_answer_from_source_is_kfunclabs_upstream_model(rec: Recorded) -> Non
 @pytest.mark.skipif(not KERNEL_OK, reason=WHY)
 @pytest.mark.parametrize("rec", [r for r in ALL if r.recorded_on != FROM_SOURCE],
                          ids=lambda r: r.id)
-def test_the_running_kernel_gives_the_recorded_answer(rec: Recorded) -> None:
+def test_the_running_kernel_gives_the_recorded_answer(rec: Recorded, live_profile: object) -> None:
+    """The kernel asked now gives the recorded answer, and so does kfunclab's ``live`` profile."""
     assert rec.program is not None, rec.why_not
     live = kernel_verdict(rec.program)
-    assert answer_text(live.verdict, live.error) == rec.answer, (
-        f"{rec.id}: recorded on {rec.recorded_on} {rec.answer!r}; kernel {live.kernel} "
-        f"answers {answer_text(live.verdict, live.error)!r} now")
+    now = answer_text(live.verdict, live.error)
+    assert now == rec.answer, (f"{rec.id}: recorded on {rec.recorded_on} {rec.answer!r}; "
+                               f"kernel {live.kernel} answers {now!r} now")
+    ours = verify(rec.program, btf="live", profile=live_profile)  # type: ignore[arg-type]
+    assert answer_text(ours.verdict.value, ours.error.message if ours.error else None) == now
 
 
 def _recorded_counts() -> tuple[object, dict[int, tuple[int, int]]]:

@@ -54,8 +54,9 @@ _CONST_STARTER = """# SEC("tp_btf/task_newtask")
 	r0 = 0
 	exit
 """
-_CONST_SOLUTION = _CONST_STARTER.replace("r2 = r0                    # btf_id__k",
-                                         "r2 = 114                   # btf_id__k")
+_CONST_SOLUTION = _CONST_STARTER.replace(
+    "r2 = r0                    # btf_id__k",
+    "r2 = bpf_core_type_id_kernel(struct task_struct)  # btf_id__k")
 _LEAK_STARTER = """# SEC("syscall")
 	r1 = 1
 	call bpf_task_from_pid
@@ -218,10 +219,10 @@ _PRUNE_STARTER = """# SEC("tp_btf/task_newtask")
 	r9 = *(u32 *)(r6 + 1268)   # task->tgid
 	call bpf_get_prandom_u32
 	if r0 > 3000 goto small
-	r7 = 114                   # struct task_struct
+	r7 = bpf_core_type_id_kernel(struct task_struct)
 	goto join
 small:
-	r7 = 95                    # struct list_head: 16 bytes
+	r7 = bpf_core_type_id_kernel(struct list_head)    # 16 bytes
 join:
 	r1 = r6
 	r2 = r7                    # btf_id__k
