@@ -219,3 +219,35 @@ def test_and_with_a_constant_forks_minus_one_and_zero():
     assert (result.stats.processed_insns, result.stats.total_states) == (17, 0)
     loads = [s.state.reg_text(1) for p in result.paths for s in p.steps if s.insn == 7]
     assert sorted(loads) == ["fp-16", "fp-4"]
+
+
+_NULL_TO_RELEASE = """# SEC("tp_btf/task_newtask")
+	r1 = 1
+	call bpf_find_get_task_by_vpid
+	r1 = r0                    # may be NULL
+	call bpf_task_release
+	r0 = 0
+	exit
+"""
+
+
+def test_doc_profile_release_does_not_imply_trusted_args():
+    """6.2: is_kfunc_trusted_args() tested KF_TRUSTED_ARGS only ("bpf: Treat KF_RELEASE kfuncs
+    as KF_TRUSTED_ARGS" is 6.4), so a maybe-NULL pointer fails the type check instead."""
+    result = verify_text(_NULL_TO_RELEASE, btf="bundled", profile="doc")
+    assert (result.error.insn, result.error.message) == (
+        3, "arg#0 is ptr_or_null_ expected ptr_ or socket")
+
+
+def test_since_6_4_release_implies_trusted_args():
+    text = _NULL_TO_RELEASE.replace("bpf_find_get_task_by_vpid", "bpf_task_from_pid")
+    result = verify_text(text.replace("tp_btf/task_newtask", "syscall"), btf="bundled")
+    assert result.error.message == "Possibly NULL pointer passed to trusted arg0"
+
+
+def test_doc_profile_has_the_six_annotations_of_6_2():
+    from kfunclab.kfuncs import Annotation, get_profile
+
+    doc = get_profile("doc").annotations
+    assert len(doc) == 6 and Annotation.UNINIT not in doc
+    assert Annotation.UNINIT in get_profile("linux-6.18").annotations
