@@ -70,21 +70,32 @@ class CDecl:
         self._enumerators: dict[int, tuple[str, ...]] = {}
         self._align: dict[int, int] = {}
         self._packed: dict[int, bool] = {}
+        self._records: dict[int, AnyType] = {}
+        self._kinds = [BtfKind(k) if k in BtfKind._value2member_map_ else BtfKind.UNKN
+                       for k in range(32)]
 
     # -- records --------------------------------------------------------------------------
 
     def t(self, type_id: int) -> AnyType:
         """The record of ``type_id``; a snapshot stub reads as a forward declaration."""
-        raw = self.btf.raw
-        if type_id and type_id < len(raw) and raw.kinds[type_id] == 0:
-            raise BtfError(f"type id {type_id} is not in the {self.btf.origin}")
-        if type_id in self.btf.stubs:
-            return Fwd(type_id, BtfKind.FWD, raw.name(type_id),
-                       raw.kind(type_id) is BtfKind.UNION)
-        return raw.decode(type_id)
+        rec = self._records.get(type_id)
+        if rec is None:
+            raw = self.btf.raw
+            if type_id and raw.kinds[type_id] == 0:
+                raise BtfError(f"type id {type_id} is not in the {self.btf.origin}")
+            if type_id in self.btf.stubs:
+                rec = Fwd(type_id, BtfKind.FWD, raw.name(type_id),
+                          raw.kind(type_id) is BtfKind.UNION)
+            else:
+                rec = raw.decode(type_id)
+            self._records[type_id] = rec
+        return rec
 
     def kind(self, type_id: int) -> BtfKind:
-        return BtfKind.FWD if type_id in self.btf.stubs else self.btf.raw.kind(type_id)
+        kind = self._kinds[self.btf.raw.kinds[type_id]]
+        if kind in _COMPOSITE and type_id in self.btf.stubs:
+            return BtfKind.FWD
+        return kind
 
     def skip_wrappers(self, type_id: int) -> int:
         """Skip const/volatile/restrict/type tags (not typedefs)."""
@@ -284,7 +295,10 @@ class CDecl:
         """(bit offset, bitfield size) of a member, for both BTF bitfield encodings."""
         if t.kind_flag:
             return m.bit_offset, m.bitfield_size
-        target = self.t(self.btf.skip_modifiers(m.type))
+        tid = m.type
+        while self.kind(tid) is BtfKind.TYPEDEF or self.kind(tid) in _WRAPPERS:
+            tid = self.t(tid).type  # type: ignore[union-attr]
+        target = self.t(tid)
         if isinstance(target, Int) and (target.bits != 8 * target.size or target.bit_offset):
             return m.bit_offset + target.bit_offset, target.bits
         return m.bit_offset, 0

@@ -38,6 +38,9 @@ _NEW, _VISITING, _DONE = 0, 1, 2  # ordering states
 _EMITTING = 1  # emit states: _NEW, _EMITTING, _DONE
 # typedefs a compiler already knows: redefining them is an error
 _BUILTIN_TYPEDEFS = frozenset({"__builtin_va_list"})
+# base types, and kinds that are not C types (FUNC, VAR, DATASEC, DECL_TAG): nothing to order
+_NOT_ORDERED = frozenset({BtfKind.UNKN, BtfKind.INT, BtfKind.FLOAT, BtfKind.FUNC, BtfKind.VAR,
+                          BtfKind.DATASEC, BtfKind.DECL_TAG})
 _WRAPPERS = frozenset({BtfKind.CONST, BtfKind.VOLATILE, BtfKind.RESTRICT, BtfKind.TYPE_TAG})
 
 _PROLOGUE = """\
@@ -56,10 +59,12 @@ _EPILOGUE = """\
 
 #endif /* __VMLINUX_H__ */
 """
-_KSYM_MACROS = """\
+_KSYM_MACRO = """\
 #ifndef __ksym
 #define __ksym __attribute__((section(".ksyms")))
 #endif
+"""
+_WEAK_MACRO = """\
 #ifndef __weak
 #define __weak __attribute__((weak))
 #endif
@@ -124,7 +129,8 @@ class HeaderWriter:
         """Which ids some other type names (anonymous ones of those are written inline)."""
         ref = bytearray(len(self.btf.raw))
         for tid in self._ids():
-            if not self._present(tid) or tid in self.btf.stubs:
+            if (not self._present(tid) or tid in self.btf.stubs
+                    or self.btf.raw.kinds[tid] == BtfKind.FUNC):  # FUNCs name only protos
                 continue
             t = self.btf.raw.decode(tid)
             match t:
@@ -152,7 +158,7 @@ class HeaderWriter:
         if self._order_state[tid] == _DONE:
             return True
         kind = self.c.kind(tid)
-        if kind in (BtfKind.UNKN, BtfKind.INT, BtfKind.FLOAT):
+        if kind in _NOT_ORDERED:
             self._order_state[tid] = _DONE
             return False
         t = self.c.t(tid)
@@ -190,8 +196,7 @@ class HeaderWriter:
             for p in t.params:
                 self._order(p.type, through_ptr)
             return False
-        self._order_state[tid] = _DONE  # FUNC, VAR, DATASEC, DECL_TAG: not types of C
-        return False
+        raise BtfError(f"type [{tid}] has unknown kind {kind}")  # pragma: no cover
 
     def _queue_top_level(self, tid: int, named: bool) -> None:
         if named or not self._referenced[tid]:
@@ -314,11 +319,11 @@ class HeaderWriter:
         parts = [_PROLOGUE, body + "\n\n" if body else ""]
         protos = self.kfunc_prototypes() if kfuncs else []
         if protos:
-            parts += ["#ifndef BPF_NO_KFUNC_PROTOTYPES\n", _KSYM_MACROS, _FASTCALL,
+            parts += ["#ifndef BPF_NO_KFUNC_PROTOTYPES\n", _KSYM_MACRO, _WEAK_MACRO, _FASTCALL,
                       "\n".join(protos), "\n#endif\n\n"]
         decls = self.variables() if variables else []
         if decls:
-            parts += ["#ifndef BPF_NO_KSYM_VARIABLES\n", _KSYM_MACROS, "\n".join(decls),
+            parts += ["#ifndef BPF_NO_KSYM_VARIABLES\n", _KSYM_MACRO, "\n".join(decls),
                       "\n#endif\n\n"]
         parts.append(_EPILOGUE)
         return "".join(parts)
