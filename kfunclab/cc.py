@@ -132,6 +132,7 @@ def vmlinux_header_dir(btf: Btf | str = "auto") -> tuple[Path, float]:
     with os.fdopen(fd, "w") as fh:
         fh.write(f"/* written by kfunclab from the {kernel.origin} */\n")
         fh.write(text)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, header)  # atomic: a concurrent compile sees the old or the whole file
     return directory, time.perf_counter() - start
 
