@@ -3,6 +3,7 @@ headers of the live and bundled BTF that clang compiles with the kernel's layout
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from collections import Counter
@@ -231,11 +232,17 @@ def test_synthetic_headers_compile_with_their_layout(tmp_path: Path) -> None:
         assert proc.returncode == 0, (i, proc.stderr[:2000])
 
 
+@functools.cache
+def kernel_header(source: str) -> tuple[HeaderWriter, str]:
+    """The header of the live or bundled BTF, written once for this module's tests."""
+    w = HeaderWriter(load_btf(source))
+    return w, w.header()
+
+
 @needs_clang
 @pytest.mark.parametrize("source", [pytest.param("live", marks=needs_live), "bundled"])
 def test_kernel_header_compiles_with_the_kernels_layout(source: str, tmp_path: Path) -> None:
-    w = HeaderWriter(load_btf(source))
-    header = w.header()
+    w, header = kernel_header(source)
     asserts = layout_asserts(w)
     assert asserts.count("\n") > 1000  # sizes and offsets of the kernel's structs
     proc = clang(tmp_path, header, PROGRAM + asserts)
@@ -255,7 +262,7 @@ def _blocks(text: str) -> list[str]:
 def test_live_header_matches_bpftool_for_almost_every_definition() -> None:
     theirs = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux",
                              "format", "c"], capture_output=True, text=True, check=True).stdout
-    ours = write_header(load_btf("live"))
+    ours = kernel_header("live")[1]
     a, b = _blocks(ours), _blocks(theirs)
     differ = sum((Counter(a) - Counter(b)).values())
     # the differences are the padding type chosen for a gap (int: 28 vs long: 28, ...) and

@@ -54,7 +54,8 @@ BAD_LINE = next(i for i, line in enumerate(BAD.splitlines(), 1) if "undeclared_x
 def cache(tmp_path_factory: pytest.TempPathFactory):
     """One cache directory per module: vmlinux.h is written once."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.mktemp("kfunclab-cache")))
+        # one directory for the session's modules: vmlinux.h is written once
+        mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.getbasetemp() / "kfunclab-cache"))
         yield
 
 

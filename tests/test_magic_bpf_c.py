@@ -12,7 +12,8 @@ from test_cc import BAD, GOOD, HAVE_ELF, LEAK, needs_clang, needs_elf
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.mktemp("kfunclab-cache")))
+        # one directory for the session's modules: vmlinux.h is written once
+        mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.getbasetemp() / "kfunclab-cache"))
         yield
 
 
