@@ -173,6 +173,11 @@ def test_fwd_typedef_of_anonymous_struct_and_kfunc_prototypes() -> None:
             "apply_to = record)") in text
 
 
+def test_kfunc_prototypes_can_be_left_out() -> None:
+    text = write_header(tiny_btf(), kfuncs=False)
+    assert "__ksym" not in text and "struct task_struct {" in text
+
+
 def test_snapshot_stubs_become_forward_declarations() -> None:
     btf = tiny_btf()
     keep = closure(btf, [btf.lookup("bpf_task_acquire", "FUNC")],
