@@ -13,7 +13,7 @@ Against ``bpftool`` v7.1 on a 6.18 kernel (16,381 definitions, same order) all b
 same text: 35 fill a gap with other unnamed bitfields (``int: 32;`` where bpftool writes
 ``long: 0;``), 8 one-byte enums get ``__attribute__((mode(byte)))`` (without it ``struct inode``
 is 8 bytes too big), and ``struct warn_args`` is padded for the BPF target's 8-byte ``va_list``.
-The 158 programs of the 6.12 selftests that clang-16 builds compile to the same instructions
+The 158 source files of the 6.12 selftests that clang-16 builds compile to the same instructions
 against either header (the 38 that declare kfuncs with older prototypes, e.g.
 ``bpf_path_d_path``, need ``-DBPF_NO_KFUNC_PROTOTYPES``).
 
