@@ -1,6 +1,6 @@
 """The ``kfunclab`` command: verify program files, show their encoding, draw their CFG.
 
-    kfunclab verify FILE.s [FILE.s ...] [--json] [--log-level 0|1|2] [--btf live|bundled|PATH]
+    kfunclab verify FILE.s|FILE.bpf.c [...] [--json] [--log-level 0|1|2] [--btf live|bundled|PATH]
     kfunclab asm FILE.s --hex
     kfunclab cfg FILE.s --dot OUT.dot | --png OUT.png
 
@@ -108,6 +108,9 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     status = 0
     for file in args.files:
+        if file.endswith(".c"):
+            status = max(status, _verify_c(file, args))
+            continue
         try:
             program = parse_file(file)
             result = verify(program, btf=args.btf, profile=args.profile,
@@ -213,6 +216,48 @@ def _cfg(args: argparse.Namespace) -> int:
     fig = draw_cfg(cfg)
     fig.savefig(args.png, dpi=120, bbox_inches="tight")
     return 0
+
+
+def _verify_c(file: str, args: argparse.Namespace) -> int:
+    """Compile a BPF C file (kfunclab.cc), then verify every program of the object."""
+    from kfunclab.cc import compile_file
+
+    def fail(text: str, verdict: str = "error") -> int:
+        if args.json:
+            print(json.dumps({"file": file, "verdict": verdict, "error": text, "insn": None}))
+        else:
+            print(text, file=sys.stderr)
+        return 2
+
+    try:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="kfunclab-") as tmp:
+            obj = compile_file(file, f"{tmp}/prog.bpf.o", btf=args.btf)
+            try:
+                from kfunclab.elf import verify_object
+            except ImportError:
+                return fail(f"{file}: unsupported: compiled, but verifying a BPF object needs "
+                            f"kfunclab.elf (ELF object reading), which this build lacks",
+                            "unsupported")
+            results = verify_object(obj.path, btf=args.btf, profile=args.profile,
+                                    catalog=args.kfuncs or args.catalog,
+                                    log_level=max(args.log_level, 1),
+                                    collect_all=args.all_errors)
+    except KfunclabError as exc:
+        return fail(str(exc))
+    status = 0
+    for item in results:
+        status = max(status, {"reject": 1, "error": 2}.get(item.verdict, 0))
+        if args.json:
+            print(json.dumps(dict(item.to_json(), file=file)))
+        elif item.result is None:
+            print(f"{file}:{item.program}: error: {item.error_text}")
+        else:
+            if args.log_level:
+                print(item.result.log)
+            _print_human(f"{file}:{item.program}", item.result, args.all_errors)
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -339,3 +339,13 @@ def test_cli_default_profile_is_live_where_the_kernel_can_be_probed(findings: di
     out = subprocess.run([sys.executable, "-m", "kfunclab.cli", "verify", "--json", str(path)],
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert json.loads(out)["profile"] == "live"
+
+
+def test_views_show_the_type_name_beside_the_resolved_id() -> None:
+    from kfunclab.viz import html, text
+
+    prog = verify_text(_cast("bpf_core_type_id_kernel(struct cgroup)"), btf="bundled").program
+    cgroup = BUNDLED.find("cgroup", "STRUCT")[0]
+    want = f"r2 = {cgroup}  # bpf_core_type_id_kernel(struct cgroup)"
+    assert text.insn_text(prog, 1) == want
+    assert html.insn_text(prog, 1) == want
