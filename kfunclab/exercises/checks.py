@@ -134,8 +134,8 @@ def check_kptr_swap(answer: ProgramLike) -> Feedback:
         if new.is_null or not new.ref_obj_id:
             return Feedback(name, False, "accepted, but bpf_kptr_xchg puts NULL into the slot: the "
                             "new task must go into the map", (
-                                f"at {at} R2 = {history[0].regs[2].type.name.lower()} "
-                                "(NULL); pass the reference bpf_task_acquire returned, and "
+                                f"at {at} R2 = 0 (NULL); pass the reference "
+                                "bpf_task_acquire returned, and "
                                 "release only what comes out of the map",), fb.result)
         if not (isinstance(made, Call) and made.name == "bpf_task_acquire"):
             return Feedback(name, False, "accepted, but what goes into the map at "
