@@ -186,3 +186,58 @@ def test_importing_the_verifier_loads_no_view() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_imports(sources: Mapping[str, str]) -> list[str]:
+    """Each use of another kfunclab module's underscore name, as ``path:line: module.name``.
+
+    Caught: ``from kfunclab.x import _name``, a private module (``kfunclab.x._y``), and
+    ``module._name`` through a module imported with ``import kfunclab.x as m`` or
+    ``from kfunclab import x``. A module's own underscore names are its business.
+    """
+    modules = {module_name(relpath) for relpath in sources}
+    found = []
+    for relpath, source in sorted(sources.items()):
+        here = module_name(relpath)
+        aliases: dict[str, str] = {}
+        for line, module, name in imports_of(relpath, source):
+            if unit_of(module) is None or module == here:
+                continue
+            if any(is_private(part) for part in module.split(".")):
+                found.append(f"{relpath}:{line}: {module}")
+            elif name is not None and is_private(name):
+                found.append(f"{relpath}:{line}: {module}.{name}")
+            elif name is not None and f"{module}.{name}" in modules:
+                aliases[name] = f"{module}.{name}"
+        for node in ast.walk(ast.parse(source, relpath)):
+            if isinstance(node, ast.Import):
+                aliases.update({a.asname: a.name for a in node.names
+                                if a.asname and unit_of(a.name) is not None})
+        for node in ast.walk(ast.parse(source, relpath)):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and is_private(node.attr)
+                    and aliases[node.value.id] != here):
+                found.append(f"{relpath}:{node.lineno}: {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_underscore_names() -> None:
+    assert private_imports(package_sources()) == []
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("from kfunclab.verifier.memory import _kptr_member\n",
+     "kfunclab.verifier.memory._kptr_member"),
+    ("def f():\n    from .equiv import _same_value\n", "kfunclab.verifier.equiv._same_value"),
+    ("from kfunclab.verifier import liveness\nliveness._effects(1, {})\n",
+     "kfunclab.verifier.liveness._effects"),
+    ("import kfunclab.verifier.memory as mem\nmem._kptr_member(1, 2)\n",
+     "kfunclab.verifier.memory._kptr_member"),
+])
+def test_the_underscore_check_catches_a_private_import(source: str, expected: str) -> None:
+    found = private_imports(package_sources() | {"kfunclab/verifier/bad.py": source})
+    assert [f.split(": ", 1)[1] for f in found] == [expected]

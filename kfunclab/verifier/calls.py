@@ -233,7 +233,7 @@ def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_kptr_xchg(map_value + off, ptr)``: swap a referenced kptr in or out of a map."""
-    from kfunclab.verifier.memory import _kptr_member
+    from kfunclab.verifier.memory import kptr_member
 
     dst = state.regs[1]
     if dst.type is RegType.NOT_INIT:
@@ -244,7 +244,7 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     if not dst.var.is_const:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR)
     off = dst.off + dst.var.const_value
-    member = _kptr_member(dst.map, off)
+    member = kptr_member(dst.map, off)
     if member is None or member.kind.value != "kptr":
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
     new = state.regs[2]

@@ -254,14 +254,14 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
 
 def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
     """KF_KPTR_GET (doc profile): arg 0 points at a referenced kptr field of a map value."""
-    from kfunclab.verifier.memory import _kptr_member
+    from kfunclab.verifier.memory import kptr_member
 
     if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.KPTR_GET_EXPECTED_MAP_VALUE, errno=_EINVAL)
     if not reg.var.is_const:
         raise Reject(msg.KPTR_GET_CONST_OFFSET, errno=_EINVAL)
     off = reg.off + reg.var.const_value
-    member = _kptr_member(reg.map, off)
+    member = kptr_member(reg.map, off)
     if member is None or member.kind.value != "kptr":
         raise Reject(msg.KPTR_GET_NO_KPTR.format(off=off), errno=_EINVAL)
     inner = t.target.target if t.target is not None else None  # struct X ** -> struct X
