@@ -57,7 +57,7 @@ TABLE = "border-collapse:collapse;margin:4px 0;width:auto;table-layout:auto;"
 CELL = "padding:1px 8px;text-align:left;vertical-align:top;border:none;white-space:pre;"
 HEAD = CELL + "font-weight:600;border-bottom:" + BORDER + ";"
 
-#: What each flag asks of the verifier (seed doc §2.4 and kernel-semantics.md), for tooltips.
+#: What each flag asks of the verifier (kfuncs.rst and docs/kernel-notes.md), for tooltips.
 FLAG_HELP: dict[KF, str] = {
     KF.ACQUIRE: "returns a referenced pointer the program must release",
     KF.RELEASE: "releases the one referenced pointer passed to it",
@@ -74,7 +74,7 @@ FLAG_HELP: dict[KF, str] = {
     KF.FASTCALL: "supports the bpf_fastcall calling convention",
 }
 
-#: What a parameter annotation tells the verifier (seed doc §2.2 and kernel-semantics.md §2).
+#: What a parameter annotation tells the verifier (kfuncs.rst; docs/kernel-notes.md §2).
 ANNOTATION_HELP: dict[Annotation, str] = {
     Annotation.NONE: "no annotation: checked by its C type",
     Annotation.SIZE: "size of the preceding pointer argument (a memory/size pair)",
