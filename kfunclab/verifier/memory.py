@@ -26,7 +26,7 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
-from kfunclab.verifier.trust import walk_btf_pointer
+from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg, walk_btf_pointer
 
 READ, WRITE = "read", "write"
 
@@ -440,8 +440,6 @@ RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_cr
 def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
                  imm: int | None) -> None:
     """``check_map_kptr_access()``."""
-    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg
-
     referenced = member.kind.value == "kptr"
     if kind == WRITE:
         if referenced:
