@@ -37,11 +37,33 @@ _GPL_HELPERS = frozenset({"trace_printk", "probe_read_kernel", "get_current_task
                           "probe_read_kernel_str", "get_current_task", "get_current_comm"})
 
 
-def _helper_allowed(env: Env, name: str) -> bool:
-    if name in ("get_current_task_btf", "get_current_task", "probe_read_kernel",
-                "probe_read_kernel_str"):
-        return env.prog_type.prog_type in _TRACING_TYPES
+_TRACING_ONLY = frozenset({"get_current_task_btf", "get_current_task", "probe_read_kernel",
+                           "probe_read_kernel_str"})
+
+
+def model_helper_allowed(prog_type: ProgType, helper: str, perfmon: bool = True) -> bool:
+    """The model's own answer (no probe): may ``prog_type`` call ``helper`` (``bpf_x``)?
+
+    These four are tracing helpers that ``bpf_base_func_proto()`` also gives every program
+    type whose loader has CAP_PERFMON (``bpf_token_capable(prog->aux->token, CAP_PERFMON)``).
+    """
+    name = helper.removeprefix("bpf_")
+    if name in _TRACING_ONLY:
+        return prog_type in _TRACING_TYPES or perfmon
     return True
+
+
+def modelled_helpers() -> frozenset[str]:
+    """The helpers kfunclab checks (``bpf_map_lookup_elem`` ...); others are unsupported."""
+    return frozenset(f"bpf_{name}" for name in _HELPERS)
+
+
+def _helper_allowed(env: Env, name: str) -> bool:
+    probed = env.profile.helper_allowed(f"bpf_{name}", env.prog_type.prog_type.kernel_name)
+    if probed is not None:
+        return probed  # the running kernel answered (the live profile)
+    perfmon = env.program.has_cap("cap_perfmon") or env.program.has_cap("cap_sys_admin")
+    return model_helper_allowed(env.prog_type.prog_type, name, perfmon)
 
 
 def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:

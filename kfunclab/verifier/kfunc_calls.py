@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kfunclab.btf.types import BtfKind
 from kfunclab.ctype import CType, Kind
+from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.calls import clobber_caller_saved
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.memory import check_helper_mem_access
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
@@ -232,6 +234,12 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
         _btf_id_arg(env, state, meta, i, regno, reg, tname, trusted, rcu)
         return 1
     sized = next_ann in (Annotation.SIZE, Annotation.CONST_SIZE)
+    if (env.profile.trusted_struct_args and (trusted or rcu) and not sized and target is not None
+            and target.kind is Kind.STRUCT and reg.type not in (RegType.SCALAR, RegType.NOT_INIT)
+            and not is_trusted_reg(reg)):
+        # probed on patched builds (the live profile): an unsized struct argument is a BTF_ID
+        # argument whatever the register holds, so a stack or ctx pointer is not trusted
+        raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
     _mem_arg_type_check(env, i, target, sized)
     if sized:
         _mem_size_pair(env, state, meta, i, regno, reg, ann, next_ann)
@@ -592,16 +600,7 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
         return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC, btf_id=struct.btf_id,
                    btf_name=struct.name, local=True)
     if name == "bpf_rdonly_cast":
-        btf_id = meta.arg_constant or 0
-        if env.btf is None:
-            raise Reject("kfunclab: bpf_rdonly_cast needs kernel BTF", errno=_EINVAL)
-        tid = env.btf.skip_modifiers(btf_id)
-        kind = env.btf.kind_name(tid)
-        if kind == "STRUCT":
-            return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.UNTRUSTED, btf_id=tid,
-                       btf_name=env.btf.name(tid))
-        return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED,
-                   mem_size=0)
+        return _rdonly_cast(env, meta.arg_constant or 0)
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)
@@ -610,6 +609,28 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
         flags = TypeFlag.RDONLY if name == "bpf_dynptr_slice" else 0
         return Reg(RegType.PTR_TO_MEM, flags=int(flags), mem_size=size)
     return None
+
+
+def _rdonly_cast(env: Env, value: int) -> Reg:
+    """``check_special_kfunc()`` for bpf_rdonly_cast: a struct/union id (no modifiers skipped)
+    gives an untrusted PTR_TO_BTF_ID, void (0) read-only untrusted memory of size 0."""
+    if value >= 1 << 63:
+        value -= 1 << 64  # the kernel prints arg_constant.value with %lld
+    if env.btf is None:
+        raise Unsupported("bpf_rdonly_cast needs the kernel's BTF to know what type "
+                          f"{value} is (no BTF is in use)")
+    if not 0 <= value < len(env.btf):
+        raise Reject(msg.KFUNC_RDONLY_CAST_UNKNOWN.format(value=value), errno=_EINVAL)
+    try:
+        kind = env.btf.kind(value)
+    except BtfError as exc:  # a bundled snapshot leaves out types no lesson uses
+        raise Unsupported(f"bpf_rdonly_cast to type id {value}: {exc}") from None
+    if kind in (BtfKind.STRUCT, BtfKind.UNION):
+        return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.UNTRUSTED, btf_id=value,
+                   btf_name=env.btf.name(value))
+    if kind is BtfKind.UNKN:
+        return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED, mem_size=0)
+    raise Reject(msg.KFUNC_RDONLY_CAST_TYPE, errno=_EINVAL)
 
 
 def _iter_next(env: Env, state: VState, meta: _Meta, idx: int, explorer: Branches) -> None:

@@ -176,9 +176,11 @@ def insn_text(program: Program, slot: int) -> str:
         return "(second half of ld_imm64)"
     labels = {s: name for name, s in sorted(program.labels.items(), key=lambda kv: kv[1])}
     try:
-        return format_llvm(insn, labels, pc=slot)
+        text = format_llvm(insn, labels, pc=slot)
     except KfunclabError:
         return repr(insn)
+    ref = program.type_id_ref(slot)
+    return text + f"  # {ref.text}" if ref is not None else text
 
 
 def listing_html(program: Program, *, failing: int | None = None, path: Iterable[int] = (),
