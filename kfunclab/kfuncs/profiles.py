@@ -1,8 +1,8 @@
 """Kernel profiles: what one kernel release says about kfuncs, as data.
 
 Code elsewhere never asks "which version is this?": it reads a profile field
-(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates come from
-/work/shared/docs/kernel-semantics.md (§0, §1.7, §2, §6) and the kernel sources named in each
+(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates are gathered in
+``docs/kernel-notes.md`` (sections 1, 2 and 4), and the kernel sources are named in each
 field's comment; where a profile *assumes* something it says so in ``assumptions``.
 
 >>> get_profile("linux-6.18").trusted_args_default
@@ -204,7 +204,7 @@ DOC = Profile(
     kernel="6.2",
     description="the kernel Documentation/bpf/kfuncs.rst of the seed describes (about 6.2/6.3)",
     # KF_RCU came in 6.2; KF_ITER_* (6.4), KF_RCU_PROTECTED (6.7), KF_FASTCALL (6.13) did not
-    # exist yet (kernel-semantics.md §1.7).
+    # exist yet (docs/kernel-notes.md, section 1).
     flags=KF.ACQUIRE | KF.RELEASE | KF.RET_NULL | KF.KPTR_GET | KF.TRUSTED_ARGS | KF.SLEEPABLE
     | KF.DESTRUCTIVE | KF.RCU,
     flag_notes=(

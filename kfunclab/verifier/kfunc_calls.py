@@ -18,7 +18,7 @@ from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.calls import clobber_caller_saved, in_rcu_cs, kernel_struct_reg
+from kfunclab.verifier.calls import clobber_caller_saved
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.memory import check_helper_mem_access
 from kfunclab.verifier.precision import mark_chain_precision
@@ -26,11 +26,10 @@ from kfunclab.verifier.references import acquire_reference, each_reg, release_re
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import RefKind, StackSlot, VState
-from kfunclab.verifier.step import is_trusted_reg
-from kfunclab.verifier.trust import is_rcu_reg
+from kfunclab.verifier.trust import in_rcu_cs, is_rcu_reg, is_trusted_reg, kernel_struct_reg
 
 if TYPE_CHECKING:
-    from kfunclab.verifier.explore import Explorer
+    from kfunclab.verifier.branching import Branches
 
 _EINVAL, _EACCES = 22, 13
 
@@ -56,7 +55,7 @@ def _trusted_args(env: Env, k: Kfunc) -> bool:
             or (p.release_implies_trusted and bool(k.flags & KF.RELEASE)))
 
 
-def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> None:
     name = insn.name or ""
     kfunc = env.registry.lookup(name, env.prog_context)
     if kfunc is None:
@@ -538,7 +537,7 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
         stack[spi - 1] = StackSlot("dddddddd", Reg(RegType.SCALAR, id=dyn_id, extra=(dtype, 1)))
 
 
-def _set_return(env: Env, state: VState, meta: _Meta, idx: int, explorer: Explorer) -> None:
+def _set_return(env: Env, state: VState, meta: _Meta, idx: int, explorer: Branches) -> None:
     k = meta.kfunc
     flags = k.flags
     ret = k.ret
@@ -635,7 +634,7 @@ def _rdonly_cast(env: Env, value: int) -> Reg:
     raise Reject(msg.KFUNC_RDONLY_CAST_TYPE, errno=_EINVAL)
 
 
-def _iter_next(env: Env, state: VState, meta: _Meta, idx: int, explorer: Explorer) -> None:
+def _iter_next(env: Env, state: VState, meta: _Meta, idx: int, explorer: Branches) -> None:
     """``process_iter_next_call()``: fork an active iteration; this path sees it drained."""
     spi, short = meta.iter_slot  # type: ignore[misc]
     stack = state.cur.stack

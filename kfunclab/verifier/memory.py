@@ -26,7 +26,7 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
-from kfunclab.verifier.trust import walk_btf_pointer
+from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg, walk_btf_pointer
 
 READ, WRITE = "read", "write"
 
@@ -421,7 +421,13 @@ _KPTR_KINDS = ("kptr", "kptr_untrusted", "kptr_ref")
 
 
 def kptr_member(decl: object, off: int) -> object | None:
-    """The kptr member (any kptr tag) of a map value at byte ``off``, or None."""
+    """The kptr field (any kptr tag) at byte ``off`` of map ``decl``'s value, or None.
+
+    The kernel finds it with btf_record_find(map->record, off, BPF_KPTR) in
+    check_map_access(); calls and kfunc calls (kptr_xchg, the kptr_get of old kernels) ask the
+    same question of the pointer they are given. Which tag means "referenced" is the
+    profile's (:func:`is_referenced_kptr`).
+    """
     struct = getattr(decl.value, "struct", None)
     if struct is None:
         return None
@@ -455,8 +461,6 @@ RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_cr
 def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
                  imm: int | None) -> None:
     """``check_map_kptr_access()``."""
-    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg
-
     referenced = is_referenced_kptr(env, member)
     if kind == WRITE:
         if referenced:

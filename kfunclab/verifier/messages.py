@@ -10,9 +10,9 @@ from __future__ import annotations
 # --- check_cfg / check_subprogs / check_jmp_offsets: static checks before exploration ---------
 #
 # Checked by kfunclab.verifier.cfg.check_cfg, in the order bpf_check() runs them. "live" = the
-# wording and the instruction index were confirmed on Linux 6.18 with
-# /work/shared/tools/kernel-verdict (or, for inputs llvm-mc cannot write, raw bytes handed to the
-# same oracle's bpf_prog_load); the kernel prints each one as the last line before "processed ...".
+# wording and the instruction index were confirmed on Linux 6.18 by loading the program into the
+# live kernel (kfunclab.kernel.kernel_verdict, or, for inputs llvm-mc cannot write, raw bytes
+# handed to bpf_prog_load); the kernel prints each one as the last line before "processed ...".
 
 #: Not a kernel string. bpf_prog_load() (kernel/bpf/syscall.c) refuses an empty program, or one
 #: longer than BPF_COMPLEXITY_LIMIT_INSNS (1000000; BPF_MAXINSNS = 4096 without CAP_BPF), with
