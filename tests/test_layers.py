@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"isa"}),
     frozenset({"btf", "kfuncs", "progtypes"}),
     frozenset({"verifier"}),
-    frozenset({"viz", "widgets", "cli", "magics", "kernel", "logs", "elf", "exercises"}),
+    frozenset({"viz", "widgets", "cli", "magics", "kernel", "logs", "elf", "cc", "exercises"}),
 )
 #: imports allowed inside one layer: (importer, imported)
 SIDEWAYS: frozenset[tuple[str, str]] = frozenset({
@@ -40,6 +40,8 @@ SIDEWAYS: frozenset[tuple[str, str]] = frozenset({
     ("kfuncs", "btf"), ("kfuncs", "progtypes"), ("btf", "progtypes"),
     ("widgets", "viz"), ("magics", "viz"), ("magics", "widgets"), ("cli", "viz"),
     ("cli", "kernel"), ("exercises", "kernel"), ("logs", "kernel"), ("elf", "kernel"),
+    # C in: cc compiles, elf reads the object; the CLI and the magics drive both
+    ("cli", "cc"), ("cli", "elf"), ("magics", "cc"), ("magics", "elf"), ("cc", "elf"),
 })
 #: the package's own ``__init__`` is the IPython extension's entry point: it sits above all
 ROOT = "kfunclab"
