@@ -417,33 +417,22 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
         state.regs[value_regno] = UNKNOWN_SCALAR
 
 
-_KPTR_KINDS = ("kptr", "kptr_untrusted", "kptr_ref")
-
-
 def kptr_member(decl: object, off: int) -> object | None:
-    """The kptr field (any kptr tag) at byte ``off`` of map ``decl``'s value, or None.
-
-    The kernel finds it with btf_record_find(map->record, off, BPF_KPTR) in
-    check_map_access(); calls and kfunc calls (kptr_xchg, the kptr_get of old kernels) ask the
-    same question of the pointer they are given. Which tag means "referenced" is the
-    profile's (:func:`is_referenced_kptr`).
-    """
+    """The kptr field (any tag) at byte ``off`` of map ``decl``'s value, or None: the kernel's
+    btf_record_find(map->record, off, BPF_KPTR), asked by check_map_access(), kptr_xchg and
+    old kernels' kptr_get. Which tag is referenced is the profile's (is_referenced_kptr)."""
     struct = getattr(decl.value, "struct", None)
     if struct is None:
         return None
     for m in struct.members:
-        if m.kind.value in _KPTR_KINDS and m.offset == off:
+        if m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref") and m.offset == off:
             return m
     return None
 
 
 def is_referenced_kptr(env: Env, member: object) -> bool:
-    """Whether the profile's kernel reads the member's tag as a referenced kptr.
-
-    The tags swapped meaning in 6.4 (``kptr_ref``/``kptr`` before, ``kptr``/``kptr_untrusted``
-    since); a tag the kernel does not know makes btf_find_kptr() fail, so the map is never
-    created — kfunclab does not model that refusal and says so.
-    """
+    """Whether the profile's kernel reads the member's tag as a referenced kptr (the tags swapped
+    meaning in 6.4). An unknown tag fails btf_find_kptr(): no map, which kfunclab does not model."""
     tag = member.kind.value
     if tag == env.profile.kptr_ref_tag:
         return True
