@@ -7,9 +7,36 @@ an error. These exceptions are for input that is not a program at all.
 
 from __future__ import annotations
 
+import re
+
+#: A quoted name longer than CLIP_OVER characters is shortened in messages: a
+#: 200,000-character section or set name is echoed as its first CLIP_KEEP characters and "...".
+CLIP_OVER = 80
+CLIP_KEEP = 60
+_LONG_QUOTED_RE = re.compile(r"'([^'\n]{%d,})'|\"([^\"\n]{%d,})\"" % (CLIP_OVER + 1,
+                                                                      CLIP_OVER + 1))
+
+
+def clip(message: str) -> str:
+    """``message`` with every quoted text over 80 characters cut to its first 60 and ``...``.
+
+    >>> clip("unknown section '" + "x" * 100 + "'")
+    "unknown section 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+    """
+    def cut(m: re.Match[str]) -> str:
+        quote = m.group()[0]
+        return f"{quote}{m.group()[1:CLIP_KEEP + 1]}...{quote}"
+
+    return _LONG_QUOTED_RE.sub(cut, message)
+
 
 class KfunclabError(Exception):
-    """Base class of every error kfunclab raises on purpose."""
+    """Base class of every error kfunclab raises on purpose (its text with long words clipped)."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (clip(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class ParseError(KfunclabError):
@@ -23,7 +50,7 @@ class ParseError(KfunclabError):
         self.file = file
         self.line = line
         self.col = col
-        self.message = message
+        self.message = clip(message)
         super().__init__(f"{file}:{line}:{col}: error: {message}")
 
 
