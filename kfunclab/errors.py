@@ -13,12 +13,12 @@ import re
 #: 200,000-character section or set name is echoed as its first CLIP_KEEP characters and "...".
 CLIP_OVER = 80
 CLIP_KEEP = 60
-_LONG_QUOTED_RE = re.compile(r"'([^'\n]{%d,})'|\"([^\"\n]{%d,})\"" % (CLIP_OVER + 1,
+_LONG_QUOTED_RE = re.compile(r"'([^'\s]{%d,})'|\"([^\"\s]{%d,})\"" % (CLIP_OVER + 1,
                                                                       CLIP_OVER + 1))
 
 
 def clip(message: str) -> str:
-    """``message`` with every quoted text over 80 characters cut to its first 60 and ``...``.
+    """``message`` with every quoted word over 80 characters cut to its first 60 and ``...``.
 
     >>> clip("unknown section '" + "x" * 100 + "'")
     "unknown section 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"

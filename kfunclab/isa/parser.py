@@ -887,6 +887,6 @@ def check_insn_count(program: Program) -> None:
         file = program.source.file if program.source else program.name
         lines = program.source.lines if program.source else ()
         # the first instruction over the limit, or (none at all) the end of the file
-        line = lines[BPF_COMPLEXITY_LIMIT_INSNS] if count else (
-            program.source.text.count("\n") + 1 if program.source else None)
+        line = lines[BPF_COMPLEXITY_LIMIT_INSNS] if len(lines) > BPF_COMPLEXITY_LIMIT_INSNS else (
+            program.source.text.count("\n") + 1 if program.source and not count else None)
         raise InsnCountError(file, count, BPF_COMPLEXITY_LIMIT_INSNS, line)
