@@ -13,8 +13,7 @@ import re
 #: 200,000-character section or set name is echoed as its first CLIP_KEEP characters and "...".
 CLIP_OVER = 80
 CLIP_KEEP = 60
-_LONG_QUOTED_RE = re.compile(r"'([^'\s]{%d,})'|\"([^\"\s]{%d,})\"" % (CLIP_OVER + 1,
-                                                                      CLIP_OVER + 1))
+_LONG_QUOTED_RE = re.compile(rf"'([^'\s]{{{CLIP_OVER + 1},}})'|\"([^\"\s]{{{CLIP_OVER + 1},}})\"")
 
 
 def clip(message: str) -> str:

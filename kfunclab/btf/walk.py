@@ -20,6 +20,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from kfunclab.btf.types import Array, BtfKind, Composite, Member, Modifier, Ptr
+from kfunclab.errors import BtfError
 
 if TYPE_CHECKING:
     from kfunclab.btf.model import Btf
@@ -250,11 +251,18 @@ def struct_access(btf: Btf, struct_id: int, offset: int, size: int) -> MemberAcc
     """``btf_struct_access()``: repeat the walk into nested structs until an answer."""
     w = _Walk(btf)
     type_id, off = struct_id, offset
+    seen = {(type_id, off)}
     while True:
         step = _walk_once(w, type_id, off, size)
         if step.kind != "struct":
             break
         type_id, off = step.type_id, 0  # a nested struct at exactly off: dive in at 0
+        if (type_id, off) in seen:
+            # a struct that contains itself: the kernel refuses such BTF when it loads it
+            # (btf_resolve(): "Loop detected"); never a program's fault
+            raise BtfError(f"BTF {btf.origin}: type [{type_id}] contains itself at offset 0 "
+                           "(the kernel refuses such BTF: Loop detected)")
+        seen.add((type_id, off))
     common = {"struct_id": struct_id, "offset": offset, "size": size, "path": ".".join(w.path),
               "member_type_id": step.member_type_id}
     if step.kind == "error":
