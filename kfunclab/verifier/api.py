@@ -36,6 +36,7 @@ from kfunclab.verifier.cfg import (
 from kfunclab.verifier.env import Env, Limit, Unsupported
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.liveness import Liveness
+from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
@@ -183,6 +184,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         stats = Stats(env.insn_processed, env.total_states, env.peak_states,
                       env.max_states_per_insn)
         text = explorer.log.text() if explorer is not None else ""
+        if explorer is not None and explorer.log.truncated and LOG_TRUNCATED_NOTE not in notes:
+            notes.append(LOG_TRUNCATED_NOTE)
         if error is not None and explorer is None and log_level:
             text = "".join(line + "\n" for line in (*static_prefix, error.message))
         if log_level == 1 and error is None:
