@@ -197,8 +197,9 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def test_internal_error_is_one_json_line_and_exit_4(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_error_is_one_json_line_and_exit_4(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import kfunclab.verifier as verifier
 
     def broken(*_args: object, **_kw: object) -> None:
