@@ -9,6 +9,7 @@ whose messages have no unfilled ``{placeholder}`` — never another exception, n
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import signal
@@ -53,7 +54,7 @@ def time_bound(seconds: int = TIME_BOUND) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-# --- program text ---------------------------------------------------------------------------------
+# --- program text --------------------------------------------------------------------------------
 
 SECTIONS = ["xdp", "tc", "syscall", "socket", "tp_btf/sched_switch", "kprobe/do_sys_openat2",
             "fentry/do_sys_openat2", "lsm/file_open", "iter/task", "raw_tp/sys_enter",
@@ -85,10 +86,12 @@ def _insn(draw: st.DrawFn, labels: list[str]) -> str:
     if kind == 1:
         return f"{r()} = *({draw(st.sampled_from(SIZES))} *)({r()} {n()})"
     if kind == 2:
-        return f"*({draw(st.sampled_from(SIZES))} *)({r()} {n()}) = {draw(st.sampled_from([r(), n()]))}"
+        value = draw(st.sampled_from([r(), n()]))
+        return f"*({draw(st.sampled_from(SIZES))} *)({r()} {n()}) = {value}"
     if kind == 3:
         target = draw(st.sampled_from([*labels, "+1", "-1", "+5"])) if labels else "+1"
-        return f"if {r()} {draw(st.sampled_from(CMPS))} {draw(st.sampled_from([r(), n()]))} goto {target}"
+        cmp, rhs = draw(st.sampled_from(CMPS)), draw(st.sampled_from([r(), n()]))
+        return f"if {r()} {cmp} {rhs} goto {target}"
     if kind == 4:
         return f"call {draw(st.sampled_from(CALLS + labels))}"
     if kind == 5:
@@ -151,15 +154,17 @@ def check_program(text: str) -> str:
     return results[0].verdict.value
 
 
-# --- C declaration text -----------------------------------------------------------------------------
+# --- C declaration text --------------------------------------------------------------------------
 
-C_WORDS = ["void", "int", "u32", "u64", "char", "const", "unsigned", "long", "struct", "task_struct",
-           "bpf_x", "a", "mem__sz", "p__k", "t__nullable", "__bpf_kfunc", "static", "*", "(", ")",
-           ",", ";", "{", "}", "...", "=", "&", ".", "[", "]", "1", "0x10", "/* c */", "// c\n",
-           "\n", "#define X 1\n", '"s"', "'c'", "__attribute__((x))", "BTF_KFUNCS_START(ids)",
-           "BTF_KFUNCS_END(ids)", "BTF_ID_FLAGS(func, bpf_x, KF_ACQUIRE)", "KF_RET_NULL", "|",
+C_WORDS = ["void", "int", "u32", "u64", "char", "const", "unsigned", "long", "struct",
+           "task_struct", "bpf_x", "a", "mem__sz", "p__k", "t__nullable", "__bpf_kfunc", "static",
+           "*", "(", ")", ",", ";", "{", "}", "...", "=", "&", ".", "[", "]", "1", "0x10",
+           "/* c */", "// c\n", "\n", "#define X 1\n", '"s"', "'c'", "__attribute__((x))",
+           "BTF_KFUNCS_START(ids)", "BTF_KFUNCS_END(ids)", "BTF_ID_FLAGS(func, bpf_x, KF_ACQUIRE)",
+           "KF_RET_NULL", "|",
            "static const struct btf_kfunc_id_set s = { .owner = THIS_MODULE, .set = &ids };",
-           "static const struct btf_kfunc_id_set s", "register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &s);",
+           "static const struct btf_kfunc_id_set s",
+           "register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &s);",
            "typedef", "enum", "union", "bool", "__user", "/*", "\\\n", "\xff", "\u00e9"]
 GOOD_C = ("__bpf_kfunc struct task_struct *bpf_x(struct task_struct *p) { return p; }\n"
           "BTF_KFUNCS_START(ids)\nBTF_ID_FLAGS(func, bpf_x, KF_ACQUIRE | KF_RET_NULL)\n"
@@ -185,13 +190,11 @@ def check_c_text(text: str) -> None:
     with time_bound():
         for parse in (lambda: load_c(text, file="fuzz.h"),
                       lambda: parse_function_text(text, "fuzz.h")):
-            try:
+            with contextlib.suppress(KfunclabError):
                 parse()
-            except KfunclabError:
-                pass
 
 
-# --- JSON catalogues ----------------------------------------------------------------------------
+# --- JSON catalogues -----------------------------------------------------------------------------
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from(
     ["", "x", "0", "KF_ACQUIRE", "KF_NOPE", "BPF_PROG_TYPE_XDP", "XDP", "nope", "linux-6.18",
@@ -245,14 +248,11 @@ _TMP = Path(tempfile.mkdtemp(prefix="kfunclab-fuzz-"))
 def check_json_text(text: str) -> None:
     path = _TMP / "fuzz.json"
     path.write_text(text)
-    with time_bound():
-        try:
-            load_catalog(path)
-        except KfunclabError:
-            pass
+    with time_bound(), contextlib.suppress(KfunclabError):
+        load_catalog(path)
 
 
-# --- BTF blobs ------------------------------------------------------------------------------------
+# --- BTF blobs -----------------------------------------------------------------------------------
 
 @st.composite
 def btf_blobs(draw: st.DrawFn) -> bytes:
@@ -297,11 +297,9 @@ def btf_blobs(draw: st.DrawFn) -> bytes:
     return bytes(blob)
 
 
-def _exercise(btf: Btf, action: Callable[[], object]) -> None:
-    try:
+def _exercise(action: Callable[[], object]) -> None:
+    with contextlib.suppress(KfunclabError):
         action()
-    except KfunclabError:
-        pass
 
 
 def check_btf_blob(blob: bytes) -> None:
@@ -310,19 +308,17 @@ def check_btf_blob(blob: bytes) -> None:
             btf = Btf.from_bytes(blob, "fuzz.btf")
         except KfunclabError:
             return
-        _exercise(btf, btf.kfuncs)
+        _exercise(btf.kfuncs)
         for type_id in range(len(btf)):
-            for action in (lambda: btf.describe(type_id), lambda: btf.resolve(type_id),
-                           lambda: btf.sizeof(type_id), lambda: btf.to_ctype(type_id)):
-                _exercise(btf, action)
+            for method in (btf.describe, btf.resolve, btf.sizeof, btf.to_ctype):
+                _exercise(functools.partial(method, type_id))
             try:
                 is_struct = btf.kind(type_id) in (BtfKind.STRUCT, BtfKind.UNION)
             except KfunclabError:
                 continue
             if is_struct:
                 for off, size in ((0, 4), (0, 8), (4, 4), (8, 8), (-1, 1)):
-                    _exercise(btf, lambda off=off, size=size: struct_access(btf, type_id, off,
-                                                                            size))
+                    _exercise(functools.partial(struct_access, btf, type_id, off, size))
 
 
 #: target name -> (strategy, check, corpus file extension)
