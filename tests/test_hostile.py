@@ -78,13 +78,14 @@ def test_id_set_without_initializer_is_an_error_not_a_spin() -> None:
     assert "to initialize the struct btf_kfunc_id_set" in info.value.message
 
 
-def test_struct_containing_itself_is_a_btf_error_not_a_loop() -> None:
+@pytest.mark.parametrize("offset", [0, 4])  # dive in at 0 (outer loop), walk again (inner)
+def test_struct_containing_itself_is_a_btf_error_not_a_loop(offset: int) -> None:
     b = BtfBuilder()
     b.add_int("int", 4, signed=True)
     loop = b.add_struct("loop", 8, [("self", 2, 0)])  # its member at offset 0 is itself
     btf = Btf.from_bytes(b.build(), "loop.btf")
     with within(10), pytest.raises(BtfError, match=r"loop\.btf: type \[2\] contains itself"):
-        struct_access(btf, loop, 0, 4)
+        struct_access(btf, loop, offset, 4)
 
 
 def test_level2_log_is_capped_like_the_kernels_rotating_buffer() -> None:
