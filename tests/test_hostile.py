@@ -379,3 +379,10 @@ def test_live_kernel_agrees(text: str) -> None:
     ours = verify_text(text, btf="live")
     assert (kv.verdict, kv.error) == (ours.verdict.value,
                                       ours.error.message if ours.error else None)
+
+
+def test_huge_set_names_are_clipped_in_declaration_errors() -> None:
+    name = "s" * 200_000
+    with pytest.raises(ParseError) as info:
+        load_c(f"BTF_KFUNCS_START({name})\nBTF_KFUNCS_END(other)\n", file="x.h")
+    assert len(str(info.value)) < 300 and "s" * 60 + "..." in str(info.value)
