@@ -259,9 +259,15 @@ def _where(program: Program, line: int | None = None) -> str:
     if src is None:
         return ""
     if line is None:
-        at = src.text.find("SEC(")
-        line = src.text.count("\n", 0, at) + 1 if at >= 0 else 1
+        text = _lines_text(src.text)
+        at = text.find("SEC(")
+        line = text.count("\n", 0, at) + 1 if at >= 0 else 1
     return f"{src.file}:{line}: "
+
+
+def _lines_text(text: str) -> str:
+    """The text with the line ends the parser counts (LF, CRLF, CR) as LF."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _check_attach_target(program: Program, ptype: ProgramType, btf: object | None) -> str:
@@ -388,7 +394,6 @@ def _where_col(program: Program, slot: int, word: str) -> str:
     if src is None or slot >= len(src.lines):
         return ""
     line = src.lines[slot]
-    text = src.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    lines = _lines_text(src.text).split("\n")
     at = lines[line - 1].find(word) if line <= len(lines) else -1
     return f"{src.file}:{line}:{at + 1 if at >= 0 else 1}: "
