@@ -4,24 +4,46 @@
     kfunclab asm FILE.s --hex
     kfunclab cfg FILE.s --dot OUT.dot | --png OUT.png
 
-Exit status of ``verify``: 0 when every file is accepted, 1 when any is rejected, 2 on input
-errors (a file that is not a program).
+Exit status (see EXIT_CODES): the highest-ranked outcome over all files wins.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from kfunclab.errors import KfunclabError
 
+#: Exit statuses of ``kfunclab verify``, in the order of precedence when files differ
+#: (4 > 2 > 1 > 3 > 0): a bug outranks bad input, bad input outranks a verdict, a rejection
+#: outranks "not modelled".
+EXIT_OK, EXIT_REJECT, EXIT_INPUT, EXIT_UNSUPPORTED, EXIT_INTERNAL = 0, 1, 2, 3, 4
+_RANK = {EXIT_OK: 0, EXIT_UNSUPPORTED: 1, EXIT_REJECT: 2, EXIT_INPUT: 3, EXIT_INTERNAL: 4}
+EXIT_CODES = """exit status:
+  0  every program accepted
+  1  some program rejected (the kernel's verdict)
+  2  input error: a file that is not a program (parse, section, BTF, kfunc file, I/O)
+  3  some program 'unsupported' (kfunclab does not model it) and none rejected
+  4  internal error: a bug in kfunclab (set KFUNCLAB_DEBUG=1 for the traceback)
+when files differ the highest-ranked status wins: 4 > 2 > 1 > 3 > 0"""
+
+
+def _worse(a: int, b: int) -> int:
+    """The status of higher precedence (see EXIT_CODES)."""
+    return a if _RANK[a] >= _RANK[b] else b
+
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="kfunclab", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="kfunclab", description=__doc__.splitlines()[0],
+                                 epilog=EXIT_CODES,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", help="verify program files as the Linux 6.18 verifier would")
+    v = sub.add_parser("verify", help="verify program files as the Linux 6.18 verifier would",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("files", nargs="+", metavar="FILE.s")
     v.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     v.add_argument("--log-level", type=int, choices=(0, 1, 2), default=0,
@@ -57,11 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "verify":
         return _verify(args)
-    if args.command == "asm":
-        return _asm(args)
-    if args.command == "probe":
-        return _probe(args)
-    return _cfg(args)
+    try:
+        if args.command == "asm":
+            return _asm(args)
+        if args.command == "probe":
+            return _probe(args)
+        return _cfg(args)
+    except Exception as exc:  # a bug: one line, never a traceback (unless asked for)
+        if os.environ.get("KFUNCLAB_DEBUG") == "1":
+            raise
+        print(f"kfunclab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def resolve_profile(name: str) -> object:
@@ -98,43 +126,56 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    try:
+        args.profile = resolve_profile(args.profile)  # names resolved once, at the door
+    except KfunclabError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            code = _verify_c(file, args) if file.endswith(".c") else _verify_one(file, args)
+        except Exception as exc:  # a bug in kfunclab: say so, never a traceback
+            if os.environ.get("KFUNCLAB_DEBUG") == "1":
+                raise
+            text = f"internal error: {type(exc).__name__}: {exc}"
+            _print_error(file, text, args.json)
+            code = EXIT_INTERNAL
+        status = _worse(status, code)
+    return status
+
+
+def _print_error(file: str, text: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"file": file, "verdict": "error", "error": text, "insn": None}))
+    else:
+        print(f"{file}: {text}" if not text.startswith(file) else text, file=sys.stderr)
+
+
+def _verify_one(file: str, args: argparse.Namespace) -> int:
     from kfunclab.isa.parser import parse_file
     from kfunclab.verifier import verify
 
     try:
-        args.profile = resolve_profile(args.profile)
-    except KfunclabError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    status = 0
-    for file in args.files:
-        if file.endswith(".c"):
-            status = max(status, _verify_c(file, args))
-            continue
-        try:
-            program = parse_file(file)
-            result = verify(program, btf=args.btf, profile=args.profile,
-                            catalog=args.kfuncs or args.catalog, log_level=max(args.log_level, 1),
-                            collect_all=args.all_errors)
-        except (KfunclabError, OSError) as exc:
-            text = str(exc) if isinstance(exc, KfunclabError) else f"{file}: {exc.strerror}"
-            if args.json:
-                print(json.dumps({"file": file, "verdict": "error", "error": text,
-                                  "insn": None}))
-            else:
-                print(text, file=sys.stderr)
-            status = max(status, 2)
-            continue
-        if result.verdict.value == "reject":
-            status = max(status, 1)
-        if args.json:
-            record = result.to_json(file)
-            record["prog_type"] = _prog_type_name(program.section)
-            print(json.dumps(record))
-            continue
-        if args.log_level:
-            print(result.log)
-        _print_human(file, result, args.all_errors)
+        program = parse_file(file)
+        result = verify(program, btf=args.btf, profile=args.profile,
+                        catalog=args.kfuncs or args.catalog, log_level=max(args.log_level, 1),
+                        collect_all=args.all_errors)
+    except (KfunclabError, OSError) as exc:
+        text = str(exc) if isinstance(exc, KfunclabError) else f"{exc.strerror or exc}"
+        # every line names the program file, whatever the error's own subject (BTF, kfuncs)
+        _print_error(file, text if text.startswith(file) else f"{file}: {text}", args.json)
+        return EXIT_INPUT
+    status = {"reject": EXIT_REJECT, "unsupported": EXIT_UNSUPPORTED}.get(
+        result.verdict.value, EXIT_OK)
+    if args.json:
+        record = result.to_json(file)
+        record["prog_type"] = _prog_type_name(program.section)
+        print(json.dumps(record))
+        return status
+    if args.log_level:
+        print(result.log)
+    _print_human(file, result, args.all_errors)
     return status
 
 
@@ -204,17 +245,25 @@ def _cfg(args: argparse.Namespace) -> int:
     except (KfunclabError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    out = Path(args.dot or args.png)
+    if not out.parent.is_dir():  # before drawing: say which directory is missing
+        print(f"{out}: cannot write: directory {str(out.parent)!r} does not exist",
+              file=sys.stderr)
+        return EXIT_INPUT
     cfg = build_cfg(program)
-    if args.dot:
-        from kfunclab.viz.dot import cfg_to_dot
+    try:
+        if args.dot:
+            from kfunclab.viz.dot import cfg_to_dot
 
-        with open(args.dot, "w") as fh:
-            fh.write(cfg_to_dot(cfg))
-        return 0
-    from kfunclab.viz.cfg import draw_cfg
+            out.write_text(cfg_to_dot(cfg))
+            return 0
+        from kfunclab.viz.cfg import draw_cfg
 
-    fig = draw_cfg(cfg)
-    fig.savefig(args.png, dpi=120, bbox_inches="tight")
+        fig = draw_cfg(cfg)
+        fig.savefig(out, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        print(f"{out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     return 0
 
 
@@ -227,7 +276,7 @@ def _verify_c(file: str, args: argparse.Namespace) -> int:
             print(json.dumps({"file": file, "verdict": verdict, "error": text, "insn": None}))
         else:
             print(text, file=sys.stderr)
-        return 2
+        return EXIT_UNSUPPORTED if verdict == "unsupported" else EXIT_INPUT
 
     try:
         import tempfile
@@ -248,7 +297,8 @@ def _verify_c(file: str, args: argparse.Namespace) -> int:
         return fail(str(exc))
     status = 0
     for item in results:
-        status = max(status, {"reject": 1, "error": 2}.get(item.verdict, 0))
+        status = _worse(status, {"reject": EXIT_REJECT, "error": EXIT_INPUT,
+                                 "unsupported": EXIT_UNSUPPORTED}.get(item.verdict, EXIT_OK))
         if args.json:
             print(json.dumps(dict(item.to_json(), file=file)))
         elif item.result is None:

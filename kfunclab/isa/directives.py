@@ -276,7 +276,9 @@ class _StructParser:
 
     def __init__(self, header: HeaderParser, line: int, text: _Text) -> None:
         self.header, self.line, self.text = header, line, text
-        self.tokens = [(m.group(1), m.start(1)) for m in _C_TOKEN_RE.finditer(text.text)]
+        # rstrip: trailing blanks would make \s* match and fail at each of them (quadratic)
+        self.tokens = [(m.group(1), m.start(1))
+                       for m in _C_TOKEN_RE.finditer(text.text.rstrip())]
         self.pos = 0
         self.name_at = 0  # token index of the last member name (for duplicate-name errors)
 

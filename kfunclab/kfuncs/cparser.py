@@ -256,6 +256,9 @@ class _Loader:
     def _kfunc_id_set(self) -> None:
         ts = self.ts
         while not ts.at("="):
+            if ts.peek().kind == "eof" or ts.at(";"):  # no initializer: nothing to register
+                raise ts.error("'= { .owner = ..., .set = &ids }' to initialize the "
+                               "struct btf_kfunc_id_set")
             ts.next()
         name_tok = ts.tokens[ts.pos - 1]
         ts.next()

@@ -9,6 +9,7 @@ kinds of call share (caller-saved registers) and the leak check at ``exit``
 
 from __future__ import annotations
 
+from kfunclab.isa.helpers import HELPER_MAX_ID
 from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
@@ -107,6 +108,8 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
 
         name = (helper_name(insn.imm) or "").removeprefix("bpf_")
     full = f"bpf_{name}"
+    if not 0 <= insn.imm < HELPER_MAX_ID:  # get_helper_proto(): -ERANGE
+        raise Reject(msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
     if handler is None:
         raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)

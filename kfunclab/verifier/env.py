@@ -82,6 +82,8 @@ class Env:
     max_states_per_insn: int = 0
     insn_idx: int = 0
     prev_insn_idx: int = -1
+    #: subprogram start -> the deepest stack any path gave it (subprog_info[].stack_depth)
+    stack_depth: dict[int, int] = field(default_factory=dict)
     #: per-instruction facts the checks leave for later passes (kfunc metadata, ...)
     aux: dict[int, dict[str, Any]] = field(default_factory=dict)
 

@@ -421,15 +421,21 @@ def _check_mem_size_reg(env: Env, state: VState, mem_regno: int, mem: Reg, size_
 
 
 # --- dynptrs, iterators, irq flags ----------------------------------------------------------------
-def _stack_slot_of(reg: Reg, regno: int, what: str, i: int) -> int:
-    if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
+def _stack_slot_of(reg: Reg, regno: int, what: str, i: int, kind: str
+                   ) -> tuple[int | None, str]:
+    """``stack_slot_obj_get_spi()`` for a ``kind`` ("dynptr", "iter", "irq_flag") argument:
+    (slot index, "") or (None, the line it logs); the caller then refuses the argument with
+    its own message (``is_iter_reg_valid_uninit()`` ... fail), as the kernel does."""
+    if reg.type is not RegType.PTR_TO_STACK:
         raise Reject(what.format(arg=i), errno=_EINVAL)
+    if not reg.var.is_const:
+        return None, msg.STACK_OBJ_NOT_CONST.format(kind=kind)
     off = reg.off + reg.var.const_value
     if off >= 1 << 63:
         off -= 1 << 64
     if off % 8:
-        raise Reject(f"cannot pass in {what} at an offset={off}", errno=_EINVAL)
-    return (-off - 1) // 8
+        return None, msg.STACK_OBJ_AT_OFFSET.format(kind=kind, off=off)
+    return (-off - 1) // 8, ""
 
 
 def _dynptr_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg,
@@ -438,7 +444,11 @@ def _dynptr_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: R
     if reg.type is RegType.CONST_PTR_TO_DYNPTR:
         meta.dynptr = (-1, "local")
         return
-    spi = _stack_slot_of(reg, regno, msg.DYNPTR_NOT_ON_STACK, i)
+    spi, note = _stack_slot_of(reg, regno, msg.DYNPTR_NOT_ON_STACK, i, "dynptr")
+    if spi is None:
+        text = (msg.DYNPTR_EXPECTED_UNINIT if ann is Annotation.UNINIT
+                else msg.DYNPTR_EXPECTED_INIT.format(arg=i + 1))
+        raise Reject(text, (note,), errno=_EINVAL)
     stack = state.cur.stack
     if ann is Annotation.UNINIT:
         meta.dynptr = (spi, "uninit")
@@ -454,7 +464,10 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
     """``process_iter_arg()``: ``new`` wants an uninitialised slot, the rest an active one."""
     k = meta.kfunc
     short = tname.removeprefix("bpf_iter_")
-    spi = _stack_slot_of(reg, regno, msg.ITER_NOT_ON_STACK, i)
+    spi, note = _stack_slot_of(reg, regno, msg.ITER_NOT_ON_STACK, i, "iter")
+    if spi is None:
+        text = msg.ITER_EXPECTED_UNINIT if k.flags & KF.ITER_NEW else msg.ITER_EXPECTED_INIT
+        raise Reject(text.format(name=short, arg=i), (note,), errno=_EINVAL)
     slot = state.cur.stack.get(spi)
     if k.flags & KF.ITER_NEW:
         if slot is not None and slot.types[7] == "i":
@@ -472,9 +485,12 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
 
 
 def _irq_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg) -> None:
-    spi = _stack_slot_of(reg, regno, msg.IRQ_FLAG_NOT_STACK, i)
-    slot = state.cur.stack.get(spi)
+    spi, note = _stack_slot_of(reg, regno, msg.IRQ_FLAG_NOT_STACK, i, "irq_flag")
     saving = meta.kfunc.name.endswith("_save")
+    if spi is None:
+        text = msg.IRQ_FLAG_EXPECTED_UNINIT if saving else msg.IRQ_FLAG_EXPECTED_INIT
+        raise Reject(text.format(arg=i), (note,), errno=_EINVAL)
+    slot = state.cur.stack.get(spi)
     if saving:
         if slot is not None and slot.types[7] == "f":
             raise Reject(msg.IRQ_FLAG_EXPECTED_UNINIT.format(arg=i), errno=_EINVAL)

@@ -17,6 +17,14 @@ from kfunclab.verifier.state import RefKind, VState, format_slot
 
 BPF_LOG_ALIGNMENT = 40
 BPF_LOG_MIN_ALIGNMENT = 8
+#: The log buffer libbpf gives the kernel (tools/lib/bpf BPF_LOG_BUF_SIZE, UINT32_MAX >> 8 bytes;
+#: the kernel accepts up to UINT_MAX >> 2). The kernel's default (rotating) log keeps the last
+#: ``len_total - 1`` bytes of a longer log and bpf() then fails with ENOSPC.
+LOG_BUF_SIZE = (2**32 - 1) >> 8
+LOG_TRUNCATED_NOTE = (f"log truncated: the verifier log is longer than the {LOG_BUF_SIZE}-byte "
+                      "buffer libbpf gives the kernel (BPF_LOG_BUF_SIZE); like the kernel's "
+                      "rotating log, only its last part is kept (the kernel's bpf() would then "
+                      "fail with ENOSPC)")
 
 
 def _vlog_alignment(pos: int) -> int:
@@ -58,9 +66,14 @@ def format_state(state: VState, regs_mask: int | None, slots: set[int] | None) -
 class KernelLog:
     """The log buffer with the kernel's cursors (``env->log`` and ``prev_*_pos``)."""
 
-    def __init__(self, level: int, resolve_name=None) -> None:
+    def __init__(self, level: int, resolve_name=None, size: int = LOG_BUF_SIZE) -> None:
         self.level = level
-        self.buf: list[str] = []  # characters, so rewinds are cheap slices
+        # bytes from absolute position ``base`` on: rewinds are cheap slices, and memory stays
+        # bounded (a level-2 log of a 1M-instruction loop is ~800 MB of text)
+        self.buf = bytearray()
+        self.base = 0
+        self.size = size
+        self.len_max = 0  # the longest the log ever was (bpf_vlog's len_max)
         self.prev_log_pos = 0
         self.prev_insn_print_pos = 0
         self.resolve_name = resolve_name
@@ -70,17 +83,32 @@ class KernelLog:
 
     @property
     def end_pos(self) -> int:
-        return len(self.buf)
+        return self.base + len(self.buf)
+
+    @property
+    def truncated(self) -> bool:
+        """``bpf_vlog_finalize()`` answers ENOSPC: the log once outgrew the buffer."""
+        return self.len_max + 1 > self.size
 
     def verbose(self, text: str) -> None:
         if self.level:
-            self.buf.extend(text)
+            self.buf += text.encode()
+            if len(self.buf) > 2 * self.size:  # rotate: keep the last size - 1 bytes
+                drop = len(self.buf) - (self.size - 1)
+                del self.buf[:drop]
+                self.base += drop
+            self.len_max = max(self.len_max, self.end_pos)
 
     def reset(self, pos: int) -> None:
-        del self.buf[pos:]
+        if pos < self.base:  # rewound past what the rotating buffer still holds
+            self.buf.clear()
+            self.base = pos
+            return
+        del self.buf[pos - self.base:]
 
     def text(self) -> str:
-        return "".join(self.buf)
+        kept = self.buf[-(self.size - 1):] if len(self.buf) >= self.size else self.buf
+        return kept.decode(errors="replace")
 
     # --- the do_check() sequence ---------------------------------------------------------------
     def popped(self, prev_insn: int, insn: int, state: VState, log_pos: int) -> None:

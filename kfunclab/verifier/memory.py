@@ -239,7 +239,19 @@ def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int,
             raise Reject(f"invalid variable-offset{extra} stack R{regno} "
                          f"var_off={_tn(reg.var)} off={off} size={size}")
     if kind == WRITE or env.allow_uninit_stack:
-        frame.allocated = max(frame.allocated, -(lo // 8) * 8)
+        grown = -(lo // 8) * 8
+        if grown > frame.allocated:
+            frame.allocated = grown
+            _note_stack_depth(env, state, reg.frameno, grown)
+
+
+def _note_stack_depth(env: Env, state: VState, frameno: int, depth: int) -> None:
+    """``grow_stack_state()``: the subprogram's ``stack_depth`` is the deepest of any path."""
+    frames = state.frames
+    slot = frames[frameno + 1].callsite if frameno + 1 < len(frames) else env.insn_idx
+    start = env.cfg.subprog_of(slot).start
+    if env.stack_depth.get(start, 0) < depth:
+        env.stack_depth[start] = depth
 
 
 def _spi(addr: int) -> tuple[int, int]:

@@ -171,6 +171,14 @@ SPIN_LOCK_TWICE = "Locking two bpf_spin_locks are not allowed"
 SPIN_UNLOCK_WITHOUT_LOCK = "{name}_unlock without taking a lock"
 SPIN_UNLOCK_DIFFERENT = "{name}_unlock of different lock"
 
+# __add_used_map() (resolve_pseudo_ldimm64): more than MAX_USED_MAPS distinct maps
+TOO_MANY_MAPS = "The total number of maps per program has reached the limit of {limit}"
+# check_max_stack_depth(): a call chain's frames need more than MAX_BPF_STACK bytes
+COMBINED_STACK_TOO_LARGE = "combined stack size of {frames} calls is {depth}. Too large"
+# stack_slot_obj_get_spi(): a dynptr / iter / irq_flag slot not at a constant, aligned offset
+STACK_OBJ_NOT_CONST = "{kind} has to be at a constant offset"
+STACK_OBJ_AT_OFFSET = "cannot pass in {kind} at an offset={off}"
+
 # --- check_kfunc_call / check_kfunc_args: kfuncs -------------------------------------------------
 # fetch_kfunc_meta()
 KFUNC_NOT_ALLOWED = "calling kernel function {name} is not allowed"
