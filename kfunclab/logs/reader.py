@@ -226,6 +226,7 @@ class _Reader:
             self.close()
 
     def on_func(self, line: LogLine) -> None:
+        self.level = 2  # check_subprogs() prints func#N only at level 2
         self.subprogs.append((line.fields["func"], line.fields["start"]))
 
     def on_live_row(self, line: LogLine) -> None:
