@@ -78,7 +78,8 @@ _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
                                 r"|(?:caller|callee|returning from callee):? .*$"
                                 r"|to caller at \d+:$")),
     (LineKind.INFO, re.compile(r"func '\w+' arg\d+ has btf_id \d+ type \w+ '\w+'$"
-                               r"|arg#\d+ reference type\('.*'\) size cannot be determined: -\d+$")),
+                               r"|arg#\d+ reference type\('.*'\) size cannot be determined: "
+                               r"-\d+$")),
     (LineKind.STATS, re.compile(r"(?:verification time \d+ usec|stack depth [\d+]+)\s*$")),
 )
 

@@ -78,7 +78,7 @@ def log_program(texts: dict[int, str], section: str, file: str
 def _ranges(values: list[int]) -> str:
     out: list[str] = []
     start = prev = values[0]
-    for v in values[1:] + [None]:  # type: ignore[list-item]
+    for v in [*values[1:], None]:  # type: ignore[list-item]
         if v is not None and v == prev + 1:
             prev = v
             continue

@@ -32,8 +32,8 @@ from kfunclab.verifier.result import (
     PathEnd,
     Stats,
     Step,
-    VerificationResult,
     Verdict,
+    VerificationResult,
 )
 
 #: lines error_line() skips (kernel/verdict.py, after kcheck.py): never the error
@@ -163,7 +163,8 @@ class _Reader:
             lost = "0" if isinstance(ins, Jump) else "scalar()"
             for place in (self.regs, self.stack):
                 for key, value in place.items():
-                    if key not in state.regs and key not in state.stack and ref_ids_in(value) & gone:
+                    shown = key in state.regs or key in state.stack
+                    if not shown and ref_ids_in(value) & gone:
                         place[key] = lost
         if isinstance(ins, Jump):  # mark_ptr_or_null_regs()/sync_linked_regs(): every copy
             for key, new in state.regs.items():
@@ -176,7 +177,7 @@ class _Reader:
         seen = frozenset(state.regs) | frozenset(state.stack)
         self._set_last_state(self.snapshot(seen))
 
-    def _insn(self, idx: int):  # noqa: ANN202 - Insn | None
+    def _insn(self, idx: int):
         from kfunclab.logs.program import parse_log_insn
 
         text = self.texts.get(idx)
@@ -184,7 +185,7 @@ class _Reader:
             return None
         try:
             return parse_log_insn(text)
-        except Exception:  # noqa: BLE001 - an unreadable insn is reported by log_program
+        except Exception:
             return None
 
     def _set_last_state(self, snap: LogSnapshot) -> None:
@@ -385,8 +386,8 @@ def read_log(text: str, *, section: str = "", file: str = "<log>",
         if rejected is not None and rejected.steps and rejected.steps[-1].insn == insn:
             # the failing instruction changed nothing: its state is the one before it
             before = rejected.steps[-2].state if len(rejected.steps) > 1 else rejected.start_state
-            rejected = dataclasses.replace(rejected, steps=rejected.steps[:-1] + (
-                Step(insn, before),))
+            rejected = dataclasses.replace(rejected, steps=(*rejected.steps[:-1],
+                                                                 Step(insn, before)))
         if rejected is not None:
             paths[rejected.id] = ExploredPath(
                 rejected.id, rejected.parent, rejected.branch_insn, rejected.start_insn,

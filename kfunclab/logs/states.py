@@ -56,7 +56,7 @@ def split_items(text: str) -> list[str]:
 
 
 def looks_like_state(text: str) -> bool:
-    """Whether ``text`` (after ``N:``) is a state print: empty or ``R``/``fp``/``frame``/``refs``."""
+    """Whether ``text`` (after ``N:``) is a state print: ``R``/``fp``/``frame``/``refs`` items."""
     items = split_items(text.strip())
     return all(_item_kind(item) is not None for item in items)
 
@@ -117,7 +117,7 @@ def _slot_key(name: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class LogSnapshot:
-    """A state as the log shows it; the read-only face of :class:`~kfunclab.verifier.state.Snapshot`.
+    """A state as the log shows it: what views read of a :class:`~kfunclab.verifier.state.Snapshot`.
 
     ``regs`` maps ``"R0"`` to the kernel's text, ``stack`` ``"fp-8"`` to the slot's text;
     ``seen`` names the registers and slots the log printed at this step (the others were
