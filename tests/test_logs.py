@@ -299,3 +299,26 @@ def test_states_equal_kfunclabs_where_the_logs_are_identical(path: Path, live) -
         checked += 1
     if ksteps and same == len(klines) == len(olines):
         assert checked == len(ksteps)
+
+
+# --- the %%bpf_log magic -----------------------------------------------------------------------
+
+def test_bpf_log_magic_shows_the_result_and_pictures() -> None:
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "kfunclab")
+    try:
+        with capture_output() as cap:
+            ip.run_cell_magic("bpf_log", "syscall --name mine", own(LEAK).log)
+        assert cap.stderr == ""
+        out = [o.data for o in cap.outputs]
+        result = ip.user_ns["_bpf_log"]
+        assert ip.user_ns["mine"] is result and result.error.insn == 5
+        assert out[0]["text/plain"].startswith("<LogResult reject: insn 5: BPF_EXIT")
+        assert "would lead to reference leak" in out[0]["text/html"]
+        assert len(out) == 3 and all("image/png" in o for o in out[1:])  # lifetimes, CFG
+    finally:
+        ip.run_line_magic("unload_ext", "kfunclab")
