@@ -322,3 +322,55 @@ def test_bpf_log_magic_shows_the_result_and_pictures() -> None:
         assert len(out) == 3 and all("image/png" in o for o in out[1:])  # lifetimes, CFG
     finally:
         ip.run_line_magic("unload_ext", "kfunclab")
+
+
+# --- notebook 12's exercise, on the stored log ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stored():
+    from kfunclab.logs import stored_log
+
+    return read_log(stored_log(), section="syscall")
+
+
+def test_the_stored_log_reads_completely(stored) -> None:
+    assert stored.unparsed == () and not stored.truncated
+    assert stored.error.message.endswith("would lead to reference leak")
+    assert [life.leaked for life in stored.references] == [False, True]
+
+
+def test_exercise_right_answer_passes(stored) -> None:
+    from kfunclab.logs.exercise import check_log_reading
+
+    leaked = next(life for life in stored.references if life.leaked)
+    failing = stored.path(stored.error.path_id)
+    answer = {"ref": leaked.ref_id, "acquired_at": leaked.acquired_at,
+              "branch": (failing.branch_insn, failing.start_insn)}
+    assert check_log_reading(answer, stored)
+
+
+@pytest.mark.parametrize(("change", "hint"), [
+    ({"ref": "released"}, "was given back at insn"),
+    ({"ref": 99}, "no state of this log holds ref id=99"),
+    ({"acquired_at": 1}, "alloc_insn"),
+    ({"branch": (2, 18)}, "the last 'from X to Y:'"),
+    ({"branch": "15 to 18"}, "the last 'from X to Y:'"),
+])
+def test_exercise_wrong_answers_say_what_to_look_at(stored, change, hint) -> None:
+    from kfunclab.logs.exercise import check_log_reading
+
+    leaked = next(life for life in stored.references if life.leaked)
+    released = next(life for life in stored.references if not life.leaked)
+    failing = stored.path(stored.error.path_id)
+    answer = {"ref": leaked.ref_id, "acquired_at": leaked.acquired_at,
+              "branch": (failing.branch_insn, failing.start_insn)}
+    answer.update({k: released.ref_id if v == "released" else v for k, v in change.items()})
+    feedback = check_log_reading(answer, stored)
+    assert not feedback and "2 of 3 right" in feedback.summary
+    assert any(hint in d for d in feedback.details)
+
+
+def test_exercise_answer_must_be_a_dict(stored) -> None:
+    from kfunclab.logs.exercise import check_log_reading
+
+    assert not check_log_reading([5, 8], stored)  # type: ignore[arg-type]

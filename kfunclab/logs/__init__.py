@@ -8,8 +8,20 @@
 (True, (0, 1))
 """
 
+from pathlib import Path
+
 from kfunclab.logs.compare import StepDifference, compare_logs
 from kfunclab.logs.reader import LogResult, read_log
 from kfunclab.logs.states import LogSnapshot
 
-__all__ = ["LogResult", "LogSnapshot", "StepDifference", "compare_logs", "read_log"]
+__all__ = ["LogResult", "LogSnapshot", "StepDifference", "compare_logs", "read_log", "stored_log"]
+
+_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def stored_log(name: str = "cgroup-ancestor-leak") -> str:
+    """A verifier log kfunclab ships (``kfunclab/data/NAME.log``), recorded from Linux 6.18.
+
+    The notebooks read it where no kernel can be asked, and check their outputs against it.
+    """
+    return (_DATA / f"{name}.log").read_text()

@@ -171,9 +171,10 @@ class _Reader:
                 old = before.get(key)
                 if old is None or old == new or "id=" not in old:
                     continue
-                for other, value in list(self.regs.items()):
-                    if other not in state.regs and value == old:
-                        self.regs[other] = new
+                for place in (self.regs, self.stack):
+                    for other, value in list(place.items()):
+                        if other not in state.regs and other not in state.stack and value == old:
+                            place[other] = new
         seen = frozenset(state.regs) | frozenset(state.stack)
         self._set_last_state(self.snapshot(seen))
 
