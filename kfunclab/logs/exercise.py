@@ -37,7 +37,9 @@ def check_log_reading(answer: Mapping[str, object], log: LogResult) -> Feedback:
     details = []
     lives = {life.ref_id: life for life in log.references}
     said_ref = answer["ref"]
-    if said_ref != ref:
+    if said_ref is None:
+        details.append("fill in the leaked reference's id (the N of ref_obj_id=N)")
+    elif said_ref != ref:
         other = lives.get(said_ref)  # type: ignore[arg-type]
         if other is not None:
             fate = next((e for e in other.events if e.kind.value == "released"), None)

@@ -43,7 +43,7 @@ TRUNCATED_NOTE = ("the log was truncated by the kernel's buffer (ENOSPC): {what}
                   "load again with a larger log buffer to see it all")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LogResult(VerificationResult):
     """What :func:`read_log` found: a VerificationResult plus what only a log has.
 
@@ -63,6 +63,13 @@ class LogResult(VerificationResult):
     #: (path id, step index) -> the last log line (1-based) that step's text came from
     step_lines: dict[tuple[int, int], int] = field(default_factory=dict)
     lines: tuple[LogLine, ...] = ()
+
+    def __repr__(self) -> str:
+        what = f"reject: {self.error}" if self.error else (
+            "verdict unknown (truncated)" if self.truncated and not self.has_summary else "accept")
+        return (f"<LogResult {what} ({self.stats.processed_insns} insns processed, "
+                f"{len(self.paths)} paths, {len(self.lines)} lines, "
+                f"{len(self.unparsed)} unparsed)>")
 
     def program_text(self, insn: int | None) -> str:
         """The kernel's text of instruction ``insn`` as the log printed it."""
