@@ -374,3 +374,86 @@ def test_exercise_answer_must_be_a_dict(stored) -> None:
     from kfunclab.logs.exercise import check_log_reading
 
     assert not check_log_reading([5, 8], stored)  # type: ignore[arg-type]
+
+
+# --- every program of kfunclab's own test corpus, through its own log -------------------------
+
+OWN_PROGRAMS = sorted((Path(__file__).resolve().parent).glob("**/*.s"))
+
+
+def test_own_logs_of_the_test_corpus_read_back_completely() -> None:
+    """kfunclab writes the kernel's format: reading its level-2 log back gives its verdict,
+    message, failing instruction and count, with no line left unread."""
+    checked = 0
+    for path in OWN_PROGRAMS:
+        try:
+            result = verify(parse_file(path), btf="bundled", log_level=2)
+        except KfunclabError:
+            continue
+        if result.verdict.value == "unsupported":
+            continue
+        log = read_log(result.log)
+        assert (log.verdict, log.stats.processed_insns, log.unparsed, log.truncated) == \
+            (result.verdict, result.stats.processed_insns, (), False), path.name
+        if result.error is not None:
+            assert log.error.message == result.error.message, path.name
+            if log.paths:
+                assert log.error.insn == result.error.insn, path.name
+        checked += 1
+    assert checked > 100
+
+
+# a 6.18 level-2 log of a bpf-to-bpf call (tests/programs/subprog_add_one.s), as input
+SUBPROG_LOG = """\
+func#0 @0
+func#1 @5
+Live regs before insn:
+      0: ..2345.... (b7) r1 = 5
+      1: .12345.... (85) call pc+3
+      2: 0......... (25) if r0 > 0xa goto pc+1
+      3: .......... (b7) r0 = 0
+      4: 0......... (95) exit
+      5: .1........ (bf) r0 = r1
+      6: 0......... (07) r0 += 1
+      7: 0......... (95) exit
+0: R1=ctx() R10=fp0
+0: (b7) r1 = 5                        ; R1=5
+1: (85) call pc+3
+caller:
+ R10=fp0
+callee:
+ frame1: R1=5 R10=fp0
+5: frame1: R1=5 R10=fp0
+5: (bf) r0 = r1                       ; frame1: R0=5 R1=5
+6: (07) r0 += 1                       ; frame1: R0=6
+7: (95) exit
+returning from callee:
+ frame1: R0=6 R1=5 R10=fp0
+to caller at 2:
+ R0=6 R10=fp0
+
+from 7 to 2: R0=6 R10=fp0
+2: (25) if r0 > 0xa goto pc+1
+mark_precise: frame0: last_idx 2 first_idx 0 subseq_idx -1 
+mark_precise: frame0: regs=r0 stack= before 7: (95) exit
+2: R0=6
+3: (b7) r0 = 0                        ; R0=0
+4: (95) exit
+processed 8 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0
+"""
+
+
+def test_a_subprogram_call_is_read_with_its_frames() -> None:
+    log = read_log(SUBPROG_LOG)
+    assert log.unparsed == () and log.subprogs == ((0, 0), (1, 5)) and log.accepted
+    inside = next(s for p in log.paths for s in p.steps if s.insn == 6)
+    assert inside.state.frameno == 1 and inside.state.live_regs()["R0"] == "6"
+    returned = next(s for p in log.paths for s in p.steps if s.insn == 7)
+    assert returned.state.frameno == 0 and returned.state.live_regs() == {"R0": "6", "R10": "fp0"}
+    assert [len(p.steps) for p in log.paths] == [5, 3] and log.stats.processed_insns == 8
+    assert len(log.precise) == 2
+
+
+def test_an_empty_log_with_an_errno_is_refused_before_verification() -> None:
+    log = read_log("", errno=1)
+    assert log.error.message == "errno 1 (EPERM), empty verifier log" and not log.accepted

@@ -37,6 +37,8 @@ class LineKind(Enum):
     SCC = "scc"  # SCC enter (3) / SCC exit / SCC backedge
     PROPAGATE = "propagate"  # frame 0: propagating r6
     CALLS = "calls"  # caller: / callee: / returning from callee: / to caller at 12:
+    CALL_STATE = "call-state"  # " frame1: R1=5 R10=fp0": the state under a CALLS header
+    STATE_DUMP = "state-dump"  # cur state: / old state: (after "infinite loop detected")
     INFO = "info"  # btf_ctx_access()/btf_check_func_arg_match() notes, not errors
     STATS = "stats"  # verification time 12 usec / stack depth 16
     BLANK = "blank"
@@ -74,9 +76,9 @@ _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
                                      r"|live stack update done in \d+ iterations)\s*$")),
     (LineKind.SCC, re.compile(r"SCC (?:enter|exit|backedge) \(\d+\)$")),
     (LineKind.PROPAGATE, re.compile(r"frame \d+: propagating .*$")),
-    (LineKind.CALLS, re.compile(r"(?:caller|callee|returning from callee):$"
-                                r"|(?:caller|callee|returning from callee):? .*$"
-                                r"|to caller at \d+:$")),
+    (LineKind.CALLS, re.compile(r"(?P<head>caller|callee|returning from callee):$"
+                                r"|to caller at (?P<at>\d+):$")),
+    (LineKind.STATE_DUMP, re.compile(r"(?:cur|old) state:(?P<state>.*)$")),
     (LineKind.INFO, re.compile(r"func '\w+' arg\d+ has btf_id \d+ type \w+ '\w+'$"
                                r"|arg#\d+ reference type\('.*'\) size cannot be determined: "
                                r"-\d+$")),
@@ -99,6 +101,8 @@ def classify(number: int, text: str) -> LogLine:
         if found:
             fields = {k: int(v) if v and v.isdigit() else v for k, v in found.groupdict().items()}
             return LogLine(number, kind, text, fields)
+    if text.startswith(" ") and looks_like_state(text):
+        return LogLine(number, LineKind.CALL_STATE, text, {"state": text})
     found = _INSN.match(text)
     if found:
         return _insn_line(number, text, int(found.group(1)), found.group(2))

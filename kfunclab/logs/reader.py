@@ -18,6 +18,8 @@ into ``scalar()``, a NULL check refines every copy of the pointer).
 from __future__ import annotations
 
 import dataclasses
+import errno as errno_mod
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -39,6 +41,7 @@ from kfunclab.verifier.result import (
 #: lines error_line() skips (kernel/verdict.py, after kcheck.py): never the error
 _NOT_THE_ERROR = ("verification time", "stack depth", "-- END PROG LOAD LOG", "cur state:",
                   "old state:")
+_REFUSED = re.compile(r"errno (\d+) \(\w+\), empty verifier log")
 TRUNCATED_NOTE = ("the log was truncated by the kernel's buffer (ENOSPC): {what}; "
                   "load again with a larger log buffer to see it all")
 
@@ -128,6 +131,7 @@ class _Reader:
         self.last_insn_line = 0
         self.level = 1
         self.line_no = 0
+        self.call_head = ""
         self.unreleased: list[LogLine] = []
         self.step_lines: dict[tuple[int, int], int] = {}
 
@@ -297,6 +301,21 @@ class _Reader:
         if self.cur is None:
             self.start_path(None, None, line.fields["insn"])
 
+    def on_calls(self, line: LogLine) -> None:
+        self.call_head = line.fields["head"] or "to caller"
+
+    def on_call_state(self, line: LogLine) -> None:
+        """The states around a bpf-to-bpf call (6.18 prints them under ``caller:`` ...)."""
+        if self.call_head == "callee":  # entering: the caller's frame waits below
+            self.frames[self.frameno] = (self.regs, self.stack)
+            self.replace(line.fields["state"])
+        elif self.call_head == "to caller":  # returned: the caller's frame, with R0 set
+            self.frames = {k: v for k, v in self.frames.items() if k < self.frameno}
+            self.replace(line.fields["state"])
+            self.frames.pop(self.frameno, None)
+            self._set_last_state(self.snapshot(frozenset()))
+            self.pending = None
+
     def on_from(self, line: LogLine) -> None:
         self.level = 2
         self.close()
@@ -359,6 +378,16 @@ def _chain(paths: list[ExploredPath], path_id: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _empty(section: str, file: str, errno: int) -> LogResult:
+    """bpf() failed and the verifier wrote nothing: refused before verification."""
+    name = errno_mod.errorcode.get(errno, "?")
+    message = f"errno {errno} ({name}), empty verifier log"  # kernel/verdict.py's convention
+    program, _, _ = log_program({}, section, file)
+    error = Diagnostic(None, message, errno=errno)
+    return LogResult(program=program, verdict=Verdict.REJECT, error=error, stats=Stats(),
+                     profile="kernel log", rejected=(error,), log_level=0, has_summary=False)
+
+
 def read_log(text: str, *, section: str = "", file: str = "<log>",
              errno: int | None = None) -> LogResult:
     """Read a kernel verifier log (level 1 or 2, Linux 6.18 format) into a :class:`LogResult`.
@@ -368,6 +397,11 @@ def read_log(text: str, *, section: str = "", file: str = "<log>",
     their line numbers. A log without its summary line, or whose start was rotated away, is
     ``truncated`` and says so in ``notes``.
     """
+    if not text.strip() and errno:
+        return _empty(section, file, errno)
+    refused = _REFUSED.fullmatch(text.strip())
+    if refused:  # kfunclab's (and kernel-verdict's) way of writing an empty log down
+        return _empty(section, file, int(refused.group(1)))
     lines = classify_all(text.rstrip("\n")) if text.strip() else []
     reader = _Reader(lines)
     reader.run()
@@ -392,8 +426,11 @@ def read_log(text: str, *, section: str = "", file: str = "<log>",
                            _chain(paths, rejected.id) if rejected else (),
                            rejected.id if rejected else 0, errno or 13)
         if rejected is not None and rejected.steps and rejected.steps[-1].insn == insn:
-            # the failing instruction changed nothing: its state is the one before it
+            # the failing instruction changed nothing and printed nothing: its state is the
+            # one before it
             before = rejected.steps[-2].state if len(rejected.steps) > 1 else rejected.start_state
+            if isinstance(before, LogSnapshot):
+                before = dataclasses.replace(before, seen=frozenset())
             rejected = dataclasses.replace(rejected, steps=(*rejected.steps[:-1],
                                                                  Step(insn, before)))
         if rejected is not None:
