@@ -434,7 +434,7 @@ to caller at 2:
 
 from 7 to 2: R0=6 R10=fp0
 2: (25) if r0 > 0xa goto pc+1
-mark_precise: frame0: last_idx 2 first_idx 0 subseq_idx -1 
+mark_precise: frame0: last_idx 2 first_idx 0 subseq_idx -1\x20
 mark_precise: frame0: regs=r0 stack= before 7: (95) exit
 2: R0=6
 3: (b7) r0 = 0                        ; R0=0
