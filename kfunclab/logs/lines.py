@@ -96,6 +96,10 @@ def classify(number: int, text: str) -> LogLine:
                  "mark_read")
         return LogLine(number, LineKind.SUMMARY, text,
                        dict(zip(names, (int(g) for g in found.groups()), strict=True)))
+    if text.startswith("mark_precise: frame"):  # most lines of a big log: no regex tour
+        frame, _, what = text[19:].partition(": ")
+        if frame.isdigit():
+            return LogLine(number, LineKind.PRECISE, text, {"frame": int(frame), "what": what})
     for kind, pattern in _PATTERNS:
         found = pattern.match(text)
         if found:

@@ -23,9 +23,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kfunclab.isa.insn import Call, CallKind, Exit, Jump
+from kfunclab.errors import KfunclabError
+from kfunclab.isa.insn import Call, CallKind, Exit, Insn, Jump
 from kfunclab.logs.lines import LineKind, LogLine, classify_all
-from kfunclab.logs.program import log_program
+from kfunclab.logs.program import log_program, parse_log_insn
 from kfunclab.logs.refs import lifetimes
 from kfunclab.logs.states import LogSnapshot, build_snapshot, parse_state, ref_ids_in
 from kfunclab.verifier.result import (
@@ -110,6 +111,8 @@ class _Reader:
     def __init__(self, lines: list[LogLine]) -> None:
         self.lines = lines
         self.texts: dict[int, str] = {}
+        self.parsed: dict[int, Insn | None] = {}
+        self.last_path_at: dict[int, int] = {}  # insn -> the latest path that processed it
         self.paths: list[_Path] = []
         self.cur: _Path | None = None
         self.regs: dict[str, str] = {}
@@ -189,16 +192,19 @@ class _Reader:
         seen = frozenset(state.regs) | frozenset(state.stack)
         self._set_last_state(self.snapshot(seen))
 
-    def _insn(self, idx: int):
-        from kfunclab.logs.program import parse_log_insn
-
+    def _insn(self, idx: int) -> Insn | None:
+        """The instruction at ``idx`` as printed (parsed once; None if unreadable)."""
+        if idx in self.parsed:
+            return self.parsed[idx]
         text = self.texts.get(idx)
         if text is None:
             return None
         try:
-            return parse_log_insn(text)
-        except Exception:
-            return None
+            insn: Insn | None = parse_log_insn(text)
+        except KfunclabError:  # reported by log_program() as unparsed
+            insn = None
+        self.parsed[idx] = insn
+        return insn
 
     def _set_last_state(self, snap: LogSnapshot) -> None:
         if self.cur is not None and self.cur.steps:
@@ -223,10 +229,8 @@ class _Reader:
         self.cur = None
 
     def parent_of(self, branch: int) -> int | None:
-        for path in reversed(self.paths):
-            if any(s.insn == branch for s in path.steps):
-                return path.id
-        return None
+        """The path that pushed the branch at ``branch``: the latest one that processed it."""
+        return self.last_path_at.get(branch)
 
     # --- lines -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -277,6 +281,7 @@ class _Reader:
         self.visits[idx] += 1
         before = self.snapshot()
         self.cur.steps.append(Step(idx, before))
+        self.last_path_at[idx] = self.cur.id
         self.step_lines[(self.cur.id, len(self.cur.steps) - 1)] = line.number
         self.last_insn, self.last_insn_line = idx, line.number
         self.pending = idx
