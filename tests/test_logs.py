@@ -457,3 +457,11 @@ def test_a_subprogram_call_is_read_with_its_frames() -> None:
 def test_an_empty_log_with_an_errno_is_refused_before_verification() -> None:
     log = read_log("", errno=1)
     assert log.error.message == "errno 1 (EPERM), empty verifier log" and not log.accepted
+
+
+def test_only_the_front_ends_import_logs() -> None:
+    code = ("import sys, kfunclab.verifier, kfunclab.viz, kfunclab.kernel; "
+            "print(any(m.startswith('kfunclab.logs') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
