@@ -465,3 +465,4 @@ def test_only_the_front_ends_import_logs() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+

@@ -40,6 +40,8 @@ class LineKind(Enum):
     CALL_STATE = "call-state"  # " frame1: R1=5 R10=fp0": the state under a CALLS header
     STATE_DUMP = "state-dump"  # cur state: / old state: (after "infinite loop detected")
     INFO = "info"  # btf_ctx_access()/btf_check_func_arg_match() notes, not errors
+    #: btf_prepare_func_args() notes: only an error when nothing follows (then the last line)
+    NOTE = "note"
     STATS = "stats"  # verification time 12 usec / stack depth 16
     BLANK = "blank"
     TEXT = "text"  # anything else: an error message or a line kfunclab cannot read
@@ -57,7 +59,7 @@ class LogLine:
 
 _SUMMARY = re.compile(r"processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) "
                       r"total_states (\d+) peak_states (\d+) mark_read (\d+)")
-_INSN = re.compile(r"(\d+): (\([0-9a-f]{2}\) .*)$")
+_INSN = re.compile(r"(\d+): (\([0-9a-f]{2}\) .*|<invalid kfunc call>)$")
 _STATE = re.compile(r"(\d+):((?: .*)?)$")
 _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
     (LineKind.FUNC, re.compile(r"func#(?P<func>\d+) @(?P<start>\d+)$")),
@@ -72,7 +74,7 @@ _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
     (LineKind.SOURCE, re.compile(r"; (?P<source>.*) @ (?P<file>\S+):(?P<line>\d+)$")),
     (LineKind.UNRELEASED, re.compile(r"Unreleased reference id=(?P<ref>\d+) "
                                      r"alloc_insn=(?P<alloc>\d+)$")),
-    (LineKind.STACK_LIVE, re.compile(r"\(\d+\) (?:frame \d+ insn \d+ \+(?:live|written)\b.*"
+    (LineKind.STACK_LIVE, re.compile(r"\([\d,]+\) (?:frame \d+ insn \d+ \+(?:live|written)\b.*"
                                      r"|live stack update done in \d+ iterations)\s*$")),
     (LineKind.SCC, re.compile(r"SCC (?:enter|exit|backedge) \(\d+\)$")),
     (LineKind.PROPAGATE, re.compile(r"frame \d+: propagating .*$")),
@@ -80,8 +82,12 @@ _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
                                 r"|to caller at (?P<at>\d+):$")),
     (LineKind.STATE_DUMP, re.compile(r"(?:cur|old) state:(?P<state>.*)$")),
     (LineKind.INFO, re.compile(r"func '\w+' arg\d+ has btf_id \d+ type \w+ '\w+'$"
+                               r"|Func#\d+ \('\w+'\) is (?:global and assumed valid\."
+                               r"|safe for any args that match its prototype)$"
                                r"|arg#\d+ reference type\('.*'\) size cannot be determined: "
                                r"-\d+$")),
+    (LineKind.NOTE, re.compile(r"Global function \w+\(\) doesn't return scalar\. "
+                               r"Only those are supported\.$")),
     (LineKind.STATS, re.compile(r"(?:verification time \d+ usec|stack depth [\d+]+)\s*$")),
 )
 
@@ -90,12 +96,16 @@ def classify(number: int, text: str) -> LogLine:
     """The :class:`LogLine` of one line of text (without its newline)."""
     if not text.strip():
         return LogLine(number, LineKind.BLANK, text)
-    found = _SUMMARY.match(text)
+    found = _SUMMARY.search(text)
     if found:
         names = ("processed_insns", "max_states_per_insn", "total_states", "peak_states",
                  "mark_read")
-        return LogLine(number, LineKind.SUMMARY, text,
-                       dict(zip(names, (int(g) for g in found.groups()), strict=True)))
+        fields = dict(zip(names, (int(g) for g in found.groups()), strict=True))
+        if found.start() == 0:
+            return LogLine(number, LineKind.SUMMARY, text, fields)
+        # a message the kernel ended without a newline runs into the summary: the line is the
+        # error (kernel/verdict.py's rule) and still carries the figures
+        return LogLine(number, LineKind.TEXT, text, {"summary": fields})
     if text.startswith("mark_precise: frame"):  # most lines of a big log: no regex tour
         frame, _, what = text[19:].partition(": ")
         if frame.isdigit():

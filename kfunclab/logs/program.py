@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from kfunclab.errors import KfunclabError
-from kfunclab.isa.insn import IMM64_TAIL, Alu, AluOp, Imm64Kind, Insn, LoadImm64
+from kfunclab.isa.insn import IMM64_TAIL, Alu, AluOp, Call, CallKind, Imm64Kind, Insn, LoadImm64
 from kfunclab.isa.parser import parse_insn
 from kfunclab.isa.program import Program, SourceMap
 
@@ -28,6 +28,8 @@ PLACEHOLDER = Alu(AluOp.MOV, dst=0, src=0)
 
 def parse_log_insn(text: str) -> Insn:
     """One instruction as the kernel prints it (raises a KfunclabError if unreadable)."""
+    if text == "<invalid kfunc call>":  # a kfunc call libbpf could not resolve
+        return Call(CallKind.KFUNC, 0, text)
     found = _MAP_LOAD.match(text)
     if found:
         kind = Imm64Kind.MAP_VALUE if found.group(3) is not None else Imm64Kind.MAP_FD

@@ -129,6 +129,7 @@ class _Reader:
         self.names: dict[int, str] = {}
         self.live: dict[int, str] = {}
         self.text_lines: list[LogLine] = []
+        self.bad_lines: list[tuple[int, str]] = []
         self.summary: LogLine | None = None
         self.last_insn: int | None = None
         self.last_insn_line = 0
@@ -237,8 +238,12 @@ class _Reader:
         for line in self.lines:
             self.line_no = line.number
             handler = getattr(self, "on_" + line.kind.name.lower(), None)
-            if handler is not None:
+            if handler is None:
+                continue
+            try:
                 handler(line)
+            except ValueError as exc:  # a state item of no known form: keep the line, go on
+                self.bad_lines.append((line.number, f"{line.text}  [{exc}]"))
         if self.cur is not None and self.cur.end is None:
             self.close()
 
@@ -268,6 +273,9 @@ class _Reader:
 
     def on_text(self, line: LogLine) -> None:
         self.text_lines.append(line)
+        if "summary" in line.fields:
+            self.summary = LogLine(line.number, LineKind.SUMMARY, line.text,
+                                   line.fields["summary"])
 
     def on_insn(self, line: LogLine) -> None:
         idx = line.fields["insn"]
@@ -422,7 +430,9 @@ def read_log(text: str, *, section: str = "", file: str = "<log>",
     err_line = _error_line(lines) if reader.summary is not None else None
     error = None
     unparsed = [(ln.number, ln.text) for ln in reader.text_lines]
-    if err_line is not None and err_line.kind is LineKind.TEXT:
+    failed = errno != 0 if errno is not None else (
+        err_line is not None and err_line.kind in (LineKind.TEXT, LineKind.NOTE))
+    if err_line is not None and failed:
         insn = reader.last_insn if reader.last_insn_line < err_line.number else None
         context = tuple(ln.text for ln in lines[reader.last_insn_line:err_line.number - 1]
                         if ln.kind in (LineKind.TEXT, LineKind.UNRELEASED))
@@ -446,6 +456,8 @@ def read_log(text: str, *, section: str = "", file: str = "<log>",
                                                                   err_line.number - 1]
                                         if ln.kind is LineKind.TEXT}
         unparsed = [(n, t) for n, t in unparsed if n not in claimed]
+    unparsed += reader.bad_lines
+    unparsed.sort()
     unparsed += [(0, f"insn {i}: {t}") for i, t in unreadable]
     verdict = Verdict.REJECT if error is not None or (truncated and reader.summary is None
                                                       and errno not in (None, 28)) \

@@ -34,6 +34,7 @@ class StateText:
     stack: dict[str, str] = field(default_factory=dict)
     refs: tuple[int, ...] | None = None  # None: the line printed no ``refs=``
     frameno: int = 0
+    callback: str = ""  # "cb" / "async_cb": the frame is a callback's
 
 
 def split_items(text: str) -> list[str]:
@@ -61,9 +62,15 @@ def looks_like_state(text: str) -> bool:
     return all(_item_kind(item) is not None for item in items)
 
 
+#: print_verifier_state()'s frame marks: a callback (" cb") or async callback (" async_cb")
+CALLBACK_MARKS = ("cb", "async_cb")
+
+
 def _item_kind(item: str) -> str | None:
     if re.fullmatch(r"frame\d+:", item):
         return "frame"
+    if item in CALLBACK_MARKS:
+        return "callback"
     name, eq, _value = item.partition("=")
     if not eq:
         return None
@@ -85,12 +92,16 @@ def parse_state(text: str) -> StateText:
     stack: dict[str, str] = {}
     refs: tuple[int, ...] | None = None
     frameno = 0
+    callback = ""
     for item in split_items(text.strip()):
         kind = _item_kind(item)
         if kind is None:
             raise ValueError(f"not a state item: {item!r}")
         if kind == "frame":
             frameno = int(item[5:-1])
+            continue
+        if kind == "callback":
+            callback = item
             continue
         name, _, value = item.partition("=")
         if kind == "reg":
@@ -99,7 +110,7 @@ def parse_state(text: str) -> StateText:
             stack[name] = value
         else:
             refs = tuple(int(x) for x in value.split(",") if x.isdigit())
-    return StateText(regs, stack, refs, frameno)
+    return StateText(regs, stack, refs, frameno, callback)
 
 
 def ref_ids_in(value: str) -> set[int]:
