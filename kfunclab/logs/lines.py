@@ -74,9 +74,9 @@ _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
     (LineKind.SOURCE, re.compile(r"; (?P<source>.*) @ (?P<file>\S+):(?P<line>\d+)$")),
     (LineKind.UNRELEASED, re.compile(r"Unreleased reference id=(?P<ref>\d+) "
                                      r"alloc_insn=(?P<alloc>\d+)$")),
-    (LineKind.STACK_LIVE, re.compile(r"\([\d,]+\) (?:frame \d+ insn \d+ \+(?:live|written)\b.*"
+    (LineKind.STACK_LIVE, re.compile(r"\([\d,]+\) (?:frame \d+ insn \d+ [+-](?:live|written)\b.*"
                                      r"|live stack update done in \d+ iterations)\s*$")),
-    (LineKind.SCC, re.compile(r"SCC (?:enter|exit|backedge) \(\d+\)$")),
+    (LineKind.SCC, re.compile(r"SCC (?:enter|exit|backedge) \([\d,]+\)$")),
     (LineKind.PROPAGATE, re.compile(r"frame \d+: propagating .*$")),
     (LineKind.CALLS, re.compile(r"(?P<head>caller|callee|returning from callee):$"
                                 r"|to caller at (?P<at>\d+):$")),
