@@ -245,11 +245,12 @@ def live():
 
 
 @pytest.mark.kernel
+@pytest.mark.parametrize("level", [2, 1])
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_kernel_log_gives_its_error_insn_and_counts(path: Path, live) -> None:
+def test_kernel_log_gives_its_error_insn_and_counts(path: Path, level: int, live) -> None:
     program = _case(path)
     try:
-        kv = live(program, log_level=2)
+        kv = live(program, log_level=level)
     except KfunclabError as exc:
         pytest.skip(f"the kernel cannot be asked about {path.name}: {exc}")
     if kv.verdict == "error":
@@ -261,7 +262,7 @@ def test_kernel_log_gives_its_error_insn_and_counts(path: Path, live) -> None:
     assert (log.stats.total_states, log.stats.peak_states) == (kv.total_states, kv.peak_states)
     assert log.unparsed == ()
     assert not log.truncated
-    mine = verify(program, log_level=2)
+    mine = verify(program, log_level=level)
     if log.error is not None and mine.error is not None and log.paths \
             and mine.error.message == log.error.message:
         assert log.error.insn == mine.error.insn
