@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="line the kernel's verifier log up with kfunclab's walk (log level 2) "
                         "and show the first step where they differ")
     lg = sub.add_parser("log", help="read a kernel verifier log (level 1 or 2)")
-    lg.add_argument("file", metavar="FILE.log")
+    lg.add_argument("file", metavar="FILE.log", help="the log ('-': standard input)")
     lg.add_argument("--json", action="store_true", help="one JSON object")
     lg.add_argument("--section", default="", help="the program's section, for the views")
     a = sub.add_parser("asm", help="assemble a program file")
@@ -126,6 +126,8 @@ def _print_human(file: str, result: object, all_errors: bool) -> None:
 
 
 def _read_text(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
     with open(file, encoding="utf-8", errors="replace") as fh:
         return fh.read()
 
