@@ -5,7 +5,7 @@
 ...                             "max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0"),
 ...                    "x.log"))
 x.log: reject at insn 0: R0 !read_ok
-    level 1 log, 1 lines read, 1 paths, 1 insns processed, 0 states (peak 0)
+    level 1 log, 3 lines read, 1 paths, 1 insns processed, 0 states (peak 0)
 """
 
 from __future__ import annotations
