@@ -216,9 +216,10 @@ LIVE = ("welcome", "size_fixed", "constant_fixed", "leak_fixed", "null_checked",
 @pytest.mark.skipif(not KERNEL_OK, reason=WHY)
 @pytest.mark.parametrize("name", LIVE)
 @pytest.mark.parametrize("which", ["starter", "solution"])
-def test_live_kernel_agrees(name: str, which: str) -> None:
+def test_live_kernel_agrees(name: str, which: str, live_profile: object) -> None:
+    """The running kernel, asked now, and kfunclab under its probed ``live`` profile."""
     text = getattr(EXERCISES[name], which)
     kv = kernel_verdict(parse_program(text))
-    ours = verify_text(text, btf="bundled")
+    ours = verify_text(text, btf="live", profile=live_profile)
     assert (kv.verdict, kv.error) == (ours.verdict.value,
                                       ours.error.message if ours.error else None)

@@ -1,8 +1,8 @@
 """Kernel profiles: what one kernel release says about kfuncs, as data.
 
 Code elsewhere never asks "which version is this?": it reads a profile field
-(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates come from
-/work/shared/docs/kernel-semantics.md (§0, §1.7, §2, §6) and the kernel sources named in each
+(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates are gathered in
+``docs/kernel-notes.md`` (sections 1, 2 and 4), and the kernel sources are named in each
 field's comment; where a profile *assumes* something it says so in ``assumptions``.
 
 >>> get_profile("linux-6.18").trusted_args_default
@@ -58,6 +58,43 @@ class Profile:
     catalog: str  # name of the catalogue describing this kernel's kfuncs
     max_args: int = 5  # MAX_BPF_FUNC_REG_ARGS: "Function %s has %d > %d args"
     assumptions: tuple[str, ...] = field(default=())
+    # --- what a probed (``live``) kernel adds; the named profiles leave these empty ---------
+    #: a trusted-args kfunc's pointer-to-struct argument must be a trusted pointer even where
+    #: upstream 6.18 reads a struct of scalars as plain memory (found on patched 6.18 builds:
+    #: a stack or ctx pointer to bpf_xdp_ct_lookup's ``struct xdp_md *`` is "R1 must be
+    #: referenced or trusted" there)
+    trusted_struct_args: bool = False
+    #: helper name -> program types that may call it, as the kernel answered; None: the model's
+    #: own table (kfunclab.verifier.calls)
+    helper_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None
+    #: program types the helper table was probed for (others: the model's own table)
+    helper_probed_types: frozenset[str] = frozenset()
+    #: kfunc name -> program types whose programs may call it, as the kernel answered
+    kfunc_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None
+    #: kfunc name -> KF_SLEEPABLE as the kernel answered (only for kfuncs it could be asked of)
+    kfunc_sleepable: tuple[tuple[str, bool], ...] = ()
+    kernel_release: str = ""  # the running kernel a probed profile describes
+    probed: tuple[str, ...] = ()  # what the probes established, in words
+
+    def helper_allowed(self, helper: str, prog_type: str) -> bool | None:
+        """Whether ``helper`` (``bpf_map_lookup_elem``) may be called from ``prog_type`` as the
+        probed kernel answered; None where nothing was probed (use the model's table)."""
+        if self.helper_prog_types is None or prog_type not in self.helper_probed_types:
+            return None
+        for name, types in self.helper_prog_types:
+            if name == helper:
+                return prog_type in types
+        return False
+
+    def kfunc_visible(self, kfunc: str, prog_type: str) -> bool | None:
+        """Whether ``prog_type`` programs may call ``kfunc`` as the probed kernel answered;
+        None where it was not probed."""
+        if self.kfunc_prog_types is None:
+            return None
+        for name, types in self.kfunc_prog_types:
+            if name == kfunc:
+                return prog_type in types
+        return None
 
     def hook_of(self, prog_type: str) -> Hook:
         """bpf_prog_type_to_kfunc_hook(): the hook of a canonical BPF_PROG_TYPE_* name."""
@@ -161,7 +198,7 @@ DOC = Profile(
     kernel="6.2",
     description="the kernel Documentation/bpf/kfuncs.rst of the seed describes (about 6.2/6.3)",
     # KF_RCU came in 6.2; KF_ITER_* (6.4), KF_RCU_PROTECTED (6.7), KF_FASTCALL (6.13) did not
-    # exist yet (kernel-semantics.md §1.7).
+    # exist yet (docs/kernel-notes.md, section 1).
     flags=KF.ACQUIRE | KF.RELEASE | KF.RET_NULL | KF.KPTR_GET | KF.TRUSTED_ARGS | KF.SLEEPABLE
     | KF.DESTRUCTIVE | KF.RCU,
     flag_notes=(
@@ -235,8 +272,12 @@ def get_profile(name: str | Profile | None = None) -> Profile:
         return DEFAULT_PROFILE
     if isinstance(name, Profile):
         return name
+    if name == "live":
+        from kfunclab.kfuncs.live import load_live_profile
+
+        return load_live_profile()
     try:
         return PROFILES[name]
     except KeyError:
-        known = ", ".join(PROFILES)
+        known = ", ".join((*PROFILES, "live"))
         raise CatalogError(f"unknown kernel profile '{name}'; expected one of {known}") from None

@@ -26,7 +26,7 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
-from kfunclab.verifier.trust import walk_btf_pointer
+from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg, walk_btf_pointer
 
 READ, WRITE = "read", "write"
 
@@ -409,7 +409,7 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
-    member = _kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
+    member = kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
         _kptr_access(env, state, member, kind, value_regno, imm)
         return
@@ -417,7 +417,13 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
         state.regs[value_regno] = UNKNOWN_SCALAR
 
 
-def _kptr_member(decl: object, off: int) -> object | None:
+def kptr_member(decl: object, off: int) -> object | None:
+    """The ``__kptr`` / ``__kptr_untrusted`` field at byte ``off`` of map ``decl``'s value, or None.
+
+    The kernel finds it with btf_record_find(map->record, off, BPF_KPTR) in
+    check_map_access(); calls and kfunc calls (kptr_xchg, the kptr_get of old kernels) ask the
+    same question of the pointer they are given.
+    """
     struct = getattr(decl.value, "struct", None)
     if struct is None:
         return None
@@ -434,8 +440,6 @@ RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_cr
 def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
                  imm: int | None) -> None:
     """``check_map_kptr_access()``."""
-    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg
-
     referenced = member.kind.value == "kptr"
     if kind == WRITE:
         if referenced:
