@@ -8,6 +8,7 @@ case and check the error, the error instruction, the counts, and the states step
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -262,6 +263,11 @@ def test_kernel_log_gives_its_error_insn_and_counts(path: Path, level: int, live
     assert (log.stats.total_states, log.stats.peak_states) == (kv.total_states, kv.peak_states)
     assert log.unparsed == ()
     assert not log.truncated
+    if log.error is not None:
+        # the failing instruction: the last instruction line the kernel printed before its error
+        before = kv.log[:kv.log.rindex(log.error.message)]
+        printed = [int(m) for m in re.findall(r"^(\d+): (?:\(|<)", before, re.M)]
+        assert log.error.insn == (printed[-1] if printed else None)
     mine = verify(program, log_level=level)
     if log.error is not None and mine.error is not None and log.paths \
             and mine.error.message == log.error.message:
