@@ -138,11 +138,13 @@ class _Reader:
         self.call_head = ""
         self.unreleased: list[LogLine] = []
         self.step_lines: dict[tuple[int, int], int] = {}
+        #: ref id -> (the insn after which it first showed in refs=, what that insn called)
+        self.acquired: dict[int, tuple[int, str]] = {}
 
     # --- state -------------------------------------------------------------------------------
     def snapshot(self, seen: frozenset[str] = frozenset()) -> LogSnapshot:
-        acquired = {}  # filled in by refs.lifetimes(); the snapshot only needs the ids
-        return build_snapshot(self.regs, self.stack, self.refs, acquired, self.frameno, seen)
+        return build_snapshot(self.regs, self.stack, self.refs, self.acquired, self.frameno,
+                              seen)
 
     def replace(self, text: str) -> frozenset[str]:
         state = parse_state(text)
@@ -172,6 +174,8 @@ class _Reader:
         self.stack.update(state.stack)
         new_refs = (state.refs or ()) if printed else self.refs
         gone = set(self.refs) - set(new_refs)
+        for ref in set(new_refs) - set(self.refs):
+            self.acquired.setdefault(ref, (insn, (ins.name or "") if isinstance(ins, Call) else ""))
         self.refs = new_refs
         if gone:  # release_reference(): every copy becomes scalar() for a privileged loader;
             # a NULL branch (mark_ptr_or_null_regs) makes every copy the constant 0
