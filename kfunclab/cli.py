@@ -196,7 +196,7 @@ def _log(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(args.file)))
     else:
         print(summary_text(result, args.file))
-    return 1 if result.error is not None else 0
+    return 0 if result.accepted else 1
 
 
 def _compare_log(log_file: str, program_file: str, result: object) -> str:

@@ -86,7 +86,7 @@ class LogResult(VerificationResult):
         """The ``kfunclab log --json`` record (``verify --json``'s fields, plus ``unparsed``)."""
         record = VerificationResult.to_json(self, file)
         record.pop("profile", None)
-        if self.truncated and self.error is None:
+        if self.verdict is Verdict.UNSUPPORTED:
             record["verdict"] = "unknown"
         record.update(truncated=self.truncated, log_level=self.log_level,
                       unparsed=[{"line": n, "text": t} for n, t in self.unparsed])
@@ -463,9 +463,14 @@ def read_log(text: str, *, section: str = "", file: str = "<log>",
     unparsed += reader.bad_lines
     unparsed.sort()
     unparsed += [(0, f"insn {i}: {t}") for i, t in unreadable]
-    verdict = Verdict.REJECT if error is not None or (truncated and reader.summary is None
-                                                      and errno not in (None, 28)) \
-        else Verdict.ACCEPT
+    if error is not None:
+        verdict = Verdict.REJECT
+    elif truncated and reader.summary is None:
+        # the walk's end is missing: bpf() failed (ENOSPC) and the log cannot say why or whether
+        # the verifier would have accepted; "unsupported" is a result's "kfunclab cannot say"
+        verdict = Verdict.UNSUPPORTED
+    else:
+        verdict = Verdict.ACCEPT
     paths_t = tuple(paths)
     return LogResult(
         program=program, verdict=verdict, error=error, stats=stats, profile="kernel log",
