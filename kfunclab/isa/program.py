@@ -26,6 +26,9 @@ class MemberKind(Enum):
     INT = "int"
     KPTR = "kptr"  # struct X __kptr *p: referenced kptr, moved with bpf_kptr_xchg
     KPTR_UNTRUSTED = "kptr_untrusted"  # struct X __kptr_untrusted *p
+    #: struct X __kptr_ref *p: the doc era's (before 6.4) spelling of a referenced kptr; there
+    #: ``__kptr`` meant an unreferenced one. The profile says which tag means what.
+    KPTR_REF = "kptr_ref"
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
 

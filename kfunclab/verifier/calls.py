@@ -13,7 +13,7 @@ from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.memory import check_helper_mem_access, kptr_member
+from kfunclab.verifier.memory import check_helper_mem_access, is_referenced_kptr, kptr_member
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
@@ -218,7 +218,7 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR)
     off = dst.off + dst.var.const_value
     member = kptr_member(dst.map, off)
-    if member is None or member.kind.value != "kptr":
+    if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:

@@ -261,7 +261,7 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
 
 def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
     """KF_KPTR_GET (doc profile): arg 0 points at a referenced kptr field of a map value."""
-    from kfunclab.verifier.memory import kptr_member
+    from kfunclab.verifier.memory import is_referenced_kptr, kptr_member
 
     if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.KPTR_GET_EXPECTED_MAP_VALUE, errno=_EINVAL)
@@ -269,7 +269,7 @@ def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
         raise Reject(msg.KPTR_GET_CONST_OFFSET, errno=_EINVAL)
     off = reg.off + reg.var.const_value
     member = kptr_member(reg.map, off)
-    if member is None or member.kind.value != "kptr":
+    if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_GET_NO_KPTR.format(off=off), errno=_EINVAL)
     inner = t.target.target if t.target is not None else None  # struct X ** -> struct X
     want = inner.name if inner is not None else ""
@@ -337,7 +337,8 @@ def _mem_arg_type_check(env: Env, i: int, target: CType | None, sized: bool) -> 
         return
     kind = target.kernel_kind_name()
     raise Reject(msg.KFUNC_MEM_NOT_SCALAR_STRUCT.format(
-        arg=i, kind=kind, name=target.name, void="void, " if sized else ""), errno=_EINVAL)
+        arg=i, kind=kind, name=target.kernel_type_name(), void="void, " if sized else ""),
+        errno=_EINVAL)
 
 
 def _struct_of_scalars(env: Env, name: str, depth: int) -> bool:

@@ -12,7 +12,7 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
     NOT_INIT,
@@ -418,19 +418,29 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
 
 
 def kptr_member(decl: object, off: int) -> object | None:
-    """The ``__kptr`` / ``__kptr_untrusted`` field at byte ``off`` of map ``decl``'s value, or None.
-
-    The kernel finds it with btf_record_find(map->record, off, BPF_KPTR) in
-    check_map_access(); calls and kfunc calls (kptr_xchg, the kptr_get of old kernels) ask the
-    same question of the pointer they are given.
-    """
+    """The kptr field (any tag) at byte ``off`` of map ``decl``'s value, or None: the kernel's
+    btf_record_find(map->record, off, BPF_KPTR), asked by check_map_access(), kptr_xchg and
+    old kernels' kptr_get. Which tag is referenced is the profile's (is_referenced_kptr)."""
     struct = getattr(decl.value, "struct", None)
     if struct is None:
         return None
     for m in struct.members:
-        if m.kind.value in ("kptr", "kptr_untrusted") and m.offset == off:
+        if m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref") and m.offset == off:
             return m
     return None
+
+
+def is_referenced_kptr(env: Env, member: object) -> bool:
+    """Whether the profile's kernel reads the member's tag as a referenced kptr (the tags swapped
+    meaning in 6.4). An unknown tag fails btf_find_kptr(): no map, which kfunclab does not model."""
+    tag = member.kind.value
+    if tag == env.profile.kptr_ref_tag:
+        return True
+    if tag == env.profile.kptr_unref_tag:
+        return False
+    raise Unsupported(f"'__{tag}' is not a kptr tag in {env.profile.name} (it knows "
+                      f"__{env.profile.kptr_ref_tag} and __{env.profile.kptr_unref_tag}): the "
+                      "kernel refuses to create such a map")
 
 
 #: rcu_protected_object(): kernel types whose referenced kptrs load as MEM_RCU in an RCU CS.
@@ -440,7 +450,7 @@ RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_cr
 def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
                  imm: int | None) -> None:
     """``check_map_kptr_access()``."""
-    referenced = member.kind.value == "kptr"
+    referenced = is_referenced_kptr(env, member)
     if kind == WRITE:
         if referenced:
             raise Reject(msg.KPTR_STORE_NOT_ALLOWED)
