@@ -3,6 +3,8 @@
     kfunclab verify FILE.s|FILE.bpf.c [...] [--json] [--log-level 0|1|2] [--btf live|bundled|PATH]
     kfunclab asm FILE.s --hex
     kfunclab cfg FILE.s --dot OUT.dot | --png OUT.png
+    kfunclab log FILE.log [--json]
+    kfunclab verify --compare-log KERNEL.log FILE.s
 
 Exit status (see EXIT_CODES): the highest-ranked outcome over all files wins.
 """
@@ -57,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="a C declarations file of kfuncs (the doc's syntax)")
     v.add_argument("--all-errors", action="store_true",
                    help="explore past the first rejected path and list every one")
+    v.add_argument("--compare-log", metavar="FILE.log", default=None,
+                   help="line the kernel's verifier log up with kfunclab's walk (log level 2) "
+                        "and show the first step where they differ")
+    lg = sub.add_parser("log", help="read a kernel verifier log (level 1 or 2)")
+    lg.add_argument("file", metavar="FILE.log", help="the log ('-': standard input)")
+    lg.add_argument("--json", action="store_true", help="one JSON object")
+    lg.add_argument("--section", default="", help="the program's section, for the views")
     p = sub.add_parser("probe", help="ask the running kernel what it does (the live profile)")
     p.add_argument("--refresh", action="store_true", help="probe again, even if cached")
     p.add_argument("--diff", metavar="PROFILE", nargs="?", const="linux-6.18", default=None,
@@ -82,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "asm":
             return _asm(args)
+        if args.command == "log":
+            return _log(args)
         if args.command == "probe":
             return _probe(args)
         return _cfg(args)
@@ -159,8 +170,12 @@ def _verify_one(file: str, args: argparse.Namespace) -> int:
     try:
         program = parse_file(file)
         result = verify(program, btf=args.btf, profile=args.profile,
-                        catalog=args.kfuncs or args.catalog, log_level=max(args.log_level, 1),
+                        catalog=args.kfuncs or args.catalog,
+                        log_level=2 if args.compare_log else max(args.log_level, 1),
                         collect_all=args.all_errors)
+        if args.compare_log:
+            print(_compare_log(args.compare_log, file, result))
+            return EXIT_OK
     except (KfunclabError, OSError) as exc:
         text = str(exc) if isinstance(exc, KfunclabError) else f"{exc.strerror or exc}"
         # every line names the program file, whatever the error's own subject (BTF, kfuncs)
@@ -200,6 +215,41 @@ def _print_human(file: str, result: object, all_errors: bool) -> None:
     if all_errors:
         for other in r.rejected[1:]:  # type: ignore[attr-defined]
             print(f"    also: insn {other.insn}: {other.message}")
+
+
+def _read_text(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def _log(args: argparse.Namespace) -> int:
+    from kfunclab.logs import read_log
+    from kfunclab.logs.report import summary_text
+
+    try:
+        result = read_log(_read_text(args.file), section=args.section, file=args.file)
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_json(args.file)))
+    else:
+        print(summary_text(result, args.file))
+    return 0 if result.accepted else 1
+
+
+def _compare_log(log_file: str, program_file: str, result: object) -> str:
+    from kfunclab.logs import read_log
+    from kfunclab.logs.report import compare_text
+
+    try:
+        kernel = read_log(_read_text(log_file), file=log_file)
+    except OSError as exc:
+        raise KfunclabError(f"{log_file}: {exc.strerror}") from None
+    own = read_log(result.log, file=program_file)  # type: ignore[attr-defined]
+    return compare_text(kernel, own, log_file, program_file)
 
 
 def _asm(args: argparse.Namespace) -> int:

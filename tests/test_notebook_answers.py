@@ -85,9 +85,12 @@ def collect(path: Path) -> list[Recorded]:
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
-        if source.startswith("%%bpf"):
+        if source.startswith("%%"):  # a cell magic: only %%bpf cells hold assembly programs
             line, _, body = source.partition("\n")
-            args = _bpf_args(line.removeprefix("%%bpf"))
+            magic, _, rest = line.partition(" ")
+            if magic != "%%bpf":
+                continue
+            args = _bpf_args(rest)
             if args.name:
                 judgeable = not args.catalog and args.profile in (None, "linux-6.18")
                 programs[args.name] = ((parse_cell(body, args.section), "") if judgeable else

@@ -273,6 +273,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         error = explorer.run(state)
         if error is None and not collect_all:
             error = check_max_stack_depth(env)
+            if error is not None and log_level:
+                explorer.log.line(error.message)  # printed after the walk, before the stats
     except Limit as limit:
         return finish(limit.args[0], truncated=True)
     except Unsupported as missing:
