@@ -60,6 +60,9 @@ def _verify(args: argparse.Namespace) -> int:
 
     status = 0
     for file in args.files:
+        if _is_elf(file):
+            status = max(status, _verify_object(file, args))
+            continue
         try:
             program = parse_file(file)
             result = verify(program, btf=args.btf, profile=args.profile,
@@ -84,6 +87,42 @@ def _verify(args: argparse.Namespace) -> int:
         if args.log_level:
             print(result.log)
         _print_human(file, result, args.all_errors)
+    return status
+
+
+def _is_elf(file: str) -> bool:
+    from kfunclab.elf import is_elf
+
+    return is_elf(file)
+
+
+def _verify_object(file: str, args: argparse.Namespace) -> int:
+    """Every program of a BPF ELF object: one JSON line (or one line of text) each."""
+    from kfunclab.elf import verify_object
+
+    try:
+        results = verify_object(file, btf=args.btf, profile=args.profile,
+                                catalog=args.kfuncs or args.catalog,
+                                log_level=max(args.log_level, 1), collect_all=args.all_errors)
+    except KfunclabError as exc:
+        if args.json:
+            print(json.dumps({"file": file, "verdict": "error", "error": str(exc),
+                              "insn": None}))
+        else:
+            print(str(exc), file=sys.stderr)
+        return 2
+    status = 0
+    for item in results:
+        status = max(status, {"reject": 1, "error": 2}.get(item.verdict, 0))
+        if args.json:
+            print(json.dumps(item.to_json()), flush=True)
+            continue
+        if item.result is None:
+            print(f"{file}:{item.program}: error: {item.error_text}")
+            continue
+        if args.log_level:
+            print(item.result.log)
+        _print_human(f"{file}:{item.program}", item.result, args.all_errors)
     return status
 
 

@@ -68,6 +68,9 @@ class MapDecl:
     value: TypeRef
     max_entries: int = 1
     flags: int = 0
+    #: a frozen read-only map's contents (an object's .rodata): loads at constant offsets read
+    #: known values, as the kernel's bpf_map_direct_read() does
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,16 @@ class Program:
     labels: dict[str, int] = field(default_factory=dict)  # label -> slot
     source: SourceMap | None = None
     name: str = "prog"
+    #: slot -> (file, line, C text) from an object's line_info (the kernel's ``; text @ f:N``)
+    c_lines: dict[int, tuple[str, int, str]] = field(default_factory=dict)
+    #: slot -> function name where a subprogram starts (objects: the appended subprograms)
+    func_names: dict[int, str] = field(default_factory=dict)
+    #: ``BPF_PROG_TYPE_...`` for the JSON record, when a loader knows it
+    prog_type_name: str | None = None
+    #: something kfunclab cannot model, known before verification (verify() answers
+    #: ``unsupported`` with it), and the slot it is about
+    unsupported: str | None = None
+    unsupported_insn: int | None = None
 
     @property
     def has_prog_btf(self) -> bool:

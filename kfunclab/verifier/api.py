@@ -201,6 +201,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         name = errno_mod.errorcode.get(err, str(err))
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
+    if program.unsupported:
+        return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
+                       error=Diagnostic(program.unsupported_insn, program.unsupported, errno=95))
     static = check_cfg(program, env.privileged)
     if static is not None:
         # check_subprogs() prints the subprogram table; refusals before it come without

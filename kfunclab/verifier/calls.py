@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kfunclab.isa.insn import Call, CallKind
-from kfunclab.progtypes import ProgType
+from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import acquire_reference, release_reference
@@ -486,10 +486,26 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     _check_return_range(env, r0)
 
 
+_SOCK_ADDR_RANGES = {
+    AttachType.CGROUP_INET4_BIND: (0, 3), AttachType.CGROUP_INET6_BIND: (0, 3),
+    **{a: (1, 1) for a in (AttachType.CGROUP_UDP4_RECVMSG, AttachType.CGROUP_UDP6_RECVMSG,
+                           AttachType.CGROUP_UNIX_RECVMSG, AttachType.CGROUP_INET4_GETPEERNAME,
+                           AttachType.CGROUP_INET6_GETPEERNAME,
+                           AttachType.CGROUP_UNIX_GETPEERNAME,
+                           AttachType.CGROUP_INET4_GETSOCKNAME,
+                           AttachType.CGROUP_INET6_GETSOCKNAME,
+                           AttachType.CGROUP_UNIX_GETSOCKNAME)}}
+
+
 def _check_return_range(env: Env, r0: Reg) -> None:
     """``check_return_code()`` for the program types with a fixed return range."""
     pt = env.prog_type.prog_type
-    ranges = {ProgType.CGROUP_SKB: (0, 3), ProgType.CGROUP_SOCK: (0, 1)}
+    at = env.prog_type.expected_attach_type
+    ranges = {ProgType.CGROUP_SKB: (0, 3) if at is AttachType.CGROUP_INET_EGRESS else (0, 1),
+              ProgType.CGROUP_SOCK: (0, 1), ProgType.SOCK_OPS: (0, 1),
+              ProgType.CGROUP_DEVICE: (0, 1), ProgType.CGROUP_SYSCTL: (0, 1),
+              ProgType.CGROUP_SOCKOPT: (0, 1),
+              ProgType.CGROUP_SOCK_ADDR: _SOCK_ADDR_RANGES.get(at, (0, 1))}
     if pt not in ranges:
         return
     if r0.type is not RegType.SCALAR:
@@ -497,5 +513,11 @@ def _check_return_range(env: Env, r0: Reg) -> None:
                      f"({reg_type_str(r0.type, r0.flags)})")
     lo, hi = ranges[pt]
     if r0.var.umin < lo or r0.var.umax > hi:
-        value = str(r0.var.const_value) if r0.var.is_const else "unknown scalar value"
+        # verbose_invalid_scalar(): the bounds that are not the type's limits
+        parts = []
+        if r0.var.smin > -(1 << 63):
+            parts.append(f"smin={r0.var.smin}")
+        if r0.var.smax < (1 << 63) - 1:
+            parts.append(f"smax={r0.var.smax}")
+        value = " ".join(parts) or "unknown scalar value"
         raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"))

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kfunclab.ctype import CType, Kind
+from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.calls import clobber_caller_saved, in_rcu_cs, kernel_struct_reg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.memory import check_helper_mem_access
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
@@ -453,6 +454,9 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
         meta.iter_slot = (spi, short)
         return
+    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra:
+        raise Unsupported(f"an iterator argument that is not the first slot of a "
+                          f"bpf_iter_{short} is not modelled")
     if slot is None or slot.types[7] != "i" or slot.spilled.extra[0] != short:
         raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i), errno=_EINVAL)
     if slot.spilled.flags & TypeFlag.UNTRUSTED:  # an RCU-protected iterator after unlock
@@ -596,11 +600,17 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
         btf_id = meta.arg_constant or 0
         if env.btf is None:
             raise Reject("kfunclab: bpf_rdonly_cast needs kernel BTF", errno=_EINVAL)
-        tid = env.btf.skip_modifiers(btf_id)
-        kind = env.btf.kind_name(tid)
+        tid = btf_id
+        try:
+            kind = env.btf.kind_name(tid) if tid else ""
+        except BtfError:
+            kind = ""
         if kind == "STRUCT":
             return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.UNTRUSTED, btf_id=tid,
                        btf_name=env.btf.name(tid))
+        if tid != 0:
+            raise Reject("kfunc bpf_rdonly_cast type ID argument must be of a struct or void",
+                         errno=_EINVAL)
         return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED,
                    mem_size=0)
     if name == "bpf_cast_to_kern_ctx":

@@ -29,6 +29,11 @@ from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.trust import walk_btf_pointer
 
 READ, WRITE = "read", "write"
+BPF_F_RDONLY_PROG = 1 << 7
+#: may_access_direct_pkt_data(): program types that may write packet data directly
+_PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
+                          ProgType.LWT_XMIT, ProgType.SK_SKB, ProgType.SK_MSG,
+                          ProgType.CGROUP_SOCKOPT})
 
 
 def _read_reg(state: VState, regno: int) -> Reg:
@@ -85,6 +90,18 @@ def check_atomic(env: Env, state: VState, insn: Atomic, idx: int) -> None:
 
 def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
     """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
+    from kfunclab.verifier.state import RefKind
+
+    if env.prog_type.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS,
+                                       ProgType.SCHED_ACT):  # may_access_skb()
+        raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
+    prefix = "BPF_LD_[ABS|IND]"  # check_resource_leak()
+    if state.active_locks:
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+    if any(r.kind is RefKind.PTR for r in state.refs):
+        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix))
+    if state.active_rcu_lock:
+        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix))
     r6 = _read_reg(state, 6)
     if r6.type is not RegType.PTR_TO_CTX:
         raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
@@ -142,6 +159,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             _stack_write(env, state, reg, off, size, value_regno, imm)
     elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) \
             and not flags & TypeFlag.MAYBE_NULL:
+        if kind == WRITE and env.prog_type.prog_type not in _PKT_WRITERS:
+            raise Reject("cannot write into packet")  # may_access_direct_pkt_data()
         _leak_check(env, state, kind, value_regno, "packet")
         _packet_access(reg, regno, off, size)
         if kind == READ and value_regno >= 0:
@@ -408,7 +427,22 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     decl = reg.map
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
+    if kind == WRITE and decl.flags & BPF_F_RDONLY_PROG:  # check_map_access_type()
+        raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=vsize, off=off, access=size))
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
+    struct = getattr(decl.value, "struct", None)
+    lo = off + (reg.var.const_value if reg.var.is_const else reg.var.smin)
+    hi = off + size + (reg.var.const_value if reg.var.is_const else reg.var.umax)
+    for m in struct.members if struct is not None else ():
+        if m.kind.value == "spin_lock" and lo < m.offset + m.size and m.offset < hi:
+            raise Reject("bpf_spin_lock cannot be accessed directly by load/store")
+    data = getattr(decl, "data", None)
+    if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
+            and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
+        at = off + reg.var.const_value
+        if at >= 0 and at + size <= len(data):  # bpf_map_direct_read()
+            state.regs[value_regno] = const(int.from_bytes(data[at:at + size], "little"))
+            return
     member = _kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
         _kptr_access(env, state, member, kind, value_regno, imm)

@@ -30,7 +30,7 @@ from kfunclab.isa.insn import (
 from kfunclab.verifier import calls, memory
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
@@ -291,7 +291,23 @@ def check_ld_imm64(env: Env, state: VState, insn: LoadImm64) -> None:
             raise Reject(msg.MAP_NOT_FOUND.format(fd=insn.imm), errno=9)
         state.regs[insn.dst] = Reg(RegType.CONST_PTR_TO_MAP, map=decl)
         return
-    raise Reject("unsupported ld_imm64 pseudo source in kfunclab", errno=22)
+    if insn.kind is Imm64Kind.MAP_VALUE:
+        decl = env.program.map_named(insn.map_name or "")
+        if decl is None:
+            raise Reject(msg.MAP_NOT_FOUND.format(fd=insn.imm), errno=9)
+        if insn.imm >= decl.value.size:  # check_ld_imm64() via map_direct_value_addr()
+            raise Reject(msg.MAP_VALUE_OFF_TOO_BIG.format(off=insn.imm, size=decl.value.size),
+                         errno=22)
+        state.regs[insn.dst] = Reg(RegType.PTR_TO_MAP_VALUE, map=decl, off=insn.imm)
+        return
+    if insn.kind is Imm64Kind.BTF_ID and env.btf is not None:
+        from kfunclab.btf.types import BtfKind
+
+        if env.btf.kind(insn.imm) is BtfKind.FUNC:  # a kfunc's address (bpf_ksym_exists())
+            state.regs[insn.dst] = Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY, mem_size=0)
+            return
+    raise Unsupported(f"ld_imm64 with src_reg={insn.kind.value} ({insn.kind.name}) is not "
+                      "modelled by kfunclab")
 
 
 # --- conditional jumps -------------------------------------------------------------------------

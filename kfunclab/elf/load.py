@@ -1,0 +1,167 @@
+"""From a BPF object to kfunclab :class:`~kfunclab.isa.program.Program` values, one per program.
+
+:func:`object_programs` reads the object, builds its maps as libbpf creates them, links each
+program (:func:`kfunclab.elf.link.link_program`) and decodes the linked instructions. What the
+verifier does not model is put on the program as :attr:`Program.unsupported` (a sentence), so
+``verify()`` answers ``unsupported`` for it instead of guessing.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from kfunclab.btf.model import Btf
+from kfunclab.btf.types import BtfKind, Func, Linkage
+from kfunclab.elf.link import (
+    PSEUDO_FUNC,
+    LinkedProgram,
+    LinkError,
+    link_program,
+)
+from kfunclab.elf.maps import ElfMap, btf_maps, data_map
+from kfunclab.elf.objfile import BpfObject, Function, read_object
+from kfunclab.errors import BtfError, SectionError
+from kfunclab.isa.encoding import DecodeError, decode
+from kfunclab.isa.insn import Call, CallKind, Exit, Imm64Kind, LoadImm64
+from kfunclab.isa.program import Program
+from kfunclab.progtypes import program_type
+
+#: Map types whose helpers and values the verifier models.
+MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
+                                "lru_percpu_hash", "ringbuf"})
+_SLOT = struct.Struct("<BBhi")
+
+
+@dataclass(frozen=True)
+class ObjectProgram:
+    """One program of an object: its ELF name and section, and the Program (None if unlinkable)."""
+
+    name: str
+    section: str
+    program: Program | None
+    error: str | None = None  # libbpf would refuse the object: why
+
+
+def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]:
+    """Every program of the object at ``path``, linked against the kernel BTF ``kernel``."""
+    obj = read_object(path)
+    maps = btf_maps(obj.btf) if obj.btf is not None else {}
+    obj_name = Path(obj.path).name
+    data_maps = {idx: data_map(obj_name, name, obj.sections[idx][1], obj.sizes.get(idx, 0),
+                                obj.btf)
+                 for idx, name in obj.data_sections.items()}
+    kconfig_size = obj.sizes.get(next((i for i, (n, _) in obj.sections.items()
+                                       if n == ".kconfig"), -1), 0)
+    kconfig = data_map(obj_name, ".kconfig", b"", max(kconfig_size, _kconfig_size(obj)))
+    everything: dict[str, ElfMap] = {m.decl.name: m for m in maps.values()}
+    everything.update({m.decl.name: m for m in data_maps.values()})
+    everything[".kconfig"] = kconfig
+    out = []
+    for func in obj.programs:
+        section = func.section
+        try:
+            linked = link_program(obj, func, maps, data_maps, kernel)
+        except LinkError as exc:
+            out.append(ObjectProgram(func.name, section, None, f"libbpf: {exc}"))
+            continue
+        out.append(ObjectProgram(func.name, section,
+                                 _program(obj, func, linked, everything, kernel)))
+    return out
+
+
+def _kconfig_size(obj: BpfObject) -> int:
+    if obj.btf is None:
+        return 0
+    size = 0
+    for sec_id in obj.btf.find(".kconfig", BtfKind.DATASEC):
+        for info in obj.btf.type_by_id(sec_id).vars:  # type: ignore[attr-defined]
+            size = max(size, info.offset + info.size)
+    return size
+
+
+def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
+             maps: dict[str, ElfMap], kernel: Btf | None) -> Program:
+    section = func.section.removeprefix("?")
+    reasons = list(linked.unsupported)
+    why_insn: int | None = None
+    try:
+        ptype = program_type(section)
+        ptype_name: str | None = ptype.prog_type.kernel_name
+    except SectionError as exc:
+        ptype_name = None
+        reasons.insert(0, f"section '{func.section}': {exc}")
+        section = "syscall"  # a placeholder; the program answers unsupported
+    raw = b"".join(_SLOT.pack(*s) for s in linked.slots)
+    try:
+        insns = list(decode(raw))
+    except DecodeError as exc:
+        insns = [Exit()]  # a stand-in: the program answers unsupported before verification
+        reasons.insert(0, f"instruction at slot {exc.slot} is not modelled by kfunclab's "
+                          f"decoder: {exc}")
+        why_insn = exc.slot
+    used: dict[str, object] = {}
+    for slot, name in linked.maps.items():
+        m = maps.get(name)
+        if m is None:
+            reasons.append(f"map '{name}' at insn {slot} is not known")
+            continue
+        used[name] = m.decl
+        if m.unsupported:
+            reasons.append(f"map '{name}': {m.unsupported}")
+            why_insn = slot if why_insn is None else why_insn
+        elif m.decl.map_type not in MODELLED_MAP_TYPES and m.section == ".maps":
+            reasons.append(f"map type {m.decl.map_type} (map '{name}') is not modelled")
+            why_insn = slot if why_insn is None else why_insn
+        if slot < len(insns) and isinstance(insns[slot], LoadImm64):
+            ins = insns[slot]
+            offset = ins.imm >> 32 if ins.kind is Imm64Kind.MAP_VALUE else 0
+            insns[slot] = LoadImm64(ins.dst, offset & 0xFFFFFFFF, ins.kind, name)
+    for slot, name in linked.kfuncs.items():
+        if slot < len(insns) and isinstance(insns[slot], Call):
+            insns[slot] = Call(CallKind.KFUNC, insns[slot].imm, name)
+    for slot, (name, _tid, kind) in linked.ksyms.items():
+        if kind != "func":
+            reasons.append(f"kernel variable __ksym '{name}' (BPF_PSEUDO_BTF_ID) is not "
+                           f"modelled")
+            why_insn = slot if why_insn is None else why_insn
+    main_id = linked.func_info.get(0)
+    if obj.btf is not None and main_id:
+        tags = [t for t in obj.btf.decl_tags(main_id) if t.startswith("exception_callback:")]
+        if tags:
+            reasons.append("an exception callback (__exception_cb) is not modelled")
+    if ptype_name == "BPF_PROG_TYPE_STRUCT_OPS":
+        reasons.append("struct_ops programs (their context comes from the struct_ops map's "
+                       "member prototype) are not modelled")
+    func_names = {base: f.name for f, base in linked.units}
+    for f, base in linked.units[1:]:
+        if _is_global(obj, f, linked.func_info.get(base)):
+            reasons.append(f"global function '{f.name}' is verified on its own against its "
+                           f"BTF prototype; kfunclab does not model global subprograms yet")
+            why_insn = base if why_insn is None else why_insn
+    for slot, s in enumerate(linked.slots):
+        if s[0] == 0x18 and s[1] >> 4 == PSEUDO_FUNC:
+            reasons.append("a callback (BPF_PSEUDO_FUNC: bpf_loop, timers, for_each ...) "
+                           "is not modelled")
+            why_insn = slot if why_insn is None else why_insn
+            break
+    reason = "; ".join(dict.fromkeys(reasons)) if reasons else None
+    return Program(
+        insns=tuple(insns), section=section, license=obj.license or "",
+        maps=tuple(used.values()),  # type: ignore[arg-type]
+        name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
+        prog_type_name=ptype_name, unsupported=reason, unsupported_insn=why_insn)
+
+
+def _is_global(obj: BpfObject, func: Function, type_id: int | None) -> bool:
+    """Global for the kernel: BTF linkage global (libbpf makes __hidden functions static)."""
+    if func.hidden or func.bind == 0:
+        return False
+    if obj.btf is not None and type_id:
+        try:
+            t = obj.btf.type_by_id(type_id)
+        except BtfError:
+            return True
+        return isinstance(t, Func) and t.linkage is Linkage.GLOBAL
+    return True
