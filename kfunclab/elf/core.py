@@ -76,11 +76,12 @@ def resolve(relo: CoreRelo, local: Btf, target: Btf | None) -> CoreResult:
         raise CoreUnsupported(f"CO-RE relocation kind {kind} is not known")
     if target is None:
         raise CoreUnsupported("CO-RE relocations need the kernel BTF; none is in use")
+    # type-based relocations name the type itself (a typedef stays a typedef)
     local_id = local.skip_modifiers(relo.type_id) if kind not in TYPE_KINDS else relo.type_id
-    local_name = local.name(local.skip_modifiers(relo.type_id))
+    local_name = local.name(local_id)
     if not local_name:
         raise CoreUnsupported(f"CO-RE {KINDS[kind]} relocation on an anonymous type")
-    cands = _candidates(local, local.skip_modifiers(relo.type_id), target)
+    cands = _candidates(local, local_id, target)
     if kind in TYPE_KINDS:
         return _type_relo(kind, local, local_id, target, cands)
     if kind in ENUM_KINDS:
@@ -230,8 +231,7 @@ def _field_value(kind: int, btf: Btf, f: _Field) -> tuple[int, int]:
 
 def _type_relo(kind: int, local: Btf, local_id: int, target: Btf, cands: list[int]
                ) -> CoreResult:
-    matches = [c for c in cands if _types_compat(local, local.skip_modifiers(local_id),
-                                                 target, c, kind == 12)]
+    matches = [c for c in cands if _types_compat(local, local_id, target, c, kind == 12)]
     if not matches:
         return CoreResult(0)
     c = matches[0]
@@ -247,7 +247,9 @@ def _type_relo(kind: int, local: Btf, local_id: int, target: Btf, cands: list[in
 
 def _types_compat(local: Btf, lid: int, target: Btf, tid: int, strict: bool) -> bool:
     """bpf_core_types_are_compat() (shallow); with ``strict`` (TYPE_MATCHES) members must match."""
-    lt, tt = local.type_by_id(lid), target.type_by_id(target.skip_modifiers(tid))
+    if strict:
+        lid, tid = local.skip_modifiers(lid), target.skip_modifiers(tid)
+    lt, tt = local.type_by_id(lid), target.type_by_id(tid)
     if lt.kind != tt.kind and not ({lt.kind, tt.kind} <= {BtfKind.ENUM, BtfKind.ENUM64}):
         return False
     if not strict:

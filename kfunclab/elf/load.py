@@ -131,6 +131,13 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         tags = [t for t in obj.btf.decl_tags(main_id) if t.startswith("exception_callback:")]
         if tags:
             reasons.append("an exception callback (__exception_cb) is not modelled")
+        # the selftests' __flag(): load flags test_loader passes, read from the object
+        flags = [t.split("=", 1)[1] for t in obj.btf.decl_tags(main_id)
+                 if t.startswith("comment:test_prog_flags=")]
+        for flag in flags:
+            if flag in ("BPF_F_TEST_STATE_FREQ", "BPF_F_STRICT_ALIGNMENT"):
+                reasons.append(f"the load flag {flag} (a __flag() of the program) is not "
+                               "modelled")
     if ptype_name == "BPF_PROG_TYPE_STRUCT_OPS":
         reasons.append("struct_ops programs (their context comes from the struct_ops map's "
                        "member prototype) are not modelled")

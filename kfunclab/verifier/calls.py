@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kfunclab.isa.helpers import HELPER_MAX_ID
 from kfunclab.isa.insn import Call, CallKind
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
@@ -132,6 +133,8 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
 
         name = (helper_name(insn.imm) or "").removeprefix("bpf_")
     full = f"bpf_{name}"
+    if not 0 <= insn.imm < HELPER_MAX_ID:  # check_helper_call(): no such helper
+        raise Reject(f"invalid func unknown#{insn.imm}", errno=22)
     handler = _HELPERS.get(name)
     if handler is None:
         raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)

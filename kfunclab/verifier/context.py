@@ -179,6 +179,9 @@ def tracing_args(env: Env) -> tuple[CType, ...]:
 
 def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
     """``btf_ctx_access()``: ctx is an array of u64 arguments typed by the attach target."""
+    if env.prog_type.expected_attach_type is AttachType.TRACE_ITER:
+        raise Unsupported("the context of an iterator program (struct bpf_iter__* with "
+                          "nullable arguments) is not modelled by kfunclab")
     args = tracing_args(env)
     name = env.prog_type.attach_target
     if write or off < 0:

@@ -31,7 +31,7 @@ from kfunclab.verifier.trust import walk_btf_pointer
 READ, WRITE = "read", "write"
 BPF_F_RDONLY_PROG = 1 << 7
 #: may_access_direct_pkt_data(): program types that may write packet data directly
-_PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
+PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
                           ProgType.LWT_XMIT, ProgType.SK_SKB, ProgType.SK_MSG,
                           ProgType.CGROUP_SOCKOPT})
 
@@ -159,7 +159,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             _stack_write(env, state, reg, off, size, value_regno, imm)
     elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) \
             and not flags & TypeFlag.MAYBE_NULL:
-        if kind == WRITE and env.prog_type.prog_type not in _PKT_WRITERS:
+        if kind == WRITE and env.prog_type.prog_type not in PKT_WRITERS:
             raise Reject("cannot write into packet")  # may_access_direct_pkt_data()
         _leak_check(env, state, kind, value_regno, "packet")
         _packet_access(reg, regno, off, size)

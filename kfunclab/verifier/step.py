@@ -241,6 +241,24 @@ def _pointer_alu(env: Env, state: VState, insn: Alu, dst_reg: Reg, operand: Reg,
     state.regs[dst] = adjust_ptr(env, insn, ptr, off_reg, swapped)
 
 
+_MAX_VAR_OFF = 1 << 29  # BPF_MAX_VAR_OFF
+
+
+def _check_sane_offset(var: sc.Scalar, off: int, type_str: str) -> None:
+    """``check_reg_sane_offset()``: offsets a pointer may carry."""
+    if var.is_const:
+        val = signed64(var.const_value)
+        if val >= _MAX_VAR_OFF or val <= -_MAX_VAR_OFF:
+            raise Reject(f"math between {type_str} pointer and {val} is not allowed")
+    if off >= _MAX_VAR_OFF or off <= -_MAX_VAR_OFF:
+        raise Reject(f"{type_str} pointer offset {off} is not allowed")
+    if var.smin == -(1 << 63):
+        raise Reject(f"math between {type_str} pointer and register with unbounded min value "
+                     "is not allowed")
+    if var.smin >= _MAX_VAR_OFF or var.smin <= -_MAX_VAR_OFF:
+        raise Reject(f"value {var.smin} makes {type_str} pointer be out of bounds")
+
+
 def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Reg:
     """``adjust_ptr_min_max_vals()``: pointer plus or minus a scalar."""
     op, dst = insn.op, insn.dst
@@ -272,7 +290,10 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
         return ptr.evolve(off=new_off)
     if op is AluOp.SUB and ptr.type is RegType.PTR_TO_STACK:
         raise Reject(f"R{dst} subtraction from stack pointer prohibited")
+    _check_sane_offset(value, 0, type_str)
+    _check_sane_offset(ptr.var, ptr.off, type_str)
     var = sc.alu(op, ptr.var, value, True)
+    _check_sane_offset(var, ptr.off, type_str)
     changes: dict = {"var": var}
     if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         changes.update(id=env.new_id(), range=0)
@@ -452,12 +473,18 @@ def _match_pkt_pointers(insn: Jump, dst_reg: Reg, src_reg: Reg, this: VState,
     """``try_match_pkt_pointers()``: ``if pkt + N > pkt_end`` proves N bytes in bounds."""
     if insn.src is None or not insn.wide:
         return False
-    pkt_types = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META)
-    d, s = dst_reg.type, src_reg.type
     op = insn.op
-    if d in pkt_types and s is RegType.PTR_TO_PACKET_END:
+
+    def bounds(pkt: Reg, end: Reg) -> bool:
+        # pkt' vs pkt_end, or pkt_meta' vs pkt (the packet start bounds the metadata)
+        if pkt.type is RegType.PTR_TO_PACKET:
+            return end.type is RegType.PTR_TO_PACKET_END
+        return (pkt.type is RegType.PTR_TO_PACKET_META and end.type is RegType.PTR_TO_PACKET
+                and end.off == 0 and end.var.is_const and end.var.const_value == 0)
+
+    if bounds(dst_reg, src_reg):
         pkt_reg, pkt_regno, flipped = dst_reg, insn.dst, False
-    elif s in pkt_types and d is RegType.PTR_TO_PACKET_END:
+    elif bounds(src_reg, dst_reg):
         pkt_reg, pkt_regno, flipped = src_reg, insn.src, True
         op = _FLIP[op]
     else:
