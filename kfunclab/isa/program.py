@@ -104,6 +104,9 @@ class Program:
     func_names: dict[int, str] = field(default_factory=dict)
     #: ``BPF_PROG_TYPE_...`` for the JSON record, when a loader knows it
     prog_type_name: str | None = None
+    #: BPF_F_* load flags beyond the section's (BPF_F_TEST_STATE_FREQ = 8: a checkpoint at
+    #: every prune point)
+    prog_flags: int = 0
     #: something kfunclab cannot model, known before verification (verify() answers
     #: ``unsupported`` with it), and the slot it is about
     unsupported: str | None = None

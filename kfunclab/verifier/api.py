@@ -36,6 +36,8 @@ from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
 from kfunclab.verifier.state import VState, initial_frame
 
+BPF_F_TEST_STATE_FREQ = 1 << 3
+
 
 class UnknownKfuncError(KfunclabError):
     """A ``call NAME`` that is neither a helper, a kfunc of the catalogue, nor a kernel FUNC."""
@@ -157,7 +159,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
               cfg=cfg, recorder=recorder, privileged=program.has_cap("cap_bpf") or
               program.has_cap("cap_sys_admin"),
               allow_ptr_leaks=bool(caps_ok), allow_uninit_stack=bool(caps_ok),
-              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit)
+              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit,
+              test_state_freq=bool(program.prog_flags & BPF_F_TEST_STATE_FREQ))
     env.program_gpl = license_is_gpl_compatible(program.license)  # type: ignore[attr-defined]
     env.prog_context = ProgContext(ptype.prog_type.kernel_name,  # type: ignore[attr-defined]
                                    ptype.expected_attach_type.kernel_name

@@ -14,6 +14,7 @@ from kfunclab.isa.insn import Call, CallKind
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.helper_protos import HELPER_PROTOS, HelperProto
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
@@ -136,6 +137,9 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     if not 0 <= insn.imm < HELPER_MAX_ID:  # check_helper_call(): no such helper
         raise Reject(f"invalid func unknown#{insn.imm}", errno=22)
     handler = _HELPERS.get(name)
+    if handler is None and name in HELPER_PROTOS:
+        _generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
+        return
     if handler is None:
         raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
     if not _helper_allowed(env, name):
@@ -143,6 +147,74 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     if name in _GPL_HELPERS and not env.program_gpl:
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
     handler(env, state, idx, insn)
+
+
+def _generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
+                    proto: HelperProto) -> None:
+    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return."""
+    if env.prog_type.prog_type not in proto.prog_types:
+        raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
+                          f"{env.prog_type.prog_type.kernel_name}", idx)
+    if proto.sleepable_only and not env.sleepable:
+        raise Unsupported(f"{full}#{insn.imm} in a non-sleepable program is not modelled", idx)
+    if proto.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
+        raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    for i, kind in enumerate(proto.args):
+        regno = i + 1
+        reg = state.regs[regno]
+        if reg.type is RegType.NOT_INIT:
+            raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+        if kind == "ctx" and reg.type is not RegType.PTR_TO_CTX:
+            raise Reject(msg.ARG_TYPE_MISMATCH.format(
+                regno=regno, type=reg_type_str(reg.type, reg.flags), expected="ctx"))
+        if kind == "ctx":  # __check_ptr_off_reg()
+            if reg.off < 0:
+                raise Reject(f"negative offset ctx ptr R{regno} off={reg.off} disallowed")
+            if reg.off:
+                raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} "
+                             "disallowed")
+            if not reg.var.is_const or reg.var.const_value:
+                v, m = reg.var.var_off
+                raise Reject(f"variable ctx access var_off=({v:#x}; {m:#x}) disallowed")
+        if kind in ("mem", "mem_uninit", "mem_or_null"):
+            zero_ok = proto.args[i + 1] == "size0"
+            size = _const_size(state, regno + 1, zero_ok)
+            if kind == "mem_or_null" and reg.type is RegType.SCALAR:
+                if not (reg.var.is_const and reg.var.const_value == 0 and size == 0):
+                    raise Unsupported(f"{full}: a NULL or scalar memory argument R{regno} "
+                                      "with a non-zero size is not modelled", idx)
+                continue
+            _mem_arg(env, state, regno, size, "write" if kind == "mem_uninit" else "read",
+                     raw_mode=kind == "mem_uninit")
+        if kind == "map":
+            raise Unsupported(f"{full}: map arguments are not modelled here", idx)
+    if any(k in ("size", "size0") for k in proto.args):
+        from kfunclab.verifier.precision import mark_chain_precision
+
+        mark_chain_precision(env, state, {i + 1 for i, k in enumerate(proto.args)
+                                          if k in ("size", "size0")})
+    if proto.changes_pkt_data:
+        _clear_packet_pointers(state)
+    _int_return(state)
+
+
+def _clear_packet_pointers(state: VState) -> None:
+    """``clear_all_pkt_pointers()``: a helper that may move packet data kills every pointer
+    into it, in registers and in stack spills of every frame."""
+    from dataclasses import replace
+
+    pkt = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+
+    def dies(reg: Reg) -> bool:  # packet pointers, and memory that may be a dynptr's slice
+        return reg.type in pkt or (reg.type is RegType.PTR_TO_MEM and not reg.ref_obj_id)
+
+    for frame in state.frames:
+        for r, reg in enumerate(frame.regs):
+            if dies(reg):
+                frame.regs[r] = UNKNOWN_SCALAR
+        for spi, slot in list(frame.stack.items()):
+            if dies(slot.spilled):
+                frame.stack[spi] = replace(slot, spilled=UNKNOWN_SCALAR)
 
 
 def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int | None:

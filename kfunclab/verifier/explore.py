@@ -282,7 +282,8 @@ class Explorer:
         env = self.env
         # "avoid accumulating infinitely long jmp history": the kernel counts jump-history
         # entries (jump points, stack accesses), not instructions
-        force_new = idx in self.force_checkpoints or cur.jmp_history_cnt > 40
+        force_new = (env.test_state_freq or idx in self.force_checkpoints
+                     or cur.jmp_history_cnt > 40)
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
         live_regs = self.live.regs_before(idx)

@@ -618,9 +618,10 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)
-    if name == "bpf_dynptr_slice_rdwr" and env.prog_type.prog_type not in PKT_WRITERS:
-        raise Unsupported("bpf_dynptr_slice_rdwr() in a program type that may not write "
-                          "packet data is not modelled")
+    if name == "bpf_dynptr_slice_rdwr" and (env.prog_type.prog_type not in PKT_WRITERS or (
+            meta.dynptr is not None and meta.dynptr[1] in ("skb", "xdp", "uninit"))):
+        raise Unsupported("bpf_dynptr_slice_rdwr() of a packet dynptr (when the kernel allows "
+                          "writes to packet data through it) is not modelled")
     if name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
         size = meta.arg_constant or 0
         flags = TypeFlag.RDONLY if name == "bpf_dynptr_slice" else 0

@@ -498,6 +498,8 @@ def _match_pkt_pointers(insn: Jump, dst_reg: Reg, src_reg: Reg, this: VState,
     good_when_taken, right_open = sides[op]
     if pkt_reg.off < 0 or (pkt_reg.off == 0 and right_open):
         return True
+    if pkt_reg.var.umax > 0xFFFF or pkt_reg.var.umax + pkt_reg.off > 0xFFFF:
+        return True  # find_good_pkt_pointers(): past MAX_PACKET_OFF proves nothing
     new_range = pkt_reg.off + (1 if right_open else 0)
     _mark_pkt_range(other if good_when_taken else this, pkt_reg, new_range)
     del pkt_regno, flipped
