@@ -11,12 +11,14 @@ in use) and verifies each on its own, as ``BPF_PROG_LOAD`` would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kfunclab.elf.load import ObjectProgram, object_programs
 from kfunclab.elf.objfile import ObjectError, is_elf, read_object
 from kfunclab.errors import KfunclabError
+from kfunclab.isa.program import Program
 from kfunclab.verifier.result import VerificationResult
 
 __all__ = ["ObjectError", "ObjectProgram", "ObjectProgramResult", "is_elf", "object_programs",
@@ -60,9 +62,9 @@ def verify_object(path: str | Path, **options: object) -> list[ObjectProgramResu
 
     Raises :class:`ObjectError` for a file that is not a BPF ELF object.
     """
-    from kfunclab.verifier.api import _resolve_btf, verify
+    from kfunclab.verifier.api import resolve_btf, verify
 
-    kernel = _resolve_btf(str(options.get("btf", "default")))  # type: ignore[arg-type]
+    kernel = resolve_btf(str(options.get("btf", "default")))
     out = []
     for item in object_programs(path, kernel):  # type: ignore[arg-type]
         prog = item.program
@@ -70,15 +72,26 @@ def verify_object(path: str | Path, **options: object) -> list[ObjectProgramResu
             out.append(ObjectProgramResult(str(path), item.name, item.section, None, None,
                                            item.error))
             continue
-        try:
-            result = verify(prog, **options)  # type: ignore[arg-type]
-        except KfunclabError as exc:
-            why = f"kfunclab cannot verify this program: {exc}"
-            result = verify(replace(prog, unsupported=why), **options)  # type: ignore[arg-type]
-        except Exception as exc:
-            why = (f"kfunclab failed on this program ({type(exc).__name__}: {exc}); "
-                   "this is a kfunclab bug")
-            result = verify(replace(prog, unsupported=why), **options)  # type: ignore[arg-type]
+        result = _verify_one(prog, verify, options)
+        for sub in item.globals if result.verdict.value == "accept" else ():
+            # the kernel verifies each called global function after the main program
+            sub_result = _verify_one(sub, verify, options)
+            if sub_result.verdict.value != "accept":
+                result = sub_result
+                break
         out.append(ObjectProgramResult(str(path), item.name, item.section, prog.prog_type_name,
                                        result))
     return out
+
+
+def _verify_one(prog: Program, verify: Callable[..., VerificationResult],
+                options: dict[str, object]) -> VerificationResult:
+    """``verify(prog)``; a kfunclab failure answers ``unsupported`` naming it, never a trace."""
+    try:
+        return verify(prog, **options)
+    except KfunclabError as exc:
+        why = f"kfunclab cannot verify this program: {exc}"
+    except Exception as exc:
+        why = (f"kfunclab failed on this program ({type(exc).__name__}: {exc}); "
+               "this is a kfunclab bug")
+    return verify(replace(prog, unsupported=why), **options)

@@ -9,11 +9,12 @@ verifier does not model is put on the program as :attr:`Program.unsupported` (a 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Func, Linkage
+from kfunclab.elf.globals import arg_kinds
 from kfunclab.elf.link import (
     PSEUDO_FUNC,
     LinkedProgram,
@@ -24,9 +25,11 @@ from kfunclab.elf.maps import ElfMap, btf_maps, data_map
 from kfunclab.elf.objfile import BpfObject, Function, read_object
 from kfunclab.errors import BtfError, SectionError
 from kfunclab.isa.encoding import DecodeError, decode
+from kfunclab.isa.helpers import helper_name
 from kfunclab.isa.insn import Call, CallKind, Exit, Imm64Kind, LoadImm64
 from kfunclab.isa.program import Program
 from kfunclab.progtypes import program_type
+from kfunclab.verifier.helper_protos import HELPER_PROTOS
 
 #: Map types whose helpers and values the verifier models.
 MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
@@ -42,6 +45,8 @@ class ObjectProgram:
     section: str
     program: Program | None
     error: str | None = None  # libbpf would refuse the object: why
+    #: the global functions it calls, each to be verified on its own (in subprogram order)
+    globals: tuple[Program, ...] = ()
 
 
 def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]:
@@ -66,8 +71,18 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
         except LinkError as exc:
             out.append(ObjectProgram(func.name, section, None, f"libbpf: {exc}"))
             continue
-        out.append(ObjectProgram(func.name, section,
-                                 _program(obj, func, linked, everything, kernel)))
+        main = _program(obj, func, linked, everything, kernel)
+        subs = []
+        for f, base in linked.units[1:]:
+            if base in main.global_funcs:
+                try:
+                    own = link_program(obj, f, maps, data_maps, kernel)
+                except LinkError as exc:
+                    main = replace(main, unsupported=f"global function '{f.name}': {exc}")
+                    break
+                subs.append(_program(obj, f, own, everything, kernel, func.section,
+                                     main.global_funcs[base][1]))
+        out.append(ObjectProgram(func.name, section, main, globals=tuple(subs)))
     return out
 
 
@@ -82,8 +97,9 @@ def _kconfig_size(obj: BpfObject) -> int:
 
 
 def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
-             maps: dict[str, ElfMap], kernel: Btf | None) -> Program:
-    section = func.section.removeprefix("?")
+             maps: dict[str, ElfMap], kernel: Btf | None, section: str | None = None,
+             entry_args: tuple[str, ...] | None = None) -> Program:
+    section = (section or func.section).removeprefix("?")
     reasons = list(linked.unsupported)
     why_insn: int | None = None
     try:
@@ -149,24 +165,49 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         reasons.append("struct_ops programs (their context comes from the struct_ops map's "
                        "member prototype) are not modelled")
     func_names = {base: f.name for f, base in linked.units}
+    global_funcs: dict[int, tuple[str, tuple[str, ...]]] = {}
+    ctx = ptype.context.ctype if ptype_name else None
+    ctx_name = ctx.name if ctx is not None and ctx.kind.name == "STRUCT" else None
     for f, base in linked.units[1:]:
-        if _is_global(obj, f, linked.func_info.get(base)):
-            reasons.append(f"global function '{f.name}' is verified on its own against its "
-                           f"BTF prototype; kfunclab does not model global subprograms yet")
+        type_id = linked.func_info.get(base)
+        if not _is_global(obj, f, type_id):
+            continue
+        kinds, why = (arg_kinds(obj.btf, type_id, ctx_name) if obj.btf and type_id
+                      else (None, "no BTF"))
+        if kinds is None:
+            reasons.append(f"global function '{f.name}': {why}")
             why_insn = base if why_insn is None else why_insn
+            continue
+        global_funcs[base] = (f.name, kinds)
+        end = base + f.size // 8
+        for s in linked.slots[base:end]:
+            if s[0] == 0x85 and s[1] >> 4 == 0 and _changes_pkt(s[3]):
+                reasons.append(f"global function '{f.name}' changes packet data; not modelled")
     for slot, s in enumerate(linked.slots):
         if s[0] == 0x18 and s[1] >> 4 == PSEUDO_FUNC:
             reasons.append("a callback (BPF_PSEUDO_FUNC: bpf_loop, timers, for_each ...) "
                            "is not modelled")
             why_insn = slot if why_insn is None else why_insn
             break
+    if global_funcs:
+        deep = _call_chain_limits(linked)
+        if deep:
+            reasons.append(deep)
     reason = "; ".join(dict.fromkeys(reasons)) if reasons else None
     return Program(
         insns=tuple(insns), section=section, license=obj.license or "",
         maps=tuple(used.values()),  # type: ignore[arg-type]
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
-        unsupported_insn=why_insn)
+        unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args)
+
+
+def _changes_pkt(helper: int) -> bool:
+    name = (helper_name(helper) or "").removeprefix("bpf_")
+    proto = HELPER_PROTOS.get(name)
+    return (proto is not None and proto.changes_pkt_data) or name.startswith(
+        ("skb_change", "skb_adjust", "xdp_adjust", "skb_vlan", "l3_csum", "l4_csum",
+         "lwt_", "msg_", "skb_store", "skb_pull", "clone_redirect"))
 
 
 def _is_global(obj: BpfObject, func: Function, type_id: int | None) -> bool:
@@ -180,3 +221,43 @@ def _is_global(obj: BpfObject, func: Function, type_id: int | None) -> bool:
             return True
         return isinstance(t, Func) and t.linkage is Linkage.GLOBAL
     return True
+
+
+def _call_chain_limits(linked: LinkedProgram) -> str | None:
+    """check_max_stack_depth() spans global functions too, which kfunclab does not enter:
+    call chains near the kernel's limits (8 frames, 512 bytes of stack) answer unsupported.
+    Stack use is estimated from r10-relative offsets, with a margin."""
+    starts = [base for _, base in linked.units]
+    ends = [base + f.size // 8 for f, base in linked.units]
+    depth, callees = {}, {}
+    for start, end in zip(starts, ends, strict=True):
+        used, fp_copies, calls = 0, set(), set()
+        for pc in range(start, end):
+            code, regs, off, imm = linked.slots[pc]
+            dst, src = regs & 0xF, regs >> 4
+            if code == 0xBF and src == 10:
+                fp_copies.add(dst)
+            elif code == 0x07 and dst in fp_copies and imm < 0:
+                used = max(used, -imm)
+            if code & 7 in (1, 2, 3) and 10 in (dst, src) and off < 0:
+                used = max(used, -off)
+            if code == 0x85 and src == 1:
+                calls.add(pc + 1 + imm)
+        depth[start] = (used + 31) // 32 * 32
+        callees[start] = calls
+
+    def chain(node: int, seen: tuple[int, ...]) -> tuple[int, int]:
+        if node in seen or node not in depth:
+            return 99, 1 << 20  # recursion: the kernel refuses it anyway
+        best_frames, best_stack = 1, depth[node]
+        for c in callees[node]:
+            frames, stack = chain(c, (*seen, node))
+            best_frames = max(best_frames, frames + 1)
+            best_stack = max(best_stack, stack + depth[node])
+        return best_frames, best_stack
+
+    frames, stack = chain(starts[0], ())
+    if frames > 8 or stack > 384:
+        return (f"a call chain through global functions ({frames} frames, about {stack} bytes "
+                "of stack) near the kernel's limits is not modelled")
+    return None

@@ -107,6 +107,11 @@ class Program:
     #: BPF_F_* load flags beyond the section's (BPF_F_TEST_STATE_FREQ = 8: a checkpoint at
     #: every prune point)
     prog_flags: int = 0
+    #: slot -> (name, argument kinds) of global functions: calls check the arguments against
+    #: the BTF prototype and do not enter (kfunclab.verifier.globalfunc)
+    global_funcs: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: a global function verified on its own: its argument kinds (R1 is not the context)
+    entry_args: tuple[str, ...] | None = None
     #: something kfunclab cannot model, known before verification (verify() answers
     #: ``unsupported`` with it), and the slot it is about
     unsupported: str | None = None

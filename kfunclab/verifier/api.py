@@ -94,6 +94,15 @@ def set_default_btf(source: str) -> None:
     _DEFAULT_BTF[0] = source
 
 
+def resolve_btf(source: str | None) -> object | None:
+    """The kernel BTF a ``btf=`` option names (None for ``"none"`` or when ``auto`` finds none).
+
+    >>> resolve_btf("none") is None
+    True
+    """
+    return _resolve_btf(source)
+
+
 def _resolve_btf(source: str | None) -> object | None:
     if source == "default":
         source = _DEFAULT_BTF[0]
@@ -225,6 +234,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                 kfunc_args[ins.name] = len(k.params)
     liveness = Liveness(program, cfg, kfunc_args)
     state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
+    if program.entry_args is not None:  # a global function, verified on its own
+        from kfunclab.verifier.globalfunc import entry_regs
+
+        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
     if log_level >= 2:
         explorer.scc = _scc_numbers(program, cfg)

@@ -14,7 +14,7 @@ from kfunclab.isa.insn import Call, CallKind
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.helper_protos import HELPER_PROTOS, HelperProto
+from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
@@ -102,7 +102,7 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
     return reg
 
 
-def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read",
+def mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read",
              raw_mode: bool = False) -> None:
     from kfunclab.verifier.memory import check_helper_mem_access
 
@@ -138,7 +138,7 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
         raise Reject(f"invalid func unknown#{insn.imm}", errno=22)
     handler = _HELPERS.get(name)
     if handler is None and name in HELPER_PROTOS:
-        _generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
+        generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
         return
     if handler is None:
         raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
@@ -147,74 +147,6 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     if name in _GPL_HELPERS and not env.program_gpl:
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
     handler(env, state, idx, insn)
-
-
-def _generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
-                    proto: HelperProto) -> None:
-    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return."""
-    if env.prog_type.prog_type not in proto.prog_types:
-        raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
-                          f"{env.prog_type.prog_type.kernel_name}", idx)
-    if proto.sleepable_only and not env.sleepable:
-        raise Unsupported(f"{full}#{insn.imm} in a non-sleepable program is not modelled", idx)
-    if proto.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
-        raise Reject(msg.HELPER_GPL_ONLY, errno=22)
-    for i, kind in enumerate(proto.args):
-        regno = i + 1
-        reg = state.regs[regno]
-        if reg.type is RegType.NOT_INIT:
-            raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-        if kind == "ctx" and reg.type is not RegType.PTR_TO_CTX:
-            raise Reject(msg.ARG_TYPE_MISMATCH.format(
-                regno=regno, type=reg_type_str(reg.type, reg.flags), expected="ctx"))
-        if kind == "ctx":  # __check_ptr_off_reg()
-            if reg.off < 0:
-                raise Reject(f"negative offset ctx ptr R{regno} off={reg.off} disallowed")
-            if reg.off:
-                raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} "
-                             "disallowed")
-            if not reg.var.is_const or reg.var.const_value:
-                v, m = reg.var.var_off
-                raise Reject(f"variable ctx access var_off=({v:#x}; {m:#x}) disallowed")
-        if kind in ("mem", "mem_uninit", "mem_or_null"):
-            zero_ok = proto.args[i + 1] == "size0"
-            size = _const_size(state, regno + 1, zero_ok)
-            if kind == "mem_or_null" and reg.type is RegType.SCALAR:
-                if not (reg.var.is_const and reg.var.const_value == 0 and size == 0):
-                    raise Unsupported(f"{full}: a NULL or scalar memory argument R{regno} "
-                                      "with a non-zero size is not modelled", idx)
-                continue
-            _mem_arg(env, state, regno, size, "write" if kind == "mem_uninit" else "read",
-                     raw_mode=kind == "mem_uninit")
-        if kind == "map":
-            raise Unsupported(f"{full}: map arguments are not modelled here", idx)
-    if any(k in ("size", "size0") for k in proto.args):
-        from kfunclab.verifier.precision import mark_chain_precision
-
-        mark_chain_precision(env, state, {i + 1 for i, k in enumerate(proto.args)
-                                          if k in ("size", "size0")})
-    if proto.changes_pkt_data:
-        _clear_packet_pointers(state)
-    _int_return(state)
-
-
-def _clear_packet_pointers(state: VState) -> None:
-    """``clear_all_pkt_pointers()``: a helper that may move packet data kills every pointer
-    into it, in registers and in stack spills of every frame."""
-    from dataclasses import replace
-
-    pkt = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
-
-    def dies(reg: Reg) -> bool:  # packet pointers, and memory that may be a dynptr's slice
-        return reg.type in pkt or (reg.type is RegType.PTR_TO_MEM and not reg.ref_obj_id)
-
-    for frame in state.frames:
-        for r, reg in enumerate(frame.regs):
-            if dies(reg):
-                frame.regs[r] = UNKNOWN_SCALAR
-        for spi, slot in list(frame.stack.items()):
-            if dies(slot.spilled):
-                frame.stack[spi] = replace(slot, spilled=UNKNOWN_SCALAR)
 
 
 def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int | None:
@@ -254,7 +186,7 @@ def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int |
 
 def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_lookup_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
+    mem_arg(env, state, 2, m.key.size)
     key = None
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
@@ -271,25 +203,25 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_map_update(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_update_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
-    _mem_arg(env, state, 3, m.value.size)
+    mem_arg(env, state, 2, m.key.size)
+    mem_arg(env, state, 3, m.value.size)
     _scalar_args(state, range(4, 5))
-    _int_return(state)
+    int_return(state)
 
 
 def _h_map_delete(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_delete_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
-    _int_return(state)
+    mem_arg(env, state, 2, m.key.size)
+    int_return(state)
 
 
-def _int_return(state: VState) -> None:
+def int_return(state: VState) -> None:
     clobber_caller_saved(state)
     state.regs[0] = UNKNOWN_SCALAR
 
 
 def _h_no_args(env: Env, state: VState, idx: int, insn: Call) -> None:
-    _int_return(state)
+    int_return(state)
 
 
 def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -297,8 +229,8 @@ def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
     if size_reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
     size = size_reg.var.umax if size_reg.type is RegType.SCALAR else 0
-    _mem_arg(env, state, 1, size)
-    _int_return(state)
+    mem_arg(env, state, 1, size)
+    int_return(state)
 
 
 def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -344,7 +276,7 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
 
 
-def _const_size(state: VState, regno: int, zero_ok: bool) -> int:
+def const_size(state: VState, regno: int, zero_ok: bool) -> int:
     """ARG_CONST_SIZE(_OR_ZERO): a bounded scalar; its largest value is what is accessed."""
     reg = state.regs[regno]
     if reg.type is RegType.NOT_INIT:
@@ -368,14 +300,14 @@ def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
     helper fills ``size`` bytes of R1 (ARG_PTR_TO_UNINIT_MEM, so they need not be written)."""
     name = (insn.name or "").removeprefix("bpf_")
     zero_ok = name != "get_current_comm"
-    size = _const_size(state, 2, zero_ok)
-    _mem_arg(env, state, 1, size, "write", raw_mode=True)
+    size = const_size(state, 2, zero_ok)
+    mem_arg(env, state, 1, size, "write", raw_mode=True)
     if name.startswith("probe_read"):
         _scalar_args(state, range(3, 4))
     from kfunclab.verifier.precision import mark_chain_precision
 
     mark_chain_precision(env, state, {2})
-    _int_return(state)
+    int_return(state)
 
 
 def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -424,10 +356,10 @@ def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "ringbuf_output", idx).map
     if m.map_type != "ringbuf":
         raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_output#130")
-    size = _const_size(state, 3, True)
-    _mem_arg(env, state, 2, size)
+    size = const_size(state, 3, True)
+    mem_arg(env, state, 2, size)
     _scalar_args(state, range(4, 5))
-    _int_return(state)
+    int_return(state)
 
 
 def _spin_lock_arg(state: VState, lock: bool) -> Reg:
@@ -459,7 +391,7 @@ def _h_spin_lock(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.SPIN_LOCK_TWICE, errno=22)
     state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock"))
     state.active_locks += 1
-    _int_return(state)
+    int_return(state)
 
 
 def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -471,7 +403,7 @@ def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.SPIN_UNLOCK_DIFFERENT.format(name="bpf_spin"), errno=22)
     state.refs.remove(held)
     state.active_locks -= 1
-    _int_return(state)
+    int_return(state)
 
 
 _HELPERS = {
@@ -556,6 +488,11 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
+    if env.program.entry_args is not None:  # a global function returns a scalar, any value
+        if r0.type is not RegType.SCALAR:
+            raise Reject("At subprogram exit the register R0 is not a scalar value "
+                         f"({reg_type_str(r0.type, r0.flags)})")
+        return
     if r0.is_pointer and not env.allow_ptr_leaks:
         raise Reject(msg.R0_LEAKS_ADDR)
     _check_return_range(env, r0)

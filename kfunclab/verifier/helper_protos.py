@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.state import VState
 
 P = ProgType
 _SKB_READERS = frozenset({P.SOCKET_FILTER, P.SCHED_CLS, P.SCHED_ACT, P.CGROUP_SKB, P.LWT_IN,
@@ -57,3 +62,87 @@ HELPER_PROTOS: dict[str, HelperProto] = {
     "get_numa_node_id": HelperProto((), _TC | _TRACING | {P.XDP, P.SOCKET_FILTER}),
 }
 del P
+
+
+def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
+                    proto: HelperProto) -> None:
+    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return."""
+    from kfunclab.verifier.calls import const_size, int_return, mem_arg
+
+    if env.prog_type.prog_type not in proto.prog_types:
+        raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
+                          f"{env.prog_type.prog_type.kernel_name}", idx)
+    if proto.sleepable_only and not env.sleepable:
+        raise Unsupported(f"{full}#{insn.imm} in a non-sleepable program is not modelled", idx)
+    if proto.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
+        raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    for i, kind in enumerate(proto.args):
+        regno = i + 1
+        reg = state.regs[regno]
+        if reg.type is RegType.NOT_INIT:
+            raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+        if kind == "ctx" and reg.type is not RegType.PTR_TO_CTX:
+            raise Reject(msg.ARG_TYPE_MISMATCH.format(
+                regno=regno, type=reg_type_str(reg.type, reg.flags), expected="ctx"))
+        if kind == "ctx":  # __check_ptr_off_reg()
+            if reg.off < 0:
+                raise Reject(f"negative offset ctx ptr R{regno} off={reg.off} disallowed")
+            if reg.off:
+                raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} "
+                             "disallowed")
+            if not reg.var.is_const or reg.var.const_value:
+                v, m = reg.var.var_off
+                raise Reject(f"variable ctx access var_off=({v:#x}; {m:#x}) disallowed")
+        if kind in ("mem", "mem_uninit", "mem_or_null"):
+            zero_ok = proto.args[i + 1] == "size0"
+            size = const_size(state, regno + 1, zero_ok)
+            if kind == "mem_or_null" and reg.type is RegType.SCALAR:
+                if not (reg.var.is_const and reg.var.const_value == 0 and size == 0):
+                    raise Unsupported(f"{full}: a NULL or scalar memory argument R{regno} "
+                                      "with a non-zero size is not modelled", idx)
+                continue
+            mem_arg(env, state, regno, size, "write" if kind == "mem_uninit" else "read",
+                     raw_mode=kind == "mem_uninit")
+        if kind == "map":
+            raise Unsupported(f"{full}: map arguments are not modelled here", idx)
+    if any(k in ("size", "size0") for k in proto.args):
+        from kfunclab.verifier.precision import mark_chain_precision
+
+        mark_chain_precision(env, state, {i + 1 for i, k in enumerate(proto.args)
+                                          if k in ("size", "size0")})
+    if proto.changes_pkt_data:
+        clear_packet_pointers(state)
+    int_return(state)
+
+
+def clear_packet_pointers(state: VState) -> None:
+    """``clear_all_pkt_pointers()``: a helper that may move packet data kills every pointer
+    into it, in registers and in stack spills of every frame."""
+    from dataclasses import replace
+
+    pkt = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+
+    def dies(reg: Reg) -> bool:  # packet pointers, and memory that may be a dynptr's slice
+        return reg.type in pkt or (reg.type is RegType.PTR_TO_MEM and not reg.ref_obj_id)
+
+    for frame in state.frames:
+        for r, reg in enumerate(frame.regs):
+            if dies(reg):
+                frame.regs[r] = UNKNOWN_SCALAR
+        for spi, slot in list(frame.stack.items()):
+            if dies(slot.spilled):
+                frame.stack[spi] = replace(slot, spilled=UNKNOWN_SCALAR)
+
+
+def check_arg_mem(env: Env, state: VState, regno: int, size: int) -> None:
+    """``check_mem_reg()``: ``size`` bytes at R``regno`` readable, then written (unknown)."""
+    from kfunclab.verifier.calls import mem_arg
+
+    reg = state.regs[regno]
+    if reg.flags & TypeFlag.MAYBE_NULL:
+        state.regs[regno] = reg.evolve(flags=reg.flags & ~TypeFlag.MAYBE_NULL)
+    try:
+        mem_arg(env, state, regno, size)
+        mem_arg(env, state, regno, size, "write")
+    finally:
+        state.regs[regno] = reg

@@ -99,6 +99,11 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
             return idx + 1 + off
         case Call(kind=CallKind.SUBPROG, imm=imm):
             env.jmps_processed += 1
+            if idx + 1 + imm in env.program.global_funcs:
+                from kfunclab.verifier.globalfunc import check_global_call
+
+                check_global_call(env, state, idx, idx + 1 + imm)
+                return idx + 1
             return calls.enter_subprog(env, state, idx, idx + 1 + imm)
         case Call():
             env.jmps_processed += 1
