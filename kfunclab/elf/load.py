@@ -33,7 +33,7 @@ from kfunclab.verifier.helper_protos import HELPER_PROTOS
 
 #: Map types whose helpers and values the verifier models.
 MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
-                                "lru_percpu_hash", "ringbuf"})
+                                "lru_percpu_hash", "ringbuf", "prog_array"})
 _SLOT = struct.Struct("<BBhi")
 
 

@@ -99,6 +99,10 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
                                                                                    reg.flags),
                                                   expected="map_ptr"))
+    kv = ("array", "hash", "percpu_array", "percpu_hash", "lru_hash", "lru_percpu_hash")
+    if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv:
+        # check_map_func_compatibility(): which map types each helper takes
+        raise Unsupported(f"bpf_{name} on a {reg.map.map_type} map is not modelled", idx)
     return reg
 
 

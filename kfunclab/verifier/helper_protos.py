@@ -60,6 +60,11 @@ HELPER_PROTOS: dict[str, HelperProto] = {
     "copy_from_user": HelperProto(("mem_uninit", "size0", "any"), _TRACING,
                                   sleepable_only=True, gpl_only=True),
     "get_numa_node_id": HelperProto((), _TC | _TRACING | {P.XDP, P.SOCKET_FILTER}),
+    "get_stack": HelperProto(("ctx", "mem_uninit", "size0", "any"), _TRACING - {P.LSM},
+                             gpl_only=True),
+    # a tail call that fails falls through; 6.18 counts it as changing packet data
+    "tail_call": HelperProto(("ctx", "prog_array", "any"), _TC | _TRACING | {
+        P.XDP, P.SOCKET_FILTER, P.CGROUP_SKB, P.SK_SKB}, changes_pkt_data=True),
 }
 del P
 
@@ -103,8 +108,13 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
                 continue
             mem_arg(env, state, regno, size, "write" if kind == "mem_uninit" else "read",
                      raw_mode=kind == "mem_uninit")
-        if kind == "map":
-            raise Unsupported(f"{full}: map arguments are not modelled here", idx)
+        if kind == "prog_array":
+            if reg.type is not RegType.CONST_PTR_TO_MAP or reg.map.map_type != "prog_array":
+                raise Unsupported(f"{full}: R{regno} is not a prog_array map", idx)
+            if len(state.frames) > 1 or state.refs or state.active_locks \
+                    or state.active_rcu_lock or state.active_preempt_locks:
+                raise Unsupported(f"{full} in a subprogram or with references, locks or RCU "
+                                  "held is not modelled", idx)
     if any(k in ("size", "size0") for k in proto.args):
         from kfunclab.verifier.precision import mark_chain_precision
 
