@@ -122,6 +122,9 @@ def _verify_object(file: str, args: argparse.Namespace) -> int:
             continue
         if args.log_level:
             print(item.result.log)
+        if item.verdict == "unsupported":
+            print(f"{file}:{item.program}: unsupported: {item.result.error.message}")
+            continue
         _print_human(f"{file}:{item.program}", item.result, args.all_errors)
     return status
 

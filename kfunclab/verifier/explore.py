@@ -91,6 +91,7 @@ class Explorer:
         self.scc: dict[int, int] = {}  # insn -> loop number (set by verify() for the log)
         self._scc_entry: dict[int, VState] = {}
         self.log = KernelLog(env.recorder.log_level)
+        self.log.set_line_info(getattr(env.program, "c_lines", {}))
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
 
     # --- the loop ----------------------------------------------------------------------------
