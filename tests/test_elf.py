@@ -146,7 +146,7 @@ def test_not_an_object_is_an_error_naming_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "x.o"
     bad.write_bytes(b"\x7fELF" + b"\0" * 12)
     assert is_elf(bad)
-    with pytest.raises(ObjectError, match="x.o"):
+    with pytest.raises(ObjectError, match=r"x\.o"):
         verify_object(bad)
 
 
