@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -76,17 +77,24 @@ def _kernel_answers() -> dict[str, dict]:
     return json.loads(out.read_text())
 
 
-def _kfunclab_answers(objects: list[Path]) -> dict[str, str]:
+def _answers_of(path: Path) -> list[tuple[str, str]]:
     from kfunclab.elf import ObjectError, verify_object
 
+    try:
+        results = verify_object(path, log_level=0)
+    except ObjectError:
+        return []  # no line for its programs: counted as unanswered below
+    return [(f"obj/{path.name}:{r.program}", r.verdict) for r in results]
+
+
+def _kfunclab_answers(objects: list[Path]) -> dict[str, str]:
     answers: dict[str, str] = {}
-    for path in objects:
-        try:
-            results = verify_object(path, log_level=0)
-        except ObjectError:
-            continue  # no line for its programs: counted as unanswered below
-        for r in results:
-            answers.setdefault(f"obj/{path.name}:{r.program}", r.verdict)
+    # biggest objects first, so the workers finish together
+    objects = sorted(objects, key=lambda p: -p.stat().st_size)
+    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for pairs in pool.map(_answers_of, objects):
+            for key, verdict in pairs:
+                answers.setdefault(key, verdict)
     return answers
 
 
