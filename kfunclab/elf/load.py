@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kfunclab.btf.model import Btf
-from kfunclab.btf.types import BtfKind, Func, Linkage
+from kfunclab.btf.types import BtfKind, Func, FuncProto, Linkage
 from kfunclab.elf.globals import arg_kinds
 from kfunclab.elf.link import (
     PSEUDO_FUNC,
@@ -199,7 +199,19 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         maps=tuple(used.values()),  # type: ignore[arg-type]
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
-        unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args)
+        unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
+        void_funcs=frozenset(base for f, base in linked.units[1:]
+                             if _returns_void(obj, linked.func_info.get(base))))
+
+
+def _returns_void(obj: BpfObject, type_id: int | None) -> bool:
+    if obj.btf is None or not type_id:
+        return False
+    try:
+        proto = obj.btf.type_by_id(getattr(obj.btf.type_by_id(type_id), "type", 0))
+    except BtfError:
+        return False
+    return isinstance(proto, FuncProto) and proto.type == 0
 
 
 def _changes_pkt(helper: int) -> bool:

@@ -112,6 +112,9 @@ class Program:
     global_funcs: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     #: a global function verified on its own: its argument kinds (R1 is not the context)
     entry_args: tuple[str, ...] | None = None
+    #: first slots of static subprograms whose BTF prototype returns void: R0 may be unset at
+    #: their exit (it stays unset in the caller)
+    void_funcs: frozenset[int] = frozenset()
     #: something kfunclab cannot model, known before verification (verify() answers
     #: ``unsupported`` with it), and the slot it is about
     unsupported: str | None = None
