@@ -192,9 +192,18 @@ def _extern(obj: BpfObject, linked: LinkedProgram, slot: int, name: str, weak: b
         linked.slots[slot][3] = ids[0]
         linked.kfuncs[slot] = name
         return
-    if kind == "typeless":
-        linked.unsupported.append(f"typeless __ksym '{name}' (an address from kallsyms) is "
-                                  "not modelled")
+    if kind == "typeless":  # libbpf puts the kallsyms address in a plain ld_imm64
+        syms = kallsyms()
+        if syms is None:
+            linked.unsupported.append(f"typeless __ksym '{name}' needs /proc/kallsyms, which "
+                                      "is not readable here")
+            return
+        if name not in syms and not weak:
+            raise LinkError(f"extern (ksym) '{name}': failed to find kernel symbol")
+        addr = syms.get(name, 0)
+        linked.slots[slot][1] = regs & 0xF
+        linked.slots[slot][3] = _s32(addr & 0xFFFFFFFF)
+        linked.slots[slot + 1][3] = _s32((addr >> 32) & 0xFFFFFFFF)
         return
     if not ids:
         if not weak:
@@ -279,3 +288,24 @@ def _core(obj: BpfObject, linked: LinkedProgram, unit: Function, base: int,
 
 def _s32(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
+
+
+_KALLSYMS: list[dict[str, int] | None] = []
+
+
+def kallsyms() -> dict[str, int] | None:
+    """This machine's kernel symbols and addresses (/proc/kallsyms), None where hidden."""
+    if not _KALLSYMS:
+        table: dict[str, int] | None = {}
+        try:
+            with open("/proc/kallsyms") as fh:
+                for line in fh:
+                    addr, _, rest = line.partition(" ")
+                    name = rest[2:].split(maxsplit=1)[0] if len(rest) > 2 else ""
+                    table.setdefault(name, int(addr, 16))
+        except (OSError, ValueError):
+            table = None
+        if table is not None and not any(table.values()):
+            table = None  # kptr_restrict: every address reads 0
+        _KALLSYMS.append(table)
+    return _KALLSYMS[0]

@@ -19,6 +19,7 @@ from kfunclab.elf.link import (
     PSEUDO_FUNC,
     LinkedProgram,
     LinkError,
+    kallsyms,
     link_program,
 )
 from kfunclab.elf.maps import ElfMap, btf_maps, data_map
@@ -137,7 +138,12 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
     for slot, name in linked.kfuncs.items():
         if slot < len(insns) and isinstance(insns[slot], Call):
             insns[slot] = Call(CallKind.KFUNC, insns[slot].imm, name)
+    refused = None
     for slot, (name, _tid, kind) in linked.ksyms.items():
+        syms = kallsyms()
+        if kind != "func" and syms is not None and name not in syms and refused is None:
+            # check_pseudo_btf_id(): the kernel looks the variable up in kallsyms
+            refused = f"ldimm64 failed to find the address for kernel symbol '{name}'."
         if kind != "func":
             reasons.append(f"kernel variable __ksym '{name}' (BPF_PSEUDO_BTF_ID) is not "
                            f"modelled")
@@ -200,6 +206,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
+        refused=refused,
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))
 

@@ -119,6 +119,9 @@ class Program:
     #: ``unsupported`` with it), and the slot it is about
     unsupported: str | None = None
     unsupported_insn: int | None = None
+    #: the kernel refuses the program before verifying it, with this log line (e.g. a __ksym
+    #: variable kallsyms does not know)
+    refused: str | None = None
 
     @property
     def has_prog_btf(self) -> bool:

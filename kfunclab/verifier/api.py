@@ -213,6 +213,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         name = errno_mod.errorcode.get(err, str(err))
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
+    if program.refused:
+        return finish(Diagnostic(None, program.refused, errno=2))
     if program.unsupported:
         return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
                        error=Diagnostic(program.unsupported_insn, program.unsupported, errno=95))

@@ -40,6 +40,8 @@ class HelperProto:
     changes_pkt_data: bool = False  # bpf_helper_changes_pkt_data(): packet pointers die
     sleepable_only: bool = False
     gpl_only: bool = False
+    #: program types whose get_func_proto() is known to refuse the helper
+    refused_in: frozenset[ProgType] = frozenset()
 
 
 HELPER_PROTOS: dict[str, HelperProto] = {
@@ -59,6 +61,15 @@ HELPER_PROTOS: dict[str, HelperProto] = {
                                        gpl_only=True),
     "copy_from_user": HelperProto(("mem_uninit", "size0", "any"), _TRACING,
                                   sleepable_only=True, gpl_only=True),
+    "ktime_get_coarse_ns": HelperProto((), _TC | {P.XDP, P.SOCKET_FILTER, P.CGROUP_SKB},
+                                       refused_in=frozenset({
+                                           P.KPROBE, P.TRACEPOINT, P.PERF_EVENT,
+                                           P.RAW_TRACEPOINT, P.RAW_TRACEPOINT_WRITABLE})),
+    "get_netns_cookie": HelperProto(("ctx?",), frozenset({P.CGROUP_SOCK_ADDR, P.CGROUP_SOCK,
+                                                          P.SOCK_OPS})),
+    "get_socket_cookie": HelperProto(("ctx",), _SKB_READERS - {P.LWT_IN, P.LWT_OUT,
+                                                               P.LWT_XMIT, P.LWT_SEG6LOCAL}
+                                     | {P.CGROUP_SOCK_ADDR, P.CGROUP_SOCK, P.SOCK_OPS}),
     "get_numa_node_id": HelperProto((), _TC | _TRACING | {P.XDP, P.SOCKET_FILTER}),
     "get_stack": HelperProto(("ctx", "mem_uninit", "size0", "any"), _TRACING - {P.LSM},
                              gpl_only=True),
@@ -74,6 +85,8 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
     """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return."""
     from kfunclab.verifier.calls import const_size, int_return, mem_arg
 
+    if env.prog_type.prog_type in proto.refused_in:
+        raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
     if env.prog_type.prog_type not in proto.prog_types:
         raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
                           f"{env.prog_type.prog_type.kernel_name}", idx)
@@ -86,6 +99,11 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
         reg = state.regs[regno]
         if reg.type is RegType.NOT_INIT:
             raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
+        if kind == "ctx?" and reg.type is RegType.SCALAR and reg.var.is_const \
+                and reg.var.const_value == 0:
+            continue  # ARG_PTR_TO_CTX_OR_NULL: NULL passes
+        if kind == "ctx?":
+            kind = "ctx"
         if kind == "ctx" and reg.type is not RegType.PTR_TO_CTX:
             raise Reject(msg.ARG_TYPE_MISMATCH.format(
                 regno=regno, type=reg_type_str(reg.type, reg.flags), expected="ctx"))
