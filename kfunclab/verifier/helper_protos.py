@@ -70,6 +70,8 @@ HELPER_PROTOS: dict[str, HelperProto] = {
     "get_socket_cookie": HelperProto(("ctx",), _SKB_READERS - {P.LWT_IN, P.LWT_OUT,
                                                                P.LWT_XMIT, P.LWT_SEG6LOCAL}
                                      | {P.CGROUP_SOCK_ADDR, P.CGROUP_SOCK, P.SOCK_OPS}),
+    # check_get_func_ip(): kprobes always; tracing programs only with a trampoline
+    "get_func_ip": HelperProto(("ctx",), frozenset({P.KPROBE})),
     "get_numa_node_id": HelperProto((), _TC | _TRACING | {P.XDP, P.SOCKET_FILTER}),
     "get_stack": HelperProto(("ctx", "mem_uninit", "size0", "any"), _TRACING - {P.LSM},
                              gpl_only=True),
