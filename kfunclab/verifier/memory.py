@@ -7,7 +7,7 @@ go through :func:`check_helper_mem_access`, the kernel's function of the same na
 
 from __future__ import annotations
 
-from kfunclab.isa.insn import Atomic, AtomicOp, Load, LoadPacket, Store, StoreImm
+from kfunclab.isa.insn import Atomic, AtomicOp, Load, Store, StoreImm
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
@@ -15,7 +15,6 @@ from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
-    NOT_INIT,
     UNKNOWN_SCALAR,
     Reg,
     RegType,
@@ -86,30 +85,6 @@ def check_atomic(env: Env, state: VState, insn: Atomic, idx: int) -> None:
         load_reg = 0 if insn.op is AtomicOp.CMPXCHG else insn.src
     check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), READ, load_reg)
     check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, -1)
-
-
-def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
-    """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
-    from kfunclab.verifier.state import RefKind
-
-    if env.prog_type.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS,
-                                       ProgType.SCHED_ACT):  # may_access_skb()
-        raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
-    prefix = "BPF_LD_[ABS|IND]"  # check_resource_leak()
-    if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
-    if any(r.kind is RefKind.PTR for r in state.refs):
-        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix))
-    if state.active_rcu_lock:
-        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix))
-    r6 = _read_reg(state, 6)
-    if r6.type is not RegType.PTR_TO_CTX:
-        raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
-    if insn.src is not None:
-        _read_reg(state, insn.src)
-    for r in range(6):
-        state.regs[r] = NOT_INIT
-    state.regs[0] = Reg(RegType.SCALAR, var=sc.load_result(int(insn.size)))
 
 
 # --- check_mem_access --------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from kfunclab.isa.insn import (
     Store,
     StoreImm,
 )
+from kfunclab.progtypes import ProgType
 from kfunclab.verifier import calls, memory
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
@@ -34,6 +35,7 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
+    NOT_INIT,
     UNKNOWN_SCALAR,
     Reg,
     RegType,
@@ -133,7 +135,7 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
             memory.check_atomic(env, state, insn, idx)
             return idx + 1
         case LoadPacket():
-            memory.check_ld_abs(env, state, insn, idx)
+            check_ld_abs(env, state, insn, idx)
             return idx + 1
     raise Reject(f"invalid BPF instruction at {idx}")  # pragma: no cover - parser guards
 
@@ -303,6 +305,31 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
     if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         changes.update(id=env.new_id(), range=0)
     return ptr.evolve(**changes)
+
+
+# --- legacy packet loads ---------------------------------------------------------------------
+def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
+    """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
+    from kfunclab.verifier.state import RefKind
+
+    if env.prog_type.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS,
+                                       ProgType.SCHED_ACT):  # may_access_skb()
+        raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
+    prefix = "BPF_LD_[ABS|IND]"  # check_resource_leak()
+    if state.active_locks:
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+    if any(r.kind is RefKind.PTR for r in state.refs):
+        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix))
+    if state.active_rcu_lock:
+        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix))
+    r6 = read_reg(state, 6)
+    if r6.type is not RegType.PTR_TO_CTX:
+        raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
+    if insn.src is not None:
+        read_reg(state, insn.src)
+    for r in range(6):
+        state.regs[r] = NOT_INIT
+    state.regs[0] = Reg(RegType.SCALAR, var=sc.load_result(int(insn.size)))
 
 
 # --- 64-bit immediates -------------------------------------------------------------------------
