@@ -145,7 +145,12 @@ def _verify(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for file in args.files:
         try:
-            code = _verify_c(file, args) if file.endswith(".c") else _verify_one(file, args)
+            if file.endswith(".c"):
+                code = _verify_c(file, args)
+            elif _is_elf(file):
+                code = _verify_object(file, args)
+            else:
+                code = _verify_one(file, args)
         except Exception as exc:  # a bug in kfunclab: say so, never a traceback
             if os.environ.get("KFUNCLAB_DEBUG") == "1":
                 raise
@@ -191,6 +196,46 @@ def _verify_one(file: str, args: argparse.Namespace) -> int:
     if args.log_level:
         print(result.log)
     _print_human(file, result, args.all_errors)
+    return status
+
+
+def _is_elf(file: str) -> bool:
+    from kfunclab.elf import is_elf
+
+    return is_elf(file)
+
+
+def _verify_object(file: str, args: argparse.Namespace) -> int:
+    """Every program of a BPF ELF object: one JSON line (or one line of text) each."""
+    from kfunclab.elf import verify_object
+
+    try:
+        results = verify_object(file, btf=args.btf, profile=args.profile,
+                                catalog=args.kfuncs or args.catalog,
+                                log_level=max(args.log_level, 1), collect_all=args.all_errors)
+    except KfunclabError as exc:
+        if args.json:
+            print(json.dumps({"file": file, "verdict": "error", "error": str(exc),
+                              "insn": None}))
+        else:
+            print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    status = EXIT_OK
+    for item in results:
+        status = _worse(status, {"reject": EXIT_REJECT, "error": EXIT_INPUT,
+                                 "unsupported": EXIT_UNSUPPORTED}.get(item.verdict, EXIT_OK))
+        if args.json:
+            print(json.dumps(item.to_json()), flush=True)
+            continue
+        if item.result is None:
+            print(f"{file}:{item.program}: error: {item.error_text}")
+            continue
+        if args.log_level:
+            print(item.result.log)
+        if item.verdict == "unsupported":
+            print(f"{file}:{item.program}: unsupported: {item.result.error.message}")
+            continue
+        _print_human(f"{file}:{item.program}", item.result, args.all_errors)
     return status
 
 

@@ -45,6 +45,8 @@ from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationRes
 from kfunclab.verifier.stackdepth import check_max_stack_depth
 from kfunclab.verifier.state import VState, initial_frame
 
+BPF_F_TEST_STATE_FREQ = 1 << 3
+
 
 class UnknownKfuncError(KfunclabError):
     """A ``call NAME`` that is neither a helper, a kfunc of the catalogue, nor a kernel FUNC."""
@@ -196,7 +198,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
               cfg=cfg, recorder=recorder, privileged=program.has_cap("cap_bpf") or
               program.has_cap("cap_sys_admin"),
               allow_ptr_leaks=bool(caps_ok), allow_uninit_stack=bool(caps_ok),
-              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit)
+              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit,
+              test_state_freq=bool(program.prog_flags & BPF_F_TEST_STATE_FREQ))
     env.program_gpl = license_is_gpl_compatible(program.license)  # type: ignore[attr-defined]
     env.prog_context = ProgContext(ptype.prog_type.kernel_name,  # type: ignore[attr-defined]
                                    ptype.expected_attach_type.kernel_name
@@ -242,6 +245,11 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         name = errno_mod.errorcode.get(err, str(err))
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
+    if program.refused:
+        return finish(Diagnostic(None, program.refused, errno=2))
+    if program.unsupported:
+        return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
+                       error=Diagnostic(program.unsupported_insn, program.unsupported, errno=95))
     static = check_cfg(program, env.privileged, kfunc_check=_nameless_kfunc_check)
     if static is not None:
         # check_subprogs() prints the subprogram table; refusals before it come without
@@ -260,6 +268,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                 kfunc_args[ins.name] = len(k.params)
     liveness = Liveness(program, cfg, kfunc_args)
     state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
+    if program.entry_args is not None:  # a global function, verified on its own
+        from kfunclab.verifier.globalfunc import entry_regs
+
+        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
     if log_level >= 2:
         explorer.scc = _scc_numbers(program, cfg)

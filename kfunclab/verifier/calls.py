@@ -11,24 +11,24 @@ from __future__ import annotations
 
 from kfunclab.isa.helpers import HELPER_MAX_ID
 from kfunclab.isa.insn import Call
-from kfunclab.progtypes import ProgType
+from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.memory import check_helper_mem_access, is_referenced_kptr, kptr_member
+from kfunclab.verifier.helper_args import (
+    clobber_caller_saved,
+    const_size,
+    int_return,
+    mem_arg,
+)
+from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
+from kfunclab.verifier.memory import is_referenced_kptr, kptr_member
 from kfunclab.verifier.references import acquire_reference, release_reference
-from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import Ref, RefKind, VState
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
 from kfunclab.verifier.trust import in_rcu_cs, is_trusted_reg, kernel_struct_reg  # noqa: F401
-
-
-def clobber_caller_saved(state: VState) -> None:
-    regs = state.regs
-    for r in range(6):
-        regs[r] = NOT_INIT
-
 
 # --- helpers -----------------------------------------------------------------------------------
 _TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
@@ -75,23 +75,11 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
                                                                                    reg.flags),
                                                   expected="map_ptr"))
+    kv = ("array", "hash", "percpu_array", "percpu_hash", "lru_hash", "lru_percpu_hash")
+    if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv:
+        # check_map_func_compatibility(): which map types each helper takes
+        raise Unsupported(f"bpf_{name} on a {reg.map.map_type} map is not modelled", idx)
     return reg
-
-
-def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read",
-             raw_mode: bool = False) -> None:
-    reg = state.regs[regno]
-    if reg.type is RegType.NOT_INIT:
-        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-    allowed = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
-               RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
-               RegType.PTR_TO_BUF)
-    if reg.type not in allowed or reg.flags & TypeFlag.MAYBE_NULL:
-        raise Reject(msg.ARG_TYPE_MISMATCH.format(
-            regno=regno, type=reg_type_str(reg.type, reg.flags),
-            expected="fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"))
-    check_helper_mem_access(env, state, regno, size, kind, zero_size_ok=False,
-                            raw_mode=raw_mode)
 
 
 def _scalar_args(state: VState, regnos: range) -> None:
@@ -111,6 +99,9 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     if not 0 <= insn.imm < HELPER_MAX_ID:  # get_helper_proto(): -ERANGE
         raise Reject(msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
+    if handler is None and name in HELPER_PROTOS:
+        generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
+        return
     if handler is None:
         raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
     if not _helper_allowed(env, name):
@@ -157,7 +148,7 @@ def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int |
 
 def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_lookup_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
+    mem_arg(env, state, 2, m.key.size)
     key = None
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
@@ -174,25 +165,20 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_map_update(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_update_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
-    _mem_arg(env, state, 3, m.value.size)
+    mem_arg(env, state, 2, m.key.size)
+    mem_arg(env, state, 3, m.value.size)
     _scalar_args(state, range(4, 5))
-    _int_return(state)
+    int_return(state)
 
 
 def _h_map_delete(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_delete_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
-    _int_return(state)
-
-
-def _int_return(state: VState) -> None:
-    clobber_caller_saved(state)
-    state.regs[0] = UNKNOWN_SCALAR
+    mem_arg(env, state, 2, m.key.size)
+    int_return(state)
 
 
 def _h_no_args(env: Env, state: VState, idx: int, insn: Call) -> None:
-    _int_return(state)
+    int_return(state)
 
 
 def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -200,8 +186,8 @@ def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
     if size_reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
     size = size_reg.var.umax if size_reg.type is RegType.SCALAR else 0
-    _mem_arg(env, state, 1, size)
-    _int_return(state)
+    mem_arg(env, state, 1, size)
+    int_return(state)
 
 
 def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -245,38 +231,19 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
 
 
-def _const_size(state: VState, regno: int, zero_ok: bool) -> int:
-    """ARG_CONST_SIZE(_OR_ZERO): a bounded scalar; its largest value is what is accessed."""
-    reg = state.regs[regno]
-    if reg.type is RegType.NOT_INIT:
-        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-    if reg.type is not RegType.SCALAR:
-        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
-                                                                                   reg.flags),
-                                                  expected="scalar"))
-    if reg.var.smin < 0:
-        raise Reject(msg.NEGATIVE_MEM_SIZE.format(regno=regno))
-    if reg.var.umin == 0 and not zero_ok:
-        raise Reject(msg.ZERO_SIZE_NOT_ALLOWED.format(regno=regno, umin=reg.var.umin,
-                                                      umax=reg.var.umax))
-    if reg.var.umax >= 1 << 29:
-        raise Reject(msg.UNBOUNDED_MEM_ACCESS.format(regno=regno))
-    return reg.var.umax
-
-
 def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_get_current_comm(buf, size)``, ``bpf_probe_read_kernel(dst, size, src)``: the
     helper fills ``size`` bytes of R1 (ARG_PTR_TO_UNINIT_MEM, so they need not be written)."""
     name = (insn.name or "").removeprefix("bpf_")
     zero_ok = name != "get_current_comm"
-    size = _const_size(state, 2, zero_ok)
-    _mem_arg(env, state, 1, size, "write", raw_mode=True)
+    size = const_size(state, 2, zero_ok)
+    mem_arg(env, state, 1, size, "write", raw_mode=True)
     if name.startswith("probe_read"):
         _scalar_args(state, range(3, 4))
     from kfunclab.verifier.precision import mark_chain_precision
 
     mark_chain_precision(env, state, {2})
-    _int_return(state)
+    int_return(state)
 
 
 def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -325,10 +292,10 @@ def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "ringbuf_output", idx).map
     if m.map_type != "ringbuf":
         raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_output#130")
-    size = _const_size(state, 3, True)
-    _mem_arg(env, state, 2, size)
+    size = const_size(state, 3, True)
+    mem_arg(env, state, 2, size)
     _scalar_args(state, range(4, 5))
-    _int_return(state)
+    int_return(state)
 
 
 def _spin_lock_arg(state: VState, lock: bool) -> Reg:
@@ -360,7 +327,7 @@ def _h_spin_lock(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.SPIN_LOCK_TWICE, errno=22)
     state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock"))
     state.active_locks += 1
-    _int_return(state)
+    int_return(state)
 
 
 def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -372,7 +339,7 @@ def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.SPIN_UNLOCK_DIFFERENT.format(name="bpf_spin"), errno=22)
     state.refs.remove(held)
     state.active_locks -= 1
-    _int_return(state)
+    int_return(state)
 
 
 _HELPERS = {
@@ -427,7 +394,9 @@ def exit_subprog(env: Env, state: VState) -> int:
     """``prepare_func_exit()``: R0 goes back to the caller, which resumes after the call."""
     callee = state.frames[-1]
     r0 = callee.regs[0]
-    if r0.type is RegType.NOT_INIT:
+    call = env.program.insns[callee.callsite]
+    start = callee.callsite + 1 + getattr(call, "imm", 0)
+    if r0.type is RegType.NOT_INIT and start not in env.program.void_funcs:
         raise Reject(msg.R0_NOT_READ_OK)
     if r0.type is RegType.PTR_TO_STACK and r0.frameno == callee.frameno:
         raise Reject("cannot return stack pointer to the caller")
@@ -457,15 +426,36 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
+    if env.program.entry_args is not None:  # a global function returns a scalar, any value
+        if r0.type is not RegType.SCALAR:
+            raise Reject("At subprogram exit the register R0 is not a scalar value "
+                         f"({reg_type_str(r0.type, r0.flags)})")
+        return
     if r0.is_pointer and not env.allow_ptr_leaks:
         raise Reject(msg.R0_LEAKS_ADDR)
     _check_return_range(env, r0)
 
 
+_SOCK_ADDR_RANGES = {
+    AttachType.CGROUP_INET4_BIND: (0, 3), AttachType.CGROUP_INET6_BIND: (0, 3),
+    **{a: (1, 1) for a in (AttachType.CGROUP_UDP4_RECVMSG, AttachType.CGROUP_UDP6_RECVMSG,
+                           AttachType.CGROUP_UNIX_RECVMSG, AttachType.CGROUP_INET4_GETPEERNAME,
+                           AttachType.CGROUP_INET6_GETPEERNAME,
+                           AttachType.CGROUP_UNIX_GETPEERNAME,
+                           AttachType.CGROUP_INET4_GETSOCKNAME,
+                           AttachType.CGROUP_INET6_GETSOCKNAME,
+                           AttachType.CGROUP_UNIX_GETSOCKNAME)}}
+
+
 def _check_return_range(env: Env, r0: Reg) -> None:
     """``check_return_code()`` for the program types with a fixed return range."""
     pt = env.prog_type.prog_type
-    ranges = {ProgType.CGROUP_SKB: (0, 3), ProgType.CGROUP_SOCK: (0, 1)}
+    at = env.prog_type.expected_attach_type
+    ranges = {ProgType.CGROUP_SKB: (0, 3) if at is AttachType.CGROUP_INET_EGRESS else (0, 1),
+              ProgType.CGROUP_SOCK: (0, 1), ProgType.SOCK_OPS: (0, 1),
+              ProgType.CGROUP_DEVICE: (0, 1), ProgType.CGROUP_SYSCTL: (0, 1),
+              ProgType.CGROUP_SOCKOPT: (0, 1),
+              ProgType.CGROUP_SOCK_ADDR: _SOCK_ADDR_RANGES.get(at, (0, 1))}
     if pt not in ranges:
         return
     if r0.type is not RegType.SCALAR:
@@ -473,5 +463,11 @@ def _check_return_range(env: Env, r0: Reg) -> None:
                      f"({reg_type_str(r0.type, r0.flags)})")
     lo, hi = ranges[pt]
     if r0.var.umin < lo or r0.var.umax > hi:
-        value = str(r0.var.const_value) if r0.var.is_const else "unknown scalar value"
+        # verbose_invalid_scalar(): the bounds that are not the type's limits
+        parts = []
+        if r0.var.smin > -(1 << 63):
+            parts.append(f"smin={r0.var.smin}")
+        if r0.var.smax < (1 << 63) - 1:
+            parts.append(f"smax={r0.var.smax}")
+        value = " ".join(parts) or "unknown scalar value"
         raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"))

@@ -66,6 +66,8 @@ class Env:
     allow_ptr_leaks: bool = True  # perfmon/sys_admin: env->allow_ptr_leaks
     allow_uninit_stack: bool = True  # perfmon: env->allow_uninit_stack
     sleepable: bool = False
+    #: BPF_F_TEST_STATE_FREQ: is_state_visited() forces a new state at every prune point
+    test_state_freq: bool = False
     insn_limit: int = 1_000_000
     #: False = a naive pruner that never marks scalars precise (for teaching why __k needs it)
     precision: bool = True

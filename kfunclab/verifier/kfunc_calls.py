@@ -20,7 +20,7 @@ from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.calls import clobber_caller_saved
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.memory import check_helper_mem_access
+from kfunclab.verifier.memory import PKT_WRITERS, check_helper_mem_access
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const, reg_type_str
@@ -474,6 +474,9 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
         meta.iter_slot = (spi, short)
         return
+    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra:
+        raise Unsupported(f"an iterator argument that is not the first slot of a "
+                          f"bpf_iter_{short} is not modelled")
     if slot is None or slot.types[7] != "i" or slot.spilled.extra[0] != short:
         raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i), errno=_EINVAL)
     if slot.spilled.flags & TypeFlag.UNTRUSTED:  # an RCU-protected iterator after unlock
@@ -621,6 +624,10 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)
+    if name == "bpf_dynptr_slice_rdwr" and (env.prog_type.prog_type not in PKT_WRITERS or (
+            meta.dynptr is not None and meta.dynptr[1] in ("skb", "xdp", "uninit"))):
+        raise Unsupported("bpf_dynptr_slice_rdwr() of a packet dynptr (when the kernel allows "
+                          "writes to packet data through it) is not modelled")
     if name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
         size = meta.arg_constant or 0
         flags = TypeFlag.RDONLY if name == "bpf_dynptr_slice" else 0

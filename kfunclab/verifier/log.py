@@ -80,6 +80,28 @@ class KernelLog:
         self.do_print_state = False
         self.all_scratched = True
         self._insn_text: dict[int, str] = {}
+        self._linfo_slots: list[int] = []
+        self._linfo: dict[int, tuple[str, int, str]] = {}
+        self.prev_linfo: tuple[str, int, str] | None = None
+
+    def set_line_info(self, c_lines: dict[int, tuple[str, int, str]]) -> None:
+        """The program's line_info (slot -> file, line, C text), printed as the kernel's
+        ``verbose_linfo()`` does: ``; text @ file:line`` before the first instruction of a line."""
+        self._linfo = dict(c_lines)
+        self._linfo_slots = sorted(c_lines)
+
+    def _verbose_linfo(self, idx: int) -> None:
+        from bisect import bisect_right
+
+        pos = bisect_right(self._linfo_slots, idx)
+        if not pos:
+            return
+        record = self._linfo[self._linfo_slots[pos - 1]]
+        if record == self.prev_linfo:  # the same line again (another column of it)
+            return
+        file, line, text = record
+        self.verbose(f"; {text.lstrip()} @ {file}:{line}\n")
+        self.prev_linfo = record
 
     @property
     def end_pos(self) -> int:
@@ -115,6 +137,7 @@ class KernelLog:
         """``pop_stack()``: rewind at level 1; remember to print the state at level 2."""
         if self.level and not self.level & 2:
             self.reset(log_pos)
+        self.prev_linfo = None
         self.do_print_state = True
         self.all_scratched = True
         self._pop_info = (prev_insn, insn)
@@ -140,6 +163,8 @@ class KernelLog:
         self.all_scratched = False
         if isinstance(insn, Imm64Tail):  # pragma: no cover
             return
+        if self._linfo_slots:
+            self._verbose_linfo(idx)
         self.prev_log_pos = self.end_pos
         text = self._insn_text.get(idx)
         if text is None:  # an instruction prints the same on every path

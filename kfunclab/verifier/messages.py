@@ -103,6 +103,8 @@ BTF_NEGATIVE_OFFSET = "R{regno} is ptr_{name} invalid negative access: off={off}
 BTF_VARIABLE_OFFSET = "R{regno} is ptr_{name} invalid variable offset: off={off}, var_off={var_off}"
 # check_mem_region_access() / __check_mem_access()
 INVALID_MAP_VALUE_ACCESS = "invalid access to map value, value_size={size} off={off} size={access}"
+#: check_map_access_type(): a store into a map the program may only read (BPF_F_RDONLY_PROG).
+MAP_WRITE_FORBIDDEN = "write into map forbidden, value_size={size} off={off} size={access}"
 INVALID_MEM_REGION_ACCESS = "invalid access to memory, mem_size={size} off={off} size={access}"
 # check_mem_region_access(): which bound of a (possibly variable) offset failed
 MEM_MIN_OUTSIDE = "R{regno} min value is outside of the allowed memory range"
@@ -137,6 +139,8 @@ LEAKS_ADDR_INTO_MEM = "R{regno} leaks addr into mem"
 LEAKS_ADDR_INTO_CTX = "R{regno} leaks addr into ctx"
 # check_ld_imm(): map loads
 MAP_NOT_FOUND = "fd {fd} is not pointing to valid bpf_map"
+#: resolve_pseudo_ldimm64(): a BPF_PSEUDO_MAP_VALUE offset past the value (errno EINVAL).
+MAP_VALUE_OFF_TOO_BIG = "invalid access to map value pointer, value_size={size} off={off}"
 
 # --- check_helper_call: BPF helpers -----------------------------------------------------------
 INVALID_FUNC = "invalid func unknown#{imm}"
