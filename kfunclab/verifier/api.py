@@ -183,7 +183,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         btf = _DEFAULT_BTF[0]
     btf_obj = resolve_btf(btf)
     program = link_type_ids(program, btf_obj)
-    attach_note = _check_attach_target(program, ptype, btf_obj)
+    # a program already known to be unsupported (or refused) answers that, whatever its target
+    attach_note = (None if program.unsupported or program.refused
+                   else _check_attach_target(program, ptype, btf_obj))
     program = _link_kfunc_ids(program, btf_obj)
     if isinstance(catalog, Catalog):
         cat = catalog
