@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="a C declarations file of kfuncs (the doc's syntax)")
     v.add_argument("--all-errors", action="store_true",
                    help="explore past the first rejected path and list every one")
+    v.add_argument("--program", metavar="NAME", default=None,
+                   help="with an object (.o/.c): only the program of this function name")
     v.add_argument("--compare-log", metavar="FILE.log", default=None,
                    help="line the kernel's verifier log up with kfunclab's walk (log level 2) "
                         "and show the first step where they differ")
@@ -212,7 +214,19 @@ def _verify_object(file: str, args: argparse.Namespace) -> int:
     try:
         results = verify_object(file, btf=args.btf, profile=args.profile,
                                 catalog=args.kfuncs or args.catalog,
-                                log_level=max(args.log_level, 1), collect_all=args.all_errors)
+                                log_level=2 if args.compare_log else max(args.log_level, 1),
+                                collect_all=args.all_errors)
+        if args.program is not None:
+            results = [r for r in results if r.program == args.program]
+            if not results:
+                raise KfunclabError(f"{file}: no program named {args.program!r}")
+        if args.compare_log:
+            if len(results) != 1 or results[0].result is None:
+                raise KfunclabError(f"{file}: --compare-log needs one program: name it with "
+                                    "--program NAME")
+            print(_compare_log(args.compare_log, f"{file}:{results[0].program}",
+                               results[0].result))
+            return EXIT_OK
     except KfunclabError as exc:
         if args.json:
             print(json.dumps({"file": file, "verdict": "error", "error": str(exc),

@@ -153,3 +153,18 @@ def test_not_an_object_is_an_error_naming_the_file(tmp_path: Path) -> None:
 def test_btf_ext_rejects_a_bad_magic() -> None:
     with pytest.raises(BtfError, match="magic"):
         read_btf_ext(b"\0" * 32, lambda off: "")
+
+
+def test_cli_compare_log_of_one_program_of_an_object(obj: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """``--compare-log`` takes an object too: ``--program`` names the program the log is of."""
+    from kfunclab.cli import main
+
+    (bad,) = [r for r in verify_object(obj, btf="bundled", log_level=2) if r.program == "bad"]
+    log = tmp_path / "k.log"
+    log.write_text(bad.result.log)
+    assert main(["verify", "--btf", "bundled", "--compare-log", str(log), "--program", "bad",
+                 str(obj)]) == 0
+    assert "first difference" not in capsys.readouterr().out  # the same walk, step for step
+    assert main(["verify", "--btf", "bundled", "--compare-log", str(log), str(obj)]) == 2
+    assert "--program NAME" in capsys.readouterr().err
