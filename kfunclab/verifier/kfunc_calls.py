@@ -437,7 +437,7 @@ def _dynptr_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: R
         return
     slot = stack.get(spi)
     if slot is None or slot.types[7] != "d":
-        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i + 1), errno=_EINVAL)
+        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i), errno=_EINVAL)
     meta.dynptr = (spi, slot.spilled.extra[0] if slot.spilled.extra else "local")
 
 
