@@ -28,6 +28,8 @@ from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.trust import walk_btf_pointer
 
+BPF_MAX_VAR_OFF = 1 << 29  # include/linux/bpf_verifier.h
+
 READ, WRITE = "read", "write"
 
 
@@ -234,6 +236,8 @@ def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int,
         if lo < min_valid or lo > -1 or hi > 0:
             raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}")
     else:
+        if reg.var.smax >= BPF_MAX_VAR_OFF or reg.var.smin <= -BPF_MAX_VAR_OFF:
+            raise Reject(msg.STACK_UNBOUNDED_VAR_OFF.format(extra=extra, regno=regno))
         lo, hi = reg.var.smin + off, reg.var.smax + off + size
         if lo < min_valid or hi > 0:
             raise Reject(f"invalid variable-offset{extra} stack R{regno} "

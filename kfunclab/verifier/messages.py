@@ -107,6 +107,8 @@ INVALID_MEM_REGION_ACCESS = "invalid access to memory, mem_size={size} off={off}
 # check_mem_region_access(): which bound of a (possibly variable) offset failed
 MEM_MIN_OUTSIDE = "R{regno} min value is outside of the allowed memory range"
 MEM_MAX_OUTSIDE = "R{regno} max value is outside of the allowed memory range"
+# check_stack_access_within_bounds(): a variable offset of 1 << 29 (BPF_MAX_VAR_OFF) or more
+STACK_UNBOUNDED_VAR_OFF = "invalid unbounded variable-offset{extra} stack R{regno}"
 MEM_UNBOUNDED = "R{regno} unbounded memory access, make sure to bounds check any such access"
 # __check_mem_access() and check_packet_access()
 PACKET_ACCESS = (
