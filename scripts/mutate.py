@@ -48,7 +48,21 @@ KNOWN_FAILURES = (
     "tests/test_exercises.py::test_live_kernel_agrees[starter-portable]",
     "tests/test_verifier_core.py::test_level1_log_is_the_kernels_text",
 )
-FAST_TESTS = ("tests", "--ignore=tests/browser")
+# The tests that run the verifier, the most sensitive first (-x stops at the first failure).
+FAST_TESTS = ("tests/joins", "tests/offline", "tests/verifier", "tests/test_verifier_core.py",
+              "tests/test_exercises.py", "tests/test_cfg.py", "tests/test_kernel_live.py")
+PACKAGE_TESTS = {
+    "kfunclab/verifier": FAST_TESTS,
+    "kfunclab/kfuncs": ("tests/test_kfuncs_catalog.py", "tests/test_kfuncs_cparser.py",
+                        "tests/test_kfuncs_model.py", "tests/test_kfuncs_registry.py",
+                        *FAST_TESTS),
+    "kfunclab/isa": ("tests/test_isa_parser.py", "tests/test_isa_encoding.py",
+                     "tests/test_isa_roundtrip.py", "tests/test_isa_errors.py",
+                     "tests/test_isa_llvm.py", "tests/test_cfg.py", "tests/verifier"),
+    "kfunclab/btf": ("tests/test_btf_reader.py", "tests/test_btf_synthetic.py",
+                     "tests/test_btf_model.py", "tests/test_btf_snapshot.py",
+                     "tests/test_btf_live.py", "tests/verifier"),
+}
 
 _CMP_FLIP: dict[type, type] = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
@@ -244,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("targets", nargs="*", help="modules or packages (paths from the repo root)")
     ap.add_argument("--sample", type=int, default=0, help="mutate only N random sites")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--tests", nargs="*", default=list(FAST_TESTS))
+    ap.add_argument("--tests", nargs="*", default=None,
+                    help="pytest arguments (default: the package's fast tests, PACKAGE_TESTS)")
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--tree", default="/tmp/kfunclab-mutate")
     ap.add_argument("--out", default="mutants.json")
@@ -270,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(mutants)} mutants")
         return 0
 
+    if args.tests is None:
+        first = args.targets[0] if args.targets else "kfunclab/verifier"
+        args.tests = list(next((t for pkg, t in PACKAGE_TESTS.items() if first.startswith(pkg)),
+                               ("tests", "--ignore=tests/browser")))
     tree = Path(args.tree)
     _copy_tree(tree)
     fresh: dict[tuple, dict] = {}
