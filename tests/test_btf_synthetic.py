@@ -113,7 +113,7 @@ def test_every_kind_through_the_model() -> None:
     assert btf.resolve(ids["ptr"] - 0).tags == ()
     assert btf.resolve(ids["tag"]).tags == ("rcu",) and btf.resolve(ids["tag"]).id == ids["int"]
     sig = btf.signature(ids["func"])
-    assert sig.variadic and [p.name for p in sig.params][0] == "x"
+    assert sig.variadic and sig.params[0].name == "x"
     assert btf.decl_tags(ids["func"]) == ("bpf_kfunc",)
     assert btf.decl_tags(ids["func"], 0) == ("arg:nullable",)
     sec = btf.type_by_id(ids["sec"])
@@ -145,7 +145,7 @@ def test_truncated_type_section() -> None:
     b.add_struct("s", 4, [("a", 0, 0)])
     blob = b.build()
     # cut the last member record off, shrinking every length so the header stays consistent
-    magic, ver, flags, hl, toff, tlen, soff, slen = HEADER.unpack_from(blob)
+    _magic, _ver, _flags, hl, _toff, tlen, soff, slen = HEADER.unpack_from(blob)
     types = blob[hl:hl + tlen - 12]
     strings = blob[hl + soff:hl + soff + slen]
     with pytest.raises(BtfError):

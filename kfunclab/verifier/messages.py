@@ -234,7 +234,7 @@ KPTR_GET_EXPECTED_MAP_VALUE = "arg#0 expected pointer to map value"
 KPTR_GET_CONST_OFFSET = "arg#0 must have constant offset"
 KPTR_GET_NO_KPTR = "arg#0 no referenced kptr at map value offset={off}"
 KPTR_GET_WRONG_TYPE = "kernel function {name} args#{arg} expected pointer to {kind} {tname}"
-# process_dynptr_func(): "arg #" is regno - 1, the 0-based argument (the live 6.18 kernel: arg #0 for R1)
+# process_dynptr_func(): "arg #" is regno - 1, the 0-based argument (live 6.18: arg #0 for R1)
 DYNPTR_EXPECTED_INIT = "Expected an initialized dynptr as arg #{arg}"
 DYNPTR_EXPECTED_UNINIT = "Dynptr has to be an uninitialized dynptr"
 DYNPTR_NOT_ON_STACK = "arg#{arg} expected pointer to stack or const struct bpf_dynptr"

@@ -28,7 +28,8 @@ from kfunclab.kernel import kernel_available
 from kfunclab.verifier import verify
 
 LEAK = "BPF_EXIT instruction in main prog would lead to reference leak"
-TASK_NOT_SCALAR = "arg#0 pointer type STRUCT task_struct must point to scalar, or struct with scalar"
+TASK_NOT_SCALAR = ("arg#0 pointer type STRUCT task_struct must point to scalar, or struct with "
+                   "scalar")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ join:
 	call bpf_copy_from_user_str
 	r0 = 0
 	exit
-""", ok="	call bpf_rcu_read_unlock", bad="	r9 = 2  # bug: the sleepable call is in the section",
+""", ok="	call bpf_rcu_read_unlock", bad="	r9 = 2  # bug: the sleepable call is inside",
          error="kernel func bpf_copy_from_user_str is sleepable within rcu_read_lock region",
          source="refsafe(): active_rcu_lock; check_kfunc_call(): sleepable && in_rcu_cs"),
     Pair("preempt_count", '# SEC("syscall")\n# preemption disabled once or twice at the join\n'

@@ -18,7 +18,8 @@ from kfunclab.kernel import kernel_available
 from kfunclab.verifier import verify
 
 NULL_TRUSTED = "Possibly NULL pointer passed to trusted arg0"
-TASK_NOT_SCALAR = "arg#0 pointer type STRUCT task_struct must point to scalar, or struct with scalar"
+TASK_NOT_SCALAR = ("arg#0 pointer type STRUCT task_struct must point to scalar, or struct with "
+                   "scalar")
 LEAK = "BPF_EXIT instruction in main prog would lead to reference leak"
 SLEEP = "r1 = r10\n\tr1 += -32\n\tr2 = 16\n\tr3 = 0\n\tr4 = 0\n\tcall bpf_copy_from_user_str"
 SLEEP_RCU = "kernel func bpf_copy_from_user_str is sleepable within rcu_read_lock region"
