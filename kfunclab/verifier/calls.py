@@ -465,7 +465,7 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     """``process_bpf_exit_full()``: locks, leaks and R0 at the main program's exit."""
     prefix = msg.EXIT_PREFIX_MAIN
     if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)  # check_resource_leak()
     leaked = [r for r in state.refs if r.kind is RefKind.PTR]
     if leaked:
         lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)

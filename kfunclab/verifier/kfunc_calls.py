@@ -496,8 +496,9 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
             ref = slot.spilled.ref_obj_id
             if state.active_irq_id != ref:
                 exp = next((r for r in state.refs if r.id == state.active_irq_id), None)
+                # release_irq_state()'s -EACCES is what unmark_stack_slot_irq_flag() returns
                 raise Reject(msg.IRQ_RESTORE_OUT_OF_ORDER.format(
-                    expected=state.active_irq_id, insn=exp.insn if exp else 0), errno=_EINVAL)
+                    expected=state.active_irq_id, insn=exp.insn if exp else 0))
             state.refs = [r for r in state.refs if r.id != ref]
             irqs = [r for r in state.refs if r.kind is RefKind.IRQ]
             state.active_irq_id = irqs[-1].id if irqs else 0

@@ -7,6 +7,8 @@ go through :func:`check_helper_mem_access`, the kernel's function of the same na
 
 from __future__ import annotations
 
+import errno
+
 from kfunclab.isa.insn import Atomic, AtomicOp, Load, LoadPacket, Store, StoreImm
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
@@ -234,16 +236,24 @@ def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int,
             lo -= 1 << 64
         hi = lo + size
         if lo < min_valid or lo > -1 or hi > 0:
-            raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}")
+            raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}",
+                         errno=_stack_bounds_errno(lo, min_valid))
     else:
         if reg.var.smax >= BPF_MAX_VAR_OFF or reg.var.smin <= -BPF_MAX_VAR_OFF:
             raise Reject(msg.STACK_UNBOUNDED_VAR_OFF.format(extra=extra, regno=regno))
         lo, hi = reg.var.smin + off, reg.var.smax + off + size
         if lo < min_valid or hi > 0:
             raise Reject(f"invalid variable-offset{extra} stack R{regno} "
-                         f"var_off={_tn(reg.var)} off={off} size={size}")
+                         f"var_off={_tn(reg.var)} off={off} size={size}",
+                         errno=_stack_bounds_errno(lo, min_valid))
     if kind == WRITE or env.allow_uninit_stack:
         frame.allocated = max(frame.allocated, -(lo // 8) * 8)
+
+
+def _stack_bounds_errno(lo: int, min_valid: int) -> int:
+    """``check_stack_slot_within_bounds()`` on the lowest byte answers -EACCES; past that, an
+    access reaching fp+0 or above is -EINVAL ("out of stack access into non-negative offsets")."""
+    return errno.EACCES if lo < min_valid or lo > -1 else errno.EINVAL
 
 
 def _spi(addr: int) -> tuple[int, int]:

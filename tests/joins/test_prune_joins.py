@@ -412,6 +412,15 @@ fjoin:
          error="R7 invalid mem access 'scalar'",
          source="states_equal(): old->frame[i]->callsite != cur->frame[i]->callsite"),
 ]
+# The errno bpf(BPF_PROG_LOAD) returns with each bad program (EACCES 13, EINVAL 22): the verifier
+# function that prints the message returns it (e.g. check_stack_slot_within_bounds() -EACCES,
+# the "non-negative offsets" case -EINVAL; check_resource_leak() -EINVAL).
+BAD_ERRNO = {
+    "rcu_lock": 22, "rcu_lock_sleepable": 13, "preempt_count": 22, "irq_flag_order": 13,
+    "reference_count": 22, "reference_ids": 22, "spin_lock": 22, "iterator_slot": 22,
+    "dynptr_slot": 22, "scalar_precision": 13, "scalar_range": 22, "stack_zero_vs_misc": 13,
+    "stack_spill_vs_misc": 13, "stack_init_vs_invalid": 13, "frame_callsite": 13,
+}
 PAIR_IDS = [p.name for p in PAIRS]
 CASES = [(p, which) for p in PAIRS for which in ("ok", "bad")]
 CASE_IDS = [f"{p.name}-{which}" for p, which in CASES]
@@ -419,8 +428,9 @@ CASE_IDS = [f"{p.name}-{which}" for p, which in CASES]
 AVAILABLE, WHY = kernel_available()
 
 
-def _expected(pair: Pair, which: str) -> tuple[str, str | None]:
-    return ("accept", None) if which == "ok" else ("reject", pair.error)
+def _expected(pair: Pair, which: str) -> tuple[str, int | None, str | None]:
+    return ("accept", None, None) if which == "ok" else ("reject", BAD_ERRNO[pair.name],
+                                                          pair.error)
 
 
 def _program(pair: Pair, which: str):
@@ -430,7 +440,8 @@ def _program(pair: Pair, which: str):
 @pytest.mark.parametrize(("pair", "which"), CASES, ids=CASE_IDS)
 def test_kfunclab_agrees_with_the_written_answer(pair: Pair, which: str) -> None:
     got = verify(_program(pair, which), btf="bundled")
-    assert (got.verdict.value, got.error.message if got.error else None) == \
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
         _expected(pair, which)
 
 
@@ -461,4 +472,4 @@ def test_the_live_kernel_gives_the_written_answer(pair: Pair, which: str) -> Non
     from kfunclab.kernel import kernel_verdict
 
     kv = kernel_verdict(_program(pair, which))
-    assert (kv.verdict, kv.error) == _expected(pair, which)
+    assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == _expected(pair, which)

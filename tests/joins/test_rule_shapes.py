@@ -458,15 +458,42 @@ PLACED = [Case(f"{name}-{where}", _placed(body, where), error, "the same rule on
           for where in ("straight", "fall_through", "taken")]
 
 CASES = NULL_CASES + SPILL_CASES + NEST_CASES + PLACED
+# The errno of each refusal (EACCES 13: check_kfunc_args(), the sleepable checks,
+# release_irq_state();
+# EINVAL 22: release_reference(), check_resource_leak(), the RCU/preempt lock counting).
+ERRNO = {
+    "null_unchecked_straight": 13, "null_literal_zero": 13, "null_checked_on_one_arm": 13,
+    "null_spilled_filled_unchecked": 13, "null_inverted_check": 13,
+    "spill_release_then_original": 22, "spill_release_then_fill": 22, "spill_on_one_arm": 22,
+    "spill_slot_overwritten_leak": 22, "rcu_nested": 22,
+    "preempt_nested_one_enable_then_sleep": 13, "preempt_nested_one_enable_then_exit": 22,
+    "preempt_nested_three_enables": 22, "irq_nested_inner_restored_then_sleep": 13,
+    "irq_nested_outer_first": 13, "iter_nested_inner_not_destroyed": 22,
+    "calls_two_deep_ref_dropped": 22, "calls_two_deep_preempt_never_enabled": 22,
+    "calls_two_deep_sleep_under_callers_rcu": 13, "null_to_trusted-straight": 13,
+    "null_to_trusted-fall_through": 13, "null_to_trusted-taken": 13,
+    "spill_use_after_release-straight": 22, "spill_use_after_release-fall_through": 22,
+    "spill_use_after_release-taken": 22, "sleep_in_rcu-straight": 13,
+    "sleep_in_rcu-fall_through": 13, "sleep_in_rcu-taken": 13,
+    "preempt_nested_sleep-straight": 13, "preempt_nested_sleep-fall_through": 13,
+    "preempt_nested_sleep-taken": 13, "leak-straight": 22, "leak-fall_through": 22,
+    "leak-taken": 22,
+}
 AVAILABLE, WHY = kernel_available()
+
+
+def _want(case: Case) -> tuple[str, int | None, str | None]:
+    return ("accept", None, None) if case.error is None else ("reject", ERRNO[case.name],
+                                                               case.error)
 
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_kfunclab_agrees_with_the_written_answer(case: Case) -> None:
     got = verify(parse_program(case.text, case.name + ".s"), btf="bundled")
-    want = ("accept", None) if case.error is None else ("reject", case.error)
-    assert (got.verdict.value, got.error.message if got.error else None) == want
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
+        _want(case)
 
 
 def test_every_rule_has_several_shapes_and_both_verdicts() -> None:
@@ -483,5 +510,4 @@ def test_the_live_kernel_gives_the_written_answer(case: Case) -> None:
     from kfunclab.kernel import kernel_verdict
 
     kv = kernel_verdict(parse_program(case.text, case.name + ".s"))
-    want = ("accept", None) if case.error is None else ("reject", case.error)
-    assert (kv.verdict, kv.error) == want
+    assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == _want(case)
