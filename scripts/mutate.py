@@ -61,7 +61,7 @@ PACKAGE_TESTS = {
                      "tests/test_isa_llvm.py", "tests/test_cfg.py", "tests/verifier"),
     "kfunclab/btf": ("tests/test_btf_reader.py", "tests/test_btf_synthetic.py",
                      "tests/test_btf_model.py", "tests/test_btf_snapshot.py",
-                     "tests/test_btf_live.py", "tests/verifier"),
+                     "tests/test_btf_live.py", "tests/offline"),
 }
 
 _CMP_FLIP: dict[type, type] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kfunclab.isa.helpers import MAP_TYPES
 from kfunclab.isa.insn import Call, CallKind
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
@@ -240,9 +241,9 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
     if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
-                                                  expected="map_value"))
+                                                  expected=msg.KPTR_XCHG_DST_TYPES))
     if not dst.var.is_const:
-        raise Reject(msg.KPTR_XCHG_NOT_KPTR)
+        raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
     member = _kptr_member(dst.map, off)
     if member is None or member.kind.value != "kptr":
@@ -254,9 +255,10 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         if new.type is not RegType.PTR_TO_BTF_ID:
             raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
                                                       type=reg_type_str(new.type, new.flags),
-                                                      expected=f"ptr_{member.type_name}"))
+                                                      expected=msg.KPTR_XCHG_NEW_TYPES))
         if new.btf_name != member.type_name:
-            raise Reject(f"R2 is of type {new.btf_name} but {member.type_name} is expected")
+            raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
+                type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
         if not new.ref_obj_id:
             raise Reject(msg.RELEASE_ARG_NOT_REFERENCED.format(regno=2), errno=22)
         if not release_reference(env, state, new.ref_obj_id, idx, RefEventKind.MOVED_TO_MAP,
@@ -307,7 +309,8 @@ def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_ringbuf_reserve(map, size, flags)``: acquires a record (mem_or_null, sized)."""
     m = _map_arg(state, 1, "ringbuf_reserve", idx).map
     if m.map_type != "ringbuf":
-        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_reserve#131")
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
+                                                  func="bpf_ringbuf_reserve#131"), errno=22)
     size = state.regs[2]
     if size.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))

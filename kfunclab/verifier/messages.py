@@ -160,6 +160,13 @@ NEGATIVE_MEM_SIZE = (
 ZERO_SIZE_NOT_ALLOWED = "R{regno} invalid zero-sized read: u64=[{umin},{umax}]"
 KPTR_XCHG_NOT_KPTR = "R1 doesn't have constant offset. kptr has to be at the constant offset"
 KPTR_XCHG_NO_KPTR_AT_OFF = "off={off} doesn't point to kptr"
+# check_reg_type(): bpf_kptr_xchg's ARG_KPTR_XCHG_DEST and ARG_PTR_TO_BTF_ID_OR_NULL type lists
+KPTR_XCHG_DST_TYPES = "map_value, ptr_"
+KPTR_XCHG_NEW_TYPES = "ptr_, trusted_ptr_, rcu_ptr_"
+# map_kptr_match_type(): the new pointer's struct is not the kptr field's
+KPTR_XCHG_TYPE_MISMATCH = "invalid kptr access, R2 type={type} expected=ptr_{want}"
+# check_map_func_compatibility(): map_type is the number of enum bpf_map_type
+MAP_TYPE_FOR_FUNC = "cannot pass map_type {map_type} into func {func}"
 KPTR_XCHG_WRONG_TYPE = "kptr access cannot have variable offset"
 
 # do_check_insn(): calls inside a bpf_spin_lock-ed region

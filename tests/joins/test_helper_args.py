@@ -133,6 +133,405 @@ out:
 """, ("reject", 22, "release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID"),
          "check_kfunc_args(): KF_RELEASE needs reg->ref_obj_id"),
 ]
+
+
+# --- more helpers; the answers are (verdict, errno, message) ---------------------------------
+KPTR_MAP = ('# MAP: parked array key=u32 value="struct parked_task { u64 pad; '
+            'struct task_struct __kptr *task; }"\n')
+
+MORE = [
+    Case('printk_size_uninit', """\
+# SEC("syscall")
+# printk size uninit
+	call bpf_get_prandom_u32
+	r1 = r10
+	r1 += -8
+	call bpf_trace_printk
+	r0 = 0
+	exit
+""", ('reject', 13, 'R2 !read_ok'),
+         'bpf_trace_printk_proto: ARG_PTR_TO_MEM | MEM_RDONLY + ARG_CONST_SIZE'),
+    Case('printk_clobbers_r2', """\
+# SEC("syscall")
+# printk clobbers r2
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = r10
+	r1 += -8
+	r2 = 8
+	call bpf_trace_printk
+	r0 = r2
+	exit
+""", ('reject', 13, 'R2 !read_ok'),
+         'bpf_trace_printk_proto: ARG_PTR_TO_MEM | MEM_RDONLY + ARG_CONST_SIZE'),
+    Case('printk_ok', """\
+# SEC("syscall")
+# printk ok
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = r10
+	r1 += -8
+	r2 = 8
+	call bpf_trace_printk
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         'bpf_trace_printk_proto: ARG_PTR_TO_MEM | MEM_RDONLY + ARG_CONST_SIZE'),
+    Case('printk_ret_scalar', """\
+# SEC("syscall")
+# printk ret scalar
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = r10
+	r1 += -8
+	r2 = 8
+	call bpf_trace_printk
+	r0 = *(u64 *)(r0 + 0)
+	r0 = 0
+	exit
+""", ('reject', 13, "R0 invalid mem access 'scalar'"),
+         'bpf_trace_printk_proto: ARG_PTR_TO_MEM | MEM_RDONLY + ARG_CONST_SIZE'),
+    Case('printk_size_too_big', """\
+# SEC("syscall")
+# printk size too big
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = r10
+	r1 += -8
+	r2 = 16
+	call bpf_trace_printk
+	r0 = 0
+	exit
+""", ('reject', 22, 'invalid read from stack R1 off=-8 size=16'),
+         'bpf_trace_printk_proto: ARG_PTR_TO_MEM | MEM_RDONLY + ARG_CONST_SIZE'),
+    Case('current_task_clobbers', """\
+# SEC("tp_btf/task_newtask")
+# current task clobbers
+	r1 = 1
+	call bpf_get_current_task_btf
+	r0 = r1
+	exit
+""", ('reject', 13, 'R1 !read_ok'),
+         'bpf_get_current_task_btf_proto; check_helper_call() clobbers R1-R5'),
+    Case('kptr_dst_not_map', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr dst not map
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	call bpf_kptr_xchg
+	r0 = 0
+	exit
+""", ('reject', 13, 'R1 type=fp expected=map_value, ptr_'),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_dst_maybe_null', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr dst maybe null
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	r6 = r0
+	r1 = r6
+	r1 += 8
+	r2 = 0
+	call bpf_kptr_xchg
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_null_in_ok', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr null in ok
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r6
+	r1 += 8
+	r2 = 0
+	call bpf_kptr_xchg
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_not_at_off', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr not at off
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r6
+	r2 = 0
+	call bpf_kptr_xchg
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, "off=0 doesn't point to kptr"),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_new_not_ref', """\
+# SEC("tp_btf/task_newtask")
+{KPTR_MAP}# kptr new not ref
+	r7 = *(u64 *)(r1 + 0)
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r6
+	r1 += 8
+	r2 = r7
+	call bpf_kptr_xchg
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, 'R2 must be referenced when passed to release function'),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_new_scalar', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr new scalar
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r6
+	r1 += 8
+	r2 = 5
+	call bpf_kptr_xchg
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, 'R2 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_'),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_new_wrong_type', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr new wrong type
+	call bpf_cpumask_create
+	if r0 == 0 goto out0
+	r7 = r0
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto rel
+	r6 = r0
+	r1 = r6
+	r1 += 8
+	r2 = r7
+	call bpf_kptr_xchg
+	if r0 == 0 goto out0
+	r1 = r0
+	call bpf_task_release
+out0:
+	r0 = 0
+	exit
+rel:
+	r1 = r7
+	call bpf_cpumask_release
+	r0 = 0
+	exit
+""", ('reject', 13, 'invalid kptr access, R2 type=ptr_bpf_cpumask expected=ptr_task_struct'),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('kptr_var_off', """\
+# SEC("syscall")
+{KPTR_MAP}# kptr var off
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = parked ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	call bpf_get_prandom_u32
+	r0 &= 8
+	r1 = r6
+	r1 += r0
+	r2 = 0
+	call bpf_kptr_xchg
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, "R1 doesn't have constant offset. kptr has to be at the constant offset"),
+         'bpf_kptr_xchg_proto; check_reg_type(), process_kptr_func(), map_kptr_match_type()'),
+    Case('comm_zero_size', """\
+# SEC("tp_btf/task_newtask")
+# comm zero size
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	call bpf_get_current_comm
+	r0 = 0
+	exit
+""", ('reject', 13, 'R2 invalid zero-sized read: u64=[0,0]'),
+         'bpf_get_current_comm_proto: ARG_PTR_TO_UNINIT_MEM + ARG_CONST_SIZE'),
+    Case('comm_ok', """\
+# SEC("tp_btf/task_newtask")
+# comm ok
+	r1 = r10
+	r1 += -16
+	r2 = 16
+	call bpf_get_current_comm
+	r0 = *(u64 *)(r10 - 8)
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         'bpf_get_current_comm_proto: ARG_PTR_TO_UNINIT_MEM + ARG_CONST_SIZE'),
+    Case('comm_size_too_big', """\
+# SEC("tp_btf/task_newtask")
+# comm size too big
+	r1 = r10
+	r1 += -16
+	r2 = 24
+	call bpf_get_current_comm
+	r0 = 0
+	exit
+""", ('reject', 22, 'invalid write to stack R1 off=-16 size=24'),
+         'bpf_get_current_comm_proto: ARG_PTR_TO_UNINIT_MEM + ARG_CONST_SIZE'),
+    Case('probe_read_zero_ok', """\
+# SEC("tp_btf/task_newtask")
+# probe read zero ok
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('probe_read_neg', """\
+# SEC("tp_btf/task_newtask")
+# probe read neg
+	r1 = r10
+	r1 += -16
+	r2 = -1
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('reject', 13, "R2 min value is negative, either use unsigned or 'var &= const'"),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('probe_read_unbounded', """\
+# SEC("tp_btf/task_newtask")
+# probe read unbounded
+	call bpf_get_prandom_u32
+	r2 = r0
+	r1 = r10
+	r1 += -16
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('reject', 13, "R2 min value is negative, either use unsigned or 'var &= const'"),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('probe_read_size_ptr', """\
+# SEC("tp_btf/task_newtask")
+# probe read size ptr
+	r1 = r10
+	r1 += -16
+	r2 = r10
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('reject', 13, 'R2 type=fp expected=scalar'),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('probe_read_src_uninit', """\
+# SEC("tp_btf/task_newtask")
+# probe read src uninit
+	call bpf_get_prandom_u32
+	r1 = r10
+	r1 += -16
+	r2 = 8
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('reject', 13, 'R3 !read_ok'),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('probe_read_bounded_var', """\
+# SEC("tp_btf/task_newtask")
+# probe read bounded var
+	call bpf_get_prandom_u32
+	r2 = r0
+	r2 &= 15
+	r1 = r10
+	r1 += -16
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('probe_read_var_too_big', """\
+# SEC("tp_btf/task_newtask")
+# probe read var too big
+	call bpf_get_prandom_u32
+	r2 = r0
+	r2 &= 31
+	r1 = r10
+	r1 += -16
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ('reject', 22, 'invalid write to stack R1 off=-16 size=31'),
+         'bpf_probe_read_kernel_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()'),
+    Case('rb_not_ringbuf', """\
+# SEC("syscall")
+# MAP: vals array key=u32 value=u64
+# rb not ringbuf
+	r1 = vals ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	r0 = 0
+	exit
+""", ('reject', 22, 'cannot pass map_type 2 into func bpf_ringbuf_reserve#131'),
+         'check_map_func_compatibility(): -EINVAL with the map type number'),
+]
+CASES += [Case(c.name, c.text.replace("{KPTR_MAP}", KPTR_MAP), c.answer, c.source)
+          for c in MORE]
 AVAILABLE, WHY = kernel_available()
 
 
