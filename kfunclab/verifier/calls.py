@@ -314,7 +314,10 @@ def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
     size = state.regs[2]
     if size.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
-    if size.type is not RegType.SCALAR or not size.var.is_const:
+    if size.type is not RegType.SCALAR:  # check_reg_type() comes before the constant check
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2, type=reg_type_str(size.type, size.flags),
+                                                  expected="scalar"))
+    if not size.var.is_const:
         raise Reject("R2 is not a known constant'")
     from kfunclab.verifier.precision import mark_chain_precision
 

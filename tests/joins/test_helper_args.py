@@ -532,6 +532,249 @@ out:
 ]
 CASES += [Case(c.name, c.text.replace("{KPTR_MAP}", KPTR_MAP), c.answer, c.source)
           for c in MORE]
+
+
+# --- ringbuf records: bpf_ringbuf_reserve / submit / discard (acquire, release, bounds) -------
+RINGBUF_MAP = '# MAP: rb ringbuf key="struct rbk { }" value="struct rbv { }" max_entries=4096\n'
+RINGBUF = [
+    Case('rb_ok', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb ok
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r1 = 7
+	*(u64 *)(r0 + 8) = r1
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_submit
+out:
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_past_end', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb past end
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r1 = 7
+	*(u64 *)(r0 + 16) = r1
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_submit
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, 'R0 min value is outside of the allowed memory range'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_leak', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb leak
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, 'BPF_EXIT instruction in main prog would lead to reference leak'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_size_var', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb size var
+	call bpf_get_prandom_u32
+	r2 = r0
+	r2 &= 15
+	r1 = rb ll
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_discard
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, "R2 is not a known constant'"),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_size_uninit', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb size uninit
+	call bpf_get_prandom_u32
+	r1 = rb ll
+	call bpf_ringbuf_reserve
+	r0 = 0
+	exit
+""", ('reject', 13, 'R2 !read_ok'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_submit_unchecked', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb submit unchecked
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_submit
+	r0 = 0
+	exit
+""", ('reject', 13, 'R1 type=ringbuf_mem_or_null expected=ringbuf_mem'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_submit_offset', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb submit offset
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r1 = r0
+	r1 += 8
+	r2 = 0
+	call bpf_ringbuf_submit
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, 'R1 must have zero offset when passed to release func or trusted arg to kfunc'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_submit_stack', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb submit stack
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	call bpf_ringbuf_submit
+	r0 = 0
+	exit
+""", ('reject', 13, 'R1 type=fp expected=ringbuf_mem'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_submit_twice', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb submit twice
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_submit
+	r1 = r6
+	r2 = 0
+	call bpf_ringbuf_discard
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, 'R1 type=scalar expected=ringbuf_mem'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_submit_uninit', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb submit uninit
+	call bpf_get_prandom_u32
+	r2 = 0
+	call bpf_ringbuf_submit
+	r0 = 0
+	exit
+""", ('reject', 13, 'R1 !read_ok'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_flags_uninit', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb flags uninit
+	r1 = rb ll
+	r2 = 16
+	call bpf_ringbuf_reserve
+	r0 = 0
+	exit
+""", ('reject', 13, 'R3 !read_ok'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_use_after_submit', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb use after submit
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_submit
+	r1 = 7
+	*(u64 *)(r6 + 0) = r1
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, "R6 invalid mem access 'scalar'"),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_reserve_size_ptr', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb reserve size ptr
+	r1 = rb ll
+	r2 = r10
+	r3 = 0
+	call bpf_ringbuf_reserve
+	r0 = 0
+	exit
+""", ('reject', 13, 'R2 type=fp expected=scalar'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_submit_scalar', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb submit scalar
+	r1 = 0
+	r2 = 0
+	call bpf_ringbuf_submit
+	r0 = 0
+	exit
+""", ('reject', 13, 'R1 type=scalar expected=ringbuf_mem'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_reserve_clobbers', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb reserve clobbers
+	r1 = rb ll
+	r2 = 16
+	r3 = 0
+	r4 = 1
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_discard
+	r0 = r4
+	exit
+out:
+	r0 = 0
+	exit
+""", ('reject', 13, 'R4 !read_ok'),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+    Case('rb_discard_ok', """\
+# SEC("syscall")
+{RINGBUF_MAP}# rb discard ok
+	r1 = rb ll
+	r2 = 8
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_discard
+out:
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         "bpf_ringbuf_reserve_proto / bpf_ringbuf_submit_proto; check_func_arg()"),
+]
+CASES += [Case(c.name, c.text.replace("{RINGBUF_MAP}", RINGBUF_MAP), c.answer, c.source)
+          for c in RINGBUF]
 AVAILABLE, WHY = kernel_available()
 
 
