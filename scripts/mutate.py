@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="mutants.json")
     ap.add_argument("--list", action="store_true", help="print the mutants and stop")
     ap.add_argument("--rerun", metavar="JSON", help="retry the survivors of an earlier run")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the killed mutants already in --out; run the rest and retry "
+                         "its survivors (the same targets, --sample and --seed)")
     args = ap.parse_args(argv)
 
     previous: list[dict] = []
@@ -292,7 +295,15 @@ def main(argv: list[str] | None = None) -> int:
     tree = Path(args.tree)
     _copy_tree(tree)
     fresh: dict[tuple, dict] = {}
+    done: dict[tuple, dict] = {}
+    if args.resume and out.exists():
+        done = {(r["file"], r["line"], r["col"], r["kind"], r["new"]): r
+                for r in json.loads(out.read_text())["results"] if r["status"] != "survived"}
     for i, m in enumerate(mutants, 1):
+        key = (m.file, m.line, m.col, m.kind, m.new)
+        if key in done:
+            fresh[key] = done[key]
+            continue
         status, secs = run_mutant(tree, m, args.tests, args.timeout)
         fresh[(m.file, m.line, m.col, m.kind, m.new)] = {**asdict(m), "status": status,
                                                          "seconds": round(secs, 1)}

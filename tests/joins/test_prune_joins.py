@@ -19,6 +19,7 @@ each pair, so the offline half runs everywhere; the live half asks the running k
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -45,7 +46,15 @@ class Pair:
     source: str
 
     def text(self, which: str) -> str:
-        return self.template.replace("{hole}", self.ok if which == "ok" else self.bad)
+        text = self.template.replace("{hole}", self.ok if which == "ok" else self.bad)
+        return text.replace("\tgoto join\n", CHECKPOINT_TAIL + "\tgoto join\n", 1)
+
+
+# Appended to the first arm before its "goto join": whatever checkpoint the arm stored before
+# (the return site of a call is a prune point too), the join then follows >= 2 jumps and >= 8
+# instructions after it, so is_state_visited() keeps the first arm's state at the join. The
+# condition is never true (r5 is 1), and r5 is dead at the join.
+CHECKPOINT_TAIL = "\tr5 = 1\n\tif r5 != 1 goto join\n" + "\tr5 = 1\n" * 6
 
 
 # The common head: a random number in r6, padding so the checkpoint at ``join`` is kept.
@@ -144,7 +153,7 @@ join:
 	r1 = r10
 	r1 += -8
 	call bpf_local_irq_save  # bug: saved in the other order""",
-         error="cannot restore irq state out of order, expected id=5 acquired at insn_idx=19",
+         error="cannot restore irq state out of order, expected id=5 acquired at insn_idx=27",
          source="refsafe(): check_ids(old->active_irq_id, cur->active_irq_id) and the IRQ "
                 "refs' ids; process_irq_flag()/unmark_stack_slot_irq_flag()"),
     Pair("reference_count", '# SEC("syscall")\n# a task reference held on the taken arm\n'
@@ -314,7 +323,7 @@ join:
 	r0 = *(u8 *)(r1 + 0)
 	r0 = 0
 	exit
-""", ok="	r7 &= 15", bad="	r7 &= 31  # bug: past the top of the stack",
+""", ok="	r7 &= 3", bad="	r7 &= 31  # bug: past the top of the stack",
          error="invalid variable-offset read from stack R1 var_off=(0x0; 0x1f) off=-16 size=1",
          source="regsafe(): range_within(old, cur) and tnum_in(old->var_off, cur->var_off)"),
     Pair("stack_zero_vs_misc", '# SEC("syscall")\n# four bytes of fp-8 are STACK_ZERO or '
@@ -411,6 +420,58 @@ fjoin:
 """, ok="	r0 = *(u64 *)(r10 - 8)", bad="	r0 = *(u64 *)(r7 + 0)  # bug: r7 is a scalar",
          error="R7 invalid mem access 'scalar'",
          source="states_equal(): old->frame[i]->callsite != cur->frame[i]->callsite"),
+    Pair("map_value_map", '# SEC("tc")\n# MAP: wide array key=u32 value=u64\n'
+         '# MAP: narrow array key=u32 value=u32\n# r0 points into one map or the other\n'
+         """	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	call bpf_get_prandom_u32
+	r6 = r0
+	r8 = 0
+	r8 += 1
+	if r6 == 0 goto taken
+	r2 = r10
+	r2 += -4
+	r1 = wide ll
+	call bpf_map_lookup_elem
+	goto join
+taken:
+	r2 = r10
+	r2 += -4
+{hole}
+	call bpf_map_lookup_elem
+join:
+	if r0 == 0 goto out
+	r1 = *(u64 *)(r0 + 0)
+out:
+	r0 = 0
+	exit
+""", ok="	r1 = wide ll", bad="	r1 = narrow ll  # bug: a 4-byte value read as 8",
+         error="R0 min value is outside of the allowed memory range",
+         source="regsafe(): PTR_TO_MAP_VALUE compares the map (memcmp up to id) and ranges"),
+    Pair("packet_range", '# SEC("xdp")\n# the bytes proven inside the packet: 8 or 4\n'
+         """	r7 = r1
+	call bpf_get_prandom_u32
+	r6 = r0
+	r2 = *(u32 *)(r7 + 0)
+	r3 = *(u32 *)(r7 + 4)
+	r8 = 0
+	r8 += 1
+	r4 = r2
+	if r6 == 0 goto taken
+	r4 += 8
+	if r4 > r3 goto out
+	goto join
+taken:
+{hole}
+	if r4 > r3 goto out
+join:
+	r0 = *(u64 *)(r2 + 0)
+out:
+	r0 = 2
+	exit
+""", ok="	r4 += 8", bad="	r4 += 4  # bug: only 4 bytes checked",
+         error="R2 offset is outside of the packet",
+         source="regsafe(): PTR_TO_PACKET needs old->range <= cur->range"),
 ]
 # The errno bpf(BPF_PROG_LOAD) returns with each bad program (EACCES 13, EINVAL 22): the verifier
 # function that prints the message returns it (e.g. check_stack_slot_within_bounds() -EACCES,
@@ -420,6 +481,8 @@ BAD_ERRNO = {
     "reference_count": 22, "reference_ids": 22, "spin_lock": 22, "iterator_slot": 22,
     "dynptr_slot": 22, "scalar_precision": 13, "scalar_range": 22, "stack_zero_vs_misc": 13,
     "stack_spill_vs_misc": 13, "stack_init_vs_invalid": 13, "frame_callsite": 13,
+    "map_value_map": 13,
+    "packet_range": 13,
 }
 PAIR_IDS = [p.name for p in PAIRS]
 CASES = [(p, which) for p in PAIRS for which in ("ok", "bad")]
@@ -463,6 +526,42 @@ def test_the_bad_arm_is_walked_past_the_join(pair: Pair) -> None:
     assert got.error is not None and got.error.insn >= prog.labels["join"]
     assert not any(p.insn == prog.labels["join"] and p.path_id == got.error.path_id
                    for p in got.prune_events)
+
+
+# The ok programs the kernel prunes at ``join`` (log level 2 prints "N: safe" or "from M to N:
+# safe"): the second arm really is compared with the checkpoint there, and found equal. The one
+# exception is scalar_precision, whose ok arm brings another precise value (8, not 0): it is
+# explored, and accepted on its own.
+PRUNED_AT_JOIN = {p.name for p in PAIRS} - {"scalar_precision"}
+# kfunclab's liveness treats a load through a register other than r10 as reading every slot,
+# so it keeps the dead fp-24 slot that the kernel's stack liveness drops: a missed prune (3 more
+# insns processed), never a wrong verdict.
+KFUNCLAB_MISSES = {"stack_spill_vs_misc"}
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
+def test_kfunclab_prunes_the_ok_program_at_the_join_where_the_kernel_does(pair: Pair) -> None:
+    if pair.name in KFUNCLAB_MISSES:
+        pytest.xfail("liveness of loads through fp copies is not modelled")
+    prog = _program(pair, "ok")
+    got = verify(prog, btf="bundled")
+    join = prog.labels.get("join", prog.labels.get("fjoin"))
+    pruned = any(p.insn == join for p in got.prune_events)
+    assert pruned == (pair.name in PRUNED_AT_JOIN)
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
+def test_the_live_kernel_prunes_the_ok_program_at_the_join(pair: Pair) -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    prog = _program(pair, "ok")
+    log = kernel_verdict(prog, log_level=2).log
+    join = prog.labels.get("join", prog.labels.get("fjoin"))
+    # "N: safe", or "from M to N: safe" when the popped branch is pruned at once
+    safe = re.search(rf"(^|\n)(from \d+ to )?{join}: safe", log) is not None
+    assert safe == (pair.name in PRUNED_AT_JOIN)
 
 
 @pytest.mark.kernel
