@@ -472,6 +472,65 @@ out:
 """, ok="	r4 += 8", bad="	r4 += 4  # bug: only 4 bytes checked",
          error="R2 offset is outside of the packet",
          source="regsafe(): PTR_TO_PACKET needs old->range <= cur->range"),
+    Pair("iterator_type", '# SEC("syscall")\n# a bpf_iter_num or a bpf_iter_bits at fp-16\n'
+         + HEAD + """\
+	r1 = 0
+	*(u64 *)(r10 - 32) = r1
+	if r6 == 0 goto taken
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r3 = 3
+	call bpf_iter_num_new
+	goto join
+taken:
+	r1 = r10
+	r1 += -16
+{hole}
+join:
+	r1 = r10
+	r1 += -16
+	call bpf_iter_num_destroy
+	r0 = 0
+	exit
+""", ok="	r2 = 0\n	r3 = 3\n	call bpf_iter_num_new",
+         bad="	r2 = r10\n	r2 += -32\n	r3 = 1\n	call bpf_iter_bits_new  # bug: another type",
+         error="expected an initialized iter_num as arg #0",
+         source="stacksafe(): STACK_ITER slots compare iter.btf and btf_id, not only the type"),
+    Pair("frame_depth", '# SEC("syscall")\n# f is called from main, or from g: two frames or '
+         'three\n' + HEAD + """\
+	r7 = 0
+	r7 += 1
+	if r6 == 0 goto second
+	r1 = 1
+	call f
+	goto out
+second:
+	r1 = 1
+	call g
+{hole}
+out:
+	r0 = 0
+	exit
+g:
+	call f
+	r0 = 0
+	exit
+f:
+	call bpf_get_prandom_u32
+	r1 = r0
+	r2 = 0
+	r3 = 0
+	r2 += 1
+	r3 += 1
+	if r1 == 0 goto fjoin
+	r2 += 1
+fjoin:
+	r0 = 0
+	exit
+""", ok="	r0 = *(u64 *)(r10 - 8)", bad="	r0 = *(u64 *)(r7 + 0)  # bug: r7 is a scalar",
+         error="R7 invalid mem access 'scalar'",
+         source="states_equal(): old->curframe != cur->curframe"),
 ]
 # The errno bpf(BPF_PROG_LOAD) returns with each bad program (EACCES 13, EINVAL 22): the verifier
 # function that prints the message returns it (e.g. check_stack_slot_within_bounds() -EACCES,
@@ -481,7 +540,7 @@ BAD_ERRNO = {
     "reference_count": 22, "reference_ids": 22, "spin_lock": 22, "iterator_slot": 22,
     "dynptr_slot": 22, "scalar_precision": 13, "scalar_range": 22, "stack_zero_vs_misc": 13,
     "stack_spill_vs_misc": 13, "stack_init_vs_invalid": 13, "frame_callsite": 13,
-    "map_value_map": 13,
+    "map_value_map": 13, "iterator_type": 22, "frame_depth": 13,
     "packet_range": 13,
 }
 PAIR_IDS = [p.name for p in PAIRS]
@@ -517,8 +576,10 @@ def test_the_hole_is_on_the_second_arm_before_the_join(pair: Pair) -> None:
     assert t.count("{hole}") == 1 and pair.ok != pair.bad
 
 
-@pytest.mark.parametrize("pair", [p for p in PAIRS if p.name != "frame_callsite"],
-                         ids=[p.name for p in PAIRS if p.name != "frame_callsite"])
+MAIN_JOINS = [p for p in PAIRS if "\njoin:" in p.template]
+
+
+@pytest.mark.parametrize("pair", MAIN_JOINS, ids=[p.name for p in MAIN_JOINS])
 def test_the_bad_arm_is_walked_past_the_join(pair: Pair) -> None:
     """The refusal comes after ``join``: the bad arm was not pruned there."""
     prog = _program(pair, "bad")
@@ -548,6 +609,68 @@ def test_kfunclab_prunes_the_ok_program_at_the_join_where_the_kernel_does(pair: 
     join = prog.labels.get("join", prog.labels.get("fjoin"))
     pruned = any(p.insn == join for p in got.prune_events)
     assert pruned == (pair.name in PRUNED_AT_JOIN)
+
+
+# Two references acquired in either order: refsafe() compares refs[] in order through the id
+# map, so the second arm is not pruned at the join although both arms hold a task and a cpumask
+# in r6 and r7. Both are accepted; the difference shows in the instructions processed.
+REF_ORDER = '# SEC("syscall")\n# a task and a cpumask, acquired in either order\n' + """\
+	call bpf_get_prandom_u32
+	r9 = r0
+	if r9 == 0 goto taken
+	r1 = 1
+	call bpf_task_from_pid
+	if r0 == 0 goto out
+	r6 = r0
+	call bpf_cpumask_create
+	if r0 == 0 goto rel6
+	r7 = r0
+	goto join
+taken:
+	call bpf_cpumask_create
+	if r0 == 0 goto out
+	r7 = r0
+	r1 = 1
+	call bpf_task_from_pid
+	if r0 == 0 goto rel7
+	r6 = r0
+join:
+	r1 = r6
+	call bpf_task_release
+	r1 = r7
+	call bpf_cpumask_release
+out:
+	r0 = 0
+	exit
+rel6:
+	r1 = r6
+	call bpf_task_release
+	r0 = 0
+	exit
+rel7:
+	r1 = r7
+	call bpf_cpumask_release
+	r0 = 0
+	exit
+""".replace("\tgoto join\n", CHECKPOINT_TAIL + "\tgoto join\n", 1)
+REF_ORDER_PROCESSED = 50  # the live 6.18 kernel's "processed 50 insns"
+
+
+def test_reference_order_keeps_the_second_arm_from_being_pruned() -> None:
+    prog = parse_program(REF_ORDER, "ref_order.s")
+    got = verify(prog, btf="bundled")
+    assert got.accepted
+    assert not any(p.insn == prog.labels["join"] for p in got.prune_events)
+    assert got.stats.processed_insns == REF_ORDER_PROCESSED
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+def test_the_live_kernel_does_not_prune_references_in_another_order() -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    kv = kernel_verdict(parse_program(REF_ORDER, "ref_order.s"))
+    assert (kv.verdict, kv.processed_insns) == ("accept", REF_ORDER_PROCESSED)
 
 
 @pytest.mark.kernel
