@@ -495,13 +495,20 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
 def _check_return_range(env: Env, r0: Reg) -> None:
     """``check_return_code()`` for the program types with a fixed return range."""
     pt = env.prog_type.prog_type
-    ranges = {ProgType.CGROUP_SKB: (0, 3), ProgType.CGROUP_SOCK: (0, 1)}
+    ranges = {ProgType.CGROUP_SKB: (0, 1), ProgType.CGROUP_SOCK: (0, 1)}
     if pt not in ranges:
         return
     if r0.type is not RegType.SCALAR:
         raise Reject(f"At program exit the register R0 is not a known value "
-                     f"({reg_type_str(r0.type, r0.flags)})")
+                     f"({reg_type_str(r0.type, r0.flags)})", errno=22)
     lo, hi = ranges[pt]
-    if r0.var.umin < lo or r0.var.umax > hi:
-        value = str(r0.var.const_value) if r0.var.is_const else "unknown scalar value"
-        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"))
+    if pt is ProgType.CGROUP_SKB and \
+            getattr(env.prog_type.expected_attach_type, "name", "") == "CGROUP_INET_EGRESS":
+        hi = 3  # egress may also ask for congestion notification (2, 3)
+    if r0.var.smin < lo or r0.var.smax > hi:
+        # verbose_invalid_scalar(): " smin=%lld" / " smax=%lld" where not the s64 extreme
+        parts = [f"smin={r0.var.smin}"] if r0.var.smin > -(1 << 63) else []
+        parts += [f"smax={r0.var.smax}"] if r0.var.smax < (1 << 63) - 1 else []
+        value = " ".join(parts) or "unknown scalar value"
+        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"),
+                     errno=22)

@@ -775,6 +775,151 @@ out:
 ]
 CASES += [Case(c.name, c.text.replace("{RINGBUF_MAP}", RINGBUF_MAP), c.answer, c.source)
           for c in RINGBUF]
+
+
+# --- the return value at exit (check_return_code(): cgroup_skb [0, 1], egress [0, 3]; cgroup_sock
+# [0, 1]; verbose_invalid_scalar() prints smin/smax where they are not the s64 extremes) and
+# bpf_spin_lock's map argument (process_spin_lock()) -------------------------------------------
+EXIT_AND_LOCK = [
+    Case('ret_cgroup_skb_4', """\
+# SEC("cgroup_skb/ingress")
+# returns 4
+	r0 = 4
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has smin=4 smax=4 should have been in [0, 1]'),
+         'check_return_code()'),
+    Case('ret_cgroup_skb_3_ok', """\
+# SEC("cgroup_skb/ingress")
+# returns 3
+	r0 = 3
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has smin=3 smax=3 should have been in [0, 1]'),
+         'check_return_code()'),
+    Case('ret_cgroup_skb_unknown', """\
+# SEC("cgroup_skb/ingress")
+# returns an unknown value
+	call bpf_get_prandom_u32
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has unknown scalar value should have been in [0, 1]'),
+         'check_return_code()'),
+    Case('ret_cgroup_skb_masked_ok', """\
+# SEC("cgroup_skb/ingress")
+# returns r0 & 3
+	call bpf_get_prandom_u32
+	r0 &= 3
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has smin=0 smax=3 should have been in [0, 1]'),
+         'check_return_code()'),
+    Case('ret_cgroup_sock_2', """\
+# SEC("cgroup/sock_create")
+# returns 2
+	r0 = 2
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]'),
+         'check_return_code()'),
+    Case('ret_cgroup_sock_1_ok', """\
+# SEC("cgroup/sock_create")
+# returns 1
+	r0 = 1
+	exit
+""", ('accept', None, None), 'check_return_code()'),
+    Case('ret_cgroup_skb_ptr', """\
+# SEC("cgroup_skb/ingress")
+# returns the context
+	r0 = r1
+	exit
+""", ('reject', 22, 'At program exit the register R0 is not a known value (ctx)'),
+         'check_return_code()'),
+    Case('spin_lock_wrong_off', """\
+# SEC("tc")
+{LOCK_LAST}
+# lock at the wrong offset
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = vals ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_spin_lock
+	r1 = r0
+	call bpf_spin_unlock
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, "off 0 doesn't point to 'struct bpf_spin_lock' that is at 8"),
+         'process_spin_lock()'),
+    Case('spin_lock_no_lock', """\
+# SEC("tc")
+# MAP: vals array key=u32 value=u64
+# a map without a lock
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = vals ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_spin_lock
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, "map 'vals' has no valid bpf_spin_lock"), 'process_spin_lock()'),
+    Case('spin_lock_twice', """\
+# SEC("tc")
+{LOCK_FIRST}
+# locked twice
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = vals ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r6 = r0
+	r1 = r6
+	call bpf_spin_lock
+	r1 = r6
+	call bpf_spin_lock
+out:
+	r0 = 0
+	exit
+""", ('reject', 22, 'function calls are not allowed while holding a lock'), 'process_spin_lock()'),
+    Case('ret_cgroup_skb_egress_3_ok', """\
+# SEC("cgroup_skb/egress")
+# egress may return 3
+	r0 = 3
+	exit
+""", ('accept', None, None), 'check_return_code()'),
+    Case('ret_cgroup_skb_egress_4', """\
+# SEC("cgroup_skb/egress")
+# egress returns 4
+	r0 = 4
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has smin=4 smax=4 should have been in [0, 3]'),
+         'check_return_code()'),
+    Case('ret_cgroup_skb_negative', """\
+# SEC("cgroup_skb/ingress")
+# returns -1
+	r0 = -1
+	exit
+""", ('reject', 22,
+    'At program exit the register R0 has smin=-1 smax=-1 should have been in [0, 1]'),
+         'check_return_code()'),
+]
+LOCK_LAST_MAP = ('# MAP: vals array key=u32 value="struct val { u64 count; '
+                 'struct bpf_spin_lock lock; u32 pad; }"\n')
+CASES += [Case(c.name, c.text.replace("{LOCK_LAST}\n", LOCK_LAST_MAP)
+               .replace("{LOCK_FIRST}\n", LOCKED_MAP), c.answer, c.source)
+          for c in EXIT_AND_LOCK]
 AVAILABLE, WHY = kernel_available()
 
 
