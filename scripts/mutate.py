@@ -180,11 +180,21 @@ def collect(path: Path) -> list[Mutant]:
     return c.out
 
 
+class StaleMutant(Exception):
+    """The source changed since the mutant was collected and its text is not found once."""
+
+
 def apply(src: str, m: Mutant) -> str:
+    """``src`` with the mutant's text replaced; re-anchored by its text if lines moved."""
     lines = src.splitlines(keepends=True)
-    first, last = lines[m.line - 1], lines[m.end_line - 1]
-    new = first[:m.col] + m.new + last[m.end_col:]
-    return "".join(lines[:m.line - 1]) + new + "".join(lines[m.end_line:])
+    start = sum(len(x) for x in lines[:m.line - 1]) + m.col
+    end = sum(len(x) for x in lines[:m.end_line - 1]) + m.end_col
+    if src[start:end] != m.old:
+        if src.count(m.old) != 1:
+            raise StaleMutant(m.label)
+        start = src.index(m.old)
+        end = start + len(m.old)
+    return src[:start] + m.new + src[end:]
 
 
 def _python_files(targets: list[str]) -> list[Path]:
@@ -210,7 +220,10 @@ def run_mutant(tree: Path, m: Mutant, tests: list[str], timeout: float) -> tuple
     """``killed``, ``survived``, ``timeout`` (counted as killed) or ``invalid`` (not Python)."""
     target = tree / m.file
     original = target.read_text()
-    mutated = apply(original, m)
+    try:
+        mutated = apply(original, m)
+    except StaleMutant:
+        return "stale", 0.0
     try:
         ast.parse(mutated)
     except SyntaxError:
@@ -234,7 +247,8 @@ def run_mutant(tree: Path, m: Mutant, tests: list[str], timeout: float) -> tuple
 def _summary(results: list[dict]) -> dict[str, dict[str, int]]:
     per: dict[str, dict[str, int]] = {}
     for r in results:
-        d = per.setdefault(r["file"], {"killed": 0, "survived": 0, "timeout": 0, "invalid": 0})
+        d = per.setdefault(r["file"], {"killed": 0, "survived": 0, "timeout": 0, "invalid": 0,
+                                       "stale": 0})
         d[r["status"]] += 1
     return per
 
@@ -280,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         mutants = [m for f in _python_files(args.targets) for m in collect(f)]
         if args.sample and args.sample < len(mutants):
             mutants = random.Random(args.seed).sample(mutants, args.sample)
-            mutants.sort(key=lambda m: (m.file, m.line, m.col))
+            # kept in random order: a run stopped early is still a fair sample
         out = Path(args.out)
     if args.list:
         for m in mutants:
