@@ -920,6 +920,70 @@ LOCK_LAST_MAP = ('# MAP: vals array key=u32 value="struct val { u64 count; '
 CASES += [Case(c.name, c.text.replace("{LOCK_LAST}\n", LOCK_LAST_MAP)
                .replace("{LOCK_FIRST}\n", LOCKED_MAP), c.answer, c.source)
           for c in EXIT_AND_LOCK]
+RINGBUF_OUTPUT = [
+    Case('rbout_ok', """\
+# SEC("syscall")
+{RINGBUF_MAP}# output 8 stack bytes
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = rb ll
+	r2 = r10
+	r2 += -8
+	r3 = 8
+	r4 = 0
+	call bpf_ringbuf_output
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         "bpf_ringbuf_output_proto; check_map_func_compatibility()"),
+    Case('rbout_too_big', """\
+# SEC("syscall")
+{RINGBUF_MAP}# output 16 bytes of an 8-byte buffer
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = rb ll
+	r2 = r10
+	r2 += -8
+	r3 = 16
+	r4 = 0
+	call bpf_ringbuf_output
+	r0 = 0
+	exit
+""", ('reject', 22, 'invalid read from stack R2 off=-8 size=16'),
+         "bpf_ringbuf_output_proto; check_map_func_compatibility()"),
+    Case('rbout_not_ringbuf', """\
+# SEC("syscall")
+# MAP: vals hash key=u32 value=u64
+# output to a hash map
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = vals ll
+	r2 = r10
+	r2 += -8
+	r3 = 8
+	r4 = 0
+	call bpf_ringbuf_output
+	r0 = 0
+	exit
+""", ('reject', 22, 'cannot pass map_type 1 into func bpf_ringbuf_output#130'),
+         "bpf_ringbuf_output_proto; check_map_func_compatibility()"),
+    Case('rbout_flags_uninit', """\
+# SEC("syscall")
+{RINGBUF_MAP}# no flags
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	r1 = rb ll
+	r2 = r10
+	r2 += -8
+	r3 = 8
+	call bpf_ringbuf_output
+	r0 = 0
+	exit
+""", ('reject', 13, 'R4 !read_ok'),
+         "bpf_ringbuf_output_proto; check_map_func_compatibility()"),
+]
+CASES += [Case(c.name, c.text.replace("{RINGBUF_MAP}", RINGBUF_MAP), c.answer, c.source)
+          for c in RINGBUF_OUTPUT]
 AVAILABLE, WHY = kernel_available()
 
 

@@ -531,6 +531,32 @@ fjoin:
 """, ok="	r0 = *(u64 *)(r10 - 8)", bad="	r0 = *(u64 *)(r7 + 0)  # bug: r7 is a scalar",
          error="R7 invalid mem access 'scalar'",
          source="states_equal(): old->curframe != cur->curframe"),
+    Pair("ringbuf_size", '# SEC("syscall")\n# MAP: rb ringbuf key="struct rbk { }" '
+         'value="struct rbv { }" max_entries=4096\n# the record size reserved after the join\n'
+         + HEAD + """\
+	if r6 == 0 goto taken
+	r7 = 16
+	goto join
+taken:
+{hole}
+join:
+	r1 = rb ll
+	r2 = r7
+	r3 = 0
+	call bpf_ringbuf_reserve
+	if r0 == 0 goto out
+	r1 = 0
+	*(u64 *)(r0 + 8) = r1
+	r1 = r0
+	r2 = 0
+	call bpf_ringbuf_submit
+out:
+	r0 = 0
+	exit
+""", ok="	r7 = 16", bad="	r7 = 8  # bug: the write at +8 is past the record",
+         error="R0 min value is outside of the allowed memory range",
+         source="bpf_ringbuf_reserve's ARG_CONST_ALLOC_SIZE_OR_ZERO: mark_chain_precision() on "
+                "R2, so the checkpoint's r7 is precise"),
 ]
 # The errno bpf(BPF_PROG_LOAD) returns with each bad program (EACCES 13, EINVAL 22): the verifier
 # function that prints the message returns it (e.g. check_stack_slot_within_bounds() -EACCES,
@@ -540,7 +566,7 @@ BAD_ERRNO = {
     "reference_count": 22, "reference_ids": 22, "spin_lock": 22, "iterator_slot": 22,
     "dynptr_slot": 22, "scalar_precision": 13, "scalar_range": 22, "stack_zero_vs_misc": 13,
     "stack_spill_vs_misc": 13, "stack_init_vs_invalid": 13, "frame_callsite": 13,
-    "map_value_map": 13, "iterator_type": 22, "frame_depth": 13,
+    "map_value_map": 13, "ringbuf_size": 13, "iterator_type": 22, "frame_depth": 13,
     "packet_range": 13,
 }
 PAIR_IDS = [p.name for p in PAIRS]
