@@ -1,8 +1,9 @@
 """Issue 3 benchmark: N if-diamonds whose sum reaches a ``__k`` argument, so pruning cannot help.
 
 The program draws one random number, then for each bit i of it runs a diamond that adds 2^i to
-r7 when the bit is set, and finally passes ``(r7 & 1) * 855 + 114`` as the constant ``__k``
-argument of ``bpf_rdonly_cast`` (a BTF id: 114 or 969 on this kernel)::
+r7 when the bit is set, and finally passes ``(r7 & 1) * id(struct cgroup) + 0`` as the constant
+``__k`` argument of ``bpf_rdonly_cast`` (0, void, or struct cgroup's BTF id, written
+``bpf_core_type_id_kernel(struct cgroup)`` so the program holds on every kernel build)::
 
     r7 = 0
     call bpf_get_prandom_u32
@@ -14,8 +15,8 @@ argument of ``bpf_rdonly_cast`` (a BTF id: 114 or 969 on this kernel)::
     r7 += 2^i
   skip_i:
     r7 &= 1                      # epilogue
-    r7 *= 855
-    r7 += 114
+    r7 *= bpf_core_type_id_kernel(struct cgroup)
+    r7 += 0                      # keeps the epilogue's shape (and the counts) of the table
     r1 = 0
     r2 = r7
     call bpf_rdonly_cast
@@ -117,10 +118,10 @@ def diamond_program(n: int, section: str = "syscall") -> str:
         ]
     lines += [
         "    r7 &= 1",
-        "    r7 *= 855",
-        "    r7 += 114",
+        "    r7 *= bpf_core_type_id_kernel(struct cgroup)",
+        "    r7 += 0  # keeps the shape of the table's epilogue",
         "    r1 = 0",
-        "    r2 = r7  # __k: the BTF id 114 or 969, precise",
+        "    r2 = r7  # __k: 0 (void) or struct cgroup's BTF id, precise",
         "    call bpf_rdonly_cast",
         "    r0 = 0",
         "    exit",

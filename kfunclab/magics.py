@@ -1,4 +1,4 @@
-"""IPython magics: ``%%bpf`` verifies a cell of BPF assembly, ``%%kfuncs`` declares kfuncs.
+"""IPython magics: ``%%bpf`` verifies BPF assembly, ``%%bpf_c`` BPF C, ``%%kfuncs`` declares kfuncs.
 
 ``%load_ext kfunclab`` registers them, and HTML views for kfuncs, catalogues, registries and
 programs. ::
@@ -20,7 +20,15 @@ the :class:`~kfunclab.verifier.result.VerificationResult` as ``_bpf``. ::
     BTF_SET8_END(bpf_task_set)
     ...
 
-makes catalogue ``mine``, which later ``%%bpf ... --catalog mine`` cells verify against.
+makes catalogue ``mine``, which later ``%%bpf ... --catalog mine`` cells verify against. ::
+
+    %%bpf_c
+    #include "vmlinux.h"
+    #include <bpf/bpf_helpers.h>
+    SEC("tp_btf/task_newtask") int prog(void *ctx) { ... }
+
+compiles the C with clang (:mod:`kfunclab.cc`) and shows every program's result as ``%%bpf``
+does.
 Line numbers in messages are the cell's own (the magic line is line 1). Bad input (a typo in the
 assembly or the C) is shown as a message with its line, never as a traceback.
 """
@@ -28,12 +36,14 @@ assembly or the C) is shown as a message with its line, never as a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from kfunclab.cc import CompileError, compile_text
 from kfunclab.errors import CatalogError, KfunclabError, ParseError
 from kfunclab.kfuncs import Catalog, Kfunc, get_profile, load_c, load_catalog
 from kfunclab.viz.html import error_html, register_formatters, registry_html, result_html
@@ -101,7 +111,7 @@ def resolve_catalog(name: str | None, user_ns: dict[str, Any]) -> tuple[str | No
 
 @magics_class
 class KfunclabMagics(Magics):
-    """``%%bpf`` and ``%%kfuncs``."""
+    """``%%bpf``, ``%%bpf_c`` and ``%%kfuncs``."""
 
     @magic_arguments()
     @argument("section", nargs="?", default=None,
@@ -153,6 +163,59 @@ class KfunclabMagics(Magics):
         display({"text/html": result_html(result, show_log=args.log),
                  "text/plain": summary_text(result)}, raw=True)
         _show_pictures(result, args.all_errors)
+
+    @magic_arguments()
+    @argument("--profile", "-p", default=None,
+              help="kernel profile: linux-6.18 (default), doc or linux-7.0")
+    @argument("--catalog", "-c", default=None,
+              help="kfunc catalogue: a %%kfuncs name, a variable holding a Catalog, a "
+                   "built-in name or a .h/.c/.json file")
+    @argument("--all-errors", "-a", action="store_true",
+              help="go on past the first rejected path and show every one (collect_all)")
+    @argument("--log", "-l", action="store_true", help="show the verifier log (log level 2)")
+    @argument("--name", "-n", default=None,
+              help="also store the result in this variable (it is always in _bpf)")
+    @argument("--btf", default="auto",
+              help="kernel BTF for vmlinux.h and verification: auto (default), live, bundled "
+                   "or a file")
+    @cell_magic
+    def bpf_c(self, line: str, cell: str) -> None:
+        """Compile the cell's BPF C with clang (``#include "vmlinux.h"`` is written from the
+        BTF in use; libbpf's ``<bpf/bpf_helpers.h>`` come from libbpf-dev), verify every
+        program of the object and show each result; ``_bpf`` holds the first program's
+        result, ``_bpf_programs`` every program's by name."""
+        args = parse_argstring(self.bpf_c, line)
+        ns = self.shell.user_ns
+        ns["_bpf"] = None
+        ns["_bpf_programs"] = {}
+        _check_name(args.name)
+        source = "\n" + cell  # line 1 is the magic line, as in %%bpf
+        try:
+            catalog, cat_profile = resolve_catalog(args.catalog, ns)
+            profile = get_profile(args.profile or cat_profile).name
+            obj = compile_text(source, C_CELL_NAME, btf=args.btf)
+        except CompileError as exc:
+            in_cell = exc.file == C_CELL_NAME
+            show_error(exc, source if in_cell else None, _compile_hint(exc))
+            return
+        except KfunclabError as exc:
+            show_error(exc, hint=_catalog_hint(exc, args.catalog))
+            return
+        try:
+            from kfunclab.elf import verify_object
+        except ImportError:
+            show_error(KfunclabError(
+                f"the cell compiled ({len(obj.data)} bytes of BPF object), but verifying an "
+                f"object needs kfunclab.elf (ELF object reading), which this build lacks"))
+            return
+        try:
+            results = verify_object(obj.path, profile=profile, catalog=catalog,
+                                    collect_all=args.all_errors,
+                                    log_level=2 if args.log else 1, btf=args.btf)
+        except KfunclabError as exc:
+            show_error(exc, hint=_catalog_hint(exc, args.catalog))
+            return
+        _show_object_results(ns, results, args)
 
     @magic_arguments()
     @argument("--profile", "-p", default="linux-6.18",
@@ -208,6 +271,38 @@ def make_user_catalog(text: str, name: str, profile: str) -> UserCatalog:
     except KfunclabError as exc:  # pragma: no cover - load_c above accepted the same text
         raise CatalogError(f"{name}: {exc}") from None
     return UserCatalog(name, path, prof.name, catalog)
+
+
+C_CELL_NAME = "cell.bpf.c"
+
+
+def _compile_hint(exc: CompileError) -> str:
+    if "vmlinux.h" in exc.log and ("conflicting types" in exc.log or "redefinition" in exc.log):
+        return ("vmlinux.h already declares every kfunc (extern ... __ksym): drop your own "
+                "declaration, or #define BPF_NO_KFUNC_PROTOTYPES before #include \"vmlinux.h\"")
+    if "vmlinux.h" in exc.message and "file not found" in exc.message:
+        return 'write #include "vmlinux.h" (kfunclab writes it from the kernel BTF)'
+    return ""
+
+
+def _show_object_results(ns: dict[str, Any], results: list[Any], args: Any) -> None:
+    """Each program of a compiled cell: its name and section, then the %%bpf views."""
+    by_name = {}
+    for item in results:
+        head = f"{item.program} (SEC(\"{item.section}\"))"
+        if item.result is None:
+            show_error(KfunclabError(f"{head}: {item.error_text}"))
+            continue
+        by_name[item.program] = item.result
+        display({"text/html": f"<div><b>{html_escape(head)}</b></div>" +
+                 result_html(item.result, show_log=args.log),
+                 "text/plain": f"{head}: {summary_text(item.result)}"}, raw=True)
+        _show_pictures(item.result, args.all_errors)
+    ns["_bpf_programs"] = by_name
+    first = next(iter(by_name.values()), None)
+    ns["_bpf"] = first
+    if args.name:
+        ns[args.name] = first
 
 
 def _catalog_hint(exc: KfunclabError, catalog: str | None) -> str:
@@ -272,5 +367,5 @@ def unload_ipython_extension(ip: Any) -> None:
     for cls in (VerificationResult, Kfunc, Program):
         plain.pop(cls, None)
     cell = ip.magics_manager.magics.get("cell", {})
-    for name in ("bpf", "kfuncs"):
+    for name in ("bpf", "bpf_c", "kfuncs"):
         cell.pop(name, None)

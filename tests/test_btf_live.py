@@ -113,33 +113,45 @@ def test_live_facts(live: Btf) -> None:
 
 
 @needs_live
-def test_live_exact_numbers_of_this_build(live: Btf, bundled: Btf) -> None:
-    if not same_build(live, bundled):
-        pytest.skip("the running kernel is not the build the snapshot came from")
-    assert live.struct_id("task_struct") == 114 and live.sizeof(114) == 3264
-    assert live.member_at(114, 1280, 8).path == "real_parent"
+def test_bundled_and_live_agree_by_name(live: Btf, bundled: Btf) -> None:
+    """Builds differ in type ids, not in what the lessons rely on: the same kfuncs with the
+    same prototypes, the UAPI enums, and the pointer members the notebooks follow. Where the
+    running kernel *is* the snapshot's build, the ids are equal too."""
+    assert {s.name for s in bundled.kfuncs()} == {s.name for s in live.kfuncs()}
+    # parameter names carry the annotations (__sz, __k, __ign ...) the verifier reads
+    protos = {s.name: [p.name for p in s.params] for s in live.kfuncs()}
+    for sig in bundled.kfuncs():
+        assert [p.name for p in sig.params] == protos[sig.name], sig.name
+    for enum in ("bpf_func_id", "bpf_prog_type", "bpf_attach_type"):
+        assert bundled.enum_values(enum) == live.enum_values(enum)
+    for struct, member, pointee in (("task_struct", "real_parent", "task_struct"),
+                                    ("task_struct", "cgroups", "css_set"),
+                                    ("css_set", "dfl_cgrp", "cgroup")):
+        for btf in (bundled, live):
+            m = next(m for m in btf.struct_members(btf.struct_id(struct)) if m.name == member)
+            assert btf.to_ctype(m.type).pointee_struct == pointee, (btf, struct, member)
+    for tp in ("sched_switch", "task_newtask", "sys_enter"):
+        assert tracepoint_params(bundled, tp) == tracepoint_params(live, tp)
+    if same_build(live, bundled):
+        for name in ("task_struct", "cgroup", "nf_conn", "sk_buff", "bpf_cpumask", "file"):
+            assert bundled.find(name, BtfKind.STRUCT) == live.find(name, BtfKind.STRUCT)
 
 
 @needs_live
-def test_bundled_answers_like_live(live: Btf, bundled: Btf) -> None:
-    if not same_build(live, bundled):
-        pytest.skip("the running kernel is not the build the snapshot came from")
-    kept = [tid for tid in range(1, len(bundled)) if bundled.raw.kinds[tid]]
-    assert len(kept) > 10_000
-    for tid in kept[::37]:
-        assert bundled.type_by_id(tid) == live.type_by_id(tid), tid
-        assert bundled.to_ctype(tid) == live.to_ctype(tid), tid
-    assert bundled.kfuncs() == live.kfuncs()
-    for enum in ("bpf_func_id", "bpf_prog_type", "bpf_attach_type"):
-        assert bundled.enum_values(enum) == live.enum_values(enum)
-    task = 114
-    for off in range(0, 3264, 24):
-        assert bundled.member_at(task, off, 8) == live.member_at(task, off, 8), off
-    for tp in ("sched_switch", "task_newtask", "sched_process_exec", "sched_wakeup",
-               "sys_enter", "cgroup_mkdir"):
-        assert tracepoint_params(bundled, tp) == tracepoint_params(live, tp)
-    for name in ("task_struct", "cgroup", "nf_conn", "sk_buff", "bpf_cpumask", "file"):
-        assert bundled.find(name, BtfKind.STRUCT) == live.find(name, BtfKind.STRUCT)
+def test_bundled_types_equal_live_types_on_the_snapshot_build(live: Btf, bundled: Btf) -> None:
+    """On the build the snapshot came from, every kept type decodes the same as live; on any
+    other build the same check runs by name for the structs the lessons use."""
+    if same_build(live, bundled):
+        kept = [tid for tid in range(1, len(bundled)) if bundled.raw.kinds[tid]]
+        assert len(kept) > 10_000
+        for tid in kept[::37]:
+            assert bundled.type_by_id(tid) == live.type_by_id(tid), tid
+            assert bundled.to_ctype(tid) == live.to_ctype(tid), tid
+        return
+    for name in ("task_struct", "css_set", "cpumask", "bpf_cpumask"):
+        b, lv = bundled.struct_id(name), live.struct_id(name)
+        assert [m.name for m in bundled.struct_members(b)] == [
+            m.name for m in live.struct_members(lv)], name
 
 
 @needs_live

@@ -230,3 +230,14 @@ def test_html_views_import_neither_matplotlib_nor_ipywidgets() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_a_result_shows_as_html_through_the_view_the_views_layer_registered() -> None:
+    # the verifier holds only a hook; importing kfunclab.viz.html (done above) filled it
+    result = verify_text(LEAK)
+    assert result._repr_html_() == result_html(result)
+    probe = ("from kfunclab.verifier import verify_text\n"
+             "print(verify_text('# SEC(\"xdp\")\\n r0 = 2\\n exit\\n')._repr_html_())\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "None"  # no view imported: IPython shows the text repr

@@ -251,7 +251,9 @@ def test_parsing_100k_instructions_is_fast() -> None:
     prog = parse_program(text)
     elapsed = time.perf_counter() - start
     assert len(prog.insns) == 80_002
-    assert elapsed < 4.0, f"{elapsed:.2f}s for 80k instructions"
+    # a guard against a hang or a quadratic parser, not a speed target (bench/ measures speed):
+    # linear parsing takes ~1 s here, 4 s on a loaded 2-core machine
+    assert elapsed < 30.0, f"{elapsed:.2f}s for 80k instructions"
 
 
 def test_isa_does_not_import_plotting_or_widgets() -> None:

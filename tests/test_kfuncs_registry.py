@@ -159,7 +159,7 @@ def test_profile_typo_lists_known_names() -> None:
     with pytest.raises(CatalogError) as e:
         get_profile("linux-6.81")
     assert str(e.value) == ("unknown kernel profile 'linux-6.81'; expected one of linux-6.18, "
-                            "doc, linux-7.0")
+                            "doc, linux-7.0, live")
 
 
 def test_canonical_prog_type() -> None:

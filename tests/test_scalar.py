@@ -553,10 +553,10 @@ def test_three_deduce_rounds_are_what_the_kernel_does(monkeypatch: pytest.Monkey
     # The live kernel merged umax=umax32=0xfffffffd here; two rounds leave umax32=0xfffffffe.
     program = "call bpf_get_prandom_u32 / r0 |= 1 / w0 ^= 255 / r0 += -1 / if w0 == -1 goto +0"
     want = format_scalar(run(program)[0])
-    monkeypatch.setattr(sc, "DEDUCE_ROUNDS", 2)
-    monkeypatch.setattr(sc, "_SYNC_CACHE", {})
-    monkeypatch.setattr(sc, "_CACHE", {})
-    monkeypatch.setattr(sc, "_REFINE_CACHE", {})
+    monkeypatch.setattr(sc.bounds, "DEDUCE_ROUNDS", 2)
+    monkeypatch.setattr(sc.value, "_SYNC_CACHE", {})  # the memo tables hold 3-round results
+    monkeypatch.setattr(sc.transfer, "_CACHE", {})
+    monkeypatch.setattr(sc.branches, "_REFINE_CACHE", {})
     assert format_scalar(run(program)[0]) != want
 
 

@@ -379,6 +379,11 @@ class Btf:
             self._decl_tags = index
         return self._decl_tags
 
+    def decl_tag_records(self, type_id: int, component_idx: int = -1) -> tuple[DeclTag, ...]:
+        """The DECL_TAG records on ``type_id`` (or its member/parameter ``component_idx``)."""
+        return tuple(t for t in self._decl_tag_index().get(type_id, ())
+                     if t.component_idx == component_idx)
+
     def decl_tags(self, type_id: int, component_idx: int = -1) -> tuple[str, ...]:
         """Values of the DECL_TAGs on ``type_id`` (on the type itself by default, or on its
         member/parameter ``component_idx``), e.g. ``("bpf_kfunc", "bpf_fastcall")``."""

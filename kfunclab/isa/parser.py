@@ -55,7 +55,7 @@ from kfunclab.isa.insn import (
     Store,
     StoreImm,
 )
-from kfunclab.isa.program import Program, SourceMap
+from kfunclab.isa.program import Program, SourceMap, TypeIdRef
 
 #: bpf_prog_load() (kernel/bpf/syscall.c) refuses ``insn_cnt == 0`` and ``insn_cnt >`` this with
 #: E2BIG before the verifier runs (so with an empty log) for a loader with CAP_BPF/CAP_SYS_ADMIN.
@@ -89,6 +89,12 @@ _TOKEN_RE = re.compile(r"""\s*(
     | 0[xX][0-9a-fA-F]+ | 0[bB][01]+ | \d+             # numbers
     | <<= | >>= | == | != | >= | <= | \+= | -= | \*= | /= | %= | \|= | &= | \^=
     | \S)""", re.X)
+
+# libbpf's bpf_core_type_id_kernel(TYPE) macro (bpf_core_read.h), as an immediate: the type's id
+# in the kernel's BTF, resolved when the BTF in use is known (kfunclab.isa.program)
+_TYPE_ID_CALL = "bpf_core_type_id_kernel"
+_TYPE_ID_RE = re.compile(r"bpf_core_type_id_kernel\s*\(\s*(?:(struct|union|enum|typedef)\s+)?"
+                         r"([A-Za-z_]\w*)\s*\)")
 
 _SYMBOLS: dict[str, str] = {
     **{f"r{i}": "R" for i in range(11)}, **{f"w{i}": "W" for i in range(11)},
@@ -569,6 +575,7 @@ class _ProgramParser:
         self.labels: dict[str, int] = {}
         self.label_lines: dict[str, int] = {}
         self.pending: list[_Pending] = []
+        self.type_ids: list[TypeIdRef] = []
         self.maps = maps  # None: take the declared maps from the header
         self.first_insn_line = 0
         self.header_value = Header(None)
@@ -701,6 +708,9 @@ class _ProgramParser:
 
     def _statement(self, lineno: int, line: str, base: int, end: int, code: int | None) -> None:
         stmt = line[base:end]
+        type_id: TypeIdRef | None = None
+        if _TYPE_ID_CALL in stmt:
+            stmt, type_id = self._type_id(lineno, base, stmt)
         tokens = _TOKEN_RE.findall(stmt)
         while len(tokens) >= 2 and tokens[1] == ":" and (tokens[0][0].isalpha()
                                                           or tokens[0][0] in "_.$"):
@@ -730,11 +740,36 @@ class _ProgramParser:
             index = symbols.index("I")
             self.pending.append(_Pending(len(self.insns), tokens[index], template.label, lineno,
                                          base, stmt, index))
+        if type_id is not None:
+            if not _takes_type_id(insn):
+                raise self.error(type_id.line, type_id.col, f"expected {_TYPE_ID_CALL}(...) "
+                                 "as the immediate of a move, compare or store")
+            self.type_ids.append(dataclasses.replace(type_id, slot=len(self.insns)))
         self.insns.append(insn)
         self.lines.append(lineno)
         if isinstance(insn, LoadImm64):
             self.insns.append(IMM64_TAIL)
             self.lines.append(lineno)
+
+    def _type_id(self, lineno: int, base: int, stmt: str) -> tuple[str, TypeIdRef]:
+        """Read one ``bpf_core_type_id_kernel(struct NAME)``; blank it to ``0`` (same columns)."""
+        at = stmt.index(_TYPE_ID_CALL)
+        found = _TYPE_ID_RE.match(stmt, at)
+        if found is None:
+            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}(struct NAME) "
+                             "(or union/enum/typedef NAME)")
+        if found.group(2) in ("struct", "union", "enum", "typedef"):
+            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}({found.group(2)} "
+                             "NAME): the type's name is missing")
+        if stmt[:at].rstrip().endswith(("-", "~", "!")):
+            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}(...) as a whole "
+                             "immediate (an id cannot be negated)")
+        if _TYPE_ID_CALL in stmt[found.end():]:
+            raise self.error(lineno, base + stmt.index(_TYPE_ID_CALL, found.end()) + 1,
+                             f"expected one {_TYPE_ID_CALL}(...) per instruction")
+        ref = TypeIdRef(0, found.group(1), found.group(2), lineno, base + at + 1)
+        blank = "0".ljust(found.end() - found.start())
+        return stmt[:found.start()] + blank + stmt[found.end():], ref
 
     def _check_map(self, name: str | None, index: int) -> None:
         if self.maps is not None and name not in self.maps:
@@ -773,6 +808,18 @@ class _ProgramParser:
             self.insns[p.slot] = dataclasses.replace(insn, off=rel)
 
 
+def _takes_type_id(insn: Insn) -> bool:
+    """An instruction whose immediate may be a type id: ``r2 = ID``, ``if r1 == ID``, stores."""
+    match insn:
+        case Alu(src=None, op=op) if op is not AluOp.NEG:
+            return True  # libbpf patches the immediate of any ALU op with BPF_K
+        case Jump(src=None) | StoreImm():
+            return True
+        case LoadImm64(kind=Imm64Kind.PLAIN):
+            return True
+    return False
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -797,7 +844,8 @@ def parse_program(text: str, file: str = "<string>") -> Program:
     program = Program(
         insns=insns, section=header.section or "", license=header.license,
         dropped_caps=header.dropped_caps, types=header.types, maps=header.maps,
-        labels=dict(parser.labels), source=SourceMap(file, text, tuple(parser.lines)))
+        labels=dict(parser.labels), source=SourceMap(file, text, tuple(parser.lines)),
+        type_ids=tuple(parser.type_ids))
     check_insn_count(program)
     return program
 

@@ -11,9 +11,12 @@ builds a :class:`Program` from text; the verifier, encoder and views only read i
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from kfunclab.errors import ParseError
 from kfunclab.isa.insn import Imm64Tail, Insn
 
 
@@ -23,6 +26,9 @@ class MemberKind(Enum):
     INT = "int"
     KPTR = "kptr"  # struct X __kptr *p: referenced kptr, moved with bpf_kptr_xchg
     KPTR_UNTRUSTED = "kptr_untrusted"  # struct X __kptr_untrusted *p
+    #: struct X __kptr_ref *p: the doc era's (before 6.4) spelling of a referenced kptr; there
+    #: ``__kptr`` meant an unreferenced one. The profile says which tag means what.
+    KPTR_REF = "kptr_ref"
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
 
@@ -82,6 +88,27 @@ class SourceMap:
         return self.lines[slot]
 
 
+@dataclass(frozen=True, slots=True)
+class TypeIdRef:
+    """``bpf_core_type_id_kernel(struct NAME)`` in the immediate of the instruction at ``slot``.
+
+    libbpf's CO-RE relocation BPF_CORE_TYPE_ID_TARGET: the immediate becomes NAME's type id in
+    the kernel's BTF, which differs between kernel builds. ``kind`` is ``struct``, ``union``,
+    ``enum``, ``typedef`` or None (any named type); ``line``/``col`` say where it was written.
+    """
+
+    slot: int
+    kind: str | None
+    name: str
+    line: int = 0
+    col: int = 0
+
+    @property
+    def text(self) -> str:
+        """The source spelling, e.g. ``bpf_core_type_id_kernel(struct cgroup)``."""
+        return f"bpf_core_type_id_kernel({self.kind + ' ' if self.kind else ''}{self.name})"
+
+
 @dataclass(frozen=True)
 class Program:
     """A BPF program: instructions by slot index, the section and the loader's context."""
@@ -95,6 +122,10 @@ class Program:
     labels: dict[str, int] = field(default_factory=dict)  # label -> slot
     source: SourceMap | None = None
     name: str = "prog"
+    #: immediates written as ``bpf_core_type_id_kernel(...)``: 0 until resolved against a BTF
+    #: (:func:`resolve_type_ids`), then the id, with the name kept for views and printers
+    type_ids: tuple[TypeIdRef, ...] = ()
+    type_ids_resolved: bool = False
 
     @property
     def has_prog_btf(self) -> bool:
@@ -104,6 +135,10 @@ class Program:
     def instructions(self) -> list[tuple[int, Insn]]:
         """``(slot, insn)`` for every real instruction (the ld_imm64 tail slots left out)."""
         return [(i, ins) for i, ins in enumerate(self.insns) if not isinstance(ins, Imm64Tail)]
+
+    def type_id_ref(self, slot: int) -> TypeIdRef | None:
+        """The ``bpf_core_type_id_kernel(...)`` written at ``slot``, if any."""
+        return next((r for r in self.type_ids if r.slot == slot), None)
 
     def has_cap(self, cap: str) -> bool:
         """Whether the loader keeps capability ``cap`` (e.g. ``"cap_perfmon"``); root has all."""
@@ -126,3 +161,31 @@ class Program:
                 if ref.struct is not None:
                     seen.setdefault(ref.struct.btf_id, ref.struct)
         return tuple(seen[k] for k in sorted(seen))
+
+
+def resolve_type_ids(program: Program, find: Callable[[str | None, str], int | None],
+                     btf_name: str = "the kernel's BTF") -> Program:
+    """Fill every ``bpf_core_type_id_kernel(...)`` immediate with ``find(kind, name)``.
+
+    ``find`` answers the type id of a ``kind`` (``struct`` ...; None = any) called ``name`` in
+    the BTF in use, or None when there is none, which is an error at the reference's line and
+    column (libbpf, too, fails a TYPE_ID_TARGET relocation whose type the kernel lacks).
+
+    >>> from kfunclab.isa.parser import parse_program
+    >>> p = parse_program('# SEC("socket")\\n r2 = bpf_core_type_id_kernel(struct cgroup)\\n'
+    ...                   ' r0 = 0\\n exit')
+    >>> resolve_type_ids(p, lambda kind, name: 966).insns[0].imm
+    966
+    """
+    if not program.type_ids or program.type_ids_resolved:
+        return program
+    insns = list(program.insns)
+    for ref in program.type_ids:
+        type_id = find(ref.kind, ref.name)
+        if type_id is None:
+            file = program.source.file if program.source else program.name
+            what = f"{ref.kind} {ref.name}" if ref.kind else ref.name
+            raise ParseError(file, ref.line, ref.col,
+                             f"{ref.text}: no type '{what}' in {btf_name}")
+        insns[ref.slot] = dataclasses.replace(insns[ref.slot], imm=type_id)
+    return dataclasses.replace(program, insns=tuple(insns), type_ids_resolved=True)

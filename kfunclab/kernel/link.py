@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kfunclab.btf.relocate import link_type_ids
 from kfunclab.errors import KfunclabError, ProgramError, SectionError
 from kfunclab.isa.encoding import encode_program
 from kfunclab.isa.insn import Call, CallKind, Imm64Kind, LoadImm64
@@ -149,6 +150,7 @@ def plan_load(program: Program, btf: KernelBtf) -> LoadPlan:
     for cap in program.dropped_caps:
         capability_number(cap)
     prog_type, attach, attach_btf_id, prog_flags = section_attrs(program.section, btf)
+    program = link_type_ids(program, btf)  # type: ignore[arg-type]
     linked = link_calls(program, btf)
     insns = encode_program(linked)
     prog_btf = None

@@ -3,7 +3,7 @@
 :func:`kernel_verdict` resolves the program against the running kernel's BTF
 (:mod:`kfunclab.kernel.link`), creates its program BTF and maps if it declares any, calls
 ``BPF_PROG_LOAD`` (from a child without the ``# CAPS:`` capabilities if it drops some), closes
-every fd, and summarises the log the way ``/work/shared/tools/kernel-verdict`` does:
+every fd, and summarises the log in the ``kernel-verdict`` format:
 
 - ``error`` is the last meaningful line before the ``processed N insns`` summary, e.g.
   ``BPF_EXIT instruction in main prog would lead to reference leak``;

@@ -70,7 +70,7 @@ class Annotation(Enum):
                         Annotation.REFCOUNTED_KPTR, Annotation.IRQ_FLAG, Annotation.PROG)
 
 
-#: Every annotation but NONE, in the order of the kernel's table (kernel-semantics.md §2).
+#: Every annotation but NONE, in the kernel's order (docs/kernel-notes.md, section 2).
 ALL_ANNOTATIONS: tuple[Annotation, ...] = tuple(a for a in Annotation if a is not Annotation.NONE)
 
 

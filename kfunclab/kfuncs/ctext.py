@@ -170,7 +170,7 @@ _IGNORED = {"static", "extern", "inline", "__inline", "__inline__", "__always_in
             "__iomem", "asmlinkage", "__noreturn", "__always_unused", "__bpf_fastcall"}
 #: BTF type tags, by the name BTF gives them (``btf_type_tag("user")`` ...).
 _TAGS = {"__user": "user", "__percpu": "percpu", "__rcu": "rcu", "__arena": "address_space(1)",
-         "__kptr": "kptr", "__kptr_untrusted": "kptr_untrusted"}
+         "__kptr": "kptr", "__kptr_untrusted": "kptr_untrusted", "__kptr_ref": "kptr_ref"}
 _INT_WORDS = ("unsigned", "signed", "short", "long", "int", "char")
 
 #: Kernel typedefs that are not in kfunclab.ctype.INTEGER_TYPES.

@@ -1,8 +1,8 @@
 """Kernel profiles: what one kernel release says about kfuncs, as data.
 
 Code elsewhere never asks "which version is this?": it reads a profile field
-(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates come from
-/work/shared/docs/kernel-semantics.md (§0, §1.7, §2, §6) and the kernel sources named in each
+(``profile.kptr_get``, ``profile.trusted_args_default`` ...). Facts and dates are gathered in
+``docs/kernel-notes.md`` (sections 1, 2 and 4), and the kernel sources are named in each
 field's comment; where a profile *assumes* something it says so in ``assumptions``.
 
 >>> get_profile("linux-6.18").trusted_args_default
@@ -43,7 +43,12 @@ class Profile:
     kfunc_sets_must_be_tagged: bool
     annotations: frozenset[Annotation]  # suffixes btf_param_match_suffix() is asked about
     trusted_args_default: bool  # every pointer argument trusted without KF_TRUSTED_ARGS (7.0)
-    release_implies_trusted: bool  # is_kfunc_trusted_args() includes KF_RELEASE
+    release_implies_trusted: bool  # is_kfunc_trusted_args() includes KF_RELEASE (since 6.4)
+    #: The BTF type tags btf_find_kptr() reads as a referenced and an unreferenced kptr. Since 6.4
+    #: ("bpf: Rename __kptr_ref -> __kptr and __kptr -> __kptr_untrusted") they are "kptr" and
+    #: "kptr_untrusted"; before, "kptr_ref" and "kptr". Another tag makes the map unloadable.
+    kptr_ref_tag: str = field(default="kptr", kw_only=True)
+    kptr_unref_tag: str = field(default="kptr_untrusted", kw_only=True)
     kptr_get: bool  # KF_KPTR_GET exists (until 6.4)
     rcu_protected_enforced: bool  # "kernel func %s requires RCU critical section protection"
     opt_exempts_null_check: bool  # __opt, like __nullable, skips "Possibly NULL pointer" (7.0)
@@ -58,6 +63,43 @@ class Profile:
     catalog: str  # name of the catalogue describing this kernel's kfuncs
     max_args: int = 5  # MAX_BPF_FUNC_REG_ARGS: "Function %s has %d > %d args"
     assumptions: tuple[str, ...] = field(default=())
+    # --- what a probed (``live``) kernel adds; the named profiles leave these empty ---------
+    #: a trusted-args kfunc's pointer-to-struct argument must be a trusted pointer even where
+    #: upstream 6.18 reads a struct of scalars as plain memory (found on patched 6.18 builds:
+    #: a stack or ctx pointer to bpf_xdp_ct_lookup's ``struct xdp_md *`` is "R1 must be
+    #: referenced or trusted" there)
+    trusted_struct_args: bool = False
+    #: helper name -> program types that may call it, as the kernel answered; None: the model's
+    #: own table (kfunclab.verifier.calls)
+    helper_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None
+    #: program types the helper table was probed for (others: the model's own table)
+    helper_probed_types: frozenset[str] = frozenset()
+    #: kfunc name -> program types whose programs may call it, as the kernel answered
+    kfunc_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None
+    #: kfunc name -> KF_SLEEPABLE as the kernel answered (only for kfuncs it could be asked of)
+    kfunc_sleepable: tuple[tuple[str, bool], ...] = ()
+    kernel_release: str = ""  # the running kernel a probed profile describes
+    probed: tuple[str, ...] = ()  # what the probes established, in words
+
+    def helper_allowed(self, helper: str, prog_type: str) -> bool | None:
+        """Whether ``helper`` (``bpf_map_lookup_elem``) may be called from ``prog_type`` as the
+        probed kernel answered; None where nothing was probed (use the model's table)."""
+        if self.helper_prog_types is None or prog_type not in self.helper_probed_types:
+            return None
+        for name, types in self.helper_prog_types:
+            if name == helper:
+                return prog_type in types
+        return False
+
+    def kfunc_visible(self, kfunc: str, prog_type: str) -> bool | None:
+        """Whether ``prog_type`` programs may call ``kfunc`` as the probed kernel answered;
+        None where it was not probed."""
+        if self.kfunc_prog_types is None:
+            return None
+        for name, types in self.kfunc_prog_types:
+            if name == kfunc:
+                return prog_type in types
+        return None
 
     def hook_of(self, prog_type: str) -> Hook:
         """bpf_prog_type_to_kfunc_hook(): the hook of a canonical BPF_PROG_TYPE_* name."""
@@ -131,8 +173,9 @@ _HOOKS_DOC_SET = frozenset({Hook.COMMON, Hook.XDP, Hook.TC, Hook.STRUCT_OPS, Hoo
 _KPTR_GET_GONE = (KF.KPTR_GET, "KF_KPTR_GET was removed in 6.4 (7b4ddf3920d2 \"bpf: Remove "
                   "KF_KPTR_GET kfunc flag\"); use an RCU-protected kptr load and a KF_RCU "
                   "acquire kfunc")
+# The six suffixes of 6.2/6.3; __uninit came with 6.4 (kernel-semantics.md §1.7).
 _ANN_DOC = frozenset({Annotation.SIZE, Annotation.CONSTANT, Annotation.IGNORE, Annotation.ALLOC,
-                      Annotation.UNINIT, Annotation.RDONLY_BUF_SIZE, Annotation.RDWR_BUF_SIZE})
+                      Annotation.RDONLY_BUF_SIZE, Annotation.RDWR_BUF_SIZE})
 _EXEMPT = ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl", "bpf_refcount_acquire_impl")
 
 LINUX_6_18 = Profile(
@@ -161,7 +204,7 @@ DOC = Profile(
     kernel="6.2",
     description="the kernel Documentation/bpf/kfuncs.rst of the seed describes (about 6.2/6.3)",
     # KF_RCU came in 6.2; KF_ITER_* (6.4), KF_RCU_PROTECTED (6.7), KF_FASTCALL (6.13) did not
-    # exist yet (kernel-semantics.md §1.7).
+    # exist yet (docs/kernel-notes.md, section 1).
     flags=KF.ACQUIRE | KF.RELEASE | KF.RET_NULL | KF.KPTR_GET | KF.TRUSTED_ARGS | KF.SLEEPABLE
     | KF.DESTRUCTIVE | KF.RCU,
     flag_notes=(
@@ -175,7 +218,11 @@ DOC = Profile(
     kfunc_sets_must_be_tagged=False,
     annotations=_ANN_DOC,
     trusted_args_default=False,
-    release_implies_trusted=True,
+    # "bpf: Treat KF_RELEASE kfuncs as KF_TRUSTED_ARGS" is 6.4: before it is_kfunc_trusted_args()
+    # tested KF_TRUSTED_ARGS only, so a release-only kfunc did no NULL or trust check.
+    release_implies_trusted=False,
+    kptr_ref_tag="kptr_ref",
+    kptr_unref_tag="kptr",
     kptr_get=True,
     rcu_protected_enforced=False,
     opt_exempts_null_check=False,
@@ -187,7 +234,8 @@ DOC = Profile(
     catalog="doc",
     assumptions=(
         "hook list approximated for 6.2 (COMMON, XDP, TC, STRUCT_OPS, TRACING+LSM, SYSCALL)",
-        "annotations: __sz, __k, __ign, __alloc (6.2), __uninit (6.3); others are plain names",
+        "annotations: __sz, __k, __ign, __alloc, rdonly_buf_size, rdwr_buf_size (6.2); "
+        "__uninit (6.4) and later ones are plain names",
     ),
 )
 
@@ -235,8 +283,12 @@ def get_profile(name: str | Profile | None = None) -> Profile:
         return DEFAULT_PROFILE
     if isinstance(name, Profile):
         return name
+    if name == "live":
+        from kfunclab.kfuncs.live import load_live_profile
+
+        return load_live_profile()
     try:
         return PROFILES[name]
     except KeyError:
-        known = ", ".join(PROFILES)
+        known = ", ".join((*PROFILES, "live"))
         raise CatalogError(f"unknown kernel profile '{name}'; expected one of {known}") from None

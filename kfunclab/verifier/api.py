@@ -18,6 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from kfunclab.btf import load_btf
+from kfunclab.btf.relocate import link_type_ids
 from kfunclab.btf.types import BtfKind
 from kfunclab.errors import BtfError, KfunclabError
 from kfunclab.isa.insn import Call, CallKind
@@ -25,6 +26,7 @@ from kfunclab.isa.parser import parse_program
 from kfunclab.isa.program import Program
 from kfunclab.kfuncs import KF, Kfunc, ProgContext, get_profile, load_catalog
 from kfunclab.kfuncs.catalog import Catalog, prototype_resolver
+from kfunclab.kfuncs.profiles import Profile
 from kfunclab.progtypes import ProgType, program_type
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.cfg import build_cfg, check_cfg, license_is_gpl_compatible
@@ -55,18 +57,42 @@ def _catalog(name: str, profile: str, btf_source: str | None) -> Catalog:
 
 
 class _BtfBackedRegistry:
-    """The catalogue's registry, plus kfuncs this kernel's BTF has and the table lacks."""
+    """The catalogue's registry, plus kfuncs this kernel's BTF has and the table lacks; a
+    probed (``live``) profile's answers on visibility and KF_SLEEPABLE win over the table's."""
 
-    def __init__(self, catalog: Catalog, btf: object | None) -> None:
+    def __init__(self, catalog: Catalog, btf: object | None, profile: Profile | None = None
+                 ) -> None:
         self.catalog = catalog
         self.btf = btf
+        self.profile = profile
+        self._sleepable = dict(profile.kfunc_sleepable) if profile is not None else {}
 
     def lookup(self, name: str, prog: ProgContext) -> Kfunc | None:
+        visible = (self.profile.kfunc_visible(name, prog.prog_type)
+                   if self.profile is not None else None)
+        if visible is False:
+            return None
+        found = self._lookup(name, prog)
+        if found is None and visible:
+            # the kernel lets this program type call it where the table's registrations do not
+            found = self.catalog.registry.find(name) or self._from_btf(name)
+        sleepable = self._sleepable.get(name)
+        if found is not None and sleepable is not None and (
+                bool(found.flags & KF.SLEEPABLE) != sleepable):
+            found = replace(found, flags=found.flags ^ KF.SLEEPABLE)
+        return found
+
+    def _lookup(self, name: str, prog: ProgContext) -> Kfunc | None:
         found = self.catalog.lookup(name, prog)
         if found is not None or name in self.catalog.rows or self.btf is None:
             return found
         if self.catalog.name != "linux-6.18":
             return None  # another kernel's catalogue: only what it declares exists
+        return self._from_btf(name)
+
+    def _from_btf(self, name: str) -> Kfunc | None:
+        if self.btf is None:
+            return None
         try:
             sig = self.btf.kfunc(name)  # type: ignore[attr-defined]
         except BtfError:
@@ -92,7 +118,8 @@ def set_default_btf(source: str) -> None:
     _DEFAULT_BTF[0] = source
 
 
-def _resolve_btf(source: str | None) -> object | None:
+def resolve_btf(source: str | None) -> object | None:
+    """The Btf ``source`` names (default, auto, live, bundled, a path), or None."""
     if source == "default":
         source = _DEFAULT_BTF[0]
     if source is None or source == "none":
@@ -142,14 +169,15 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     ptype = program_type(program.section)
     if btf == "default":
         btf = _DEFAULT_BTF[0]
-    btf_obj = _resolve_btf(btf)
+    btf_obj = resolve_btf(btf)
+    program = link_type_ids(program, btf_obj)
     program = _link_kfunc_ids(program, btf_obj)
     if isinstance(catalog, Catalog):
         cat = catalog
     else:
         cat = _catalog(str(catalog or prof.catalog), prof.name,
                        btf if isinstance(btf, str) and btf_obj is not None else None)
-    registry = _BtfBackedRegistry(cat, btf_obj)
+    registry = _BtfBackedRegistry(cat, btf_obj, prof)
     recorder = Recorder(max_steps=max_recorded_steps, log_level=log_level)
     caps_ok = {c for c in ("cap_perfmon", "cap_sys_admin") if program.has_cap(c)}
     cfg = build_cfg(program)

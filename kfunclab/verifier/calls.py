@@ -1,78 +1,33 @@
-"""Calls and exits: BPF helpers (``check_helper_call``), kfunc dispatch and ``exit``.
+"""Calls and exits: BPF helpers (``check_helper_call``), BPF-to-BPF calls and ``exit``.
 
-kfunc argument and return handling lives in :mod:`kfunclab.verifier.kfunc_calls`; this module
-holds the pieces both kinds of call share (caller-saved registers, acquiring a reference, the RCU
-state) and the leak check at ``exit`` (``check_resource_leak``).
+kfunc argument and return handling lives in :mod:`kfunclab.verifier.kfunc_calls`, and
+:func:`kfunclab.verifier.step.check_call` picks one or the other; this module holds what both
+kinds of call share (caller-saved registers) and the leak check at ``exit``
+(``check_resource_leak``). The pointer predicates both use (``in_rcu_cs``, ``is_trusted_reg``,
+``kernel_struct_reg``) live in :mod:`kfunclab.verifier.trust`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kfunclab.isa.helpers import MAP_TYPES
-from kfunclab.isa.insn import Call, CallKind
+from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.memory import check_helper_mem_access, is_referenced_kptr, kptr_member
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import Ref, RefKind, VState
 
-if TYPE_CHECKING:
-    from kfunclab.verifier.explore import Explorer
-
-
-def in_rcu_cs(env: Env, state: VState) -> bool:
-    """``in_rcu_cs()``: inside bpf_rcu_read_lock, with preemption/IRQs off, or non-sleepable."""
-    return (bool(state.active_rcu_lock) or bool(state.active_locks)
-            or bool(state.active_preempt_locks) or bool(state.active_irq_id)
-            or not env.sleepable)
-
-
-def is_trusted_reg(reg: Reg) -> bool:
-    from kfunclab.verifier.step import is_trusted_reg as impl
-
-    return impl(reg)
-
-
-def kernel_struct_reg(env: Env, struct_name: str, flags: int = 0) -> Reg:
-    """A ``PTR_TO_BTF_ID`` of the vmlinux struct ``struct_name``."""
-    btf_id = 0
-    if env.btf is not None:
-        ids = env.btf.find(struct_name, "STRUCT")
-        btf_id = ids[0] if ids else 0
-    return Reg(RegType.PTR_TO_BTF_ID, flags=int(flags), btf_id=btf_id, btf_name=struct_name)
+# in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
+from kfunclab.verifier.trust import in_rcu_cs, is_trusted_reg, kernel_struct_reg  # noqa: F401
 
 
 def clobber_caller_saved(state: VState) -> None:
     regs = state.regs
     for r in range(6):
         regs[r] = NOT_INIT
-
-
-#: kfuncs callable while a bpf_spin_lock is held (kfunc_spin_allowed(): the graph API)
-_SPIN_ALLOWED_KFUNCS = frozenset({
-    "bpf_list_push_front_impl", "bpf_list_push_back_impl", "bpf_list_pop_front",
-    "bpf_list_pop_back", "bpf_list_front", "bpf_list_back", "bpf_rbtree_add_impl",
-    "bpf_rbtree_remove", "bpf_rbtree_first", "bpf_rbtree_root", "bpf_rbtree_left",
-    "bpf_rbtree_right", "bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl",
-    "bpf_refcount_acquire_impl"})
-
-
-def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
-    if state.active_locks:
-        helper = (insn.name or "").removeprefix("bpf_")
-        allowed = (helper == "spin_unlock" if insn.kind is CallKind.HELPER
-                   else insn.name in _SPIN_ALLOWED_KFUNCS)
-        if not allowed:
-            raise Reject(msg.CALL_WHILE_LOCKED, errno=22)
-    if insn.kind is CallKind.KFUNC:
-        from kfunclab.verifier.kfunc_calls import check_kfunc_call
-
-        check_kfunc_call(env, state, insn, idx, explorer)
-    else:
-        check_helper_call(env, state, insn, idx)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -83,11 +38,33 @@ _GPL_HELPERS = frozenset({"trace_printk", "probe_read_kernel", "get_current_task
                           "probe_read_kernel_str", "get_current_task", "get_current_comm"})
 
 
-def _helper_allowed(env: Env, name: str) -> bool:
-    if name in ("get_current_task_btf", "get_current_task", "probe_read_kernel",
-                "probe_read_kernel_str"):
-        return env.prog_type.prog_type in _TRACING_TYPES
+_TRACING_ONLY = frozenset({"get_current_task_btf", "get_current_task", "probe_read_kernel",
+                           "probe_read_kernel_str"})
+
+
+def model_helper_allowed(prog_type: ProgType, helper: str, perfmon: bool = True) -> bool:
+    """The model's own answer (no probe): may ``prog_type`` call ``helper`` (``bpf_x``)?
+
+    These four are tracing helpers that ``bpf_base_func_proto()`` also gives every program
+    type whose loader has CAP_PERFMON (``bpf_token_capable(prog->aux->token, CAP_PERFMON)``).
+    """
+    name = helper.removeprefix("bpf_")
+    if name in _TRACING_ONLY:
+        return prog_type in _TRACING_TYPES or perfmon
     return True
+
+
+def modelled_helpers() -> frozenset[str]:
+    """The helpers kfunclab checks (``bpf_map_lookup_elem`` ...); others are unsupported."""
+    return frozenset(f"bpf_{name}" for name in _HELPERS)
+
+
+def _helper_allowed(env: Env, name: str) -> bool:
+    probed = env.profile.helper_allowed(f"bpf_{name}", env.prog_type.prog_type.kernel_name)
+    if probed is not None:
+        return probed  # the running kernel answered (the live profile)
+    perfmon = env.program.has_cap("cap_perfmon") or env.program.has_cap("cap_sys_admin")
+    return model_helper_allowed(env.prog_type.prog_type, name, perfmon)
 
 
 def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
@@ -103,8 +80,6 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
 
 def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read",
              raw_mode: bool = False) -> None:
-    from kfunclab.verifier.memory import check_helper_mem_access
-
     reg = state.regs[regno]
     if reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
@@ -234,8 +209,6 @@ def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_kptr_xchg(map_value + off, ptr)``: swap a referenced kptr in or out of a map."""
-    from kfunclab.verifier.memory import _kptr_member
-
     dst = state.regs[1]
     if dst.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
@@ -245,8 +218,8 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     if not dst.var.is_const:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
-    member = _kptr_member(dst.map, off)
-    if member is None or member.kind.value != "kptr":
+    member = kptr_member(dst.map, off)
+    if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
@@ -354,7 +327,8 @@ def _h_ringbuf_release(env: Env, state: VState, idx: int, insn: Call) -> None:
 def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "ringbuf_output", idx).map
     if m.map_type != "ringbuf":
-        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_output#130")
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
+                                                  func="bpf_ringbuf_output#130"), errno=22)
     size = _const_size(state, 3, True)
     _mem_arg(env, state, 2, size)
     _scalar_args(state, range(4, 5))

@@ -14,6 +14,7 @@ from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
+from kfunclab.verifier.trust import kernel_struct_reg
 
 # struct xdp_md (UAPI): data, data_end, data_meta, ingress_ifindex, rx_queue_index,
 # egress_ifindex, each u32
@@ -174,7 +175,5 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         # btf_ctx_access() says which type the argument has
         log.line(f"func '{name}' arg{index} has btf_id {ids[0] if ids else 0} type STRUCT "
                  f"'{target.name}'")
-    from kfunclab.verifier.calls import kernel_struct_reg
-
     flags = TypeFlag.TRUSTED if _trusted_args(env) else 0
     return kernel_struct_reg(env, target.name, flags)

@@ -59,7 +59,7 @@ class IdMap:
         return self.check(old_id, cur_id)
 
 
-def _same_value(a: Reg, b: Reg) -> bool:
+def same_value(a: Reg, b: Reg) -> bool:
     """Everything ``regs_exact()`` memcmp()s before ``id``: type, offsets, bounds, target."""
     return (a.type == b.type and a.flags == b.flags and a.off == b.off and a.var == b.var
             and a.btf_id == b.btf_id and a.local == b.local and a.mem_size == b.mem_size
@@ -68,7 +68,7 @@ def _same_value(a: Reg, b: Reg) -> bool:
 
 
 def regs_exact(old: Reg, cur: Reg, idmap: IdMap) -> bool:
-    return (_same_value(old, cur) and idmap.check(old.id, cur.id)
+    return (same_value(old, cur) and idmap.check(old.id, cur.id)
             and idmap.check(old.ref_obj_id, cur.ref_obj_id))
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
-from kfunclab.verifier.equiv import Exactness, _same_value, states_equal
-from kfunclab.verifier.liveness import Liveness, _effects
+from kfunclab.verifier.equiv import Exactness, same_value, states_equal
+from kfunclab.verifier.liveness import Liveness, insn_effects
 from kfunclab.verifier.log import KernelLog, format_state
 from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
 from kfunclab.verifier.regs import RegType
@@ -394,7 +394,7 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
     if len(old.frames) != len(cur.frames):
         return False
     for o, c in zip(old.frames[-1].regs, cur.frames[-1].regs, strict=True):
-        if not (_same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
+        if not (same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
             return False
     return True
 
@@ -433,7 +433,7 @@ def _scratched(insn: object, before: dict, base: int | frozenset[int] | None,
     """Registers and stack slots the kernel marks scratched for this instruction's log line:
     the registers it reads or writes, the slot it loads or stores, and iterator / dynptr /
     IRQ-flag slots a kfunc sets up or changes."""
-    used, defined, _, _ = _effects(insn, {})
+    used, defined, _, _ = insn_effects(insn, {})
     regs = used | defined
     after = state.cur.stack
     if isinstance(base, frozenset):  # a call: the special slots its arguments point at

@@ -12,23 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kfunclab.btf.types import BtfKind
 from kfunclab.ctype import CType, Kind
+from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.calls import clobber_caller_saved, in_rcu_cs, kernel_struct_reg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.calls import clobber_caller_saved
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.memory import check_helper_mem_access
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import RefKind, StackSlot, VState
-from kfunclab.verifier.step import is_trusted_reg
-from kfunclab.verifier.trust import is_rcu_reg
+from kfunclab.verifier.trust import in_rcu_cs, is_rcu_reg, is_trusted_reg, kernel_struct_reg
 
 if TYPE_CHECKING:
-    from kfunclab.verifier.explore import Explorer
+    from kfunclab.verifier.branching import Branches
 
 _EINVAL, _EACCES = 22, 13
 
@@ -54,7 +55,7 @@ def _trusted_args(env: Env, k: Kfunc) -> bool:
             or (p.release_implies_trusted and bool(k.flags & KF.RELEASE)))
 
 
-def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> None:
     name = insn.name or ""
     kfunc = env.registry.lookup(name, env.prog_context)
     if kfunc is None:
@@ -233,6 +234,12 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
         _btf_id_arg(env, state, meta, i, regno, reg, tname, trusted, rcu)
         return 1
     sized = next_ann in (Annotation.SIZE, Annotation.CONST_SIZE)
+    if (env.profile.trusted_struct_args and (trusted or rcu) and not sized and target is not None
+            and target.kind is Kind.STRUCT and reg.type not in (RegType.SCALAR, RegType.NOT_INIT)
+            and not is_trusted_reg(reg)):
+        # probed on patched builds (the live profile): an unsized struct argument is a BTF_ID
+        # argument whatever the register holds, so a stack or ctx pointer is not trusted
+        raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
     _mem_arg_type_check(env, i, target, sized)
     if sized:
         _mem_size_pair(env, state, meta, i, regno, reg, ann, next_ann)
@@ -254,15 +261,15 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
 
 def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
     """KF_KPTR_GET (doc profile): arg 0 points at a referenced kptr field of a map value."""
-    from kfunclab.verifier.memory import _kptr_member
+    from kfunclab.verifier.memory import is_referenced_kptr, kptr_member
 
     if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.KPTR_GET_EXPECTED_MAP_VALUE, errno=_EINVAL)
     if not reg.var.is_const:
         raise Reject(msg.KPTR_GET_CONST_OFFSET, errno=_EINVAL)
     off = reg.off + reg.var.const_value
-    member = _kptr_member(reg.map, off)
-    if member is None or member.kind.value != "kptr":
+    member = kptr_member(reg.map, off)
+    if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_GET_NO_KPTR.format(off=off), errno=_EINVAL)
     inner = t.target.target if t.target is not None else None  # struct X ** -> struct X
     want = inner.name if inner is not None else ""
@@ -330,7 +337,8 @@ def _mem_arg_type_check(env: Env, i: int, target: CType | None, sized: bool) -> 
         return
     kind = target.kernel_kind_name()
     raise Reject(msg.KFUNC_MEM_NOT_SCALAR_STRUCT.format(
-        arg=i, kind=kind, name=target.name, void="void, " if sized else ""), errno=_EINVAL)
+        arg=i, kind=kind, name=target.kernel_type_name(), void="void, " if sized else ""),
+        errno=_EINVAL)
 
 
 def _struct_of_scalars(env: Env, name: str, depth: int) -> bool:
@@ -530,7 +538,7 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
         stack[spi - 1] = StackSlot("dddddddd", Reg(RegType.SCALAR, id=dyn_id, extra=(dtype, 1)))
 
 
-def _set_return(env: Env, state: VState, meta: _Meta, idx: int, explorer: Explorer) -> None:
+def _set_return(env: Env, state: VState, meta: _Meta, idx: int, explorer: Branches) -> None:
     k = meta.kfunc
     flags = k.flags
     ret = k.ret
@@ -594,16 +602,7 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
         return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC, btf_id=struct.btf_id,
                    btf_name=struct.name, local=True)
     if name == "bpf_rdonly_cast":
-        btf_id = meta.arg_constant or 0
-        if env.btf is None:
-            raise Reject("kfunclab: bpf_rdonly_cast needs kernel BTF", errno=_EINVAL)
-        tid = env.btf.skip_modifiers(btf_id)
-        kind = env.btf.kind_name(tid)
-        if kind == "STRUCT":
-            return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.UNTRUSTED, btf_id=tid,
-                       btf_name=env.btf.name(tid))
-        return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED,
-                   mem_size=0)
+        return _rdonly_cast(env, meta.arg_constant or 0)
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)
@@ -614,7 +613,29 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
     return None
 
 
-def _iter_next(env: Env, state: VState, meta: _Meta, idx: int, explorer: Explorer) -> None:
+def _rdonly_cast(env: Env, value: int) -> Reg:
+    """``check_special_kfunc()`` for bpf_rdonly_cast: a struct/union id (no modifiers skipped)
+    gives an untrusted PTR_TO_BTF_ID, void (0) read-only untrusted memory of size 0."""
+    if value >= 1 << 63:
+        value -= 1 << 64  # the kernel prints arg_constant.value with %lld
+    if env.btf is None:
+        raise Unsupported("bpf_rdonly_cast needs the kernel's BTF to know what type "
+                          f"{value} is (no BTF is in use)")
+    if not 0 <= value < len(env.btf):
+        raise Reject(msg.KFUNC_RDONLY_CAST_UNKNOWN.format(value=value), errno=_EINVAL)
+    try:
+        kind = env.btf.kind(value)
+    except BtfError as exc:  # a bundled snapshot leaves out types no lesson uses
+        raise Unsupported(f"bpf_rdonly_cast to type id {value}: {exc}") from None
+    if kind in (BtfKind.STRUCT, BtfKind.UNION):
+        return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.UNTRUSTED, btf_id=value,
+                   btf_name=env.btf.name(value))
+    if kind is BtfKind.UNKN:
+        return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED, mem_size=0)
+    raise Reject(msg.KFUNC_RDONLY_CAST_TYPE, errno=_EINVAL)
+
+
+def _iter_next(env: Env, state: VState, meta: _Meta, idx: int, explorer: Branches) -> None:
     """``process_iter_next_call()``: fork an active iteration; this path sees it drained."""
     spi, short = meta.iter_slot  # type: ignore[misc]
     stack = state.cur.stack

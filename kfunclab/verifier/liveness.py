@@ -54,7 +54,7 @@ class Liveness:
         use_s = [0] * n
         def_s = [0] * n
         for i, ins in enumerate(insns):
-            use_r[i], def_r[i], use_s[i], def_s[i] = _effects(ins, kfunc_args)
+            use_r[i], def_r[i], use_s[i], def_s[i] = insn_effects(ins, kfunc_args)
         succ = [cfg.successors(i) if not isinstance(insns[i], Imm64Tail) else ()  # type: ignore
                 for i in range(n)]
         live_r = [0] * n
@@ -109,7 +109,7 @@ def _slot_bits(off: int, size: int) -> int:
     return bits
 
 
-def _effects(ins: object, kfunc_args: dict[str, int]) -> tuple[int, int, int, int]:
+def insn_effects(ins: object, kfunc_args: dict[str, int]) -> tuple[int, int, int, int]:
     """(regs used, regs defined, slots used, slots killed) of one instruction."""
     match ins:
         case Alu(op=op, dst=dst, src=src):

@@ -14,7 +14,7 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
     NOT_INIT,
@@ -28,7 +28,7 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
-from kfunclab.verifier.trust import walk_btf_pointer
+from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg, walk_btf_pointer
 
 BPF_MAX_VAR_OFF = 1 << 29  # include/linux/bpf_verifier.h
 
@@ -231,29 +231,20 @@ def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int,
     frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     min_valid = -MAX_BPF_STACK if kind == WRITE or env.allow_uninit_stack else -frame.allocated
     if reg.var.is_const:
-        lo = reg.var.const_value + off
-        if lo >= 1 << 63:
-            lo -= 1 << 64
+        lo = (reg.var.const_value + off + (1 << 63)) % (1 << 64) - (1 << 63)  # as s64
         hi = lo + size
-        if lo < min_valid or lo > -1 or hi > 0:
-            raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}",
-                         errno=_stack_bounds_errno(lo, min_valid))
+        text = f"invalid{extra} stack R{regno} off={off} size={size}"
+    elif reg.var.smax >= BPF_MAX_VAR_OFF or reg.var.smin <= -BPF_MAX_VAR_OFF:
+        raise Reject(msg.STACK_UNBOUNDED_VAR_OFF.format(extra=extra, regno=regno))
     else:
-        if reg.var.smax >= BPF_MAX_VAR_OFF or reg.var.smin <= -BPF_MAX_VAR_OFF:
-            raise Reject(msg.STACK_UNBOUNDED_VAR_OFF.format(extra=extra, regno=regno))
         lo, hi = reg.var.smin + off, reg.var.smax + off + size
-        if lo < min_valid or hi > 0:
-            raise Reject(f"invalid variable-offset{extra} stack R{regno} "
-                         f"var_off={_tn(reg.var)} off={off} size={size}",
-                         errno=_stack_bounds_errno(lo, min_valid))
+        text = (f"invalid variable-offset{extra} stack R{regno} var_off={_tn(reg.var)} "
+                f"off={off} size={size}")
+    if lo < min_valid or lo > -1 or hi > 0:
+        # check_stack_slot_within_bounds() on the lowest byte: -EACCES; past fp+0: -EINVAL
+        raise Reject(text, errno=errno.EACCES if lo < min_valid or lo > -1 else errno.EINVAL)
     if kind == WRITE or env.allow_uninit_stack:
         frame.allocated = max(frame.allocated, -(lo // 8) * 8)
-
-
-def _stack_bounds_errno(lo: int, min_valid: int) -> int:
-    """``check_stack_slot_within_bounds()`` on the lowest byte answers -EACCES; past that, an
-    access reaching fp+0 or above is -EINVAL ("out of stack access into non-negative offsets")."""
-    return errno.EACCES if lo < min_valid or lo > -1 else errno.EINVAL
 
 
 def _spi(addr: int) -> tuple[int, int]:
@@ -423,7 +414,7 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
-    member = _kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
+    member = kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
         _kptr_access(env, state, member, kind, value_regno, imm)
         return
@@ -431,14 +422,30 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
         state.regs[value_regno] = UNKNOWN_SCALAR
 
 
-def _kptr_member(decl: object, off: int) -> object | None:
+def kptr_member(decl: object, off: int) -> object | None:
+    """The kptr field (any tag) at byte ``off`` of map ``decl``'s value, or None: the kernel's
+    btf_record_find(map->record, off, BPF_KPTR), asked by check_map_access(), kptr_xchg and
+    old kernels' kptr_get. Which tag is referenced is the profile's (is_referenced_kptr)."""
     struct = getattr(decl.value, "struct", None)
     if struct is None:
         return None
     for m in struct.members:
-        if m.kind.value in ("kptr", "kptr_untrusted") and m.offset == off:
+        if m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref") and m.offset == off:
             return m
     return None
+
+
+def is_referenced_kptr(env: Env, member: object) -> bool:
+    """Whether the profile's kernel reads the member's tag as a referenced kptr (the tags swapped
+    meaning in 6.4). An unknown tag fails btf_find_kptr(): no map, which kfunclab does not model."""
+    tag = member.kind.value
+    if tag == env.profile.kptr_ref_tag:
+        return True
+    if tag == env.profile.kptr_unref_tag:
+        return False
+    raise Unsupported(f"'__{tag}' is not a kptr tag in {env.profile.name} (it knows "
+                      f"__{env.profile.kptr_ref_tag} and __{env.profile.kptr_unref_tag}): the "
+                      "kernel refuses to create such a map")
 
 
 #: rcu_protected_object(): kernel types whose referenced kptrs load as MEM_RCU in an RCU CS.
@@ -448,9 +455,7 @@ RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_cr
 def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
                  imm: int | None) -> None:
     """``check_map_kptr_access()``."""
-    from kfunclab.verifier.calls import in_rcu_cs, kernel_struct_reg
-
-    referenced = member.kind.value == "kptr"
+    referenced = is_referenced_kptr(env, member)
     if kind == WRITE:
         if referenced:
             raise Reject(msg.KPTR_STORE_NOT_ALLOWED)

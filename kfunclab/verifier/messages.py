@@ -10,9 +10,9 @@ from __future__ import annotations
 # --- check_cfg / check_subprogs / check_jmp_offsets: static checks before exploration ---------
 #
 # Checked by kfunclab.verifier.cfg.check_cfg, in the order bpf_check() runs them. "live" = the
-# wording and the instruction index were confirmed on Linux 6.18 with
-# /work/shared/tools/kernel-verdict (or, for inputs llvm-mc cannot write, raw bytes handed to the
-# same oracle's bpf_prog_load); the kernel prints each one as the last line before "processed ...".
+# wording and the instruction index were confirmed on Linux 6.18 by loading the program into the
+# live kernel (kfunclab.kernel.kernel_verdict, or, for inputs llvm-mc cannot write, raw bytes
+# handed to bpf_prog_load); the kernel prints each one as the last line before "processed ...".
 
 #: Not a kernel string. bpf_prog_load() (kernel/bpf/syscall.c) refuses an empty program, or one
 #: longer than BPF_COMPLEXITY_LIMIT_INSNS (1000000; BPF_MAXINSNS = 4096 without CAP_BPF), with
@@ -235,6 +235,10 @@ KFUNC_ALLOC_NOT_REFERENCED = "allocated object must be referenced"
 KFUNC_OBJ_NEW_NEEDS_BTF = "bpf_obj_new/bpf_percpu_obj_new requires prog BTF"
 KFUNC_OBJ_NEW_TYPE = "bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct"
 KFUNC_RDONLY_CAST_NOT_STRUCT = "arg#{arg} is not a struct: {name}"
+# check_special_kfunc(): bpf_rdonly_cast's btf_id__k must name a struct/union (btf_type_is_struct)
+# or be void (0); modifiers are not skipped, so a typedef or const is refused too
+KFUNC_RDONLY_CAST_TYPE = "kfunc bpf_rdonly_cast type ID argument must be of a struct or void"
+KFUNC_RDONLY_CAST_UNKNOWN = "Unknown type ID {value} passed to kfunc bpf_rdonly_cast"
 # process_kf_arg_ptr_to_kptr() and get_kfunc_ptr_arg_type(), Linux 6.2/6.3 only (KF_KPTR_GET was
 # removed in 6.4): the doc profile's messages
 KPTR_GET_EXPECTED_MAP_VALUE = "arg#0 expected pointer to map value"

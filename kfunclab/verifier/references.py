@@ -1,8 +1,9 @@
 """Reference tracking: acquire, NULL-check, release, and what each does to every copy.
 
-The kernel keeps two ids per pointer (kernel-semantics §4): ``ref_obj_id`` names the acquired
-reference, ``id`` the nullability group. A NULL check refines every register and spilled slot of
-the group in every frame; a release invalidates every register and slot holding the reference.
+The kernel keeps two ids per pointer (``docs/kernel-notes.md``, section 3): ``ref_obj_id`` names
+the acquired reference, ``id`` the nullability group. A NULL check refines every register and
+spilled slot of the group in every frame; a release invalidates every register and slot holding
+the reference.
 """
 
 from __future__ import annotations

@@ -8,14 +8,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kfunclab.verifier.state import Snapshot
 
 if TYPE_CHECKING:
     from kfunclab.isa.program import Program
+
+#: type -> HTML renderer, filled by the views layer (``kfunclab.viz.html`` registers itself on
+#: import), so that the verifier never imports a view. Until a view is imported, notebooks show
+#: a result's text repr.
+HTML_VIEWS: dict[type, Callable[[Any], str]] = {}
+
+
+def register_html_view(cls: type, render: Callable[[Any], str]) -> None:
+    """Show values of ``cls`` in notebooks as ``render(value)`` (the views layer calls this).
+
+    >>> class Demo: _repr_html_ = html_of
+    >>> register_html_view(Demo, lambda value: "<b>demo</b>")
+    >>> Demo()._repr_html_()
+    '<b>demo</b>'
+    """
+    HTML_VIEWS[cls] = render
+
+
+def html_of(value: object) -> str | None:
+    """``value`` as HTML by its registered view, or None (IPython then shows the text repr)."""
+    render = HTML_VIEWS.get(type(value))
+    return render(value) if render is not None else None
 
 
 class Verdict(Enum):
@@ -217,7 +240,5 @@ class VerificationResult:
             **({"notes": list(self.notes)} if self.notes else {}),
         }
 
-    def _repr_html_(self) -> str:  # pragma: no cover - thin delegation, rendering tested in viz
-        from kfunclab.viz.html import result_html
-
-        return result_html(self)
+    def _repr_html_(self) -> str | None:
+        return html_of(self)

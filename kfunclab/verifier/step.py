@@ -31,6 +31,7 @@ from kfunclab.verifier import calls, memory
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.kfunc_calls import check_kfunc_call
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
@@ -45,9 +46,10 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import VState
+from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
 if TYPE_CHECKING:
-    from kfunclab.verifier.explore import Explorer
+    from kfunclab.verifier.branching import Branches
 
 EXIT = -1
 
@@ -79,7 +81,7 @@ def check_dst(regno: int) -> None:
         raise Reject(msg.FRAME_POINTER_READ_ONLY)
 
 
-def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explorer) -> int:
+def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branches) -> int:
     """Check and apply ``insn`` at ``idx``; the next instruction index, or :data:`EXIT`."""
     match insn:
         case Alu():
@@ -102,7 +104,7 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
             return calls.enter_subprog(env, state, idx, idx + 1 + imm)
         case Call():
             env.jmps_processed += 1
-            calls.check_call(env, state, insn, idx, explorer)
+            check_call(env, state, insn, idx, explorer)
             return idx + 1
         case Exit():
             env.jmps_processed += 1
@@ -134,8 +136,31 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Explore
 
 
 # --- ALU ---------------------------------------------------------------------------------------
+#: kfuncs callable while a bpf_spin_lock is held (kfunc_spin_allowed(): the graph API)
+_SPIN_ALLOWED_KFUNCS = frozenset({
+    "bpf_list_push_front_impl", "bpf_list_push_back_impl", "bpf_list_pop_front",
+    "bpf_list_pop_back", "bpf_list_front", "bpf_list_back", "bpf_rbtree_add_impl",
+    "bpf_rbtree_remove", "bpf_rbtree_first", "bpf_rbtree_root", "bpf_rbtree_left",
+    "bpf_rbtree_right", "bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl",
+    "bpf_refcount_acquire_impl"})
+
+
+def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> None:
+    """A helper or kfunc call: ``do_check_insn()``'s BPF_CALL case, after the lock check."""
+    if state.active_locks:
+        helper = (insn.name or "").removeprefix("bpf_")
+        allowed = (helper == "spin_unlock" if insn.kind is CallKind.HELPER
+                   else insn.name in _SPIN_ALLOWED_KFUNCS)
+        if not allowed:
+            raise Reject(msg.CALL_WHILE_LOCKED, errno=22)
+    if insn.kind is CallKind.KFUNC:
+        check_kfunc_call(env, state, insn, idx, explorer)
+    else:
+        calls.check_helper_call(env, state, insn, idx)
+
+
 def check_alu(env: Env, state: VState, insn: Alu, idx: int,
-              explorer: Explorer | None = None) -> None:
+              explorer: Branches | None = None) -> None:
     """``check_alu_op()``."""
     regs = state.regs
     op, dst, src = insn.op, insn.dst, insn.src
@@ -308,20 +333,6 @@ def _reg_not_null(reg: Reg) -> bool:
     return t is RegType.PTR_TO_MEM and not reg.flags & TypeFlag.UNTRUSTED
 
 
-def is_trusted_reg(reg: Reg) -> bool:
-    """``is_trusted_reg()``: acquired, or PTR_TRUSTED without untrusted/RCU modifiers."""
-    if reg.ref_obj_id:
-        return True
-    if reg.type is not RegType.PTR_TO_BTF_ID:
-        return reg.type in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON,
-                            RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK)
-    unsafe = reg.flags & (TypeFlag.UNTRUSTED | TypeFlag.RCU | TypeFlag.MAYBE_NULL |
-                          TypeFlag.RDONLY | TypeFlag.USER | TypeFlag.PERCPU)
-    if unsafe:
-        return False
-    return bool(reg.flags & (TypeFlag.TRUSTED | TypeFlag.ALLOC))
-
-
 _FLIP = {JmpOp.JEQ: JmpOp.JEQ, JmpOp.JNE: JmpOp.JNE, JmpOp.JSET: JmpOp.JSET,
          JmpOp.JGT: JmpOp.JLT, JmpOp.JLT: JmpOp.JGT, JmpOp.JGE: JmpOp.JLE, JmpOp.JLE: JmpOp.JGE,
          JmpOp.JSGT: JmpOp.JSLT, JmpOp.JSLT: JmpOp.JSGT, JmpOp.JSGE: JmpOp.JSLE,
@@ -346,7 +357,7 @@ def _branch_taken(op: JmpOp, a: Reg, b: Reg, wide: bool, same: bool) -> bool | N
     return None
 
 
-def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Explorer) -> int:
+def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Branches) -> int:
     """``check_cond_jmp_op()``: follow a decided branch, or push the taken edge and refine."""
     dst, src = insn.dst, insn.src
     if src is not None:

@@ -4,6 +4,9 @@
 trusted pointer gives an *untrusted* pointer (or no flags), unless the field is listed as safe —
 ``BTF_TYPE_SAFE_TRUSTED`` (trusted always), ``BTF_TYPE_SAFE_RCU`` (``MEM_RCU`` inside an RCU
 critical section), ``BTF_TYPE_SAFE_RCU_OR_NULL``. The lists are 6.18's (kernel/bpf/verifier.c).
+
+The predicates every rule about kernel pointers asks live here too: :func:`is_trusted_reg`,
+:func:`is_rcu_reg`, :func:`in_rcu_cs`, and :func:`kernel_struct_reg` to make such a pointer.
 """
 
 from __future__ import annotations
@@ -45,13 +48,42 @@ def _listed(table: dict[str, frozenset[str]], struct: str, field: str) -> bool:
 
 
 def is_rcu_reg(reg: Reg) -> bool:
+    """``is_rcu_reg()``: a pointer tagged ``MEM_RCU`` (valid inside an RCU critical section)."""
     return bool(reg.flags & TypeFlag.RCU)
+
+
+def is_trusted_reg(reg: Reg) -> bool:
+    """``is_trusted_reg()``: acquired, or PTR_TRUSTED without untrusted/RCU modifiers."""
+    if reg.ref_obj_id:
+        return True
+    if reg.type is not RegType.PTR_TO_BTF_ID:
+        return reg.type in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON,
+                            RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK)
+    unsafe = reg.flags & (TypeFlag.UNTRUSTED | TypeFlag.RCU | TypeFlag.MAYBE_NULL |
+                          TypeFlag.RDONLY | TypeFlag.USER | TypeFlag.PERCPU)
+    if unsafe:
+        return False
+    return bool(reg.flags & (TypeFlag.TRUSTED | TypeFlag.ALLOC))
+
+
+def in_rcu_cs(env: Env, state: VState) -> bool:
+    """``in_rcu_cs()``: inside bpf_rcu_read_lock, with preemption/IRQs off, or non-sleepable."""
+    return (bool(state.active_rcu_lock) or bool(state.active_locks)
+            or bool(state.active_preempt_locks) or bool(state.active_irq_id)
+            or not env.sleepable)
+
+
+def kernel_struct_reg(env: Env, struct_name: str, flags: int = 0) -> Reg:
+    """A ``PTR_TO_BTF_ID`` of the vmlinux struct ``struct_name``."""
+    btf_id = 0
+    if env.btf is not None:
+        ids = env.btf.find(struct_name, "STRUCT")
+        btf_id = ids[0] if ids else 0
+    return Reg(RegType.PTR_TO_BTF_ID, flags=int(flags), btf_id=btf_id, btf_name=struct_name)
 
 
 def walk_btf_pointer(env: Env, state: VState, reg: Reg, off: int, size: int) -> Reg:
     """The register a ``size``-byte load at ``reg + off`` produces (or the kernel's error)."""
-    from kfunclab.verifier.calls import in_rcu_cs, is_trusted_reg
-
     btf = env.btf
     if btf is None:
         raise Reject("kfunclab: no kernel BTF loaded to type this access", errno=22)

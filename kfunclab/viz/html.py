@@ -1,12 +1,12 @@
 """Rich HTML views of kfunclab values, for Jupyter: results, kfuncs, catalogues, programs.
 
-Rendering is dispatched on the value's type here, outside the data classes (their
-``_repr_html_`` delegates to :func:`result_html`, or IPython is taught the others by
-:func:`register_formatters`). Every view is one self-contained HTML fragment: inline styles only
-(no ``<style>`` block a sanitiser could strip), every text escaped, colours that read on light and
-dark themes (text inherits the theme's colour; highlights are translucent tints; badges carry
-their own foreground). Elements carry ``kfunclab-*`` classes and ``data-insn`` attributes so
-browser tests can find them.
+Rendering is dispatched on the value's type here, outside the data classes: importing this
+module registers :func:`result_html` as the view a result's ``_repr_html_`` delegates to (the
+verifier never imports a view), and :func:`register_formatters` teaches IPython the others.
+Every view is one self-contained HTML fragment: inline styles only (no ``<style>`` block a
+sanitiser could strip), every text escaped, colours that read on light and dark themes (text
+inherits the theme's colour; highlights are translucent tints; badges carry their own foreground).
+Elements carry ``kfunclab-*`` classes and ``data-insn`` attributes so browser tests can find them.
 
 >>> from kfunclab.verifier import verify_text
 >>> page = result_html(verify_text('# SEC("xdp")\\n r0 = 2\\n exit\\n'))
@@ -27,9 +27,10 @@ from kfunclab.isa.insn import Imm64Tail
 from kfunclab.isa.printer import format_llvm
 from kfunclab.isa.program import Program
 from kfunclab.kfuncs import KF, Annotation, Catalog, Kfunc, Registry
+from kfunclab.verifier.result import VerificationResult, register_html_view
 
 if TYPE_CHECKING:
-    from kfunclab.verifier.result import Diagnostic, VerificationResult
+    from kfunclab.verifier.result import Diagnostic
 
 # --- styles ----------------------------------------------------------------------------------
 # Text colour is inherited from the notebook theme; only translucent tints and self-contained
@@ -56,7 +57,7 @@ TABLE = "border-collapse:collapse;margin:4px 0;width:auto;table-layout:auto;"
 CELL = "padding:1px 8px;text-align:left;vertical-align:top;border:none;white-space:pre;"
 HEAD = CELL + "font-weight:600;border-bottom:" + BORDER + ";"
 
-#: What each flag asks of the verifier (seed doc §2.4 and kernel-semantics.md), for tooltips.
+#: What each flag asks of the verifier (kfuncs.rst and docs/kernel-notes.md), for tooltips.
 FLAG_HELP: dict[KF, str] = {
     KF.ACQUIRE: "returns a referenced pointer the program must release",
     KF.RELEASE: "releases the one referenced pointer passed to it",
@@ -73,7 +74,7 @@ FLAG_HELP: dict[KF, str] = {
     KF.FASTCALL: "supports the bpf_fastcall calling convention",
 }
 
-#: What a parameter annotation tells the verifier (seed doc §2.2 and kernel-semantics.md §2).
+#: What a parameter annotation tells the verifier (kfuncs.rst; docs/kernel-notes.md §2).
 ANNOTATION_HELP: dict[Annotation, str] = {
     Annotation.NONE: "no annotation: checked by its C type",
     Annotation.SIZE: "size of the preceding pointer argument (a memory/size pair)",
@@ -175,9 +176,11 @@ def insn_text(program: Program, slot: int) -> str:
         return "(second half of ld_imm64)"
     labels = {s: name for name, s in sorted(program.labels.items(), key=lambda kv: kv[1])}
     try:
-        return format_llvm(insn, labels, pc=slot)
+        text = format_llvm(insn, labels, pc=slot)
     except KfunclabError:
         return repr(insn)
+    ref = program.type_id_ref(slot)
+    return text + f"  # {ref.text}" if ref is not None else text
 
 
 def listing_html(program: Program, *, failing: int | None = None, path: Iterable[int] = (),
@@ -516,7 +519,8 @@ FORMATTERS: dict[type, Any] = {
 def register_formatters(ip: Any) -> None:
     """Teach IPython shell ``ip`` to show kfuncs, catalogues, registries and programs as HTML.
 
-    (Results have their own ``_repr_html_``.) :func:`unregister_formatters` undoes it.
+    (Results have their own ``_repr_html_``, which this module's import fills with
+    :func:`result_html`.) :func:`unregister_formatters` undoes it.
     """
     html = ip.display_formatter.formatters["text/html"]
     for cls, func in FORMATTERS.items():
@@ -529,6 +533,9 @@ def unregister_formatters(ip: Any) -> None:
     for cls in FORMATTERS:
         html.pop(cls, None)
 
+
+# a result's ``_repr_html_`` asks the verifier's view registry; the views fill it
+register_html_view(VerificationResult, result_html)
 
 __all__ = [
     "ANNOTATION_HELP", "FLAG_HELP", "diagnostic_html", "error_html",

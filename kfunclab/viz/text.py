@@ -62,6 +62,9 @@ def insn_text(program: Program, slot: int, syntax: Syntax = "llvm") -> str:
         text = format_kernel(insn, slot)
     else:
         text = format_llvm(insn, _labels_by_slot(program), slot)
+        ref = program.type_id_ref(slot)
+        if ref is not None:  # the number is this BTF's id of a type the program names
+            text += f"  # {ref.text}"
     return text if len(text) <= MAX_LINE_CHARS else text[: MAX_LINE_CHARS - 1] + "…"
 
 

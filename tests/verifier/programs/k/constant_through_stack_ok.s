@@ -1,6 +1,6 @@
 # SEC("socket")
 # the constant btf id spilled to the stack and filled back before the call: still a constant
-	r1 = 969
+	r1 = bpf_core_type_id_kernel(struct cgroup)
 	*(u64 *)(r10 - 8) = r1
 	r2 = *(u64 *)(r10 - 8)
 	r1 = 0

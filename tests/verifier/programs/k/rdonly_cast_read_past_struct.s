@@ -1,7 +1,7 @@
 # SEC("socket")
-# bpf_rdonly_cast to struct cpumask (id 256, 32 bytes) and a read at +32
+# bpf_rdonly_cast to struct cpumask (32 bytes) and a read at +32
 	r1 = 0
-	r2 = 256
+	r2 = bpf_core_type_id_kernel(struct cpumask)
 	call bpf_rdonly_cast
 	r0 = *(u64 *)(r0 + 32)         # bug: cpumask ends at 32
 	r0 = 0

@@ -7,10 +7,10 @@
 	call bpf_get_prandom_u32
 	r6 = r0
 	if r6 > 100 goto other
-	r2 = 969
+	r2 = bpf_core_type_id_kernel(struct cgroup)
 	goto cast
 other:
-	r2 = 969
+	r2 = bpf_core_type_id_kernel(struct cgroup)
 cast:
 	r1 = 0
 	call bpf_rdonly_cast

@@ -1,5 +1,6 @@
 # SEC("socket")
-# one arm loads 114, the other computes 100 + 14: the same constant reached two ways
+# one arm loads task_struct's id, the other computes (id - 14) + 14: the same constant
+# reached two ways
 	r7 = 1                         # padding: enough work before the join that the kernel
 	r8 = 2                         # stores a checkpoint there (>= 2 jumps, >= 8 insns)
 	r7 += r8
@@ -7,10 +8,11 @@
 	call bpf_get_prandom_u32
 	r6 = r0
 	if r6 > 100 goto other
-	r2 = 114
+	r2 = bpf_core_type_id_kernel(struct task_struct)
 	goto cast
 other:
-	r2 = 100
+	r2 = bpf_core_type_id_kernel(struct task_struct)
+	r2 -= 14
 	r2 += 14
 cast:
 	r1 = 0

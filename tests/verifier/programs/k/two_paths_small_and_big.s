@@ -9,10 +9,10 @@
 	call bpf_get_prandom_u32
 	r6 = r0
 	if r6 > 100 goto small
-	r2 = 114                       # task_struct
+	r2 = bpf_core_type_id_kernel(struct task_struct)
 	goto cast
 small:
-	r2 = 256                       # cpumask
+	r2 = bpf_core_type_id_kernel(struct cpumask)
 cast:
 	r1 = 0
 	call bpf_rdonly_cast

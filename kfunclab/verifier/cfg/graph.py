@@ -1,65 +1,43 @@
-"""The control-flow graph of a BPF program and the kernel's static checks before exploration.
+"""The control-flow graph: subprograms, basic blocks, prune points, graphs, dominators, loops.
 
-Two things live here, both built from the same per-slot successor lists:
-
-* :func:`build_cfg` gives a :class:`Cfg`: subprograms (as the kernel's ``add_subprog``/
-  ``check_subprogs`` find them), basic blocks, the kernel's prune points, jump points and forced
-  checkpoints (``visit_insn``/``push_insn`` in Linux 6.18), and -- built lazily, with networkx --
-  the instruction graph, the block graph, dominators, natural loops and drawing layers.
-* :func:`check_cfg` repeats what ``bpf_check()`` rejects before it explores a single path, in the
-  kernel's order and with its words (:mod:`kfunclab.verifier.messages`): ``bpf_prog_load``'s size
-  limits, ``add_subprog_and_kfunc``, ``check_subprogs``, ``check_abnormal_return``,
-  ``resolve_pseudo_ldimm64`` and ``check_cfg``'s depth-first search.
-
-Indices are slot indices (an ld_imm64 takes two). Nodes of the graphs are the slots of real
-instructions; the tail slot of an ld_imm64 is never a node.
+:func:`build_cfg` finds subprograms as the kernel's ``add_subprog``/``check_subprogs`` do, the
+basic blocks, and the kernel's prune points, jump points and forced checkpoints
+(``visit_insn``/``push_insn`` in Linux 6.18); the :class:`Cfg` builds lazily, with networkx, the
+instruction graph, the block graph, dominators, natural loops and drawing layers.
 
 >>> from kfunclab.isa.insn import Alu, AluOp, Exit, Jump, JmpOp
 >>> prog = Program((Alu(AluOp.MOV, 0, None, 0), Jump(JmpOp.JEQ, 0, None, 0, 1),
 ...                 Alu(AluOp.MOV, 0, None, 1), Exit()), section="xdp")
->>> cfg = build_cfg(prog)
->>> [(b.start, b.end) for b in cfg.blocks], sorted(cfg.prune_points)
-([(0, 1), (2, 2), (3, 3)], [1, 3])
->>> check_cfg(prog) is None
-True
+>>> [(b.start, b.end) for b in build_cfg(prog).blocks]
+[(0, 1), (2, 2), (3, 3)]
 """
 
 from __future__ import annotations
 
 import bisect
-import errno
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kfunclab.isa.helpers import helper_name
-from kfunclab.isa.insn import (
-    Call,
-    CallKind,
-    Exit,
-    Goto,
-    Imm64Kind,
-    Imm64Tail,
-    Insn,
-    Jump,
-    LoadImm64,
-    LoadPacket,
-)
+from kfunclab.isa.insn import Call, CallKind, Imm64Tail, Insn
 from kfunclab.isa.program import Program
-from kfunclab.verifier import messages as msg
+from kfunclab.verifier.cfg.flow import (
+    OP_CALL,
+    OP_COND,
+    OP_EXIT,
+    OP_GOTO,
+    OP_SUBCALL,
+    Flow,
+    build_flow,
+    helper_in,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
 
-BPF_MAX_SUBPROGS = 256  # include/linux/bpf_verifier.h, main program included
-BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000  # program length limit for a bpf_capable loader
-BPF_MAXINSNS = 4096  # ... and for one without CAP_BPF / CAP_SYS_ADMIN
-
-# Helpers and kfuncs that visit_insn() / check_subprogs() treat specially, by name; a helper
-# call may carry only its id (``call 181``), so helpers match by id too.
-_TAIL_CALL = frozenset({"bpf_tail_call"})
+# Helpers and kfuncs that visit_insn() treats specially, by name; a helper call may carry only
+# its id (``call 181``), so helpers match by id too.
 _SYNC_CALLBACK_HELPERS = frozenset(
     {"bpf_for_each_map_elem", "bpf_find_vma", "bpf_loop", "bpf_user_ringbuf_drain"}
 )
@@ -69,13 +47,6 @@ _ASYNC_CALLBACK_KFUNCS = frozenset(
     {"bpf_wq_set_callback_impl", "bpf_task_work_schedule_signal_impl",
      "bpf_task_work_schedule_resume_impl"}
 )
-# include/linux/license.h license_is_gpl_compatible()
-_GPL_COMPATIBLE = frozenset(
-    {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"}
-)
-
-# What visit_insn() does with a slot. Plain ints: the DFS below runs once per slot.
-_PLAIN, _EXIT, _GOTO, _COND, _CALL, _SUBCALL = range(6)
 
 
 class EdgeKind(StrEnum):
@@ -85,20 +56,6 @@ class EdgeKind(StrEnum):
     TAKEN = "taken"  # a conditional jump's target
     GOTO = "goto"  # an unconditional jump's target
     CALL = "call"  # call site -> callee entry; not intra-procedural flow
-
-
-@dataclass(frozen=True, slots=True)
-class StaticError:
-    """A rejection before exploration: the kernel's message and where it was found.
-
-    ``insn`` is the slot the kernel was looking at (the ``%d`` of the message where it has one),
-    None when no instruction is to blame (an empty program). ``check`` names the kernel function.
-    """
-
-    insn: int | None
-    message: str
-    errno: int = errno.EINVAL
-    check: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,64 +95,6 @@ class Loop:
 
 
 @dataclass(frozen=True, slots=True)
-class _Flow:
-    """The kernel's two edges per slot: FALLTHROUGH (next slot, or a goto's target) and BRANCH
-    (a conditional jump's target, or the callee of a call / ld_imm64 of a function)."""
-
-    op: list[int]
-    ft: list[int | None]
-    br: list[int | None]
-
-
-def _flow(insns: tuple[Insn, ...]) -> _Flow:
-    n = len(insns)
-    op, ft, br = [_PLAIN] * n, [None] * n, [None] * n
-    for t, ins in enumerate(insns):
-        cls = type(ins)
-        if cls is Jump:
-            op[t], ft[t], br[t] = _COND, t + 1, t + ins.off + 1
-        elif cls is Goto:
-            op[t], ft[t] = _GOTO, t + ins.off + 1
-        elif cls is Exit:
-            op[t] = _EXIT
-        elif cls is Call:
-            ft[t] = t + 1
-            if ins.kind is CallKind.SUBPROG:
-                op[t], br[t] = _SUBCALL, t + ins.imm + 1
-            else:
-                op[t] = _CALL
-        elif cls is LoadImm64:
-            ft[t] = t + 2
-            if ins.kind is Imm64Kind.FUNC:  # BPF_PSEUDO_FUNC: visited like a call
-                op[t], br[t] = _SUBCALL, t + ins.imm + 1
-        else:
-            ft[t] = t + 1
-    return _Flow(op, ft, br)
-
-
-def _helper_in(ins: Call, names: frozenset[str]) -> bool:
-    return ins.kind is CallKind.HELPER and (ins.name in names or helper_name(ins.imm) in names)
-
-
-def _is_tail_call(ins: Insn) -> bool:
-    return type(ins) is Call and _helper_in(ins, _TAIL_CALL)
-
-
-def license_is_gpl_compatible(license_name: str) -> bool:
-    """Whether the kernel counts ``license_name`` as GPL-compatible (kfuncs need it).
-
-    >>> license_is_gpl_compatible("Dual BSD/GPL"), license_is_gpl_compatible("MIT")
-    (True, False)
-    """
-    return license_name in _GPL_COMPATIBLE
-
-
-def is_bpf_capable(program: Program) -> bool:
-    """The kernel's ``bpf_capable()`` for the program's loader: CAP_BPF or CAP_SYS_ADMIN."""
-    return program.has_cap("cap_bpf") or program.has_cap("cap_sys_admin")
-
-
-@dataclass(frozen=True, slots=True)
 class _Marks:
     prune: frozenset[int]
     jmp: frozenset[int]
@@ -203,7 +102,7 @@ class _Marks:
     callback: frozenset[int]
 
 
-def _marks(insns: tuple[Insn, ...], flow: _Flow) -> _Marks:
+def _marks(insns: tuple[Insn, ...], flow: Flow) -> _Marks:
     """visit_insn()/push_insn()/visit_func_call_insn() marks, for every in-range target."""
     n = len(insns)
     prune: set[int] = set()
@@ -213,18 +112,18 @@ def _marks(insns: tuple[Insn, ...], flow: _Flow) -> _Marks:
     op, ft, br = flow.op, flow.ft, flow.br
     for t in range(n):
         o = op[t]
-        if o == _COND:
+        if o == OP_COND:
             prune.add(t)  # the jump itself, not its fall-through
             w = br[t]
             if 0 <= w < n:
                 prune.add(w)
                 jmp.add(w)
-        elif o == _GOTO:
+        elif o == OP_GOTO:
             w = ft[t]
             if 0 <= w < n:
                 prune.add(w)
                 jmp.add(w)
-        elif o in (_CALL, _SUBCALL):
+        elif o in (OP_CALL, OP_SUBCALL):
             ins = insns[t]
             if type(ins) is Call:
                 _mark_call(t, ins, prune, jmp, force, callback)
@@ -232,7 +131,7 @@ def _marks(insns: tuple[Insn, ...], flow: _Flow) -> _Marks:
             if w < n:
                 prune.add(w)
                 jmp.add(w)
-            if o == _SUBCALL:
+            if o == OP_SUBCALL:
                 prune.add(t)
                 w = br[t]
                 if 0 <= w < n:
@@ -245,9 +144,9 @@ def _mark_call(
     t: int, ins: Call, prune: set[int], jmp: set[int], force: set[int], callback: set[int]
 ) -> None:
     kfunc = ins.name if ins.kind is CallKind.KFUNC else None
-    if _helper_in(ins, _ASYNC_CALLBACK_HELPERS) or kfunc in _ASYNC_CALLBACK_KFUNCS:
+    if helper_in(ins, _ASYNC_CALLBACK_HELPERS) or kfunc in _ASYNC_CALLBACK_KFUNCS:
         prune.add(t)
-    if _helper_in(ins, _SYNC_CALLBACK_HELPERS) or kfunc in _SYNC_CALLBACK_KFUNCS:
+    if helper_in(ins, _SYNC_CALLBACK_HELPERS) or kfunc in _SYNC_CALLBACK_KFUNCS:
         callback.add(t)
         force.add(t)
         prune.add(t)
@@ -257,11 +156,11 @@ def _mark_call(
         force.add(t)
 
 
-def _subprog_starts(insns: tuple[Insn, ...], flow: _Flow) -> list[int]:
+def _subprog_starts(insns: tuple[Insn, ...], flow: Flow) -> list[int]:
     n = len(insns)
     starts = {0}
     for t, o in enumerate(flow.op):
-        if o == _SUBCALL and 0 <= flow.br[t] < n:
+        if o == OP_SUBCALL and 0 <= flow.br[t] < n:
             starts.add(flow.br[t])
     return sorted(starts)
 
@@ -275,18 +174,18 @@ def _subprogs(program: Program, starts: list[int]) -> tuple[Subprog, ...]:
     return tuple(Subprog(i, s, e, label_at.get(s)) for i, (s, e) in pairs)
 
 
-def _blocks(insns: tuple[Insn, ...], flow: _Flow, starts: list[int]) -> tuple[BasicBlock, ...]:
+def _blocks(insns: tuple[Insn, ...], flow: Flow, starts: list[int]) -> tuple[BasicBlock, ...]:
     n = len(insns)
     real = [type(ins) is not Imm64Tail for ins in insns]
     leaders = set(starts)
     for t, o in enumerate(flow.op):
-        if o == _COND:
+        if o == OP_COND:
             leaders.add(flow.br[t])
             leaders.add(t + 1)
-        elif o == _GOTO:
+        elif o == OP_GOTO:
             leaders.add(flow.ft[t])
             leaders.add(t + 1)
-        elif o == _EXIT:
+        elif o == OP_EXIT:
             leaders.add(t + 1)
     blocks: list[BasicBlock] = []
     current: list[int] = []
@@ -319,7 +218,7 @@ def build_cfg(program: Program) -> Cfg:
     ([(0, 2), (2, 4)], 2, (1,))
     """
     insns = program.insns
-    flow = _flow(insns)
+    flow = build_flow(insns)
     starts = _subprog_starts(insns, flow)
     marks = _marks(insns, flow)
     return Cfg(
@@ -355,20 +254,20 @@ class Cfg:
     jmp_points: frozenset[int]
     force_checkpoints: frozenset[int]
     calls_callback: frozenset[int]
-    _flow: _Flow = field(repr=False)
+    _flow: Flow = field(repr=False)
 
     # --- per slot ------------------------------------------------------------------------------
     def edges(self, slot: int) -> tuple[tuple[int, EdgeKind], ...]:
         """Intra-procedural successors of ``slot`` with their kinds (fall-through first)."""
         o, ft, br = self._flow.op[slot], self._flow.ft[slot], self._flow.br[slot]
-        if o == _EXIT:
+        if o == OP_EXIT:
             return ()
         real, n = self._real, len(self._real)
         ok_ft = 0 <= ft < n and real[ft]
-        if o == _GOTO:
+        if o == OP_GOTO:
             return ((ft, EdgeKind.GOTO),) if ok_ft else ()
         out = ((ft, EdgeKind.FALLTHROUGH),) if ok_ft else ()
-        if o == _COND and 0 <= br < n and real[br]:
+        if o == OP_COND and 0 <= br < n and real[br]:
             out += ((br, EdgeKind.TAKEN),)
         return out
 
@@ -378,7 +277,7 @@ class Cfg:
 
     def callee(self, slot: int) -> int | None:
         """Entry slot of the subprogram that ``slot`` calls (or loads as a callback), else None."""
-        if self._flow.op[slot] != _SUBCALL:
+        if self._flow.op[slot] != OP_SUBCALL:
             return None
         w = self._flow.br[slot]
         return w if 0 <= w < len(self._real) and self._real[w] else None
@@ -611,185 +510,3 @@ class Cfg:
         if i == len(self.blocks) or self.blocks[i] != block:
             raise KeyError(f"{block!r} is not a block of this program")
         return i
-
-
-# --- check_cfg: bpf_check() up to and including check_cfg(), in the kernel's order ----------------
-class _Reject(Exception):
-    def __init__(self, error: StaticError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-KfuncCheck = Callable[[int, Call], StaticError | None]
-
-
-def check_cfg(
-    program: Program, privileged: bool = True, *, kfunc_check: KfuncCheck | None = None
-) -> StaticError | None:
-    """The first static rejection of ``program`` as Linux 6.18 finds it, or None.
-
-    ``privileged`` is the kernel's ``bpf_capable`` (see :func:`is_bpf_capable`): without it,
-    calls and loops are refused. ``kfunc_check(slot, call)`` may add what ``add_kfunc_call``
-    checks against BTF; it runs at that point of the order, after the GPL check.
-
-    >>> from kfunclab.isa.insn import Alu, AluOp, Exit
-    >>> mov0 = Alu(AluOp.MOV, 0, None, 0)
-    >>> check_cfg(Program((mov0, Exit(), mov0, Exit()), section="xdp"))
-    StaticError(insn=2, message='unreachable insn 2', errno=22, check='check_cfg')
-    """
-    insns = program.insns
-    limit = BPF_COMPLEXITY_LIMIT_INSNS if privileged else BPF_MAXINSNS
-    if not insns or len(insns) > limit:
-        text = msg.EMPTY_LOG_REFUSAL.format(errno=errno.E2BIG, name="E2BIG")
-        return StaticError(None, text, errno.E2BIG, "bpf_prog_load")
-    flow = _flow(insns)
-    try:
-        starts = _add_subprog_and_kfunc(program, privileged, kfunc_check)
-        _check_subprogs(insns, starts)
-        if not program.has_prog_btf:  # check_btf_info() without func_info
-            _check_abnormal_return(insns, starts)
-        _resolve_pseudo_ldimm64(insns)
-        _check_cfg_dfs(insns, flow, privileged)
-    except _Reject as reject:
-        return reject.error
-    return None
-
-
-def _add_subprog_and_kfunc(
-    program: Program, privileged: bool, kfunc_check: KfuncCheck | None
-) -> list[int]:
-    insns = program.insns
-    n = len(insns)
-    starts = {0}
-    seen_kfunc = False
-    for i, ins in enumerate(insns):
-        cls = type(ins)
-        is_func = cls is LoadImm64 and ins.kind is Imm64Kind.FUNC
-        if not is_func and (cls is not Call or ins.kind is CallKind.HELPER):
-            continue
-        if not privileged:
-            raise _Reject(StaticError(i, msg.CALLS_NEED_CAP_BPF, errno.EPERM,
-                                      "add_subprog_and_kfunc"))
-        if is_func or ins.kind is CallKind.SUBPROG:
-            target = i + ins.imm + 1
-            if not 0 <= target < n:
-                raise _Reject(StaticError(i, msg.CALL_TO_INVALID_DESTINATION, errno.EINVAL,
-                                          "add_subprog"))
-            if target not in starts:
-                if len(starts) >= BPF_MAX_SUBPROGS:
-                    raise _Reject(StaticError(i, msg.TOO_MANY_SUBPROGRAMS, errno.E2BIG,
-                                              "add_subprog"))
-                starts.add(target)
-            continue
-        if not seen_kfunc and not license_is_gpl_compatible(program.license):
-            raise _Reject(StaticError(i, msg.KFUNC_NEEDS_GPL, errno.EINVAL, "add_kfunc_call"))
-        seen_kfunc = True
-        if kfunc_check is not None:
-            error = kfunc_check(i, ins)
-            if error is not None:
-                raise _Reject(error)
-    return sorted(starts)
-
-
-def _check_subprogs(insns: tuple[Insn, ...], starts: list[int]) -> None:
-    bounds = [*starts, len(insns)]
-    cur, start, end = 0, bounds[0], bounds[1]
-    for i, ins in enumerate(insns):
-        cls = type(ins)
-        if cls is Jump or cls is Goto:
-            target = i + ins.off + 1
-            if target < start or target >= end:
-                text = msg.JUMP_OUT_OF_RANGE.format(insn=i, target=target)
-                raise _Reject(StaticError(i, text, errno.EINVAL, "check_subprogs"))
-        if i == end - 1:
-            if cls is not Exit and cls is not Goto:
-                raise _Reject(StaticError(i, msg.LAST_INSN_NOT_EXIT_OR_JMP, errno.EINVAL,
-                                          "check_subprogs"))
-            cur += 1
-            start, end = end, bounds[min(cur + 1, len(bounds) - 1)]
-
-
-def _check_abnormal_return(insns: tuple[Insn, ...], starts: list[int]) -> None:
-    bounds = [*starts, len(insns)]
-    for k in range(1, len(starts)):
-        span = range(bounds[k], bounds[k + 1])
-        ld_abs = next((i for i in span if type(insns[i]) is LoadPacket), None)
-        if ld_abs is not None:
-            raise _Reject(StaticError(ld_abs, msg.LD_ABS_IN_SUBPROG_WITHOUT_BTF, errno.EINVAL,
-                                      "check_abnormal_return"))
-        tail_call = next((i for i in span if _is_tail_call(insns[i])), None)
-        if tail_call is not None:
-            raise _Reject(StaticError(tail_call, msg.TAIL_CALL_IN_SUBPROG_WITHOUT_BTF,
-                                      errno.EINVAL, "check_abnormal_return"))
-
-
-def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
-    n, i = len(insns), 0
-    while i < n:
-        cls = type(insns[i])
-        if cls is LoadImm64:
-            if i == n - 1 or type(insns[i + 1]) is not Imm64Tail:
-                raise _Reject(StaticError(i, msg.INVALID_LD_IMM64, errno.EINVAL,
-                                          "resolve_pseudo_ldimm64"))
-            i += 2
-            continue
-        if cls is Imm64Tail:  # a stray tail is the kernel's opcode 0x00
-            raise _Reject(StaticError(i, msg.UNKNOWN_OPCODE.format(code=0), errno.EINVAL,
-                                      "resolve_pseudo_ldimm64"))
-        i += 1
-
-
-_DISCOVERED, _EXPLORED, _FALLTHROUGH, _BRANCH = 0x10, 0x20, 1, 2
-_DONE, _KEEP = 0, 1
-
-
-def _check_cfg_dfs(insns: tuple[Insn, ...], flow: _Flow, capable: bool) -> None:
-    """check_cfg(): the kernel's iterative DFS (visit_insn/push_insn), then its final sweep."""
-    n = len(insns)
-    op, ft, br = flow.op, flow.ft, flow.br
-    state = bytearray(n)
-    stack = [0]
-    state[0] = _DISCOVERED
-
-    def push(t: int, w: int, e: int) -> int:
-        if state[t] >= _DISCOVERED | e:  # this edge of t is already labelled
-            return _DONE
-        if w < 0 or w >= n:
-            text = msg.JUMP_OUT_OF_RANGE.format(insn=t, target=w)
-            raise _Reject(StaticError(t, text, errno.EINVAL, "push_insn"))
-        seen = state[w]
-        if seen == 0:  # tree edge
-            state[t] = _DISCOVERED | e
-            state[w] = _DISCOVERED
-            stack.append(w)
-            return _KEEP
-        if seen & 0xF0 == _DISCOVERED:  # back edge: a loop
-            if capable:
-                return _DONE
-            text = msg.BACK_EDGE.format(insn=t, target=w)
-            raise _Reject(StaticError(t, text, errno.EINVAL, "push_insn"))
-        state[t] = _DISCOVERED | e  # forward or cross edge
-        return _DONE
-
-    while stack:
-        t = stack[-1]
-        o = op[t]
-        ret = _DONE if o == _EXIT else push(t, ft[t], _FALLTHROUGH)
-        if ret == _DONE and o in (_COND, _SUBCALL):
-            ret = push(t, br[t], _BRANCH)
-        if ret == _DONE:
-            state[t] = _EXPLORED
-            stack.pop()
-
-    i = 0
-    while i < n:
-        if state[i] != _EXPLORED:
-            text = msg.UNREACHABLE_INSN.format(insn=i)
-            raise _Reject(StaticError(i, text, errno.EINVAL, "check_cfg"))
-        if type(insns[i]) is LoadImm64:
-            if state[i + 1] != 0:
-                text = msg.JUMP_INTO_MIDDLE_OF_LDIMM64.format(insn=i)
-                raise _Reject(StaticError(i, text, errno.EINVAL, "check_cfg"))
-            i += 2
-        else:
-            i += 1
