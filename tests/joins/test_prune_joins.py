@@ -469,7 +469,7 @@ join:
 out:
 	r0 = 2
 	exit
-""", ok="	r4 += 8", bad="	r4 += 4  # bug: only 4 bytes checked",
+""", ok="	r4 += 16", bad="	r4 += 4  # bug: only 4 bytes checked",
          error="R2 offset is outside of the packet",
          source="regsafe(): PTR_TO_PACKET needs old->range <= cur->range"),
     Pair("iterator_type", '# SEC("syscall")\n# a bpf_iter_num or a bpf_iter_bits at fp-16\n'
@@ -557,6 +557,30 @@ out:
          error="R0 min value is outside of the allowed memory range",
          source="bpf_ringbuf_reserve's ARG_CONST_ALLOC_SIZE_OR_ZERO: mark_chain_precision() on "
                 "R2, so the checkpoint's r7 is precise"),
+    Pair("reference_register", '# SEC("tp_btf/task_newtask")\n# the acquired task in r6 and '
+         'the borrowed one in r7, or the other way round\n' + """\
+	r9 = *(u64 *)(r1 + 0)
+	r1 = r9
+	call bpf_task_acquire
+	if r0 == 0 goto out
+	r8 = r0
+	call bpf_get_prandom_u32
+	if r0 == 0 goto taken
+	r6 = r8
+	r7 = r9
+	goto join
+taken:
+{hole}
+join:
+	r1 = r6
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ok="	r6 = r8\n	r7 = r9", bad="	r6 = r9  # bug: the borrowed task is released\n	r7 = r8",
+         error="release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID",
+         source="regsafe() -> check_ids(): a ref_obj_id pairs only with a ref_obj_id (zero "
+                "with zero)"),
 ]
 # The errno bpf(BPF_PROG_LOAD) returns with each bad program (EACCES 13, EINVAL 22): the verifier
 # function that prints the message returns it (e.g. check_stack_slot_within_bounds() -EACCES,
@@ -566,7 +590,8 @@ BAD_ERRNO = {
     "reference_count": 22, "reference_ids": 22, "spin_lock": 22, "iterator_slot": 22,
     "dynptr_slot": 22, "scalar_precision": 13, "scalar_range": 22, "stack_zero_vs_misc": 13,
     "stack_spill_vs_misc": 13, "stack_init_vs_invalid": 13, "frame_callsite": 13,
-    "map_value_map": 13, "ringbuf_size": 13, "iterator_type": 22, "frame_depth": 13,
+    "map_value_map": 13, "reference_register": 22, "ringbuf_size": 13, "iterator_type": 22,
+    "frame_depth": 13,
     "packet_range": 13,
 }
 PAIR_IDS = [p.name for p in PAIRS]
