@@ -122,6 +122,9 @@ WRITE_INTO_RDONLY = "R{regno} cannot write into {type}"
 POINTER_ARITH_PROHIBITED = "R{regno} pointer arithmetic on {type} prohibited"
 POINTER_ARITH_NULL = "R{regno} pointer arithmetic on {type} prohibited, null-check it first"
 POINTER_ARITH_BAD_OP = "R{regno} {op} pointer prohibited"
+# check_reg_sane_offset(): a scalar whose smin is S64_MIN added to a pointer
+PTR_MATH_UNBOUNDED_MIN = (
+    "math between {type} pointer and register with unbounded min value is not allowed")
 POINTER_ALU32 = "R{regno} 32-bit pointer arithmetic prohibited"
 POINTER_POINTER_ARITH = "R{regno} pointer -= pointer prohibited"
 # check_alu_op(): division by a known zero constant

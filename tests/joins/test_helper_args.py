@@ -1003,3 +1003,68 @@ def test_the_live_kernel_gives_the_written_answer(case: Case) -> None:
 
     kv = kernel_verdict(parse_program(case.text, case.name + ".s"))
     assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == case.answer
+
+
+# --- a scalar spilled as u32 and filled: the id survives only a spill the value fits in ----------
+# check_stack_write_fixed_off() keeps the id when get_reg_width() <= 32; the fill
+# (check_stack_read_fixed_off(), copy_register_state()) keeps it, so the bound learned on r8
+# holds for r7. kfunclab drops the id on every narrow fill: a refusal the kernel does not make.
+NARROW_SPILL_OK = """\
+# SEC("syscall")
+# a 32-bit value spilled as u32 keeps its id: the bound found on the fill holds for r7
+	r1 = 0
+	*(u64 *)(r10 - 16) = r1
+	call bpf_get_prandom_u32
+	r6 = r0
+	r6 >>= 32
+	r7 = r6
+	*(u32 *)(r10 - 8) = r6
+	r8 = *(u32 *)(r10 - 8)
+	if r8 > 7 goto out
+	r1 = r10
+	r1 += -16
+	r1 += r7
+	r0 = *(u8 *)(r1 + 0)
+out:
+	r0 = 0
+	exit
+"""
+NARROW_SPILL_DROPS = """\
+# SEC("syscall")
+# a 33-bit value spilled as u32 loses its id: r7 stays unbounded
+	r1 = 0
+	*(u64 *)(r10 - 16) = r1
+	call bpf_get_prandom_u32
+	r6 = r0
+	r6 >>= 31
+	r7 = r6
+	*(u32 *)(r10 - 8) = r6
+	r8 = *(u32 *)(r10 - 8)
+	if r8 > 7 goto out
+	r1 = r10
+	r1 += -16
+	r1 += r7  # bug: r7 was not bounded by the check on r8
+	r0 = *(u8 *)(r1 + 0)
+out:
+	r0 = 0
+	exit
+"""
+
+
+def test_a_narrowing_spill_drops_the_scalar_id() -> None:
+    got = verify(parse_program(NARROW_SPILL_DROPS, "narrowing.s"), btf="bundled")
+    assert (got.verdict.value, got.error.errno, got.error.message) == (
+        "reject", 13, "invalid unbounded variable-offset read from stack R1")
+
+
+@pytest.mark.xfail(strict=True, reason="kfunclab drops the scalar id on a narrow fill")
+def test_a_narrow_spill_that_fits_keeps_the_scalar_id() -> None:
+    assert verify(parse_program(NARROW_SPILL_OK, "narrow.s"), btf="bundled").accepted
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not kernel_available()[0], reason=kernel_available()[1])
+def test_the_live_kernel_keeps_the_scalar_id_through_a_narrow_spill() -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    assert kernel_verdict(parse_program(NARROW_SPILL_OK, "narrow.s")).accepted
