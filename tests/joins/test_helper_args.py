@@ -984,6 +984,48 @@ RINGBUF_OUTPUT = [
 ]
 CASES += [Case(c.name, c.text.replace("{RINGBUF_MAP}", RINGBUF_MAP), c.answer, c.source)
           for c in RINGBUF_OUTPUT]
+MAP_DELETE = [
+    Case('map_delete_ok', """\
+# SEC("tc")
+# MAP: vals hash key=u32 value=u64
+# delete key 0
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = vals ll
+	call bpf_map_delete_elem
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         "bpf_map_delete_elem_proto: ARG_PTR_TO_MAP_KEY (uninit stack is fine for root)"),
+    Case('map_delete_key_uninit', """\
+# SEC("tc")
+# MAP: vals hash key=u32 value=u64
+# delete with an unwritten key
+	r2 = r10
+	r2 += -4
+	r1 = vals ll
+	call bpf_map_delete_elem
+	r0 = 0
+	exit
+""", ('accept', None, None),
+         "bpf_map_delete_elem_proto: ARG_PTR_TO_MAP_KEY (uninit stack is fine for root)"),
+    Case('map_delete_key_scalar', """\
+# SEC("tc")
+# MAP: vals hash key=u32 value=u64
+# delete with a number as the key
+	r2 = 0
+	r1 = vals ll
+	call bpf_map_delete_elem
+	r0 = 0
+	exit
+""", ('reject', 13,
+          'R2 type=scalar expected=fp, pkt, pkt_met'
+          'a, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_'),
+         "bpf_map_delete_elem_proto: ARG_PTR_TO_MAP_KEY (uninit stack is fine for root)"),
+]
+CASES += MAP_DELETE
 AVAILABLE, WHY = kernel_available()
 
 
