@@ -9,7 +9,7 @@ kinds of call share (caller-saved registers) and the leak check at ``exit``
 
 from __future__ import annotations
 
-from kfunclab.isa.helpers import HELPER_MAX_ID
+from kfunclab.isa.helpers import HELPER_MAX_ID, MAP_TYPES
 from kfunclab.isa.insn import Call
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
@@ -202,9 +202,9 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
     if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
-                                                  expected="map_value"))
+                                                  expected=msg.KPTR_XCHG_DST_TYPES))
     if not dst.var.is_const:
-        raise Reject(msg.KPTR_XCHG_NOT_KPTR)
+        raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
     member = kptr_member(dst.map, off)
     if member is None or not is_referenced_kptr(env, member):
@@ -216,9 +216,10 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         if new.type is not RegType.PTR_TO_BTF_ID:
             raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
                                                       type=reg_type_str(new.type, new.flags),
-                                                      expected=f"ptr_{member.type_name}"))
+                                                      expected=msg.KPTR_XCHG_NEW_TYPES))
         if new.btf_name != member.type_name:
-            raise Reject(f"R2 is of type {new.btf_name} but {member.type_name} is expected")
+            raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
+                type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
         if not new.ref_obj_id:
             raise Reject(msg.RELEASE_ARG_NOT_REFERENCED.format(regno=2), errno=22)
         if not release_reference(env, state, new.ref_obj_id, idx, RefEventKind.MOVED_TO_MAP,
@@ -250,11 +251,15 @@ def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_ringbuf_reserve(map, size, flags)``: acquires a record (mem_or_null, sized)."""
     m = _map_arg(state, 1, "ringbuf_reserve", idx).map
     if m.map_type != "ringbuf":
-        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_reserve#131")
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
+                                                  func="bpf_ringbuf_reserve#131"), errno=22)
     size = state.regs[2]
     if size.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
-    if size.type is not RegType.SCALAR or not size.var.is_const:
+    if size.type is not RegType.SCALAR:  # check_reg_type() comes before the constant check
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2, type=reg_type_str(size.type, size.flags),
+                                                  expected="scalar"))
+    if not size.var.is_const:
         raise Reject("R2 is not a known constant'")
     from kfunclab.verifier.precision import mark_chain_precision
 
@@ -291,7 +296,8 @@ def _h_ringbuf_release(env: Env, state: VState, idx: int, insn: Call) -> None:
 def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "ringbuf_output", idx).map
     if m.map_type != "ringbuf":
-        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_output#130")
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
+                                                  func="bpf_ringbuf_output#130"), errno=22)
     size = const_size(state, 3, True)
     mem_arg(env, state, 2, size)
     _scalar_args(state, range(4, 5))
@@ -410,7 +416,7 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     """``process_bpf_exit_full()``: locks, leaks and R0 at the main program's exit."""
     prefix = msg.EXIT_PREFIX_MAIN
     if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)  # check_resource_leak()
     leaked = [r for r in state.refs if r.kind is RefKind.PTR]
     if leaked:
         lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
@@ -460,14 +466,12 @@ def _check_return_range(env: Env, r0: Reg) -> None:
         return
     if r0.type is not RegType.SCALAR:
         raise Reject(f"At program exit the register R0 is not a known value "
-                     f"({reg_type_str(r0.type, r0.flags)})")
+                     f"({reg_type_str(r0.type, r0.flags)})", errno=22)
     lo, hi = ranges[pt]
-    if r0.var.umin < lo or r0.var.umax > hi:
-        # verbose_invalid_scalar(): the bounds that are not the type's limits
-        parts = []
-        if r0.var.smin > -(1 << 63):
-            parts.append(f"smin={r0.var.smin}")
-        if r0.var.smax < (1 << 63) - 1:
-            parts.append(f"smax={r0.var.smax}")
+    if r0.var.smin < lo or r0.var.smax > hi:
+        # verbose_invalid_scalar(): " smin=%lld" / " smax=%lld" where not the s64 extreme
+        parts = [f"smin={r0.var.smin}"] if r0.var.smin > -(1 << 63) else []
+        parts += [f"smax={r0.var.smax}"] if r0.var.smax < (1 << 63) - 1 else []
         value = " ".join(parts) or "unknown scalar value"
-        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"))
+        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"),
+                     errno=22)

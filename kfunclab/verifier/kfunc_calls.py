@@ -455,7 +455,7 @@ def _dynptr_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: R
         return
     slot = stack.get(spi)
     if slot is None or slot.types[7] != "d":
-        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i + 1), errno=_EINVAL)
+        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i), errno=_EINVAL)
     meta.dynptr = (spi, slot.spilled.extra[0] if slot.spilled.extra else "local")
 
 
@@ -523,8 +523,9 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
             ref = slot.spilled.ref_obj_id
             if state.active_irq_id != ref:
                 exp = next((r for r in state.refs if r.id == state.active_irq_id), None)
+                # release_irq_state()'s -EACCES is what unmark_stack_slot_irq_flag() returns
                 raise Reject(msg.IRQ_RESTORE_OUT_OF_ORDER.format(
-                    expected=state.active_irq_id, insn=exp.insn if exp else 0), errno=_EINVAL)
+                    expected=state.active_irq_id, insn=exp.insn if exp else 0))
             state.refs = [r for r in state.refs if r.id != ref]
             irqs = [r for r in state.refs if r.kind is RefKind.IRQ]
             state.active_irq_id = irqs[-1].id if irqs else 0

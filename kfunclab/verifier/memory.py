@@ -7,6 +7,8 @@ go through :func:`check_helper_mem_access`, the kernel's function of the same na
 
 from __future__ import annotations
 
+import errno
+
 from kfunclab.isa.insn import Atomic, AtomicOp, Load, Store, StoreImm
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
@@ -40,6 +42,7 @@ BPF_F_RDONLY_PROG = 1 << 7
 PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
                           ProgType.LWT_XMIT, ProgType.SK_SKB, ProgType.SK_MSG,
                           ProgType.CGROUP_SOCKOPT})
+BPF_MAX_VAR_OFF = 1 << 29  # include/linux/bpf_verifier.h
 
 
 def _read_reg(state: VState, regno: int) -> Reg:
@@ -228,17 +231,18 @@ def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int,
     frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     min_valid = -MAX_BPF_STACK if kind == WRITE or env.allow_uninit_stack else -frame.allocated
     if reg.var.is_const:
-        lo = reg.var.const_value + off
-        if lo >= 1 << 63:
-            lo -= 1 << 64
+        lo = (reg.var.const_value + off + (1 << 63)) % (1 << 64) - (1 << 63)  # as s64
         hi = lo + size
-        if lo < min_valid or lo > -1 or hi > 0:
-            raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}")
+        text = f"invalid{extra} stack R{regno} off={off} size={size}"
+    elif reg.var.smax >= BPF_MAX_VAR_OFF or reg.var.smin <= -BPF_MAX_VAR_OFF:
+        raise Reject(msg.STACK_UNBOUNDED_VAR_OFF.format(extra=extra, regno=regno))
     else:
         lo, hi = reg.var.smin + off, reg.var.smax + off + size
-        if lo < min_valid or hi > 0:
-            raise Reject(f"invalid variable-offset{extra} stack R{regno} "
-                         f"var_off={_tn(reg.var)} off={off} size={size}")
+        text = (f"invalid variable-offset{extra} stack R{regno} var_off={_tn(reg.var)} "
+                f"off={off} size={size}")
+    if lo < min_valid or lo > -1 or hi > 0:
+        # check_stack_slot_within_bounds() on the lowest byte: -EACCES; past fp+0: -EINVAL
+        raise Reject(text, errno=errno.EACCES if lo < min_valid or lo > -1 else errno.EINVAL)
     if kind == WRITE or env.allow_uninit_stack:
         grown = -(lo // 8) * 8
         if grown > frame.allocated:

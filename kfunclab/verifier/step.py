@@ -320,6 +320,11 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
         if not -(1 << 29) < new_off < (1 << 29):
             raise Reject(f"value {delta} makes {type_str} pointer be out of bounds")
         return ptr.evolve(off=new_off)
+    # check_reg_sane_offset() on the unknown scalar, before the ADD/SUB cases
+    if value.smin == -(1 << 63):
+        raise Reject(msg.PTR_MATH_UNBOUNDED_MIN.format(type=type_str), errno=22)
+    if not -(1 << 29) < value.smin < (1 << 29):
+        raise Reject(f"value {value.smin} makes {type_str} pointer be out of bounds", errno=22)
     if op is AluOp.SUB and ptr.type is RegType.PTR_TO_STACK:
         raise Reject(f"R{dst} subtraction from stack pointer prohibited")
     _check_sane_offset(value, 0, type_str)
