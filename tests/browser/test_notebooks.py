@@ -3,8 +3,8 @@
 Open it, Run → Run All Cells, wait until every cell has run, then check what the page shows:
 no error output, every widget drawn (no "Loading widget..." left, no widget fallen back to its
 text), every picture the ``.ipynb`` stores drawn again, C source lines (``; text @ f.c:N``)
-where a ``%%bpf_c`` cell stored them (notebook 01 must have one), no dialog. Notebooks are found when
-the tests are collected, so a new notebook is covered without touching this file.
+where a ``%%bpf_c`` cell stored them (notebook 01 must have one), no dialog. Notebooks are
+found when the tests are collected, so a new notebook is covered without touching this file.
 """
 
 from __future__ import annotations
