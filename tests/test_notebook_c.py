@@ -86,3 +86,29 @@ def test_welcome_c_with_the_release_is_accepted() -> None:
     fixed = source.replace("\treturn 1;", "\tbpf_task_release(task);\n\treturn 1;")
     assert fixed != source
     assert verify_c(fixed).verdict.value == "accept"
+
+
+def test_acquire_release_leak_in_c_names_each_early_return() -> None:
+    from kfunclab.elf import verify_object
+    from kfunclab.viz.text import c_line_of
+
+    source, text = c_cell("04-acquire-release.ipynb", "leaky_c")
+    obj = cc.compile_text(source, C_CELL_NAME, btf="bundled")
+    (item,) = verify_object(obj.path, btf="bundled", collect_all=True)
+    result = item.result
+    assert len(result.rejected) == 2
+    lines = source.splitlines()
+    quoted = {m.group(1): int(m.group(2))
+              for m in re.finditer(r"`; if \(r > (\d+)\) @ cell\.bpf\.c:(\d+)`", text)}
+    closing = int(re.search(r"`; \} @ cell\.bpf\.c:(\d+)`", text).group(1))
+    assert lines[closing - 1] == "}" and set(quoted) == {"1000", "10"}
+    left_by = set()
+    for diag in result.rejected:
+        assert diag.message == "BPF_EXIT instruction in main prog would lead to reference leak"
+        assert c_line_of(result.program, diag.insn)[1] == closing
+        on_path = [c_line_of(result.program, s)[1] for s in diag.path]
+        before_exit = [n for n in on_path if n != closing][-1]
+        left_by.add(before_exit)
+    # one path leaves by each early return, at the C lines the notebook names
+    assert left_by == set(quoted.values())
+    assert {lines[n - 1].strip() for n in left_by} == {"if (r > 1000)", "if (r > 10)"}
