@@ -226,6 +226,8 @@ class KfunclabMagics(Magics):
         ns["_bpf"] = None
         ns["_bpf_programs"] = {}
         _check_name(args.name)
+        if args.name:  # None until a program is verified: later cells can test for it
+            ns[args.name] = None
         source = "\n" + cell  # line 1 is the magic line, as in %%bpf
         try:
             catalog, cat_profile = resolve_catalog(args.catalog, ns)

@@ -69,3 +69,14 @@ def test_leak_in_c_is_a_reject_with_the_bpf_views(ip) -> None:
     assert "handle" in out[0]["text/plain"] and "Unreleased reference" in out[0]["text/html"]
     run(ip, "", GOOD)
     assert ip.user_ns["_bpf"].verdict.value == "accept"
+
+
+def test_without_clang_the_cell_says_so_and_its_name_is_none(ip, monkeypatch) -> None:
+    # notebook 01 starts with a %%bpf_c cell: where clang is missing it must be a message,
+    # and the -n variable None, so the cells after it can say what is missing
+    monkeypatch.delenv("CLANG", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    ip.user_ns["first_c"] = "stale"
+    out = run(ip, "--btf bundled -n first_c", GOOD)
+    assert "clang not found" in out[0]["text/plain"]
+    assert ip.user_ns["first_c"] is None and ip.user_ns["_bpf"] is None

@@ -28,6 +28,7 @@ from kfunclab.isa.printer import format_llvm
 from kfunclab.isa.program import Program
 from kfunclab.kfuncs import KF, Annotation, Catalog, Kfunc, Registry
 from kfunclab.verifier.result import VerificationResult, register_html_view
+from kfunclab.viz.text import CLine, c_line_of, c_line_starts, c_line_text
 
 if TYPE_CHECKING:
     from kfunclab.verifier.result import Diagnostic
@@ -169,6 +170,18 @@ def source_comment(program: Program, slot: int) -> str:
     return (m.group(1) + m.group(2)).strip() if m else ""
 
 
+C_LINE = MONO + MUTED + "font-style:italic;"  # the theme's colour: reads light and dark
+
+
+def c_line_html(record: CLine | None, *, element: str = "div") -> str:
+    """A C source line in the kernel log's form (``; text @ file:N``), class ``kfunclab-c-line``
+    ("" for None)."""
+    if record is None:
+        return ""
+    return tag(element, e(c_line_text(record)), cls="kfunclab-c-line", style=C_LINE,
+               data_c_line=f"{record[0]}:{record[1]}")
+
+
 def insn_text(program: Program, slot: int) -> str:
     """``slot``'s instruction in LLVM syntax, jumps naming their labels (``goto out``)."""
     insn = program.insns[slot]
@@ -196,11 +209,17 @@ def listing_html(program: Program, *, failing: int | None = None, path: Iterable
     by_slot: dict[int, list[str]] = {}
     for name, slot in program.labels.items():
         by_slot.setdefault(slot, []).append(name)
+    c_starts = c_line_starts(program)
     rows: list[str] = []
     for slot, _insn in program.instructions()[:max_rows]:
         for label in by_slot.get(slot, ()):
             rows.append(tag("tr", td("") + td("") + td(e(label + ":"), MONO + MUTED)
                             + td("") + td(""), cls="kfunclab-label"))
+        if slot in c_starts:  # the C line above the first instruction it produced, as the log
+            record = c_starts[slot]
+            rows.append(tag("tr", td("") + td("") + td(e(c_line_text(record)), C_LINE,
+                                                       colspan=3),
+                            cls="kfunclab-c-line", data_c_line=f"{record[0]}:{record[1]}"))
         classes = ["kfunclab-insn"]
         style, mark = "", ""
         if slot in on_path:
@@ -217,6 +236,7 @@ def listing_html(program: Program, *, failing: int | None = None, path: Iterable
             classes.append("kfunclab-insn-unvisited")
             style += MUTED
         where = source_line(program, slot)
+        c_line = c_line_of(program, slot) if where is None else None
         count = f"×{seen}" if seen and seen > 1 else ""
         rows.append(tag(
             "tr",
@@ -224,7 +244,8 @@ def listing_html(program: Program, *, failing: int | None = None, path: Iterable
             + td(e(slot), MONO + "text-align:right;")
             + td(e(insn_text(program, slot)), MONO)
             + td(e(source_comment(program, slot)), MONO + MUTED)
-            + td(e(f"line {where[0]}" if where else "") + (" " + e(count) if count else ""),
+            + td(e(f"line {where[0]}" if where else f"{c_line[0]}:{c_line[1]}" if c_line
+                   else "") + (" " + e(count) if count else ""),
                  MUTED + "font-size:11px;"),
             cls=" ".join(classes), style=style, data_insn=slot))
     more = len(program.instructions()) - max_rows
@@ -283,6 +304,8 @@ def diagnostic_html(result: VerificationResult, diag: Diagnostic, *, title: str 
         head = f"insn {diag.insn}: {text}"
         if where is not None:
             head += f"    (line {where[0]}: {where[1].strip()})"
+        if diag.insn < len(prog.insns):  # the C line that produced it, as the kernel's log
+            parts.append(c_line_html(c_line_of(prog, diag.insn)))
         parts.append(tag("div", e(head), cls="kfunclab-where", style=MONO + MUTED,
                          data_insn=diag.insn))
     for line in diag.context:
@@ -538,7 +561,7 @@ def unregister_formatters(ip: Any) -> None:
 register_html_view(VerificationResult, result_html)
 
 __all__ = [
-    "ANNOTATION_HELP", "FLAG_HELP", "diagnostic_html", "error_html",
+    "ANNOTATION_HELP", "FLAG_HELP", "c_line_html", "diagnostic_html", "error_html",
     "kfunc_html", "listing_html", "log_html", "program_html", "register_formatters",
     "registry_html", "result_html", "unregister_formatters", "verdict_badge",
 ]

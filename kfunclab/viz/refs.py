@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kfunclab.isa.program import Program
 from kfunclab.verifier.result import RefEventKind, RefLifetime, VerificationResult
 from kfunclab.viz import style
 from kfunclab.viz.layout import CHAR_WIDTH
@@ -28,6 +29,7 @@ from kfunclab.viz.paths import (
     full_path,
     ref_events_on_path,
 )
+from kfunclab.viz.text import c_line_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -86,15 +88,23 @@ def ref_rows(result: VerificationResult, path_id: int) -> tuple[RefRow, ...]:
     return tuple(sorted(rows, key=lambda r: (r.events[0].position, r.lifetime.ref_id)))
 
 
-def event_label(events: list[PlacedEvent], positions: tuple[Position, ...]) -> str:
-    """``"copied R8"``, ``"passed R1 · released"``, ``"leaked at insn 18"``."""
+def event_label(events: list[PlacedEvent], positions: tuple[Position, ...],
+                program: Program | None = None) -> str:
+    """``"copied R8"``, ``"passed R1 · released"``, ``"leaked at insn 18"``; with a ``program``
+    built from C, acquisitions and leaks name their C line (``"acquired R0 @ prog.c:42"``)."""
     parts = []
     for p in events:
         e = p.event
+        insn = positions[p.position].insn
         if e.kind is RefEventKind.LEAKED:
-            parts.append(f"leaked at insn {positions[p.position].insn}")
+            text = f"leaked at insn {insn}"
         else:
-            parts.append(f"{e.kind.value} {e.where}".strip())
+            text = f"{e.kind.value} {e.where}".strip()
+        if program is not None and e.kind in (RefEventKind.ACQUIRED, RefEventKind.LEAKED):
+            record = c_line_of(program, insn) if 0 <= insn < len(program.insns) else None
+            if record is not None:
+                text += f" @ {record[0]}:{record[1]}"
+        parts.append(text)
     return " · ".join(parts)
 
 
@@ -138,9 +148,10 @@ def draw_ref_lifetimes(result: VerificationResult, *, path_id: int | None = None
     x_of = {c: (k + 0.5) * dx for k, c in enumerate(cols) if isinstance(c, int)}
     label_w = max([len(line) for r in rows for line in r.title.splitlines()] + [14]) \
         * CHAR_WIDTH * style.FONT_SIZE + 2 * LEFT_PAD
-    heights = [_row_height(r, positions) for r in rows]
+    program = result.program
+    heights = [_row_height(r, positions, program) for r in rows]
     head, foot = 58.0, 40.0
-    tail = max([len(event_label([r.events[-1]], positions)) for r in rows] + [10]) \
+    tail = max([len(event_label([r.events[-1]], positions, program)) for r in rows] + [10]) \
         * CHAR_WIDTH * style.FONT_SIZE
     width = max(label_w + len(cols) * dx + tail + 20, 420.0)
     height = head + sum(heights) + foot if rows else 120.0
@@ -155,7 +166,8 @@ def draw_ref_lifetimes(result: VerificationResult, *, path_id: int | None = None
     for k, (row, h) in enumerate(zip(rows, heights, strict=True)):
         if k % 2:
             _shade(ax, label_w - 6, y, width, h)
-        _draw_row(ax, row, positions, {p: label_w + x for p, x in x_of.items()}, top=y, height=h)
+        _draw_row(ax, row, positions, {p: label_w + x for p, x in x_of.items()}, top=y,
+                  height=h, program=program)
         y += h
     _axis(ax, positions, cols, x0=label_w, dx=dx, top=head, bottom=y)
     return fig
@@ -167,9 +179,9 @@ def _shade(ax: Axes, x: float, y: float, width: float, height: float) -> None:
     ax.add_artist(Rectangle((x, y), width - x, height, fc="#f5f5f5", ec="none", zorder=0))
 
 
-def _row_height(row: RefRow, positions: tuple[Position, ...]) -> float:
+def _row_height(row: RefRow, positions: tuple[Position, ...], program: Program) -> float:
     """Room for the longest rotated label above the bar."""
-    longest = max(len(event_label(g, positions)) for g in _groups(row).values())
+    longest = max(len(event_label(g, positions, program)) for g in _groups(row).values())
     rise = longest * CHAR_WIDTH * style.SMALL * math.sin(math.radians(LABEL_ANGLE))
     return max(54.0, rise + 34.0)
 
@@ -197,7 +209,7 @@ def _header(ax: Axes, result: VerificationResult, path_id: int,
 
 
 def _draw_row(ax: Axes, row: RefRow, positions: tuple[Position, ...], x_of: dict[int, float],
-              *, top: float, height: float) -> None:
+              *, top: float, height: float, program: Program) -> None:
     y = top + height - 18.0  # the bar sits low; labels rise above it
     colour = style.REJECTED if row.leaked else style.HELD
     ax.text(LEFT_PAD, y, row.title, fontsize=style.FONT_SIZE, family=style.MONO, va="center",
@@ -212,7 +224,7 @@ def _draw_row(ax: Axes, row: RefRow, positions: tuple[Position, ...], x_of: dict
             ax.plot([x + (k - (len(group) - 1) / 2) * 7], [y], marker=marker, ms=size,
                     mec=mcolour, mfc=mcolour if filled else "white", mew=1.3, zorder=3 + k,
                     ls="none", label=p.event.kind.value)
-        text = event_label(group, positions)
+        text = event_label(group, positions, program)
         if any(p.event.kind is RefEventKind.LEAKED for p in group):
             ax.text(x + 9, y, text, fontsize=style.FONT_SIZE + 1, color=style.REJECTED,
                     weight="bold", va="center", ha="left", zorder=5, gid="leak-label")

@@ -68,6 +68,65 @@ def insn_text(program: Program, slot: int, syntax: Syntax = "llvm") -> str:
     return text if len(text) <= MAX_LINE_CHARS else text[: MAX_LINE_CHARS - 1] + "…"
 
 
+CLine = tuple[str, int, str]  # (file, line, C text) of one line_info record
+
+
+def c_line_of(program: Program, slot: int) -> CLine | None:
+    """The C line that produced ``slot`` (from the object's line_info), None without one.
+
+    A line_info record covers its slot and the slots after it up to the next record, as the
+    kernel's ``find_linfo()`` reads them. Assembly programs have no line_info.
+
+    >>> from dataclasses import replace
+    >>> from kfunclab.isa.parser import parse_program
+    >>> prog = parse_program('# SEC("xdp")\\n r0 = 1\\n r0 += 2\\n exit\\n')
+    >>> prog = replace(prog, c_lines={0: ("p.c", 4, "\\treturn 3;")})
+    >>> c_line_of(prog, 2)
+    ('p.c', 4, '\\treturn 3;')
+    """
+    c_lines = program.c_lines
+    if not c_lines:
+        return None
+    found = max((s for s in c_lines if s <= slot), default=None)
+    return c_lines[found] if found is not None else None
+
+
+def c_line_text(record: CLine, max_chars: int = 0) -> str:
+    """The kernel log's form of a C line: ``; t = bpf_task_acquire(p); @ prog.c:42``; with
+    ``max_chars`` the C text is cut (``…``) so the whole fits, keeping ``@ file:N``.
+
+    >>> c_line_text(("p.c", 42, "\\tt = bpf_task_acquire(p);"), max_chars=24)
+    '; t = bpf_task… @ p.c:42'
+    """
+    file, line, text = record
+    text, tail = text.strip(), f" @ {file}:{line}"
+    room = max_chars - len(tail) - 2
+    if max_chars and len(text) > room:
+        text = text[: max(room - 1, 8)] + "…"
+    return f"; {text}{tail}"
+
+
+def c_line_starts(program: Program) -> dict[int, CLine]:
+    """Slot -> C line for every slot where a new C line starts (the slots the kernel's
+    ``verbose_linfo()`` prints a ``; text @ file:N`` line above, walking straight through).
+
+    >>> from dataclasses import replace
+    >>> from kfunclab.isa.parser import parse_program
+    >>> prog = parse_program('# SEC("xdp")\\n r0 = 1\\n r0 += 2\\n exit\\n')
+    >>> line = ("p.c", 4, "return 3;")
+    >>> sorted(c_line_starts(replace(prog, c_lines={0: line, 1: line, 2: ("p.c", 5, "}")})))
+    [0, 2]
+    """
+    starts: dict[int, CLine] = {}
+    previous: CLine | None = None
+    for slot in sorted(program.c_lines):
+        record = program.c_lines[slot]
+        if record != previous:
+            starts[slot] = record
+        previous = record
+    return starts
+
+
 def slot_width(program: Program) -> int:
     """Digits of the largest slot number, so numbers line up in every box."""
     return len(str(max(len(program.insns) - 1, 0)))
@@ -97,7 +156,10 @@ def _kept_slots(slots: tuple[int, ...], keep: Collection[int], max_lines: int) -
 
 def block_lines(cfg: Cfg, block: BasicBlock, *, syntax: Syntax = "llvm",
                 keep: Collection[int] = (), max_lines: int = 14) -> tuple[BoxLine, ...]:
-    """The lines of one block's box, at most ``max_lines`` (never fewer than 3) of them.
+    """The lines of one block's box, at most ``max_lines`` (never fewer than 3) instructions.
+
+    A program built from C also gets its C lines (``; text @ file:N``, slot None), each above
+    the first instruction it produced and one atop each block.
 
     Long blocks show their first instructions and their last one, with ``… N more`` where
     instructions are left out; slots in ``keep`` (the failing instruction, a pruned one) are
@@ -107,6 +169,7 @@ def block_lines(cfg: Cfg, block: BasicBlock, *, syntax: Syntax = "llvm",
     width = slot_width(program)
     slots = block.slots
     shown = _kept_slots(slots, keep, max(max_lines, 3)) if len(slots) > max_lines else slots
+    starts = c_line_starts(program)
     lines: list[BoxLine] = []
     hidden = 0
     for s in slots:
@@ -116,6 +179,10 @@ def block_lines(cfg: Cfg, block: BasicBlock, *, syntax: Syntax = "llvm",
         if hidden:
             lines.append(BoxLine(None, f"{'':>{width}}  … {hidden} more", hidden))
             hidden = 0
+        # an object's C line above the first instruction it produced (and atop every block)
+        record = starts.get(s) or (c_line_of(program, s) if s == slots[0] else None)
+        if record is not None:
+            lines.append(BoxLine(None, c_line_text(record, MAX_LINE_CHARS)))
         lines.append(BoxLine(s, insn_line(program, s, syntax, width)))
     if hidden:  # pragma: no cover - the last slot is always shown
         lines.append(BoxLine(None, f"… {hidden} more", hidden))

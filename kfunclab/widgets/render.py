@@ -25,6 +25,7 @@ from kfunclab.viz.html import (
     TINT_CHANGED,
     TINT_NOTE,
     box,
+    c_line_html,
     diagnostic_html,
     e,
     insn_text,
@@ -35,8 +36,10 @@ from kfunclab.viz.html import (
     tag,
     td,
 )
+from kfunclab.viz.text import CLine, c_line_of
 
 if TYPE_CHECKING:
+    from kfunclab.isa.program import Program
     from kfunclab.verifier.result import Diagnostic, ExploredPath, VerificationResult
     from kfunclab.verifier.state import Snapshot
 
@@ -181,6 +184,7 @@ def render_state(result: VerificationResult, path_id: int, step: int) -> str:
         sub += f"   (recorded by path {here.path_id}, before this path branched off)"
     reg_rows, stack_rows = _state_rows(here.state, before)
     parts = [
+        c_line_html(c_line_of(prog, here.insn)),
         tag("div", e(head), cls="kfunclab-state-insn", style=MONO + "font-weight:600;",
             data_insn=here.insn),
         tag("div", e(sub), style=MUTED + "font-size:11px;"),
@@ -230,6 +234,8 @@ def render_refs(result: VerificationResult, path_id: int | None = None) -> str:
         return box(tag("div", "This result holds no references (no KF_ACQUIRE kfunc or "
                               "acquiring helper was called).", style=MUTED), "kfunclab-refs")
     parts = []
+    prog = result.program
+    has_c = bool(prog.c_lines)  # an object's program: a column with each event's C line
     for life in result.references:
         events = life.events if path_id is None else life.on_path(path_id)
         leaked = any(ev.kind.value == "leaked" for ev in events)
@@ -237,17 +243,24 @@ def render_refs(result: VerificationResult, path_id: int | None = None) -> str:
                  f"{life.acquired_at}" + (" — LEAKED" if leaked else ""))
         rows = [tag("tr", td(e(ev.insn), MONO + "text-align:right;")
                     + td(e(f"path {ev.path_id}"), MUTED) + td(e(ev.kind.value))
-                    + td(e(ev.where), MONO) + td(e(ev.detail), MONO + MUTED),
+                    + td(e(ev.where), MONO) + td(e(ev.detail), MONO + MUTED)
+                    + (td(c_line_html(_c_line(prog, ev.insn), element="span")) if has_c
+                       else ""),
                     cls=f"kfunclab-ref-event kfunclab-ref-{ev.kind.name.lower()}",
                     data_insn=ev.insn)
                 for ev in events]
-        body = (table(("insn", "path", "event", "where", "detail"), rows) if rows
-                else tag("div", "not on this path", style=MUTED))
-        parts.append(tag("div", tag("div", e(title), style="font-weight:600;") + body,
+        head = ("insn", "path", "event", "where", "detail") + (("C source",) if has_c else ())
+        body = (table(head, rows) if rows else tag("div", "not on this path", style=MUTED))
+        acquired = c_line_html(_c_line(prog, life.acquired_at))
+        parts.append(tag("div", tag("div", e(title), style="font-weight:600;") + acquired + body,
                          cls="kfunclab-ref", data_ref=life.ref_id,
                          style=f"margin:4px 0;padding-left:6px;border-left:3px solid "
                                f"{'#c62828' if life.leaked else '#1a7f37'};"))
     return box("".join(parts), "kfunclab-refs")
+
+
+def _c_line(prog: Program, insn: int | None) -> CLine | None:
+    return c_line_of(prog, insn) if insn is not None and 0 <= insn < len(prog.insns) else None
 
 
 def paths_with_refs(result: VerificationResult) -> tuple[int, ...]:

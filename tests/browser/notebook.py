@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,12 @@ WIDGET_BOX = {
     "RegistryView": "kfunclab-registry",
 }
 #: a kfunclab widget that reached the page as its text fallback instead of a view
+#: a C source line as the views show it (class kfunclab-c-line): ``; if (!t) @ cell.bpf.c:12``
+C_LINE = ".kfunclab-c-line"
+C_LINE_TEXT = re.compile(r"^; .* @ \S+\.c:\d+$")
+#: the C cells compile only where clang is; elsewhere they show a message instead
+HAVE_CLANG = any(shutil.which(n) for n in ("clang", "clang-16", "clang-17", "clang-18",
+                                            "clang-19")) or bool(os.environ.get("CLANG"))
 TEXT_FALLBACK = re.compile(r"^<(" + "|".join(WIDGET_BOX) + r")\b")
 
 OPEN_TIMEOUT = 90.0  # seconds from the URL to an idle kernel
@@ -82,6 +89,7 @@ class CellExpectation:
     runs: bool  # a code cell with some source (JupyterLab gives empty cells no count)
     images: int  # image/png outputs stored in the file
     widgets: tuple[str, ...]  # kfunclab widget classes the cell displays
+    c_lines: bool = False  # its stored HTML shows C source lines (a %%bpf_c cell's views)
 
     @property
     def where(self) -> str:
@@ -125,7 +133,10 @@ def expectations(path: Path) -> list[CellExpectation]:
                                                              .get("text/plain", "")))] if m)
         called = widget_call(source)
         widgets = stored or ((called,) if called else ())
-        out.append(CellExpectation(i, first[:80], bool(source.strip()), images, widgets))
+        c_lines = any("kfunclab-c-line" in "".join(o.get("data", {}).get("text/html", ""))
+                      for o in cell.get("outputs", ()))
+        out.append(CellExpectation(i, first[:80], bool(source.strip()), images, widgets,
+                                   c_lines))
     return out
 
 
@@ -165,6 +176,10 @@ def cell_problems(expect: CellExpectation, shown: dict[str, Any]) -> list[str]:
     if shown["widgetErrors"]:
         out.append(f"{where}: {shown['widgetErrors']} widget view(s) failed in the browser "
                    f"({WIDGET_ERROR}: \"Click to show javascript error.\")")
+    if expect.c_lines and HAVE_CLANG and \
+            not any(C_LINE_TEXT.match(t) for t in shown["cLines"]):
+        out.append(f"{where}: no C source line ({C_LINE}, '; text @ file.c:N') shown; the "
+                   f"notebook stores some")
     for name in expect.widgets:
         box = WIDGET_BOX[name]
         if box not in shown["drawnBoxes"] or not shown["widgetViews"]:
@@ -194,6 +209,7 @@ _READ_CELLS = """
       .filter(e => e.querySelector('.jupyter-widgets') !== null)
       .flatMap(e => Array.from(e.classList)).filter(c => c.startsWith('kfunclab-')),
     texts: outputs.map(o => o.textContent.trim().slice(0, 200)),
+    cLines: Array.from(cell.querySelectorAll(sel.cLine)).map(e => e.textContent.trim()),
     placeholders: sel.placeholders.filter(p => cell.textContent.includes(p)),
   };
 })
@@ -300,7 +316,7 @@ class LabNotebook:
         return self.page.evaluate(_READ_CELLS, {
             "cell": CELL, "prompt": PROMPT, "output": OUTPUT, "stderr": STDERR,
             "image": RENDERED_IMAGE, "widget": WIDGET_VIEW, "widgetError": WIDGET_ERROR,
-            "placeholders": list(WIDGET_PLACEHOLDERS)})
+            "placeholders": list(WIDGET_PLACEHOLDERS), "cLine": C_LINE})
 
     def cell(self, index: int) -> Any:
         """A Playwright locator for cell ``index``."""

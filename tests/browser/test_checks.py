@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .notebook import STDERR, WIDGET_ERROR, cell_problems, expectations, widget_call
+from .notebook import HAVE_CLANG, STDERR, WIDGET_ERROR, cell_problems, expectations, widget_call
 
 
 @pytest.mark.parametrize(("source", "widget"), [
@@ -84,3 +84,20 @@ def test_cell_problems_name_cell_and_selector(change: dict[str, Any], words: str
     else:
         assert problems and all(p.startswith("cell 1 ('StateExplorer(r)'): ") for p in problems)
         assert any(words in p for p in problems), problems
+
+
+@pytest.mark.skipif(not HAVE_CLANG, reason="without clang the C cells show a message instead")
+def test_a_c_cell_must_show_its_c_lines(tmp_path: Path) -> None:
+    html = {"output_type": "display_data", "metadata": {}, "data": {
+        "text/html": '<tr class="kfunclab-c-line"><td>; if (!t) @ cell.bpf.c:12</td></tr>',
+        "text/plain": "first_c: reject"}}
+    nb = {"cells": [_code("%%bpf_c -n first_c\nint x;", [html])],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    (expect,) = expectations(path)
+    assert expect.c_lines
+    clean = {**CLEAN, "images": [], "drawnBoxes": [], "widgetViews": 0}
+    assert cell_problems(expect, {**clean, "cLines": ["; if (!t) @ cell.bpf.c:12"]}) == []
+    problems = cell_problems(expect, {**clean, "cLines": []})
+    assert len(problems) == 1 and "no C source line (.kfunclab-c-line" in problems[0]

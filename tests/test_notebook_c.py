@@ -1,0 +1,114 @@
+"""The C cells of the notebooks say what kfunclab answers (their outputs are not checked by
+nbval, since they differ where clang is missing): each ``%%bpf_c`` cell is compiled here the way
+the magic compiles it and the verdict, message and C lines the notebook's text names are
+asserted. Skips where clang or libbpf-dev is missing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_cc import needs_clang, needs_elf
+
+from kfunclab import cc
+from kfunclab.isa.printer import format_program
+from kfunclab.magics import C_CELL_NAME
+from kfunclab.verifier import verify_text
+from kfunclab.viz.html import result_html
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+pytestmark = [needs_clang, needs_elf]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache(tmp_path_factory: pytest.TempPathFactory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.getbasetemp() / "kfunclab-cache"))
+        yield
+
+
+def cells(name: str) -> list[tuple[str, str]]:
+    nb = json.loads((NOTEBOOKS / name).read_text())
+    return [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]
+
+
+def c_cell(name: str, var: str) -> tuple[str, str]:
+    """The ``%%bpf_c ... -n var`` cell of a notebook: (magic line, the C as the magic compiles
+    it: line 1 is the magic line) and the markdown cell right after it."""
+    found = cells(name)
+    for k, (kind, text) in enumerate(found):
+        first, _, body = text.partition("\n")
+        if kind == "code" and first.startswith("%%bpf_c") and f"-n {var}" in first:
+            return "\n" + body, found[k + 1][1]
+    raise AssertionError(f"{name}: no %%bpf_c cell named {var}")
+
+
+def verify_c(source: str):
+    from kfunclab.elf import verify_object
+
+    obj = cc.compile_text(source, C_CELL_NAME, btf="bundled")
+    (item,) = verify_object(obj.path, btf="bundled")
+    return item.result
+
+
+def test_welcome_starts_with_a_leak_in_c_and_its_c_lines() -> None:
+    source, text = c_cell("01-welcome.ipynb", "first_c")
+    result = verify_c(source)
+    assert result.verdict.value == "reject"
+    message = "BPF_EXIT instruction in main prog would lead to reference leak"
+    assert result.error.message == message and message in text
+    # the C line the notebook quotes is in the log, and in the listing above its instruction
+    quoted = re.search(r"`(; if \(!task\) @ cell\.bpf\.c:(\d+))`", text)
+    assert quoted is not None and quoted.group(1) in result.log_lines
+    line = int(quoted.group(2))
+    assert source.splitlines()[line - 1].strip() == "if (!task)"
+    branch = next(s for s, (_f, n, _t) in sorted(result.program.c_lines.items()) if n == line)
+    html = result_html(result)
+    row = re.search(r'<tr class="kfunclab-c-line"[^>]*>(?:(?!</tr>).)*</tr>\s*<tr[^>]*'
+                    rf'data-insn="{branch}"', html, re.S)
+    assert row is not None and "; if (!task) @ cell.bpf.c:" in row.group(0)
+    # the failing exit is on the path where the task was found: the reference is held there
+    assert result.error.insn == len(result.program.insns) - 1
+
+
+def test_welcome_c_as_assembly_verifies_the_same() -> None:
+    source, _ = c_cell("01-welcome.ipynb", "first_c")
+    result = verify_c(source)
+    again = verify_text(format_program(result.program), btf="bundled")
+    assert again.verdict.value == "reject" and again.error.message == result.error.message
+
+
+def test_welcome_c_with_the_release_is_accepted() -> None:
+    source, _ = c_cell("01-welcome.ipynb", "first_c")
+    fixed = source.replace("\treturn 1;", "\tbpf_task_release(task);\n\treturn 1;")
+    assert fixed != source
+    assert verify_c(fixed).verdict.value == "accept"
+
+
+def test_acquire_release_leak_in_c_names_each_early_return() -> None:
+    from kfunclab.elf import verify_object
+    from kfunclab.viz.text import c_line_of
+
+    source, text = c_cell("04-acquire-release.ipynb", "leaky_c")
+    obj = cc.compile_text(source, C_CELL_NAME, btf="bundled")
+    (item,) = verify_object(obj.path, btf="bundled", collect_all=True)
+    result = item.result
+    assert len(result.rejected) == 2
+    lines = source.splitlines()
+    quoted = {m.group(1): int(m.group(2))
+              for m in re.finditer(r"`; if \(r > (\d+)\) @ cell\.bpf\.c:(\d+)`", text)}
+    closing = int(re.search(r"`; \} @ cell\.bpf\.c:(\d+)`", text).group(1))
+    assert lines[closing - 1] == "}" and set(quoted) == {"1000", "10"}
+    left_by = set()
+    for diag in result.rejected:
+        assert diag.message == "BPF_EXIT instruction in main prog would lead to reference leak"
+        assert c_line_of(result.program, diag.insn)[1] == closing
+        on_path = [c_line_of(result.program, s)[1] for s in diag.path]
+        before_exit = [n for n in on_path if n != closing][-1]
+        left_by.add(before_exit)
+    # one path leaves by each early return, at the C lines the notebook names
+    assert left_by == set(quoted.values())
+    assert {lines[n - 1].strip() for n in left_by} == {"if (r > 1000)", "if (r > 10)"}
