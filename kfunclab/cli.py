@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="a C declarations file of kfuncs (the doc's syntax)")
     v.add_argument("--all-errors", action="store_true",
                    help="explore past the first rejected path and list every one")
+    v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="verify the files in N processes (output stays in input order)")
     p = sub.add_parser("probe", help="ask the running kernel what it does (the live profile)")
     p.add_argument("--refresh", action="store_true", help="probe again, even if cached")
     p.add_argument("--diff", metavar="PROFILE", nargs="?", const="linux-6.18", default=None,
@@ -106,6 +108,8 @@ def _verify(args: argparse.Namespace) -> int:
     except KfunclabError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    if getattr(args, "jobs", 1) > 1 and len(args.files) > 1:
+        return _verify_jobs(args)
     status = 0
     for file in args.files:
         if file.endswith(".c"):
@@ -114,8 +118,8 @@ def _verify(args: argparse.Namespace) -> int:
         try:
             program = parse_file(file)
             result = verify(program, btf=args.btf, profile=args.profile,
-                            catalog=args.kfuncs or args.catalog, log_level=max(args.log_level, 1),
-                            collect_all=args.all_errors)
+                            catalog=args.kfuncs or args.catalog, collect_all=args.all_errors,
+                            **_verify_options(args))
         except (KfunclabError, OSError) as exc:
             text = str(exc) if isinstance(exc, KfunclabError) else f"{file}: {exc.strerror}"
             if args.json:
@@ -136,6 +140,40 @@ def _verify(args: argparse.Namespace) -> int:
             print(result.log)
         _print_human(file, result, args.all_errors)
     return status
+
+
+def _verify_options(args: argparse.Namespace) -> dict:
+    """What ``verify()`` must produce for the CLI's output: the log only when printed, and
+    never the per-step recording (no view draws it). The JSON and the human lines come from
+    the diagnostic and the counters, which are the same either way (tests/test_cli_speed.py)."""
+    return {"log_level": args.log_level, "max_recorded_steps": 0}
+
+
+def _verify_jobs(args: argparse.Namespace) -> int:
+    """``verify --jobs N``: one file per task over N processes, printed in input order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    status = 0
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for code, out, err in pool.map(_verify_captured, [(args, f) for f in args.files]):
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            sys.stdout.flush()
+            status = max(status, code)
+    return status
+
+
+def _verify_captured(task: tuple[argparse.Namespace, str]) -> tuple[int, str, str]:
+    """Verify one file as ``verify`` does, returning its exit status, stdout and stderr."""
+    import contextlib
+    import io
+
+    args, file = task
+    one = argparse.Namespace(**{**vars(args), "files": [file], "jobs": 1})
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = _verify(one)
+    return code, out.getvalue(), err.getvalue()
 
 
 def _prog_type_name(section: str) -> str:
