@@ -103,6 +103,7 @@ class Explorer:
         insns = env.program.insns
         path = self._path
         prev_insn = -1
+        prune_points, jmp_points = self.prune_points, self.jmp_points
         while True:
             idx = state.insn_idx
             env.insn_processed += 1
@@ -114,7 +115,7 @@ class Explorer:
                 raise Limit(diag)
             ended: PathEnd | None = None
             pruned_by = None
-            if idx in self.prune_points:
+            if idx in prune_points:
                 hit = self.is_state_visited(state, idx)
                 if isinstance(hit, Reject):
                     diag = self._diagnose(hit, idx, path)
@@ -134,7 +135,7 @@ class Explorer:
                     self._stored_now = False  # the new segment's history already starts at idx
                 else:
                     state.history.append(idx)
-                    if idx in self.jmp_points:
+                    if idx in jmp_points:
                         state.jmp_history_cnt += 1
                 env.insn_idx = idx
                 env.prev_insn_idx = prev_insn
@@ -146,7 +147,7 @@ class Explorer:
                     log.before_insn(idx, insn, state)
                     before = dict(state.cur.stack)
                     base = _stack_access_slot(insn, state)
-                entry_state = state.copy() if rec.recording else None
+                entry_state = state.copy() if rec.steps_recorded < rec.max_steps else None
                 try:
                     outcome = step_insn(env, state, insn, idx, self)
                 except Unsupported as missing:
