@@ -209,7 +209,8 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
             and not refsafe(old, cur, idmap):
         return False  # (without refs, irq ids or lock differences refsafe() holds: skipped)
     innermost = len(old.frames) - 1
-    for depth, (oframe, cframe) in enumerate(zip(old.frames, cur.frames, strict=True)):
+    for depth in range(innermost + 1):
+        oframe, cframe = old.frames[depth], cur.frames[depth]
         if oframe.callsite != cframe.callsite:
             return False
         # liveness is known for the current frame only; callers' frames compare in full

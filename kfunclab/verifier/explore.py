@@ -267,6 +267,8 @@ class Explorer:
 
     def _maybe_exit_scc(self, st: VState) -> None:
         """``maybe_exit_scc()``: every path from the loop's entry state has been explored."""
+        if not self._scc_entry:
+            return
         for scc, entry in list(self._scc_entry.items()):
             if entry is st:
                 del self._scc_entry[scc]
@@ -313,7 +315,7 @@ class Explorer:
                     if not force_new and env.jmps_processed - env.prev_jmps_processed < 20 \
                             and env.insn_processed - env.prev_insn_processed < 100:
                         add_new = False
-                elif states_equal(old, cur, live_regs, live_slots, Exactness.NOT_EXACT):
+                elif states_equal(old, cur, live_regs, live_slots):  # NOT_EXACT
                     return self._hit(entry, cur, idx, live_regs)
                 if add_new:
                     entry.miss_cnt += 1

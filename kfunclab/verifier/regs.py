@@ -60,6 +60,14 @@ class TypeFlag(IntFlag):
     ALLOC = 1 << 8  # MEM_ALLOC: a bpf_obj_new object
     NON_OWN_REF = 1 << 9  # NON_OWN_REF
 
+    def __and__(self, other: object) -> TypeFlag:
+        """``reg.flags & TypeFlag.X`` as IntFlag computes it, minus the enum machinery when
+        the result is a value seen before (checks test flags on every pointer they see)."""
+        member = self._value2member_map_.get(int.__and__(self, other))  # type: ignore[arg-type]
+        return member if member is not None else IntFlag.__and__(self, other)
+
+    __rand__ = __and__
+
 
 #: The kernel's reg_type_str() base names (kernel/bpf/log.c).
 _TYPE_NAMES = {
