@@ -104,6 +104,8 @@ class Explorer:
         path = self._path
         prev_insn = -1
         prune_points, jmp_points = self.prune_points, self.jmp_points
+        level = log.level  # fixed for the run
+        visits = rec.visits
         while True:
             idx = state.insn_idx
             env.insn_processed += 1
@@ -140,7 +142,7 @@ class Explorer:
                 env.insn_idx = idx
                 env.prev_insn_idx = prev_insn
                 insn = insns[idx]
-                if log.level:
+                if level:
                     if self._pending_print is not None:
                         log.after_insn(*self._pending_print)
                     self._pending_print = None
@@ -164,8 +166,12 @@ class Explorer:
                     rec.end_path(PathEnd.REJECTED, idx, error=diag)
                     ended = PathEnd.REJECTED
                 else:
-                    rec.step(idx, state)
-                    if log.level and outcome is not EXIT:
+                    if rec.steps_recorded < rec.max_steps:
+                        rec.step(idx, state)
+                    else:  # what rec.step() does past its budget, without the call
+                        visits[idx] += 1
+                        rec.truncated = True
+                    if level and outcome is not EXIT:
                         # a conditional jump prints its state itself (check_cond_jmp_op); any
                         # other instruction's state prints when the next one starts, unless
                         # that one is pruned
