@@ -38,7 +38,9 @@ def markdown_top(stats: pstats.Stats, top: int = 15) -> str:
     raw = stats.stats  # type: ignore[attr-defined]
     total = sum(tt for (_, _, tt, _, _) in raw.values()) or 1.0
     rows = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-    lines = ["| function | calls | share (own) | cum |", "|---|---|---|---|"]
+    calls = sum(nc for (_, nc, _, _, _) in raw.values())
+    lines = [f"{calls:,} function calls, {total:.1f} s under the profiler", "",
+             "| function | calls | share (own) | cum |", "|---|---|---|---|"]
     for (file, line, name), (_, ncalls, tt, ct, _) in rows:
         where = f"{os.path.basename(file)}:{line}({name})" if line else name
         lines.append(f"| `{where}` | {ncalls:,} | {100 * tt / total:.1f}% | "
