@@ -15,3 +15,12 @@ def unload_ipython_extension(ipython: object) -> None:
     from kfunclab.magics import unload_ipython_extension as unload
 
     unload(ipython)
+
+
+def __getattr__(name: str) -> object:
+    """``kfunclab.verify_object`` (imported on first use: the verifier loads only when asked)."""
+    if name == "verify_object":
+        from kfunclab.elf import verify_object
+
+        return verify_object
+    raise AttributeError(f"module 'kfunclab' has no attribute {name!r}")

@@ -3,25 +3,49 @@
     kfunclab verify FILE.s|FILE.bpf.c [...] [--json] [--log-level 0|1|2] [--btf live|bundled|PATH]
     kfunclab asm FILE.s --hex
     kfunclab cfg FILE.s --dot OUT.dot | --png OUT.png
+    kfunclab log FILE.log [--json]
+    kfunclab verify --compare-log KERNEL.log FILE.s
 
-Exit status of ``verify``: 0 when every file is accepted, 1 when any is rejected, 2 on input
-errors (a file that is not a program).
+Exit status (see EXIT_CODES): the highest-ranked outcome over all files wins.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from kfunclab.errors import KfunclabError
 
+#: Exit statuses of ``kfunclab verify``, in the order of precedence when files differ
+#: (4 > 2 > 1 > 3 > 0): a bug outranks bad input, bad input outranks a verdict, a rejection
+#: outranks "not modelled".
+EXIT_OK, EXIT_REJECT, EXIT_INPUT, EXIT_UNSUPPORTED, EXIT_INTERNAL = 0, 1, 2, 3, 4
+_RANK = {EXIT_OK: 0, EXIT_UNSUPPORTED: 1, EXIT_REJECT: 2, EXIT_INPUT: 3, EXIT_INTERNAL: 4}
+EXIT_CODES = """exit status:
+  0  every program accepted
+  1  some program rejected (the kernel's verdict)
+  2  input error: a file that is not a program (parse, section, BTF, kfunc file, I/O)
+  3  some program 'unsupported' (kfunclab does not model it) and none rejected
+  4  internal error: a bug in kfunclab (set KFUNCLAB_DEBUG=1 for the traceback)
+when files differ the highest-ranked status wins: 4 > 2 > 1 > 3 > 0"""
+
+
+def _worse(a: int, b: int) -> int:
+    """The status of higher precedence (see EXIT_CODES)."""
+    return a if _RANK[a] >= _RANK[b] else b
+
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="kfunclab", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="kfunclab", description=__doc__.splitlines()[0],
+                                 epilog=EXIT_CODES,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", help="verify program files as the Linux 6.18 verifier would")
+    v = sub.add_parser("verify", help="verify program files as the Linux 6.18 verifier would",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("files", nargs="+", metavar="FILE.s")
     v.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     v.add_argument("--log-level", type=int, choices=(0, 1, 2), default=0,
@@ -35,8 +59,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="a C declarations file of kfuncs (the doc's syntax)")
     v.add_argument("--all-errors", action="store_true",
                    help="explore past the first rejected path and list every one")
+    v.add_argument("--program", metavar="NAME", default=None,
+                   help="with an object (.o/.c): only the program of this function name")
+    v.add_argument("--compare-log", metavar="FILE.log", default=None,
+                   help="line the kernel's verifier log up with kfunclab's walk (log level 2) "
+                        "and show the first step where they differ")
     v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="verify the files in N processes (output stays in input order)")
+    lg = sub.add_parser("log", help="read a kernel verifier log (level 1 or 2)")
+    lg.add_argument("file", metavar="FILE.log", help="the log ('-': standard input)")
+    lg.add_argument("--json", action="store_true", help="one JSON object")
+    lg.add_argument("--section", default="", help="the program's section, for the views")
     p = sub.add_parser("probe", help="ask the running kernel what it does (the live profile)")
     p.add_argument("--refresh", action="store_true", help="probe again, even if cached")
     p.add_argument("--diff", metavar="PROFILE", nargs="?", const="linux-6.18", default=None,
@@ -59,11 +92,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "verify":
         return _verify(args)
-    if args.command == "asm":
-        return _asm(args)
-    if args.command == "probe":
-        return _probe(args)
-    return _cfg(args)
+    try:
+        if args.command == "asm":
+            return _asm(args)
+        if args.command == "log":
+            return _log(args)
+        if args.command == "probe":
+            return _probe(args)
+        return _cfg(args)
+    except Exception as exc:  # a bug: one line, never a traceback (unless asked for)
+        if os.environ.get("KFUNCLAB_DEBUG") == "1":
+            raise
+        print(f"kfunclab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def resolve_profile(name: str) -> object:
@@ -100,52 +141,127 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    try:
+        args.profile = resolve_profile(args.profile)  # names resolved once, at the door
+    except KfunclabError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    if getattr(args, "jobs", 1) > 1 and len(args.files) > 1:
+        return _verify_jobs(args)
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            if file.endswith(".c"):
+                code = _verify_c(file, args)
+            elif _is_elf(file):
+                code = _verify_object(file, args)
+            else:
+                code = _verify_one(file, args)
+        except Exception as exc:  # a bug in kfunclab: say so, never a traceback
+            if os.environ.get("KFUNCLAB_DEBUG") == "1":
+                raise
+            text = f"internal error: {type(exc).__name__}: {exc}"
+            _print_error(file, text, args.json)
+            code = EXIT_INTERNAL
+        status = _worse(status, code)
+    return status
+
+
+def _print_error(file: str, text: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"file": file, "verdict": "error", "error": text, "insn": None}))
+    else:
+        print(f"{file}: {text}" if not text.startswith(file) else text, file=sys.stderr)
+
+
+def _verify_one(file: str, args: argparse.Namespace) -> int:
     from kfunclab.isa.parser import parse_file
     from kfunclab.verifier import verify
 
     try:
-        args.profile = resolve_profile(args.profile)
+        program = parse_file(file)
+        result = verify(program, btf=args.btf, profile=args.profile,
+                        catalog=args.kfuncs or args.catalog, collect_all=args.all_errors,
+                        **_verify_options(args))
+        if args.compare_log:
+            print(_compare_log(args.compare_log, file, result))
+            return EXIT_OK
+    except (KfunclabError, OSError) as exc:
+        text = str(exc) if isinstance(exc, KfunclabError) else f"{exc.strerror or exc}"
+        # every line names the program file, whatever the error's own subject (BTF, kfuncs)
+        _print_error(file, text if text.startswith(file) else f"{file}: {text}", args.json)
+        return EXIT_INPUT
+    status = {"reject": EXIT_REJECT, "unsupported": EXIT_UNSUPPORTED}.get(
+        result.verdict.value, EXIT_OK)
+    if args.json:
+        record = result.to_json(file)
+        record["prog_type"] = _prog_type_name(program.section)
+        print(json.dumps(record))
+        return status
+    if args.log_level:
+        print(result.log)
+    _print_human(file, result, args.all_errors)
+    return status
+
+
+def _is_elf(file: str) -> bool:
+    from kfunclab.elf import is_elf
+
+    return is_elf(file)
+
+
+def _verify_object(file: str, args: argparse.Namespace) -> int:
+    """Every program of a BPF ELF object: one JSON line (or one line of text) each."""
+    from kfunclab.elf import verify_object
+
+    try:
+        results = verify_object(file, btf=args.btf, profile=args.profile,
+                                catalog=args.kfuncs or args.catalog,
+                                collect_all=args.all_errors, **_verify_options(args))
+        if args.program is not None:
+            results = [r for r in results if r.program == args.program]
+            if not results:
+                raise KfunclabError(f"{file}: no program named {args.program!r}")
+        if args.compare_log:
+            if len(results) != 1 or results[0].result is None:
+                raise KfunclabError(f"{file}: --compare-log needs one program: name it with "
+                                    "--program NAME")
+            print(_compare_log(args.compare_log, f"{file}:{results[0].program}",
+                               results[0].result))
+            return EXIT_OK
     except KfunclabError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    if getattr(args, "jobs", 1) > 1 and len(args.files) > 1:
-        return _verify_jobs(args)
-    status = 0
-    for file in args.files:
-        if file.endswith(".c"):
-            status = max(status, _verify_c(file, args))
-            continue
-        try:
-            program = parse_file(file)
-            result = verify(program, btf=args.btf, profile=args.profile,
-                            catalog=args.kfuncs or args.catalog, collect_all=args.all_errors,
-                            **_verify_options(args))
-        except (KfunclabError, OSError) as exc:
-            text = str(exc) if isinstance(exc, KfunclabError) else f"{file}: {exc.strerror}"
-            if args.json:
-                print(json.dumps({"file": file, "verdict": "error", "error": text,
-                                  "insn": None}))
-            else:
-                print(text, file=sys.stderr)
-            status = max(status, 2)
-            continue
-        if result.verdict.value == "reject":
-            status = max(status, 1)
         if args.json:
-            record = result.to_json(file)
-            record["prog_type"] = _prog_type_name(program.section)
-            print(json.dumps(record))
+            print(json.dumps({"file": file, "verdict": "error", "error": str(exc),
+                              "insn": None}))
+        else:
+            print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    status = EXIT_OK
+    for item in results:
+        status = _worse(status, {"reject": EXIT_REJECT, "error": EXIT_INPUT,
+                                 "unsupported": EXIT_UNSUPPORTED}.get(item.verdict, EXIT_OK))
+        if args.json:
+            print(json.dumps(item.to_json()), flush=True)
+            continue
+        if item.result is None:
+            print(f"{file}:{item.program}: error: {item.error_text}")
             continue
         if args.log_level:
-            print(result.log)
-        _print_human(file, result, args.all_errors)
+            print(item.result.log)
+        if item.verdict == "unsupported":
+            print(f"{file}:{item.program}: unsupported: {item.result.error.message}")
+            continue
+        _print_human(f"{file}:{item.program}", item.result, args.all_errors)
     return status
 
 
 def _verify_options(args: argparse.Namespace) -> dict:
     """What ``verify()`` must produce for the CLI's output: the log only when printed, and
     never the per-step recording (no view draws it). The JSON and the human lines come from
-    the diagnostic and the counters, which are the same either way (tests/test_cli_speed.py)."""
+    the diagnostic and the counters, which are the same either way (tests/test_cli_speed.py).
+    ``--compare-log`` lines the level-2 log up with the walk: it gets both, in full."""
+    if getattr(args, "compare_log", None):
+        return {"log_level": 2}
     return {"log_level": args.log_level, "max_recorded_steps": 0}
 
 
@@ -153,13 +269,13 @@ def _verify_jobs(args: argparse.Namespace) -> int:
     """``verify --jobs N``: one file per task over N processes, printed in input order."""
     from concurrent.futures import ProcessPoolExecutor
 
-    status = 0
+    status = EXIT_OK
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for code, out, err in pool.map(_verify_captured, [(args, f) for f in args.files]):
             sys.stdout.write(out)
             sys.stderr.write(err)
             sys.stdout.flush()
-            status = max(status, code)
+            status = _worse(status, code)
     return status
 
 
@@ -197,6 +313,41 @@ def _print_human(file: str, result: object, all_errors: bool) -> None:
     if all_errors:
         for other in r.rejected[1:]:  # type: ignore[attr-defined]
             print(f"    also: insn {other.insn}: {other.message}")
+
+
+def _read_text(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def _log(args: argparse.Namespace) -> int:
+    from kfunclab.logs import read_log
+    from kfunclab.logs.report import summary_text
+
+    try:
+        result = read_log(_read_text(args.file), section=args.section, file=args.file)
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_json(args.file)))
+    else:
+        print(summary_text(result, args.file))
+    return 0 if result.accepted else 1
+
+
+def _compare_log(log_file: str, program_file: str, result: object) -> str:
+    from kfunclab.logs import read_log
+    from kfunclab.logs.report import compare_text
+
+    try:
+        kernel = read_log(_read_text(log_file), file=log_file)
+    except OSError as exc:
+        raise KfunclabError(f"{log_file}: {exc.strerror}") from None
+    own = read_log(result.log, file=program_file)  # type: ignore[attr-defined]
+    return compare_text(kernel, own, log_file, program_file)
 
 
 def _asm(args: argparse.Namespace) -> int:
@@ -242,17 +393,25 @@ def _cfg(args: argparse.Namespace) -> int:
     except (KfunclabError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    out = Path(args.dot or args.png)
+    if not out.parent.is_dir():  # before drawing: say which directory is missing
+        print(f"{out}: cannot write: directory {str(out.parent)!r} does not exist",
+              file=sys.stderr)
+        return EXIT_INPUT
     cfg = build_cfg(program)
-    if args.dot:
-        from kfunclab.viz.dot import cfg_to_dot
+    try:
+        if args.dot:
+            from kfunclab.viz.dot import cfg_to_dot
 
-        with open(args.dot, "w") as fh:
-            fh.write(cfg_to_dot(cfg))
-        return 0
-    from kfunclab.viz.cfg import draw_cfg
+            out.write_text(cfg_to_dot(cfg))
+            return 0
+        from kfunclab.viz.cfg import draw_cfg
 
-    fig = draw_cfg(cfg)
-    fig.savefig(args.png, dpi=120, bbox_inches="tight")
+        fig = draw_cfg(cfg)
+        fig.savefig(out, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        print(f"{out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     return 0
 
 
@@ -265,7 +424,7 @@ def _verify_c(file: str, args: argparse.Namespace) -> int:
             print(json.dumps({"file": file, "verdict": verdict, "error": text, "insn": None}))
         else:
             print(text, file=sys.stderr)
-        return 2
+        return EXIT_UNSUPPORTED if verdict == "unsupported" else EXIT_INPUT
 
     try:
         import tempfile
@@ -286,7 +445,8 @@ def _verify_c(file: str, args: argparse.Namespace) -> int:
         return fail(str(exc))
     status = 0
     for item in results:
-        status = max(status, {"reject": 1, "error": 2}.get(item.verdict, 0))
+        status = _worse(status, {"reject": EXIT_REJECT, "error": EXIT_INPUT,
+                                 "unsupported": EXIT_UNSUPPORTED}.get(item.verdict, EXIT_OK))
         if args.json:
             print(json.dumps(dict(item.to_json(), file=file)))
         elif item.result is None:

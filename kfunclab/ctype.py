@@ -70,10 +70,18 @@ class CType:
         return f"{prefix}{self.name}"
 
     def kernel_kind_name(self) -> str:
-        """The BTF kind word the kernel prints in messages (``STRUCT``, ``INT``, ``VOID``)."""
+        """The BTF kind word the kernel prints in messages (``STRUCT``, ``INT``, ``PTR``).
+
+        ``btf_type_str()`` indexes ``btf_kind_str[]`` by the BTF kind; void is kind 0, which
+        prints as ``UNKNOWN`` (there is no "VOID" kind).
+        """
         names = {Kind.STRUCT: "STRUCT", Kind.UNION: "UNION", Kind.INT: "INT", Kind.ENUM: "ENUM",
-                 Kind.VOID: "VOID", Kind.PTR: "PTR", Kind.FUNC: "FUNC_PROTO"}
+                 Kind.PTR: "PTR", Kind.FUNC: "FUNC_PROTO"}
         return names.get(self.kind, "UNKNOWN")
+
+    def kernel_type_name(self) -> str:
+        """The name the kernel prints beside the kind word: empty for void (name_off 0)."""
+        return "" if self.kind is Kind.VOID else self.name
 
 
 VOID = CType(Kind.VOID, "void")

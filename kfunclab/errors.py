@@ -7,9 +7,41 @@ an error. These exceptions are for input that is not a program at all.
 
 from __future__ import annotations
 
+import re
+
+#: A name (an identifier, or a quoted word) longer than CLIP_OVER characters is shortened in
+#: messages: a 200,000-character section or set name is echoed as its first CLIP_KEEP
+#: characters and "...".
+CLIP_OVER = 80
+CLIP_KEEP = 60
+_LONG_QUOTED_RE = re.compile(rf"'([^'\s]{{{CLIP_OVER + 1},}})'|\"([^\"\s]{{{CLIP_OVER + 1},}})\"")
+_LONG_NAME_RE = re.compile(rf"[A-Za-z0-9_$]{{{CLIP_OVER + 1},}}")
+
+
+def clip(message: str) -> str:
+    """``message`` with every name or quoted word over 80 characters cut to its first 60 and
+    ``...``.
+
+    >>> clip("unknown section '" + "x" * 100 + "'")
+    "unknown section 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+    >>> clip("set " + "s" * 100 + " is open")
+    'set ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss... is open'
+    """
+    def cut_quoted(m: re.Match[str]) -> str:
+        quote = m.group()[0]
+        return f"{quote}{m.group()[1:CLIP_KEEP + 1]}...{quote}"
+
+    message = _LONG_QUOTED_RE.sub(cut_quoted, message)
+    return _LONG_NAME_RE.sub(lambda m: m.group()[:CLIP_KEEP] + "...", message)
+
 
 class KfunclabError(Exception):
-    """Base class of every error kfunclab raises on purpose."""
+    """Base class of every error kfunclab raises on purpose (its text with long words clipped)."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (clip(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class ParseError(KfunclabError):
@@ -23,7 +55,7 @@ class ParseError(KfunclabError):
         self.file = file
         self.line = line
         self.col = col
-        self.message = message
+        self.message = clip(message)
         super().__init__(f"{file}:{line}:{col}: error: {message}")
 
 
@@ -39,8 +71,8 @@ class DeclarationError(KfunclabError):
     """
 
     def __init__(self, declaration: str, message: str) -> None:
-        self.declaration = declaration
-        self.message = message
+        self.declaration = clip(declaration)
+        self.message = clip(message)
         super().__init__(f"{declaration}: {message}")
 
 

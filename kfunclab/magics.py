@@ -1,4 +1,6 @@
-"""IPython magics: ``%%bpf`` verifies BPF assembly, ``%%bpf_c`` BPF C, ``%%kfuncs`` declares kfuncs.
+"""IPython magics: ``%%bpf`` verifies BPF assembly, ``%%bpf_c`` BPF C, ``%%kfuncs`` declares
+kfuncs, ``%%bpf_log`` reads a pasted kernel verifier log (:mod:`kfunclab.logs`) into the
+same views.
 
 ``%load_ext kfunclab`` registers them, and HTML views for kfuncs, catalogues, registries and
 programs. ::
@@ -111,7 +113,7 @@ def resolve_catalog(name: str | None, user_ns: dict[str, Any]) -> tuple[str | No
 
 @magics_class
 class KfunclabMagics(Magics):
-    """``%%bpf``, ``%%bpf_c`` and ``%%kfuncs``."""
+    """``%%bpf``, ``%%bpf_c``, ``%%bpf_log`` and ``%%kfuncs``."""
 
     @magic_arguments()
     @argument("section", nargs="?", default=None,
@@ -163,6 +165,41 @@ class KfunclabMagics(Magics):
         display({"text/html": result_html(result, show_log=args.log),
                  "text/plain": summary_text(result)}, raw=True)
         _show_pictures(result, args.all_errors)
+
+    @magic_arguments()
+    @argument("section", nargs="?", default="",
+              help="the program's section, for the header (a log does not say it)")
+    @argument("--log", "-l", action="store_true", help="also show the log itself")
+    @argument("--name", "-n", default=None,
+              help="also store the result in this variable (it is always in _bpf_log)")
+    @cell_magic
+    def bpf_log(self, line: str, cell: str) -> None:
+        """Read a pasted kernel verifier log and show what ``%%bpf`` shows for a program:
+        verdict, message, listing with the rejected path, counts, reference lifetimes.
+        The :class:`~kfunclab.logs.LogResult` is stored in ``_bpf_log``."""
+        from kfunclab.logs import read_log
+
+        args = parse_argstring(self.bpf_log, line)
+        _check_name(args.name)
+        result = read_log(cell, section=args.section, file="<cell>")
+        self.shell.user_ns["_bpf_log"] = result
+        if args.name:
+            self.shell.user_ns[args.name] = result
+        html = result_html(result, show_log=args.log)
+        if result.unparsed:
+            rows = "".join(f"line {n}: {text}\n" for n, text in result.unparsed)
+            html += error_html(KfunclabError(
+                f"{len(result.unparsed)} log line(s) kfunclab could not read:\n{rows}"))
+        display({"text/html": html, "text/plain": f"<LogResult {verdict_line(result)} "
+                                                   f"({result.stats.processed_insns} insns)>"},
+                raw=True)
+        _show_pictures(result, all_errors=False)
+        if result.paths and result.program.insns:
+            png = render_png("draw_cfg", result, heat=True)
+            if png:
+                from IPython.display import Image
+
+                display(Image(data=png, format="png"))
 
     @magic_arguments()
     @argument("--profile", "-p", default=None,

@@ -500,6 +500,8 @@ def suggest_sections(section: str, n: int = 3, cutoff: float = 0.6) -> list[str]
     libbpf matches exactly are compared whole.
     """
     head, slash, rest = section.partition("/")
+    if len(head) > 64:  # no libbpf prefix is near; and SequenceMatcher is quadratic in it
+        return []
     scores: dict[str, float] = {}
     for sec_def in SECTION_DEFS:
         if sec_def.pattern.endswith(("+", "/")):

@@ -15,8 +15,10 @@ need a live kernel anyway) become a short plain-text note.
 notebook makes (the program and the verdict it showed); afterwards each recorded program that
 the live kernel can judge (profile linux-6.18, the built-in catalogue, precise pruning) is
 loaded with ``kfunclab.kernel.kernel_verdict`` and the verdicts and messages are compared. It
-also sets ``KFUNCLAB_LIVE_KERNEL=1``, so ``kfunclab.exercises.kernel_said`` re-asks the kernel
-about its recorded answer. Any difference is printed and the exit status is 1.
+also sets ``KFUNCLAB_LIVE_KERNEL=1``, so ``kfunclab.exercises.kernel_said`` (which asks the
+running kernel whenever it can) raises where the kernel's answer differs from a recorded one.
+Any difference is printed and the exit status is 1. ``tests/test_notebook_answers.py`` checks
+the same recorded answers without running the notebooks.
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ def test_cli_verify_c_reports_a_compile_error_without_traceback(tmp_path, capsys
 def test_cli_verify_c_without_elf_says_what_is_missing(tmp_path, capsys) -> None:
     src = tmp_path / "good.bpf.c"
     src.write_text(GOOD)
-    assert main(["verify", "--json", "--btf", "bundled", str(src)]) == 2
+    assert main(["verify", "--json", "--btf", "bundled", str(src)]) == 3  # unsupported
     record = json.loads(capsys.readouterr().out)
     assert record["verdict"] == "unsupported" and "kfunclab.elf" in record["error"]
 

@@ -6,6 +6,7 @@ Like the kernel selftests: the answer, the expected verdict, ordered message sub
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,8 @@ STARTER_SAYS = {
     "prune_safe": ["access beyond struct list_head at off 1264 size 4",
                    "the naive pruner (precision=False) says accept, after pruning at insn 8",
                    "against checkpoint 0", "insn 11 (line 15"],
-    "portable": ["not portable yet", "linux-6.18: accepted",
-                 "linux-7.0: still rejected: R1 must be referenced or trusted"],
+    "portable": ["not portable yet", "kfunclab linux-6.18 profile: accepted",
+                 "kfunclab linux-7.0 profile: still rejected: R1 must be referenced or trusted"],
 }
 
 SOLUTION_SAYS = {
@@ -57,7 +58,7 @@ SOLUTION_SAYS = {
     "sleepable_fixed": "outside the RCU section",
     "registration": "both program types may call the kfunc",
     "prune_safe": "accepted by the kernel-faithful verifier",
-    "portable": "accepted by Linux 6.18 and by 7.0",
+    "portable": "accepted under kfunclab's 6.18 and 7.0 profiles",
 }
 
 
@@ -105,7 +106,8 @@ def test_a_typo_is_feedback_not_a_traceback() -> None:
 def test_rcu_fix_must_keep_reading_real_parent() -> None:
     cheat = EXERCISES["rcu_fixed"].solution.replace("(r6 + 1280)", "(r6 + 1328)")
     fb = ex.check_rcu_fixed(cheat)
-    assert not fb.passed and "no longer reads task->real_parent" in fb.summary
+    assert not fb.passed and "not given task->real_parent" in fb.summary
+    assert "R1 holds task->group_leader" in fb.details[0]
 
 
 def test_registration_needs_the_xdp_program_type() -> None:
@@ -163,10 +165,26 @@ def test_explain_a_use_after_release_names_the_release() -> None:
 def test_kernel_said_compares_with_the_recorded_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KFUNCLAB_LIVE_KERNEL", raising=False)
     result = verify_text(EXERCISES["leak_fixed"].starter, btf="bundled")
-    same = ex.kernel_said(result, "BPF_EXIT instruction in main prog would lead to reference leak")
-    assert same.same and "(same answer)" in str(same)
-    other = ex.kernel_said(result, None)
-    assert not other.same and other.kernel == "accept" and "DIFFERENT" in str(other)
+    same = ex.kernel_said(result, "BPF_EXIT instruction in main prog would lead to reference leak",
+                          ask=False)
+    assert same.same and "(kfunclab gives the recorded answer)" in str(same)
+    leak = "reject: BPF_EXIT instruction in main prog would lead to reference leak"
+    assert same.rows()[0] == (f"recorded on {ex.RECORDED_ON}", leak)
+    other = ex.kernel_said(result, None, recorded_on=ex.FROM_SOURCE, ask=False)
+    assert not other.same and other.recorded == "accept" and "DIFFERENTLY" in str(other)
+    assert other.rows()[0] == ("recorded on upstream v6.18 (from source)", "accept")
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not kernel_available()[0], reason=kernel_available()[1])
+def test_kernel_said_asks_the_running_kernel() -> None:
+    result = verify_text(EXERCISES["leak_fixed"].starter, btf="bundled")
+    answer = ex.kernel_said(result, None)  # a wrong recording: the kernel's answer shows it
+    assert answer.asked == "reject: BPF_EXIT instruction in main prog would lead to reference leak"
+    assert answer.asked_on == os.uname().release
+    assert answer.rows()[0][0] == f"asked now (kernel {os.uname().release})"
+    assert not answer.agrees
+    assert f"this kernel answers differently from {ex.RECORDED_ON}" in str(answer)
 
 
 def test_compare_profiles_rows() -> None:

@@ -213,7 +213,7 @@ def test_label_out_of_jump_range() -> None:
 def test_empty_program_is_refused_like_the_kernel() -> None:
     with pytest.raises(InsnCountError) as info:
         parse_program('# SEC("xdp")\n# nothing else\n', "empty.s")
-    assert str(info.value).startswith("empty.s: errno 7 (E2BIG), empty verifier log")
+    assert str(info.value).startswith("empty.s:3: errno 7 (E2BIG), empty verifier log")
     assert info.value.error == "errno 7 (E2BIG), empty verifier log"
     assert (info.value.insn_cnt, info.value.limit) == (0, BPF_COMPLEXITY_LIMIT_INSNS)
 

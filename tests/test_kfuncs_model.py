@@ -142,8 +142,9 @@ def test_kfunc_is_frozen_and_hashable() -> None:
 @pytest.mark.parametrize(("text", "flags", "profile", "message"), [
     ("void bpf_zero(void *mem, int len)", "0", None,
      "bpf_zero: arg#0 'mem' is a void * without a size: the verifier cannot tell how much memory "
-     "it points to (\"arg#0 pointer type VOID void must point to scalar, or struct with "
-     "scalar\"); expected the next argument to be its size, named mem__sz (or mem__szk"),
+     "it points to (\"arg#0 pointer type UNKNOWN  must point to scalar, or struct with "
+     "scalar\": void prints as UNKNOWN with no name); expected the next argument to be its "
+     "size, named mem__sz (or mem__szk"),
     ("int bpf_n(void *p__nullable)", "0", "doc",
      "'__nullable' is not an annotation in doc: the kernel reads 'p__nullable' as a plain name"),
     ("int bpf_o(void *buf__opt)", "0", None,
@@ -152,8 +153,9 @@ def test_kfunc_is_frozen_and_hashable() -> None:
     ("int bpf_u(void *p__uninit)", "0", None,
      "bpf_u: arg#0 'p__uninit': __uninit is understood on a struct bpf_dynptr *"),
     ("void bpf_k(struct task_struct *p__k)", "0", None,
-     "bpf_k: arg#0 'p__k' is struct task_struct *, but __k is only understood on a scalar "
-     "argument (it says the value is a known constant); expected an integer type such as u32"),
+     "bpf_k: arg#0 'p__k' is struct task_struct *, but __k is only read on a scalar argument "
+     "(it says the value is a known constant); on a pointer the kernel ignores it (a kfunclab "
+     "lint, not a kernel check); expected an integer type such as u32"),
     ("void bpf_s(struct foo *a, struct bar *len__sz)", "0", None,
      "bpf_s: arg#1 'len__sz' is struct bar *, but __sz is only understood on a scalar"),
     ("int bpf_sz(int len__sz)", "0", None,

@@ -42,6 +42,8 @@ SIDEWAYS: frozenset[tuple[str, str]] = frozenset({
     ("cli", "kernel"), ("exercises", "kernel"), ("logs", "kernel"), ("elf", "kernel"),
     # C in: cc compiles, elf reads the object; the CLI and the magics drive both
     ("cli", "cc"), ("cli", "elf"), ("magics", "cc"), ("magics", "elf"), ("cc", "elf"),
+    # a kernel log read back: the CLI and the magics show it; notebook 12's check is Feedback
+    ("cli", "logs"), ("magics", "logs"), ("logs", "exercises"),
 })
 #: the package's own ``__init__`` is the IPython extension's entry point: it sits above all
 ROOT = "kfunclab"

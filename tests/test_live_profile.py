@@ -349,3 +349,19 @@ def test_views_show_the_type_name_beside_the_resolved_id() -> None:
     want = f"r2 = {cgroup}  # bpf_core_type_id_kernel(struct cgroup)"
     assert text.insn_text(prog, 1) == want
     assert html.insn_text(prog, 1) == want
+
+
+def test_stored_probe_example_names_the_builds_differences() -> None:
+    """The probe of the patched 6.18.44 build kept in the package (notebook 11 shows it where no
+    kernel can be asked): its diff names the three things that build does differently."""
+    from kfunclab.kernel.probe import EXAMPLE, diff_lines, read_findings
+
+    findings = read_findings(EXAMPLE)
+    lines = diff_lines(findings)
+    assert any("kfuncs without KF_TRUSTED_ARGS still demand trusted" in d for d in lines)
+    assert any("must be a trusted pointer here" in d for d in lines)
+    cgroup_here = findings["type_ids"]["cgroup"]
+    assert f"struct cgroup is type id {cgroup_here} here, 969 in the bundled snapshot" in "\n".join(
+        lines)
+    probed = profile_from_findings(findings)
+    assert (probed.trusted_args_default, probed.trusted_struct_args) == (True, True)

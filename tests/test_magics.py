@@ -103,7 +103,7 @@ def test_bpf_without_a_section_says_where_to_put_it(ip) -> None:
 
 def test_bpf_unknown_call_is_a_message_not_a_traceback(ip) -> None:
     out = run(ip, "bpf", "syscall", "    call bpf_no_such_kfunc\n    r0 = 0\n    exit\n")
-    assert out[0]["text/plain"].startswith("UnknownKfuncError: <cell>:2: error: unknown "
+    assert out[0]["text/plain"].startswith("UnknownKfuncError: <cell>:2:10: error: unknown "
                                            "function 'bpf_no_such_kfunc'")
 
 

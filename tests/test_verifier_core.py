@@ -140,6 +140,35 @@ def test_doc_profile_kptr_get_accepts_a_map_kptr_slot():
     assert result.accepted, result.error
 
 
+def test_doc_profile_kptr_is_unreferenced_so_kptr_get_refuses_it():
+    """Before 6.4 ``__kptr`` was the unreferenced kptr (``__kptr_ref`` the referenced one)."""
+    text = (PROGRAMS / "doc_kptr_get.s").read_text().replace("__kptr_ref *", "__kptr *")
+    result = verify(parse_program(text), profile="doc",
+                    catalog=str(PROGRAMS / "doc_kptr_get.h"))
+    assert result.error.message == "arg#0 no referenced kptr at map value offset=0"
+
+
+def test_kptr_tag_the_kernel_does_not_know_is_unsupported_not_guessed():
+    text = """# SEC("tp_btf/task_newtask")
+# MAP: tasks array key=u32 value="struct slot { struct task_struct __kptr_ref *task; }"
+\tr1 = 0
+\t*(u32 *)(r10 - 4) = r1
+\tr2 = r10
+\tr2 += -4
+\tr1 = tasks ll
+\tcall bpf_map_lookup_elem
+\tif r0 == 0 goto out
+\tr1 = *(u64 *)(r0 + 0)
+out:
+\tr0 = 0
+\texit
+"""
+    result = verify_text(text, btf="bundled")
+    assert result.verdict.value == "unsupported"
+    assert "'__kptr_ref' is not a kptr tag in linux-6.18" in str(result.error)
+    assert verify_text(text, btf="bundled", profile="doc").accepted
+
+
 def test_doc_profile_kptr_get_wants_a_map_value():
     text = """# SEC("tp_btf/task_newtask")
     r1 = r10
@@ -190,3 +219,35 @@ def test_and_with_a_constant_forks_minus_one_and_zero():
     assert (result.stats.processed_insns, result.stats.total_states) == (17, 0)
     loads = [s.state.reg_text(1) for p in result.paths for s in p.steps if s.insn == 7]
     assert sorted(loads) == ["fp-16", "fp-4"]
+
+
+_NULL_TO_RELEASE = """# SEC("tp_btf/task_newtask")
+	r1 = 1
+	call bpf_find_get_task_by_vpid
+	r1 = r0                    # may be NULL
+	call bpf_task_release
+	r0 = 0
+	exit
+"""
+
+
+def test_doc_profile_release_does_not_imply_trusted_args():
+    """6.2: is_kfunc_trusted_args() tested KF_TRUSTED_ARGS only ("bpf: Treat KF_RELEASE kfuncs
+    as KF_TRUSTED_ARGS" is 6.4), so a maybe-NULL pointer fails the type check instead."""
+    result = verify_text(_NULL_TO_RELEASE, btf="bundled", profile="doc")
+    assert (result.error.insn, result.error.message) == (
+        3, "arg#0 is ptr_or_null_ expected ptr_ or socket")
+
+
+def test_since_6_4_release_implies_trusted_args():
+    text = _NULL_TO_RELEASE.replace("bpf_find_get_task_by_vpid", "bpf_task_from_pid")
+    result = verify_text(text.replace("tp_btf/task_newtask", "syscall"), btf="bundled")
+    assert result.error.message == "Possibly NULL pointer passed to trusted arg0"
+
+
+def test_doc_profile_has_the_six_annotations_of_6_2():
+    from kfunclab.kfuncs import Annotation, get_profile
+
+    doc = get_profile("doc").annotations
+    assert len(doc) == 6 and Annotation.UNINIT not in doc
+    assert Annotation.UNINIT in get_profile("linux-6.18").annotations

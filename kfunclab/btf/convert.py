@@ -36,8 +36,28 @@ C_INT_NAMES = {
 _DEPTH_LIMIT = 32
 
 
-def to_ctype(btf: Btf, type_id: int, _depth: int = 0) -> CType:
-    """Convert ``type_id`` of ``btf`` (see the module docstring for the spelling rules)."""
+_IN_PROGRESS = CType(Kind.UNKNOWN, "<loop>")
+
+
+def to_ctype(btf: Btf, type_id: int, _depth: int = 0,
+             _memo: dict[int, CType] | None = None) -> CType:
+    """Convert ``type_id`` of ``btf`` (see the module docstring for the spelling rules).
+
+    Each type is converted once per call (``_memo``): a function prototype whose return and
+    parameters refer back to it (malformed BTF) costs linear time, not 2**depth, and a type
+    met again while it is being converted reads ``<loop>``.
+    """
+    memo: dict[int, CType] = {} if _memo is None else _memo
+    done = memo.get(type_id)
+    if done is not None:
+        return done
+    memo[type_id] = _IN_PROGRESS
+    result = _convert(btf, type_id, _depth, memo)
+    memo[type_id] = result
+    return result
+
+
+def _convert(btf: Btf, type_id: int, _depth: int, memo: dict[int, CType]) -> CType:
     if _depth > _DEPTH_LIMIT:
         return CType(Kind.UNKNOWN, "<too deep>")
     kind = btf.kind(type_id)
@@ -54,33 +74,33 @@ def to_ctype(btf: Btf, type_id: int, _depth: int = 0) -> CType:
             return CType(Kind.ENUM, t.name, t.size, t.signed)
         case Ptr():
             tags = btf.resolve(t.type).tags
-            return CType(Kind.PTR, "", 8, target=to_ctype(btf, t.type, _depth + 1), tags=tags)
+            return CType(Kind.PTR, "", 8, target=to_ctype(btf, t.type, _depth + 1, memo), tags=tags)
         case Modifier():
-            return _modifier(btf, t, _depth)
+            return _modifier(btf, t, _depth, memo)
         case Array():
-            elem = to_ctype(btf, t.type, _depth + 1)
+            elem = to_ctype(btf, t.type, _depth + 1, memo)
             return CType(Kind.UNKNOWN, f"{elem.spelling()}[{t.nelems}]", btf.sizeof(type_id))
     if kind is BtfKind.FWD:
         fwd_kind = Kind.UNION if getattr(t, "is_union", False) else Kind.STRUCT
         return CType(fwd_kind, t.name, 0)
     if kind is BtfKind.FUNC_PROTO:
-        return CType(Kind.FUNC, _proto_text(btf, t, _depth), 0)
+        return CType(Kind.FUNC, _proto_text(btf, t, _depth, memo), 0)
     if kind is BtfKind.FUNC:
-        return to_ctype(btf, getattr(t, "type", 0), _depth + 1)
+        return to_ctype(btf, getattr(t, "type", 0), _depth + 1, memo)
     return CType(Kind.UNKNOWN, t.name, getattr(t, "size", 0))
 
 
-def _proto_text(btf: Btf, proto: object, depth: int) -> str:
+def _proto_text(btf: Btf, proto: object, depth: int, memo: dict[int, CType]) -> str:
     """A function type as text, ``int (void *, u64)``: the name of a ``Kind.FUNC`` CType."""
     assert isinstance(proto, FuncProto)
-    ret = to_ctype(btf, proto.type, depth + 1).spelling()
-    args = ", ".join("..." if p.type == 0 else to_ctype(btf, p.type, depth + 1).spelling()
+    ret = to_ctype(btf, proto.type, depth + 1, memo).spelling()
+    args = ", ".join("..." if p.type == 0 else to_ctype(btf, p.type, depth + 1, memo).spelling()
                      for p in proto.params)
     return f"{ret} ({args or 'void'})"
 
 
-def _modifier(btf: Btf, t: Modifier, depth: int) -> CType:
-    inner = to_ctype(btf, t.type, depth + 1)
+def _modifier(btf: Btf, t: Modifier, depth: int, memo: dict[int, CType]) -> CType:
+    inner = to_ctype(btf, t.type, depth + 1, memo)
     if t.kind is BtfKind.CONST:
         return replace(inner, const=True)
     if t.kind is BtfKind.TYPEDEF and inner.kind is Kind.INT:

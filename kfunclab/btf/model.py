@@ -355,7 +355,7 @@ class Btf:
             index = self._decl_tag_index()
             ids = {tid for tid, tags in index.items()
                    if any(t.name == "bpf_kfunc" and t.component_idx == -1 for t in tags)
-                   and self.raw.kinds[tid] == BtfKind.FUNC}
+                   and 0 < tid < len(self.raw) and self.raw.kinds[tid] == BtfKind.FUNC}
             self._kfuncs = tuple(sorted((self.signature(i) for i in ids), key=lambda s: s.name))
         return self._kfuncs
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -155,26 +156,44 @@ def write_snapshot(path: str | Path, btf: Btf, keep: Mapping[int, bool],
     return len(data)
 
 
+#: Our own limit on a decompressed snapshot (the bundled one is a few MB; vmlinux BTF ~6 MB).
+MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
+
+
 def read_snapshot(path: str | Path) -> Btf:
-    """Load a snapshot written by :func:`write_snapshot`."""
+    """Load a snapshot written by :func:`write_snapshot`.
+
+    Anything else (a corrupt gzip/deflate stream, metadata that is not a JSON object, ``stubs``
+    that is not a list of type ids) is a :class:`BtfError` naming the file.
+    """
     try:
-        payload = gzip.decompress(Path(path).read_bytes())
-    except (OSError, EOFError) as exc:
+        with gzip.open(path, "rb") as fh:
+            payload = fh.read(MAX_SNAPSHOT_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:
         raise BtfError(f"cannot read BTF snapshot {path}: {exc}") from None
+    if len(payload) > MAX_SNAPSHOT_BYTES:
+        raise BtfError(f"BTF snapshot {path}: more than {MAX_SNAPSHOT_BYTES} bytes once "
+                       "decompressed; expected a kfunclab BTF snapshot")
     if payload[:len(MAGIC)] != MAGIC or len(payload) < len(MAGIC) + 4:
         raise BtfError(f"{path} is not a kfunclab BTF snapshot (expected magic {MAGIC!r})")
     (meta_len,) = struct.unpack_from("<I", payload, len(MAGIC))
     start = len(MAGIC) + 4
     try:
         meta = json.loads(payload[start:start + meta_len])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BtfError(f"BTF snapshot {path}: bad metadata: {exc}") from None
+    if not isinstance(meta, dict):
+        raise BtfError(f"BTF snapshot {path}: metadata is {type(meta).__name__}; expected a "
+                       "JSON object")
     if meta.get("format") != FORMAT_VERSION:
         raise BtfError(f"BTF snapshot {path}: format {meta.get('format')} is not "
                        f"{FORMAT_VERSION}; rebuild it with scripts/make_btf_snapshot.py")
+    stubs = meta.get("stubs", [])
+    if not isinstance(stubs, list) or not all(type(t) is int for t in stubs):
+        raise BtfError(f"BTF snapshot {path}: \"stubs\" is not a list of type ids")
     release = meta.get("kernel_release")
     origin = f"bundled BTF snapshot of {release}"
-    raw = RawBtf(payload[start + meta_len:], origin, allow_holes=True)
-    btf = Btf(raw, origin, release, frozenset(meta.get("stubs", ())), snapshot=True)
+    raw = RawBtf(payload[start + meta_len:], f"snapshot {path}", allow_holes=True)
+    btf = Btf(raw, origin, release, frozenset(stubs), snapshot=True)
     btf.snapshot_meta = {k: v for k, v in meta.items() if k != "stubs"}
     return btf

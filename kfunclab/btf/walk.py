@@ -20,6 +20,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from kfunclab.btf.types import Array, BtfKind, Composite, Member, Modifier, Ptr
+from kfunclab.errors import BtfError
 
 if TYPE_CHECKING:
     from kfunclab.btf.model import Btf
@@ -127,8 +128,12 @@ def _resolve_size(btf: Btf, type_id: int) -> tuple[int, int, int, int] | None:
 def _walk_once(w: _Walk, type_id: int, off: int, size: int) -> _Step:
     """One call of the kernel's ``btf_struct_walk()``."""
     btf = w.btf
+    seen: set[tuple[int, int]] = set()
     while True:  # the kernel's "goto again"
         type_id = btf.skip_modifiers(type_id)
+        if (type_id, off) in seen:
+            raise _contains_itself(btf, type_id)
+        seen.add((type_id, off))
         tname = btf.name(type_id)
         if btf.kind(type_id) not in (BtfKind.STRUCT, BtfKind.UNION):
             return _error(f"Type '{tname}' is not a struct", errno.EINVAL)
@@ -246,15 +251,26 @@ def _member(w: _Walk, t: Composite, m: Member, off: int,
     return _Step("scalar", member_type_id=mid)
 
 
+def _contains_itself(btf: Btf, type_id: int) -> BtfError:
+    """A struct that contains itself: the kernel refuses such BTF when it loads it
+    (``btf_resolve()``: "Loop detected"); never a program's fault."""
+    return BtfError(f"BTF {btf.origin}: type [{type_id}] contains itself (the kernel refuses "
+                    "such BTF: Loop detected)")
+
+
 def struct_access(btf: Btf, struct_id: int, offset: int, size: int) -> MemberAccess:
     """``btf_struct_access()``: repeat the walk into nested structs until an answer."""
     w = _Walk(btf)
     type_id, off = struct_id, offset
+    seen = {(type_id, off)}
     while True:
         step = _walk_once(w, type_id, off, size)
         if step.kind != "struct":
             break
         type_id, off = step.type_id, 0  # a nested struct at exactly off: dive in at 0
+        if (type_id, off) in seen:
+            raise _contains_itself(btf, type_id)
+        seen.add((type_id, off))
     common = {"struct_id": struct_id, "offset": offset, "size": size, "path": ".".join(w.path),
               "member_type_id": step.member_type_id}
     if step.kind == "error":

@@ -51,7 +51,8 @@ CAPABILITIES = frozenset((
     "cap_checkpoint_restore",
 ))
 
-_KPTR_TAGS = {"__kptr": MemberKind.KPTR, "__kptr_untrusted": MemberKind.KPTR_UNTRUSTED}
+_KPTR_TAGS = {"__kptr": MemberKind.KPTR, "__kptr_untrusted": MemberKind.KPTR_UNTRUSTED,
+              "__kptr_ref": MemberKind.KPTR_REF}
 _DIRECTIVE_RE = re.compile(r"(SEC|LICENSE)\s*\(|(CAPS|TYPE|MAP)\s*:")
 _QUOTED_CALL_RE = re.compile(r'\s*\(\s*"([^"\\]*)"\s*\)')  # text after it is a comment
 _C_TOKEN_RE = re.compile(r"\s*([A-Za-z_]\w*|\S)")
@@ -275,7 +276,9 @@ class _StructParser:
 
     def __init__(self, header: HeaderParser, line: int, text: _Text) -> None:
         self.header, self.line, self.text = header, line, text
-        self.tokens = [(m.group(1), m.start(1)) for m in _C_TOKEN_RE.finditer(text.text)]
+        # rstrip: trailing blanks would make \s* match and fail at each of them (quadratic)
+        self.tokens = [(m.group(1), m.start(1))
+                       for m in _C_TOKEN_RE.finditer(text.text.rstrip())]
         self.pos = 0
         self.name_at = 0  # token index of the last member name (for duplicate-name errors)
 

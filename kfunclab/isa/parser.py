@@ -71,13 +71,14 @@ class InsnCountError(ProgramError):
     errno = 7
     error = E2BIG_ERROR
 
-    def __init__(self, file: str, insn_cnt: int, limit: int) -> None:
+    def __init__(self, file: str, insn_cnt: int, limit: int, line: int | None = None) -> None:
         self.insn_cnt, self.limit = insn_cnt, limit
+        where = file if line is None else f"{file}:{line}"
         why = ("no instructions" if insn_cnt == 0 else
                f"{insn_cnt} instructions, more than "
                f"{'BPF_COMPLEXITY_LIMIT_INSNS' if limit > BPF_MAXINSNS else 'BPF_MAXINSNS'}"
                f" ({limit})")
-        super().__init__(f"{file}: {E2BIG_ERROR} ({why}; bpf_prog_load in kernel/bpf/syscall.c)")
+        super().__init__(f"{where}: {E2BIG_ERROR} ({why}; bpf_prog_load in kernel/bpf/syscall.c)")
 
 
 # ----------------------------------------------------------------------------- tokens and shapes
@@ -562,7 +563,19 @@ class _Pending:
 
 
 def _columns(stmt: str) -> list[int]:
-    return [m.start(1) for m in _TOKEN_RE.finditer(stmt)]
+    return [m.start(1) for m in _TOKEN_RE.finditer(stmt.rstrip())]
+
+
+def _tokens(stmt: str) -> list[str]:
+    """The statement's tokens. Trailing blanks are cut first: there ``\\s*`` would match and
+    fail again at every position, quadratic in their length (40,000 blanks took 37 s)."""
+    return _TOKEN_RE.findall(stmt.rstrip())
+
+
+#: Our own limits on program files (the kernel reads bytes, not text): a longer line or file
+#: is refused with a ParseError / ProgramError naming where, before any tokenizing.
+MAX_LINE_CHARS = 65_536
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 class _ProgramParser:
@@ -585,8 +598,13 @@ class _ProgramParser:
 
     def run(self) -> tuple[Header, tuple[Insn, ...]]:
         in_block, opened = False, (0, 0)
-        for lineno, raw in enumerate(self.text.split("\n"), start=1):
-            line = raw[:-1] if raw.endswith("\r") else raw
+        # CRLF and CR-only (old Mac) line endings are line ends too
+        text = self.text.replace("\r\n", "\n").replace("\r", "\n")
+        for lineno, raw in enumerate(text.split("\n"), start=1):
+            line = raw
+            if len(line) > MAX_LINE_CHARS:
+                raise self.error(lineno, MAX_LINE_CHARS + 1, f"line is {len(line)} characters "
+                                 f"long; expected at most {MAX_LINE_CHARS}")
             if in_block or "/*" in line:
                 was_open = in_block
                 line, in_block = self._block_comments(line, in_block)
@@ -620,6 +638,13 @@ class _ProgramParser:
                 i, in_block = end + 2, False
             else:
                 start = line.find("/*", i)
+                quote = line.find('"', i)
+                if 0 <= quote < start:  # SEC("kprobe.multi/*"): no comment inside a string
+                    close = line.find('"', quote + 1)
+                    end = len(line) if close < 0 else close + 1
+                    out.append(line[i:end])
+                    i = end
+                    continue
                 if start < 0:
                     out.append(line[i:])
                     break
@@ -711,7 +736,7 @@ class _ProgramParser:
         type_id: TypeIdRef | None = None
         if _TYPE_ID_CALL in stmt:
             stmt, type_id = self._type_id(lineno, base, stmt)
-        tokens = _TOKEN_RE.findall(stmt)
+        tokens = _tokens(stmt)
         while len(tokens) >= 2 and tokens[1] == ":" and (tokens[0][0].isalpha()
                                                           or tokens[0][0] in "_.$"):
             at = stmt.index(tokens[0])
@@ -780,7 +805,7 @@ class _ProgramParser:
             return self.error(lineno, line.find("(") + 2, bad.message)
         cols = _columns(stmt)
         if bad.token is not None:
-            bad.index = _TOKEN_RE.findall(stmt).index(bad.token)
+            bad.index = _tokens(stmt).index(bad.token)
         at_end = bad.index >= len(cols)
         col = base + (len(stmt.rstrip()) if at_end else cols[bad.index]) + 1
         return self.error(lineno, col, bad.message)
@@ -839,6 +864,10 @@ def parse_program(text: str, file: str = "<string>") -> Program:
     >>> prog.insns[0], prog.labels, prog.source.lines
     (LoadImm64(dst=1, imm=0, kind=<Imm64Kind.MAP_FD: 1>, map_name='m'), {'out': 2}, (3, 3, 5, 6))
     """
+    if len(text) > MAX_FILE_BYTES:
+        raise ProgramError(f"{file}: {len(text)} characters; expected a program file of at most "
+                           f"{MAX_FILE_BYTES} bytes")
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark is not part of the program
     parser = _ProgramParser(text, file, None)
     header, insns = parser.run()
     program = Program(
@@ -854,6 +883,9 @@ def parse_file(path: str | Path) -> Program:
     """Read and parse the program file at ``path`` (UTF-8)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ProgramError(f"{path}: {path.stat().st_size} bytes; expected a program file "
+                               f"of at most {MAX_FILE_BYTES} bytes")
         data = path.read_bytes()
     except OSError as exc:
         raise ProgramError(f"{path}: cannot read: {exc.strerror or exc}") from None
@@ -901,4 +933,8 @@ def check_insn_count(program: Program) -> None:
     count = len(program.insns)
     if bpf_capable and (count == 0 or count > BPF_COMPLEXITY_LIMIT_INSNS):
         file = program.source.file if program.source else program.name
-        raise InsnCountError(file, count, BPF_COMPLEXITY_LIMIT_INSNS)
+        lines = program.source.lines if program.source else ()
+        # the first instruction over the limit, or (none at all) the end of the file
+        line = lines[BPF_COMPLEXITY_LIMIT_INSNS] if len(lines) > BPF_COMPLEXITY_LIMIT_INSNS else (
+            program.source.text.count("\n") + 1 if program.source and not count else None)
+        raise InsnCountError(file, count, BPF_COMPLEXITY_LIMIT_INSNS, line)

@@ -254,7 +254,7 @@ def format_struct(struct: LocalStruct) -> str:
     'struct s { struct task_struct __kptr *t; }'
     """
     tag = {MemberKind.KPTR: " __kptr", MemberKind.KPTR_UNTRUSTED: " __kptr_untrusted",
-           MemberKind.PTR: ""}
+           MemberKind.KPTR_REF: " __kptr_ref", MemberKind.PTR: ""}
     members = []
     for m in struct.members:
         if m.kind is MemberKind.INT:

@@ -26,6 +26,9 @@ class MemberKind(Enum):
     INT = "int"
     KPTR = "kptr"  # struct X __kptr *p: referenced kptr, moved with bpf_kptr_xchg
     KPTR_UNTRUSTED = "kptr_untrusted"  # struct X __kptr_untrusted *p
+    #: struct X __kptr_ref *p: the doc era's (before 6.4) spelling of a referenced kptr; there
+    #: ``__kptr`` meant an unreferenced one. The profile says which tag means what.
+    KPTR_REF = "kptr_ref"
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
 
@@ -71,6 +74,9 @@ class MapDecl:
     value: TypeRef
     max_entries: int = 1
     flags: int = 0
+    #: a frozen read-only map's contents (an object's .rodata): loads at constant offsets read
+    #: known values, as the kernel's bpf_map_direct_read() does
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +129,30 @@ class Program:
     #: (:func:`resolve_type_ids`), then the id, with the name kept for views and printers
     type_ids: tuple[TypeIdRef, ...] = ()
     type_ids_resolved: bool = False
+    #: slot -> (file, line, C text) from an object's line_info (the kernel's ``; text @ f:N``)
+    c_lines: dict[int, tuple[str, int, str]] = field(default_factory=dict)
+    #: slot -> function name where a subprogram starts (objects: the appended subprograms)
+    func_names: dict[int, str] = field(default_factory=dict)
+    #: ``BPF_PROG_TYPE_...`` for the JSON record, when a loader knows it
+    prog_type_name: str | None = None
+    #: BPF_F_* load flags beyond the section's (BPF_F_TEST_STATE_FREQ = 8: a checkpoint at
+    #: every prune point)
+    prog_flags: int = 0
+    #: slot -> (name, argument kinds) of global functions: calls check the arguments against
+    #: the BTF prototype and do not enter (kfunclab.verifier.globalfunc)
+    global_funcs: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: a global function verified on its own: its argument kinds (R1 is not the context)
+    entry_args: tuple[str, ...] | None = None
+    #: first slots of static subprograms whose BTF prototype returns void: R0 may be unset at
+    #: their exit (it stays unset in the caller)
+    void_funcs: frozenset[int] = frozenset()
+    #: something kfunclab cannot model, known before verification (verify() answers
+    #: ``unsupported`` with it), and the slot it is about
+    unsupported: str | None = None
+    unsupported_insn: int | None = None
+    #: the kernel refuses the program before verifying it, with this log line (e.g. a __ksym
+    #: variable kallsyms does not know)
+    refused: str | None = None
 
     @property
     def has_prog_btf(self) -> bool:

@@ -19,6 +19,7 @@ kernel release and BTF checksum. What could not be probed is said in ``assumed``
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import struct
@@ -322,8 +323,11 @@ def probe_kernel() -> dict[str, Any]:
                 "would need CAP_SYS_BOOT dropped to show)",
                 "one section per program type: attach-type-specific helpers and kfunc filters "
                 "(e.g. iterators, fentry-only kfuncs) are as the catalogue says"]
+    type_ids = {name: btf.find(name, "STRUCT")[0] for name in _STRUCTS_SHOWN
+                if btf.find(name, "STRUCT")}
     return {
         "format": FORMAT, "kernel_release": release, "btf_sha256": digest,
+        "type_ids": type_ids, "kfunc_ids": {s.name: s.btf_id for s in btf.kfuncs()},
         "base": "linux-6.18", "probed_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "seconds": round(time.monotonic() - started, 2),
         "switches": switches, "facts": facts, "helpers": helpers, "kfuncs": kfuncs,
@@ -346,8 +350,26 @@ def ensure_live_profile(refresh: bool = False) -> Path:
 
 
 def read_findings(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
+    """A probe's findings (the cache file's JSON); ``.gz`` files are read too."""
+    raw = path.read_bytes()
+    data: dict[str, Any] = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
     return data
+
+
+#: findings of one probe of a patched 6.18.44 build, kept for machines that cannot probe
+EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "live-example.json.gz"
+
+
+def findings_here_or_example() -> tuple[dict[str, Any], bool]:
+    """This kernel's findings (probing if needed) where it can be asked, else the stored
+    example; the flag says which (True: this kernel)."""
+    ok, _why = kernel_available()
+    if ok:
+        try:
+            return read_findings(ensure_live_profile()), True
+        except (KfunclabError, OSError):
+            pass
+    return read_findings(EXAMPLE), False
 
 
 # --- what this kernel does differently, in words -----------------------------------------------
@@ -359,17 +381,17 @@ def _short(prog_type: str) -> str:
     return prog_type.removeprefix("BPF_PROG_TYPE_").lower()
 
 
-def _type_id_lines(btf: Any) -> list[str]:
+def _type_id_lines(findings: dict[str, Any]) -> list[str]:
     from kfunclab.btf import load_btf
 
     bundled = load_btf("bundled")
     lines = []
-    for name in _STRUCTS_SHOWN:
-        here, there = btf.find(name, "STRUCT"), bundled.find(name, "STRUCT")
-        if here and there and here[0] != there[0]:
-            lines.append(f"struct {name} is type id {here[0]} here, {there[0]} in the bundled "
+    for name, here in findings.get("type_ids", {}).items():
+        there = bundled.find(name, "STRUCT")
+        if there and here != there[0]:
+            lines.append(f"struct {name} is type id {here} here, {there[0]} in the bundled "
                          f"snapshot ({bundled.kernel_release})")
-    ours = {s.name: s.btf_id for s in btf.kfuncs()}
+    ours: dict[str, int] = findings.get("kfunc_ids", {})
     theirs = {s.name: s.btf_id for s in bundled.kfuncs()}
     moved = sorted(n for n in ours.keys() & theirs.keys() if ours[n] != theirs[n])
     if moved:
@@ -449,7 +471,7 @@ def diff_lines(findings: dict[str, Any], base: str = "linux-6.18") -> list[str]:
     for _name, answer in sorted(findings.get("switches", {}).items()):
         if answer.get("value") != answer.get("upstream"):
             out.append(answer.get("meaning", ""))
-    out += _type_id_lines(live_btf())
+    out += _type_id_lines(findings)
     out += _helper_lines(findings)
     out += _kfunc_lines(findings, base)
     return out

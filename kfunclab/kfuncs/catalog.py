@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kfunclab.errors import CatalogError, DeclarationError, KfunclabError
+from kfunclab.errors import CatalogError, DeclarationError, KfunclabError, ParseError
 from kfunclab.kfuncs.cparser import load_c
 from kfunclab.kfuncs.ctext import parse_function_text
 from kfunclab.kfuncs.decl import Kfunc, from_funcdecl
@@ -149,9 +149,20 @@ def load_catalog(name_or_path: str | Path, profile: Profile | str | None = None,
         raise CatalogError(f"unknown kfunc catalogue '{key}'; expected one of {known}, or a "
                            ".h/.c/.json file")
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as e:
         raise CatalogError(f"{key}: cannot read the kfunc file ({e.strerror})") from None
+    if len(data) > MAX_CATALOG_BYTES:
+        raise CatalogError(f"{key}: {len(data)} bytes; expected a kfunc file of at most "
+                           f"{MAX_CATALOG_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[:e.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise ParseError(key, line, col, f"expected UTF-8 text, found byte "
+                                         f"0x{data[e.start]:02x}") from None
     return _load_text(text, key, get_profile(profile), prototype_of, path.stem)
 
 
@@ -162,6 +173,10 @@ def _load_text(text: str, file: str, prof: Profile, prototype_of: PrototypeOf | 
             table = json.loads(text)
         except json.JSONDecodeError as e:
             raise CatalogError(f"{file}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+        except RecursionError:
+            raise CatalogError(f"{file}: JSON nested too deeply; expected a kfunc table (an "
+                               "object of sets of rows, a few levels deep)") from None
+        check_table(table, file)
         return _from_table(table, file, prof, prototype_of, name)
     _kfuncs, registry = load_c(text, prof, prototype_of=prototype_of, file=file)
     return Catalog(name, prof.kernel, f"kfuncs of {file}", prof, registry,
@@ -184,6 +199,77 @@ def _rows_of_registry(registry: Registry) -> dict[str, CatalogRow]:
                                      (reg.prog_type or "fmod_ret",), (reg.hook,),
                                      k.prototype() if k else "", filter=reg.id_set.filter_name)
     return rows
+
+
+#: Our own limit on a kfunc file given by path (the 6.18 table is about 0.3 MB).
+MAX_CATALOG_BYTES = 64 * 1024 * 1024
+
+_STR, _BOOL, _LIST, _OBJ = "a string", "true or false", "a list", "an object"
+#: field -> (Python type, what a message calls it, required) for the table, a set and a row
+_TABLE_FIELDS = {"catalog": (str, _STR, False), "kernel": (str, _STR, False),
+                 "description": (str, _STR, False), "license": (str, _STR, False),
+                 "base": (str, _STR, False), "drop_flags": (list, _LIST, False),
+                 "sources": (dict, _OBJ, False), "sets": (list, _LIST, False)}
+_SET_FIELDS = {"name": (str, _STR, True), "source": (str, _STR, True),
+               "kind": (str, _STR, False), "register": (list, _LIST, True),
+               "fmodret": (bool, _BOOL, False), "filter": ((str, type(None)), "a string or null",
+                                                           False),
+               "note": (str, _STR, False), "kfuncs": (list, _LIST, True)}
+_ROW_FIELDS = {"name": (str, _STR, True), "flags": (str, _STR, True),
+               "prototype": (str, _STR, True), "present": (bool, _BOOL, False),
+               "note": (str, _STR, False)}
+
+
+def _check_fields(value: object, fields: Mapping[str, tuple[Any, str, bool]], where: str,
+                  file: str) -> None:
+    if not isinstance(value, dict):
+        raise CatalogError(f"{file}: {where} is {_json_kind(value)}; expected an object")
+    for key, (kind, what, required) in fields.items():
+        if key not in value:
+            if required:
+                raise CatalogError(f"{file}: {where} lacks the field \"{key}\" ({what})")
+            continue
+        if not isinstance(value[key], kind):
+            raise CatalogError(f"{file}: {where}: field \"{key}\" is "
+                               f"{_json_kind(value[key])}; expected {what}")
+
+
+def _json_kind(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             list: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_strings(items: list[Any], where: str, file: str) -> None:
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise CatalogError(f"{file}: {where}[{i}] is {_json_kind(item)}; expected a string")
+
+
+def check_table(table: object, file: str = "<table>") -> None:
+    """Raise :class:`CatalogError` naming the field unless ``table`` has the catalogue's shape:
+    the type of every field, strings where strings belong (a string is never read as a list).
+
+    >>> check_table({"sets": [{"name": "s", "source": "f.c", "register": "XDP", "kfuncs": []}]})
+    Traceback (most recent call last):
+    ...
+    kfunclab.errors.CatalogError: <table>: sets[0]: field "register" is a string; expected a list
+    """
+    _check_fields(table, _TABLE_FIELDS, "the top level", file)
+    assert isinstance(table, dict)
+    if "sets" not in table and "base" not in table:
+        raise CatalogError(f"{file}: the top level lacks the field \"sets\" (a list of ID sets)")
+    _check_strings(table.get("drop_flags", []), "drop_flags", file)
+    for key, value in table.get("sources", {}).items():
+        if not isinstance(value, str):
+            raise CatalogError(f"{file}: sources.{key} is {_json_kind(value)}; expected a string")
+    for i, s in enumerate(table.get("sets", [])):
+        where = f"sets[{i}]"
+        _check_fields(s, _SET_FIELDS, where, file)
+        where = f"{where} ({s['name']})"
+        _check_strings(s["register"], f"{where}.register", file)
+        for j, row in enumerate(s["kfuncs"]):
+            _check_fields(row, _ROW_FIELDS, f"{where}.kfuncs[{j}]", file)
 
 
 def _base_table(table: Mapping[str, Any], file: str) -> tuple[Mapping[str, Any], KF]:

@@ -256,6 +256,9 @@ class _Loader:
     def _kfunc_id_set(self) -> None:
         ts = self.ts
         while not ts.at("="):
+            if ts.peek().kind == "eof" or ts.at(";"):  # no initializer: nothing to register
+                raise ts.error("'= { .owner = ..., .set = &ids }' to initialize the "
+                               "struct btf_kfunc_id_set")
             ts.next()
         name_tok = ts.tokens[ts.pos - 1]
         ts.next()
@@ -331,7 +334,11 @@ class _Loader:
             ts.skip_balanced("(", ")")
             ts.accept(";")
             return
-        is_static = any(ts.peek(i).text == "static" for i in range(k))
+        head = []  # the words before the name: storage class, attributes, return type
+        while len(head) < 32 and ts.peek(len(head)).text not in ("(", ";", "{", "="):
+            head.append(ts.peek(len(head)).text)
+        # __bpf_kfunc (__used noinline, later __retain __noclone) keeps even a static kfunc
+        is_static = "static" in head[:k + 1] and "__bpf_kfunc" not in head
         kind, saw = self._classify()
         if kind == "function":
             decl = parse_function(ts, self.typedefs)
@@ -394,11 +401,13 @@ class _Loader:
                  tok: Token) -> Kfunc:
         decl = self.decls.get(name)
         if decl is not None and name in self.static_funcs:
-            # section 2.1: a kfunc needs extern linkage, or the compiler may drop it and it never
-            # reaches BTF, so the ID set could not name it
-            raise DeclarationError(name, f"{self.file}:{decl.line}: a kfunc must have extern "
-                                   "linkage; 'static' lets the compiler drop it, so it is not "
-                                   "in BTF and BTF_ID_FLAGS cannot name it (remove 'static')")
+            # section 2.1: a static function may be inlined or dropped, and then it never reaches
+            # BTF. The kernel checks nothing here (a lint); __bpf_kfunc removes the risk.
+            raise DeclarationError(name, f"{self.file}:{decl.line}: a kfunclab lint, not a "
+                                   "kernel check: 'static' without __bpf_kfunc lets the compiler "
+                                   "inline or drop the function, so it may never reach BTF and "
+                                   "BTF_ID_FLAGS could not name it (mark it __bpf_kfunc, or "
+                                   "remove 'static')")
         if decl is not None:
             return from_funcdecl(decl, flags, self.profile,
                                  source=f"{self.file}:{decl.line}")

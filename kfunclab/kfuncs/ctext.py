@@ -170,7 +170,7 @@ _IGNORED = {"static", "extern", "inline", "__inline", "__inline__", "__always_in
             "__iomem", "asmlinkage", "__noreturn", "__always_unused", "__bpf_fastcall"}
 #: BTF type tags, by the name BTF gives them (``btf_type_tag("user")`` ...).
 _TAGS = {"__user": "user", "__percpu": "percpu", "__rcu": "rcu", "__arena": "address_space(1)",
-         "__kptr": "kptr", "__kptr_untrusted": "kptr_untrusted"}
+         "__kptr": "kptr", "__kptr_untrusted": "kptr_untrusted", "__kptr_ref": "kptr_ref"}
 _INT_WORDS = ("unsigned", "signed", "short", "long", "int", "char")
 
 #: Kernel typedefs that are not in kfunclab.ctype.INTEGER_TYPES.
@@ -300,9 +300,18 @@ def _pointers(ts: TokenStream, ctype: CType, tags: tuple[str, ...]) -> CType:
     return ctype
 
 
-def parse_params(ts: TokenStream, typedefs: Mapping[str, CType]
+#: Function-pointer parameters nest at most this deep (our own limit: C has none, Python's
+#: recursion does; the kernel's own headers nest 2).
+MAX_NESTING = 32
+
+
+def parse_params(ts: TokenStream, typedefs: Mapping[str, CType], depth: int = 0
                  ) -> tuple[tuple[tuple[str, CType], ...], bool]:
     """``( params )`` -> ((name, ctype)...), variadic. ``(void)`` and ``()`` have none."""
+    if depth > MAX_NESTING:
+        tok = ts.peek()
+        raise ParseError(ts.file, tok.line, tok.col, f"function pointer parameters nested more "
+                                                     f"than {MAX_NESTING} deep; expected fewer")
     ts.expect("(", "'(' to open the parameter list")
     if ts.accept(")"):
         return (), False
@@ -318,7 +327,7 @@ def parse_params(ts: TokenStream, typedefs: Mapping[str, CType]
             ts.expect(")", "')' after '...' (nothing may follow it)")
             break
         spec = parse_specifiers(ts, typedefs, "a parameter")
-        decl = parse_declarator(ts, spec, typedefs, allow_abstract=True)
+        decl = parse_declarator(ts, spec, typedefs, allow_abstract=True, depth=depth + 1)
         params.append((decl.name, decl.ctype))
         if ts.accept(")"):
             break
@@ -327,7 +336,7 @@ def parse_params(ts: TokenStream, typedefs: Mapping[str, CType]
 
 
 def parse_declarator(ts: TokenStream, spec: Specifiers, typedefs: Mapping[str, CType],
-                     allow_abstract: bool = False) -> Declarator:
+                     allow_abstract: bool = False, depth: int = 0) -> Declarator:
     """Pointers, then a name, ``(*name)(params)`` or (``allow_abstract``) nothing; arrays decay."""
     ctype = _pointers(ts, spec.base, spec.tags)
     tok = ts.peek()
@@ -341,7 +350,7 @@ def parse_declarator(ts: TokenStream, spec: Specifiers, typedefs: Mapping[str, C
             ts.next()
         name_tok = ts.next() if ts.peek().kind == "ident" else tok
         ts.expect(")", "')' after the function pointer name")
-        _params, _variadic = parse_params(ts, typedefs)
+        _params, _variadic = parse_params(ts, typedefs, depth)
         return Declarator(name_tok.text if name_tok is not tok else "",
                           ptr_to(CType(Kind.FUNC, "", target=ctype)), name_tok)
     name = ""
@@ -406,6 +415,9 @@ def _tidy(text: str) -> str:
 def parse_function_text(text: str, file: str = "<declaration>",
                         typedefs: Mapping[str, CType] | None = None) -> FuncDecl:
     """Exactly one function prototype or definition (a trailing ``;`` is optional)."""
+    if not isinstance(text, str):
+        raise ParseError(file, 1, 1, f"expected the declaration as a string, found "
+                                     f"{type(text).__name__}")
     ts = TokenStream(tokenize(text, file), file)
     decl = parse_function(ts, {**EXTRA_TYPEDEFS, **(typedefs or {})}, allow_eof=True)
     if ts.peek().kind != "eof":

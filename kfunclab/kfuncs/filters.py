@@ -39,6 +39,9 @@ KNOWN_FILTERS: tuple[str, ...] = tuple(_RULES)
 
 def make_filter(name: str, set_names: Collection[str]) -> KfuncFilter:
     """The filter ``name`` restricted to the kfuncs of one set (``set_names``)."""
+    if not isinstance(name, str):
+        raise DeclarationError(str(name), f"a filter name is {type(name).__name__}; expected "
+                                          "a string")
     try:
         rule, _src = _RULES[name]
     except KeyError:

@@ -73,6 +73,9 @@ def parse_flags(text: str, where: str = "flags") -> KF:
     >>> parse_flags("KF_SLEEPABLE|KF_DESTRUCTIVE")
     <KF.SLEEPABLE|DESTRUCTIVE: 96>
     """
+    if not isinstance(text, str):
+        raise DeclarationError(where, f"flags are {type(text).__name__}; expected a string "
+                                      "such as 'KF_ACQUIRE | KF_RET_NULL'")
     text = text.strip()
     result = KF(0)
     if not text:

@@ -56,6 +56,9 @@ def canonical_prog_type(name: str, where: str = "program type") -> str:
 
     Raises DeclarationError naming ``where`` for a name that is no program type.
     """
+    if not isinstance(name, str):
+        raise DeclarationError(where, f"program type is {type(name).__name__}; expected a "
+                                      "string such as BPF_PROG_TYPE_XDP")
     text = name.strip()
     upper = text.upper()
     full = upper if upper.startswith("BPF_PROG_TYPE_") else f"BPF_PROG_TYPE_{upper}"

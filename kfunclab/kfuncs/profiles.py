@@ -43,7 +43,12 @@ class Profile:
     kfunc_sets_must_be_tagged: bool
     annotations: frozenset[Annotation]  # suffixes btf_param_match_suffix() is asked about
     trusted_args_default: bool  # every pointer argument trusted without KF_TRUSTED_ARGS (7.0)
-    release_implies_trusted: bool  # is_kfunc_trusted_args() includes KF_RELEASE
+    release_implies_trusted: bool  # is_kfunc_trusted_args() includes KF_RELEASE (since 6.4)
+    #: The BTF type tags btf_find_kptr() reads as a referenced and an unreferenced kptr. Since 6.4
+    #: ("bpf: Rename __kptr_ref -> __kptr and __kptr -> __kptr_untrusted") they are "kptr" and
+    #: "kptr_untrusted"; before, "kptr_ref" and "kptr". Another tag makes the map unloadable.
+    kptr_ref_tag: str = field(default="kptr", kw_only=True)
+    kptr_unref_tag: str = field(default="kptr_untrusted", kw_only=True)
     kptr_get: bool  # KF_KPTR_GET exists (until 6.4)
     rcu_protected_enforced: bool  # "kernel func %s requires RCU critical section protection"
     opt_exempts_null_check: bool  # __opt, like __nullable, skips "Possibly NULL pointer" (7.0)
@@ -168,8 +173,9 @@ _HOOKS_DOC_SET = frozenset({Hook.COMMON, Hook.XDP, Hook.TC, Hook.STRUCT_OPS, Hoo
 _KPTR_GET_GONE = (KF.KPTR_GET, "KF_KPTR_GET was removed in 6.4 (7b4ddf3920d2 \"bpf: Remove "
                   "KF_KPTR_GET kfunc flag\"); use an RCU-protected kptr load and a KF_RCU "
                   "acquire kfunc")
+# The six suffixes of 6.2/6.3; __uninit came with 6.4 (kernel-semantics.md §1.7).
 _ANN_DOC = frozenset({Annotation.SIZE, Annotation.CONSTANT, Annotation.IGNORE, Annotation.ALLOC,
-                      Annotation.UNINIT, Annotation.RDONLY_BUF_SIZE, Annotation.RDWR_BUF_SIZE})
+                      Annotation.RDONLY_BUF_SIZE, Annotation.RDWR_BUF_SIZE})
 _EXEMPT = ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl", "bpf_refcount_acquire_impl")
 
 LINUX_6_18 = Profile(
@@ -212,7 +218,11 @@ DOC = Profile(
     kfunc_sets_must_be_tagged=False,
     annotations=_ANN_DOC,
     trusted_args_default=False,
-    release_implies_trusted=True,
+    # "bpf: Treat KF_RELEASE kfuncs as KF_TRUSTED_ARGS" is 6.4: before it is_kfunc_trusted_args()
+    # tested KF_TRUSTED_ARGS only, so a release-only kfunc did no NULL or trust check.
+    release_implies_trusted=False,
+    kptr_ref_tag="kptr_ref",
+    kptr_unref_tag="kptr",
     kptr_get=True,
     rcu_protected_enforced=False,
     opt_exempts_null_check=False,
@@ -224,7 +234,8 @@ DOC = Profile(
     catalog="doc",
     assumptions=(
         "hook list approximated for 6.2 (COMMON, XDP, TC, STRUCT_OPS, TRACING+LSM, SYSCALL)",
-        "annotations: __sz, __k, __ign, __alloc (6.2), __uninit (6.3); others are plain names",
+        "annotations: __sz, __k, __ign, __alloc, rdonly_buf_size, rdwr_buf_size (6.2); "
+        "__uninit (6.4) and later ones are plain names",
     ),
 )
 

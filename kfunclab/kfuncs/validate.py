@@ -177,8 +177,15 @@ def _check_shape(kfunc: Kfunc, kf: KF, prof: Profile) -> None:
 def _check_annotation_kinds(kfunc: Kfunc, kf: KF, prof: Profile) -> None:
     for i, p in enumerate(kfunc.params):
         ann, t = p.annotation, p.ctype
+        if ann is Annotation.CONSTANT and not t.is_scalar:
+            # check_kfunc_args() asks is_kfunc_arg_constant() only for scalars: on a pointer the
+            # suffix is silently ignored, so this is kfunclab's lint, not a kernel refusal
+            raise _fail(kfunc, f"{_arg(i, p)} is {_spell(t)}, but __k is only read on a scalar "
+                               "argument (it says the value is a known constant); on a pointer "
+                               "the kernel ignores it (a kfunclab lint, not a kernel check); "
+                               "expected an integer type such as u32")
         if ann.wants_scalar and not t.is_scalar:
-            what = ("a known constant" if ann is Annotation.CONSTANT else "a size")
+            what = "a size"
             raise _fail(kfunc, f"{_arg(i, p)} is {_spell(t)}, but {ann.value} is only understood "
                                f"on a scalar argument (it says the value is {what}); expected an "
                                "integer type such as u32")
@@ -217,8 +224,9 @@ def _check_pointers(kfunc: Kfunc, kf: KF, prof: Profile) -> None:
             base = strip_annotation(p.name, annotation_of(p.name)) or "mem"
             raise _fail(kfunc, f"{_arg(i, p)} is a void * without a size: the verifier cannot "
                                "tell how much memory it points to (\"arg#"
-                               f"{i} pointer type VOID void must point to scalar, or struct with "
-                               f"scalar\"); expected the next argument to be its size, named "
+                               f"{i} pointer type UNKNOWN  must point to scalar, or struct with "
+                               f"scalar\": void prints as UNKNOWN with no name); expected the next "
+                               "argument to be its size, named "
                                f"{base}__sz (or {base}__szk for a constant), or an annotation "
                                f"such as __ign{_unknown_suffix_hint(p, prof)}")
         target = t.target

@@ -20,23 +20,32 @@ from functools import lru_cache
 from kfunclab.btf import load_btf
 from kfunclab.btf.relocate import link_type_ids
 from kfunclab.btf.types import BtfKind
-from kfunclab.errors import BtfError, KfunclabError
+from kfunclab.errors import BtfError, KfunclabError, SectionError
 from kfunclab.isa.insn import Call, CallKind
 from kfunclab.isa.parser import parse_program
 from kfunclab.isa.program import Program
 from kfunclab.kfuncs import KF, Kfunc, ProgContext, get_profile, load_catalog
 from kfunclab.kfuncs.catalog import Catalog, prototype_resolver
 from kfunclab.kfuncs.profiles import Profile
-from kfunclab.progtypes import ProgType, program_type
+from kfunclab.progtypes import ProgramType, ProgType, program_type
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.cfg import build_cfg, check_cfg, license_is_gpl_compatible
+from kfunclab.verifier.cfg import (
+    StaticError,
+    build_cfg,
+    check_cfg,
+    license_is_gpl_compatible,
+)
 from kfunclab.verifier.env import Env, Limit, Unsupported
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.liveness import Liveness
+from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
+from kfunclab.verifier.stackdepth import check_max_stack_depth
 from kfunclab.verifier.state import VState, initial_frame
+
+BPF_F_TEST_STATE_FREQ = 1 << 3
 
 
 class UnknownKfuncError(KfunclabError):
@@ -177,11 +186,17 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     cannot be read); a program the kernel would reject is a result with ``verdict`` reject.
     """
     prof = get_profile(profile)
-    ptype = program_type(program.section)
+    try:
+        ptype = program_type(program.section)
+    except SectionError as exc:
+        raise SectionError(f"{_where(program)}{exc}") from None
     if btf == "default":
         btf = _DEFAULT_BTF[0]
     btf_obj = resolve_btf(btf)
     program = link_type_ids(program, btf_obj)
+    # a program already known to be unsupported (or refused) answers that, whatever its target
+    attach_note = (None if program.unsupported or program.refused
+                   else _check_attach_target(program, ptype, btf_obj))
     program = _link_kfunc_ids(program, btf_obj)
     if isinstance(catalog, Catalog):
         cat = catalog
@@ -196,7 +211,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
               cfg=cfg, recorder=recorder, privileged=program.has_cap("cap_bpf") or
               program.has_cap("cap_sys_admin"),
               allow_ptr_leaks=bool(caps_ok), allow_uninit_stack=bool(caps_ok),
-              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit)
+              sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit,
+              test_state_freq=bool(program.prog_flags & BPF_F_TEST_STATE_FREQ))
     env.program_gpl = license_is_gpl_compatible(program.license)  # type: ignore[attr-defined]
     env.prog_context = ProgContext(ptype.prog_type.kernel_name,  # type: ignore[attr-defined]
                                    ptype.expected_attach_type.kernel_name
@@ -212,6 +228,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         stats = Stats(env.insn_processed, env.total_states, env.peak_states,
                       env.max_states_per_insn)
         text = explorer.log.text() if explorer is not None else ""
+        if explorer is not None and explorer.log.truncated and LOG_TRUNCATED_NOTE not in notes:
+            notes.append(LOG_TRUNCATED_NOTE)
         if error is not None and explorer is None and log_level:
             text = "".join(line + "\n" for line in (*static_prefix, error.message))
         if log_level == 1 and error is None:
@@ -228,7 +246,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
             truncated=truncated or recorder.truncated, visits=dict(recorder.visits),
             notes=tuple(notes))
 
-    notes: list[str] = []
+    notes: list[str] = [attach_note] if attach_note else []
     if ptype.uses_trampoline:
         notes.append(f"{program.section}: trampoline programs (fentry/fexit/fmod_ret/lsm) are "
                      "refused before verification by the kernel kfunclab is checked against "
@@ -240,7 +258,12 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         name = errno_mod.errorcode.get(err, str(err))
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
-    static = check_cfg(program, env.privileged)
+    if program.refused:
+        return finish(Diagnostic(None, program.refused, errno=2))
+    if program.unsupported:
+        return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
+                       error=Diagnostic(program.unsupported_insn, program.unsupported, errno=95))
+    static = check_cfg(program, env.privileged, kfunc_check=_nameless_kfunc_check)
     if static is not None:
         # check_subprogs() prints the subprogram table; refusals before it come without
         if log_level >= 2 and static.check not in ("add_subprog", "add_kfunc_call",
@@ -258,6 +281,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                 kfunc_args[ins.name] = len(k.params)
     liveness = Liveness(program, cfg, kfunc_args)
     state = VState([initial_frame(Reg(RegType.PTR_TO_CTX))])
+    if program.entry_args is not None:  # a global function, verified on its own
+        from kfunclab.verifier.globalfunc import entry_regs
+
+        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
     if log_level >= 2:
         explorer.scc = _scc_numbers(program, cfg)
@@ -269,6 +296,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         explorer.log.line("arg#0 reference type('UNKNOWN ') size cannot be determined: -22")
     try:
         error = explorer.run(state)
+        if error is None and not collect_all:
+            error = check_max_stack_depth(env)
+            if error is not None and log_level:
+                explorer.log.line(error.message)  # printed after the walk, before the stats
     except Limit as limit:
         return finish(limit.args[0], truncated=True)
     except Unsupported as missing:
@@ -277,13 +308,75 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     return finish(error, tuple(explorer.rejections))
 
 
+def _where(program: Program, line: int | None = None) -> str:
+    """``FILE:LINE: `` of the program's source (the SEC line by default), or nothing."""
+    src = program.source
+    if src is None:
+        return ""
+    if line is None:
+        text = _lines_text(src.text)
+        at = text.find("SEC(")
+        line = text.count("\n", 0, at) + 1 if at >= 0 else 1
+    return f"{src.file}:{line}: "
+
+
+def _lines_text(text: str) -> str:
+    """The text with the line ends the parser counts (LF, CRLF, CR) as LF."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _check_attach_target(program: Program, ptype: ProgramType, btf: object | None) -> str:
+    """libbpf's ``libbpf_find_attach_btf_id()``: the SEC() target must be in the kernel BTF.
+
+    A missing target is an input error (libbpf refuses before the kernel is asked); without
+    BTF the target cannot be checked, which the returned note says.
+    """
+    if ptype.prog_type is ProgType.STRUCT_OPS:
+        raise SectionError(
+            f"{_where(program)}SEC(\"{program.section}\"): libbpf loads a struct_ops program only "
+            "through the struct_ops map that names its kernel struct and member "
+            "(attach_btf_id); a program file cannot declare that map, so kfunclab cannot "
+            "check it (the name after '/' is the program's, not a kernel symbol)")
+    target = ptype.attach_btf_name
+    if target is None or ptype.expected_attach_type is None:  # none, or freplace's program
+        return ""
+    name, kind = target
+    if btf is None:
+        return (f"SEC(\"{program.section}\"): without kernel BTF the attach target {name!r} "
+                "cannot be checked")
+    if not btf.find(name, kind):  # type: ignore[attr-defined]
+        raise SectionError(
+            f"{_where(program)}SEC(\"{program.section}\"): attach target {name!r} ({kind}) is "
+            f"not in the kernel BTF ({btf.origin}); libbpf refuses to load the program: "  # type: ignore[attr-defined]
+            f"failed to find kernel BTF type ID of {ptype.attach_target!r}: -ESRCH")
+    return ""
+
+
+def _nameless_kfunc_check(slot: int, ins: Call) -> StaticError | None:
+    """``add_kfunc_call()``: a kfunc call whose BTF id names no FUNC of the kernel BTF."""
+    if ins.kind is CallKind.KFUNC and not ins.name:
+        return StaticError(slot, msg.KFUNC_NOT_FOUND.format(btf_id=ins.imm), errno_mod.EINVAL,
+                           "add_kfunc_call")
+    return None
+
+
 def _link_kfunc_ids(program: Program, btf: object | None) -> Program:
-    """Give kfunc calls this kernel's BTF ids, as a loader does (the log prints them)."""
+    """Give kfunc calls this kernel's BTF ids, as a loader does (the log prints them), and
+    ``call kernel-function#ID`` the name of that id's FUNC."""
     if btf is None:
         return program
     insns = list(program.insns)
     changed = False
     for i, ins in enumerate(insns):
+        if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and not ins.name:
+            try:
+                found = btf.kind(ins.imm) is BtfKind.FUNC  # type: ignore[attr-defined]
+            except BtfError:
+                found = False
+            if found:
+                insns[i] = Call(CallKind.KFUNC, ins.imm, btf.name(ins.imm))  # type: ignore[attr-defined]
+                changed = True
+            continue
         if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name and not ins.imm:
             ids = btf.find(ins.name, BtfKind.FUNC)  # type: ignore[attr-defined]
             if ids:
@@ -332,15 +425,30 @@ def _attach_name(ptype: object) -> str | None:
 def _check_call_names(program: Program, registry: _BtfBackedRegistry, btf: object | None) -> None:
     """Every ``call NAME`` must name something, or the input is wrong (not a verdict)."""
     for slot, ins in program.instructions():
-        if not (isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name):
+        if not (isinstance(ins, Call) and ins.kind is CallKind.KFUNC):
             continue
+        if not ins.name:
+            if btf is None:
+                raise UnknownKfuncError(
+                    f"{_where_col(program, slot, 'call')}error: kfunc BTF id {ins.imm} cannot be "
+                    "resolved to a name without kernel BTF; expected btf='live' or 'bundled'")
+            continue  # add_kfunc_call() refuses it: a verdict
         if ins.name in registry.catalog.rows:
             continue
         if btf is not None and btf.find(ins.name, BtfKind.FUNC):  # type: ignore[attr-defined]
             continue
-        where = ""
-        if program.source is not None:
-            where = f"{program.source.file}:{program.source.line_of(slot)}: "
+        where = _where_col(program, slot, ins.name)
         raise UnknownKfuncError(
             f"{where}error: unknown function '{ins.name}': not a BPF helper, not a kfunc of the "
             f"catalogue '{registry.catalog.name}', and not a function in the kernel BTF")
+
+
+def _where_col(program: Program, slot: int, word: str) -> str:
+    """``FILE:LINE:COL: `` of ``word`` on the line of instruction ``slot``."""
+    src = program.source
+    if src is None or slot >= len(src.lines):
+        return ""
+    line = src.lines[slot]
+    lines = _lines_text(src.text).split("\n")
+    at = lines[line - 1].find(word) if line <= len(lines) else -1
+    return f"{src.file}:{line}:{at + 1 if at >= 0 else 1}: "

@@ -9,25 +9,26 @@ kinds of call share (caller-saved registers) and the leak check at ``exit``
 
 from __future__ import annotations
 
+from kfunclab.isa.helpers import HELPER_MAX_ID, MAP_TYPES
 from kfunclab.isa.insn import Call
-from kfunclab.progtypes import ProgType
+from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.memory import check_helper_mem_access, kptr_member
+from kfunclab.verifier.helper_args import (
+    clobber_caller_saved,
+    const_size,
+    int_return,
+    mem_arg,
+)
+from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
+from kfunclab.verifier.memory import is_referenced_kptr, kptr_member
 from kfunclab.verifier.references import acquire_reference, release_reference
-from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import Ref, RefKind, VState
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
 from kfunclab.verifier.trust import in_rcu_cs, is_trusted_reg, kernel_struct_reg  # noqa: F401
-
-
-def clobber_caller_saved(state: VState) -> None:
-    regs = state.regs
-    for r in range(6):
-        regs[r] = NOT_INIT
-
 
 # --- helpers -----------------------------------------------------------------------------------
 _TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
@@ -74,23 +75,11 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
                                                                                    reg.flags),
                                                   expected="map_ptr"))
+    kv = ("array", "hash", "percpu_array", "percpu_hash", "lru_hash", "lru_percpu_hash")
+    if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv:
+        # check_map_func_compatibility(): which map types each helper takes
+        raise Unsupported(f"bpf_{name} on a {reg.map.map_type} map is not modelled", idx)
     return reg
-
-
-def _mem_arg(env: Env, state: VState, regno: int, size: int, kind: str = "read",
-             raw_mode: bool = False) -> None:
-    reg = state.regs[regno]
-    if reg.type is RegType.NOT_INIT:
-        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-    allowed = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
-               RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
-               RegType.PTR_TO_BUF)
-    if reg.type not in allowed or reg.flags & TypeFlag.MAYBE_NULL:
-        raise Reject(msg.ARG_TYPE_MISMATCH.format(
-            regno=regno, type=reg_type_str(reg.type, reg.flags),
-            expected="fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"))
-    check_helper_mem_access(env, state, regno, size, kind, zero_size_ok=False,
-                            raw_mode=raw_mode)
 
 
 def _scalar_args(state: VState, regnos: range) -> None:
@@ -107,7 +96,12 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
 
         name = (helper_name(insn.imm) or "").removeprefix("bpf_")
     full = f"bpf_{name}"
+    if not 0 <= insn.imm < HELPER_MAX_ID:  # get_helper_proto(): -ERANGE
+        raise Reject(msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
+    if handler is None and name in HELPER_PROTOS:
+        generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
+        return
     if handler is None:
         raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
     if not _helper_allowed(env, name):
@@ -154,7 +148,7 @@ def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int |
 
 def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_lookup_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
+    mem_arg(env, state, 2, m.key.size)
     key = None
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
@@ -171,25 +165,20 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_map_update(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_update_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
-    _mem_arg(env, state, 3, m.value.size)
+    mem_arg(env, state, 2, m.key.size)
+    mem_arg(env, state, 3, m.value.size)
     _scalar_args(state, range(4, 5))
-    _int_return(state)
+    int_return(state)
 
 
 def _h_map_delete(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "map_delete_elem", idx).map
-    _mem_arg(env, state, 2, m.key.size)
-    _int_return(state)
-
-
-def _int_return(state: VState) -> None:
-    clobber_caller_saved(state)
-    state.regs[0] = UNKNOWN_SCALAR
+    mem_arg(env, state, 2, m.key.size)
+    int_return(state)
 
 
 def _h_no_args(env: Env, state: VState, idx: int, insn: Call) -> None:
-    _int_return(state)
+    int_return(state)
 
 
 def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -197,8 +186,8 @@ def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
     if size_reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
     size = size_reg.var.umax if size_reg.type is RegType.SCALAR else 0
-    _mem_arg(env, state, 1, size)
-    _int_return(state)
+    mem_arg(env, state, 1, size)
+    int_return(state)
 
 
 def _h_current_task_btf(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -213,12 +202,12 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
     if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
-                                                  expected="map_value"))
+                                                  expected=msg.KPTR_XCHG_DST_TYPES))
     if not dst.var.is_const:
-        raise Reject(msg.KPTR_XCHG_NOT_KPTR)
+        raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
     member = kptr_member(dst.map, off)
-    if member is None or member.kind.value != "kptr":
+    if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
@@ -227,9 +216,10 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         if new.type is not RegType.PTR_TO_BTF_ID:
             raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
                                                       type=reg_type_str(new.type, new.flags),
-                                                      expected=f"ptr_{member.type_name}"))
+                                                      expected=msg.KPTR_XCHG_NEW_TYPES))
         if new.btf_name != member.type_name:
-            raise Reject(f"R2 is of type {new.btf_name} but {member.type_name} is expected")
+            raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
+                type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
         if not new.ref_obj_id:
             raise Reject(msg.RELEASE_ARG_NOT_REFERENCED.format(regno=2), errno=22)
         if not release_reference(env, state, new.ref_obj_id, idx, RefEventKind.MOVED_TO_MAP,
@@ -242,49 +232,34 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
 
 
-def _const_size(state: VState, regno: int, zero_ok: bool) -> int:
-    """ARG_CONST_SIZE(_OR_ZERO): a bounded scalar; its largest value is what is accessed."""
-    reg = state.regs[regno]
-    if reg.type is RegType.NOT_INIT:
-        raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-    if reg.type is not RegType.SCALAR:
-        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
-                                                                                   reg.flags),
-                                                  expected="scalar"))
-    if reg.var.smin < 0:
-        raise Reject(msg.NEGATIVE_MEM_SIZE.format(regno=regno))
-    if reg.var.umin == 0 and not zero_ok:
-        raise Reject(msg.ZERO_SIZE_NOT_ALLOWED.format(regno=regno, umin=reg.var.umin,
-                                                      umax=reg.var.umax))
-    if reg.var.umax >= 1 << 29:
-        raise Reject(msg.UNBOUNDED_MEM_ACCESS.format(regno=regno))
-    return reg.var.umax
-
-
 def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_get_current_comm(buf, size)``, ``bpf_probe_read_kernel(dst, size, src)``: the
     helper fills ``size`` bytes of R1 (ARG_PTR_TO_UNINIT_MEM, so they need not be written)."""
     name = (insn.name or "").removeprefix("bpf_")
     zero_ok = name != "get_current_comm"
-    size = _const_size(state, 2, zero_ok)
-    _mem_arg(env, state, 1, size, "write", raw_mode=True)
+    size = const_size(state, 2, zero_ok)
+    mem_arg(env, state, 1, size, "write", raw_mode=True)
     if name.startswith("probe_read"):
         _scalar_args(state, range(3, 4))
     from kfunclab.verifier.precision import mark_chain_precision
 
     mark_chain_precision(env, state, {2})
-    _int_return(state)
+    int_return(state)
 
 
 def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_ringbuf_reserve(map, size, flags)``: acquires a record (mem_or_null, sized)."""
     m = _map_arg(state, 1, "ringbuf_reserve", idx).map
     if m.map_type != "ringbuf":
-        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_reserve#131")
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
+                                                  func="bpf_ringbuf_reserve#131"), errno=22)
     size = state.regs[2]
     if size.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
-    if size.type is not RegType.SCALAR or not size.var.is_const:
+    if size.type is not RegType.SCALAR:  # check_reg_type() comes before the constant check
+        raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2, type=reg_type_str(size.type, size.flags),
+                                                  expected="scalar"))
+    if not size.var.is_const:
         raise Reject("R2 is not a known constant'")
     from kfunclab.verifier.precision import mark_chain_precision
 
@@ -321,11 +296,12 @@ def _h_ringbuf_release(env: Env, state: VState, idx: int, insn: Call) -> None:
 def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(state, 1, "ringbuf_output", idx).map
     if m.map_type != "ringbuf":
-        raise Reject(f"cannot pass map_type {m.map_type} into func bpf_ringbuf_output#130")
-    size = _const_size(state, 3, True)
-    _mem_arg(env, state, 2, size)
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
+                                                  func="bpf_ringbuf_output#130"), errno=22)
+    size = const_size(state, 3, True)
+    mem_arg(env, state, 2, size)
     _scalar_args(state, range(4, 5))
-    _int_return(state)
+    int_return(state)
 
 
 def _spin_lock_arg(state: VState, lock: bool) -> Reg:
@@ -357,7 +333,7 @@ def _h_spin_lock(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.SPIN_LOCK_TWICE, errno=22)
     state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock"))
     state.active_locks += 1
-    _int_return(state)
+    int_return(state)
 
 
 def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
@@ -369,7 +345,7 @@ def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.SPIN_UNLOCK_DIFFERENT.format(name="bpf_spin"), errno=22)
     state.refs.remove(held)
     state.active_locks -= 1
-    _int_return(state)
+    int_return(state)
 
 
 _HELPERS = {
@@ -424,7 +400,9 @@ def exit_subprog(env: Env, state: VState) -> int:
     """``prepare_func_exit()``: R0 goes back to the caller, which resumes after the call."""
     callee = state.frames[-1]
     r0 = callee.regs[0]
-    if r0.type is RegType.NOT_INIT:
+    call = env.program.insns[callee.callsite]
+    start = callee.callsite + 1 + getattr(call, "imm", 0)
+    if r0.type is RegType.NOT_INIT and start not in env.program.void_funcs:
         raise Reject(msg.R0_NOT_READ_OK)
     if r0.type is RegType.PTR_TO_STACK and r0.frameno == callee.frameno:
         raise Reject("cannot return stack pointer to the caller")
@@ -438,7 +416,7 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     """``process_bpf_exit_full()``: locks, leaks and R0 at the main program's exit."""
     prefix = msg.EXIT_PREFIX_MAIN
     if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)  # check_resource_leak()
     leaked = [r for r in state.refs if r.kind is RefKind.PTR]
     if leaked:
         lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
@@ -454,21 +432,46 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
+    if env.program.entry_args is not None:  # a global function returns a scalar, any value
+        if r0.type is not RegType.SCALAR:
+            raise Reject("At subprogram exit the register R0 is not a scalar value "
+                         f"({reg_type_str(r0.type, r0.flags)})")
+        return
     if r0.is_pointer and not env.allow_ptr_leaks:
         raise Reject(msg.R0_LEAKS_ADDR)
     _check_return_range(env, r0)
 
 
+_SOCK_ADDR_RANGES = {
+    AttachType.CGROUP_INET4_BIND: (0, 3), AttachType.CGROUP_INET6_BIND: (0, 3),
+    **{a: (1, 1) for a in (AttachType.CGROUP_UDP4_RECVMSG, AttachType.CGROUP_UDP6_RECVMSG,
+                           AttachType.CGROUP_UNIX_RECVMSG, AttachType.CGROUP_INET4_GETPEERNAME,
+                           AttachType.CGROUP_INET6_GETPEERNAME,
+                           AttachType.CGROUP_UNIX_GETPEERNAME,
+                           AttachType.CGROUP_INET4_GETSOCKNAME,
+                           AttachType.CGROUP_INET6_GETSOCKNAME,
+                           AttachType.CGROUP_UNIX_GETSOCKNAME)}}
+
+
 def _check_return_range(env: Env, r0: Reg) -> None:
     """``check_return_code()`` for the program types with a fixed return range."""
     pt = env.prog_type.prog_type
-    ranges = {ProgType.CGROUP_SKB: (0, 3), ProgType.CGROUP_SOCK: (0, 1)}
+    at = env.prog_type.expected_attach_type
+    ranges = {ProgType.CGROUP_SKB: (0, 3) if at is AttachType.CGROUP_INET_EGRESS else (0, 1),
+              ProgType.CGROUP_SOCK: (0, 1), ProgType.SOCK_OPS: (0, 1),
+              ProgType.CGROUP_DEVICE: (0, 1), ProgType.CGROUP_SYSCTL: (0, 1),
+              ProgType.CGROUP_SOCKOPT: (0, 1),
+              ProgType.CGROUP_SOCK_ADDR: _SOCK_ADDR_RANGES.get(at, (0, 1))}
     if pt not in ranges:
         return
     if r0.type is not RegType.SCALAR:
         raise Reject(f"At program exit the register R0 is not a known value "
-                     f"({reg_type_str(r0.type, r0.flags)})")
+                     f"({reg_type_str(r0.type, r0.flags)})", errno=22)
     lo, hi = ranges[pt]
-    if r0.var.umin < lo or r0.var.umax > hi:
-        value = str(r0.var.const_value) if r0.var.is_const else "unknown scalar value"
-        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"))
+    if r0.var.smin < lo or r0.var.smax > hi:
+        # verbose_invalid_scalar(): " smin=%lld" / " smax=%lld" where not the s64 extreme
+        parts = [f"smin={r0.var.smin}"] if r0.var.smin > -(1 << 63) else []
+        parts += [f"smax={r0.var.smax}"] if r0.var.smax < (1 << 63) - 1 else []
+        value = " ".join(parts) or "unknown scalar value"
+        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"),
+                     errno=22)

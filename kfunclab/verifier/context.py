@@ -12,7 +12,7 @@ from kfunclab.ctype import CType, Kind
 from kfunclab.errors import BtfError
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 from kfunclab.verifier.trust import kernel_struct_reg
 
@@ -64,10 +64,10 @@ def ctx_access(env: Env, off: int, size: int, kind: str) -> Reg:
         if write or off < 0 or off >= 8 * 12 or off % size or size != 8:
             raise _refuse(off, size)
         return UNKNOWN_SCALAR
-    # other program types: reads of aligned fields within a generous bound
-    if write or off < 0 or off % size:
-        raise _refuse(off, size)
-    return UNKNOWN_SCALAR
+    # other program types (sock_ops, sock_addr, sockopt, sk_msg ...): each has its own
+    # is_valid_access rules and context conversions, which kfunclab does not model yet
+    raise Unsupported(f"context access for {pt.kernel_name} (ctx+{off}, {size} bytes) is not "
+                      "modelled by kfunclab")
 
 
 def _xdp(off: int, size: int, write: bool) -> Reg:
@@ -81,6 +81,8 @@ def _xdp(off: int, size: int, write: bool) -> Reg:
 def _skb(pt: ProgType, off: int, size: int, write: bool) -> Reg:
     """``tc_cls_act_is_valid_access()`` / ``sk_filter_is_valid_access()`` and friends."""
     tc = pt in (ProgType.SCHED_CLS, ProgType.SCHED_ACT)
+    if _refused_for(pt, off) or _in_wide_field(off, size):
+        raise _refuse(off, size)
     if pt is ProgType.SOCKET_FILTER and (
             off in (_SKB_TC_CLASSID, _SKB_DATA, _SKB_DATA_META, _SKB_DATA_END, _SKB_WIRE_LEN)
             or _SKB_FAMILY <= off < _SKB_LOCAL_PORT_END or _SKB_TSTAMP <= off < _SKB_TSTAMP + 8
@@ -120,6 +122,34 @@ def _skb(pt: ProgType, off: int, size: int, write: bool) -> Reg:
     return UNKNOWN_SCALAR
 
 
+# Fields the other __sk_buff program types may not touch (lwt_is_valid_access(),
+# sk_skb_is_valid_access(), cg_skb_is_valid_access()): (start, end) byte ranges.
+_SKB_TYPE_REFUSED = {
+    ProgType.LWT_IN: ((_SKB_TC_CLASSID, _SKB_TC_CLASSID + 4), (_SKB_FAMILY, _SKB_LOCAL_PORT_END),
+                      (_SKB_DATA_META, _SKB_DATA_META + 4), (_SKB_TSTAMP, _SKB_TSTAMP + 8),
+                      (_SKB_WIRE_LEN, _SKB_WIRE_LEN + 4), (_SKB_HWTSTAMP, _SKB_HWTSTAMP + 8)),
+    ProgType.SK_SKB: ((_SKB_TC_CLASSID, _SKB_TC_CLASSID + 4), (_SKB_DATA_META, _SKB_DATA_META + 4),
+                      (_SKB_TSTAMP, _SKB_TSTAMP + 8), (_SKB_WIRE_LEN, _SKB_WIRE_LEN + 4),
+                      (_SKB_HWTSTAMP, _SKB_HWTSTAMP + 8)),
+    ProgType.CGROUP_SKB: ((_SKB_TC_CLASSID, _SKB_TC_CLASSID + 4),
+                          (_SKB_DATA_META, _SKB_DATA_META + 4),
+                          (_SKB_WIRE_LEN, _SKB_WIRE_LEN + 4)),
+}
+for _t in (ProgType.LWT_OUT, ProgType.LWT_XMIT, ProgType.LWT_SEG6LOCAL):
+    _SKB_TYPE_REFUSED[_t] = _SKB_TYPE_REFUSED[ProgType.LWT_IN]
+# 8-byte fields (pointers and u64s) that are only read whole: (start, end)
+_SKB_WIDE = ((_SKB_FLOW_KEYS, _SKB_FLOW_KEYS + 8), (_SKB_TSTAMP, _SKB_TSTAMP + 8),
+             (_SKB_SK, _SKB_SK + 8), (_SKB_HWTSTAMP, _SKB_HWTSTAMP + 8))
+
+
+def _refused_for(pt: ProgType, off: int) -> bool:
+    return any(lo <= off < hi for lo, hi in _SKB_TYPE_REFUSED.get(pt, ()))
+
+
+def _in_wide_field(off: int, size: int) -> bool:
+    return any(lo <= off < hi and (off != lo or size != 8) for lo, hi in _SKB_WIDE)
+
+
 def _read_only_struct(off: int, size: int, write: bool, struct_size: int) -> Reg:
     if write or off < 0 or off + size > struct_size or off % size:
         raise _refuse(off, size)
@@ -150,6 +180,9 @@ def tracing_args(env: Env) -> tuple[CType, ...]:
 
 def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
     """``btf_ctx_access()``: ctx is an array of u64 arguments typed by the attach target."""
+    if env.prog_type.expected_attach_type is AttachType.TRACE_ITER:
+        raise Unsupported("the context of an iterator program (struct bpf_iter__* with "
+                          "nullable arguments) is not modelled by kfunclab")
     args = tracing_args(env)
     name = env.prog_type.attach_target
     if write or off < 0:

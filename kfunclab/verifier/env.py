@@ -66,6 +66,8 @@ class Env:
     allow_ptr_leaks: bool = True  # perfmon/sys_admin: env->allow_ptr_leaks
     allow_uninit_stack: bool = True  # perfmon: env->allow_uninit_stack
     sleepable: bool = False
+    #: BPF_F_TEST_STATE_FREQ: is_state_visited() forces a new state at every prune point
+    test_state_freq: bool = False
     insn_limit: int = 1_000_000
     #: False = a naive pruner that never marks scalars precise (for teaching why __k needs it)
     precision: bool = True
@@ -82,6 +84,8 @@ class Env:
     max_states_per_insn: int = 0
     insn_idx: int = 0
     prev_insn_idx: int = -1
+    #: subprogram start -> the deepest stack any path gave it (subprog_info[].stack_depth)
+    stack_depth: dict[int, int] = field(default_factory=dict)
     #: per-instruction facts the checks leave for later passes (kfunc metadata, ...)
     aux: dict[int, dict[str, Any]] = field(default_factory=dict)
 

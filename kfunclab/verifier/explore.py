@@ -92,6 +92,7 @@ class Explorer:
         self.scc: dict[int, int] = {}  # insn -> loop number (set by verify() for the log)
         self._scc_entry: dict[int, VState] = {}
         self.log = KernelLog(env.recorder.log_level)
+        self.log.set_line_info(getattr(env.program, "c_lines", {}))
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
 
     # --- the loop ----------------------------------------------------------------------------
@@ -292,7 +293,8 @@ class Explorer:
         env = self.env
         # "avoid accumulating infinitely long jmp history": the kernel counts jump-history
         # entries (jump points, stack accesses), not instructions
-        force_new = idx in self.force_checkpoints or cur.jmp_history_cnt > 40
+        force_new = (env.test_state_freq or idx in self.force_checkpoints
+                     or cur.jmp_history_cnt > 40)
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
         live_regs = self.live.regs_before(idx)

@@ -20,7 +20,7 @@ from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.calls import clobber_caller_saved
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.memory import check_helper_mem_access
+from kfunclab.verifier.memory import PKT_WRITERS, check_helper_mem_access
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const, reg_type_str
@@ -261,7 +261,7 @@ def _pointer_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: 
 
 def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
     """KF_KPTR_GET (doc profile): arg 0 points at a referenced kptr field of a map value."""
-    from kfunclab.verifier.memory import kptr_member
+    from kfunclab.verifier.memory import is_referenced_kptr, kptr_member
 
     if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.KPTR_GET_EXPECTED_MAP_VALUE, errno=_EINVAL)
@@ -269,7 +269,7 @@ def _kptr_get_arg(env: Env, meta: _Meta, reg: Reg, t: CType) -> None:
         raise Reject(msg.KPTR_GET_CONST_OFFSET, errno=_EINVAL)
     off = reg.off + reg.var.const_value
     member = kptr_member(reg.map, off)
-    if member is None or member.kind.value != "kptr":
+    if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_GET_NO_KPTR.format(off=off), errno=_EINVAL)
     inner = t.target.target if t.target is not None else None  # struct X ** -> struct X
     want = inner.name if inner is not None else ""
@@ -337,7 +337,8 @@ def _mem_arg_type_check(env: Env, i: int, target: CType | None, sized: bool) -> 
         return
     kind = target.kernel_kind_name()
     raise Reject(msg.KFUNC_MEM_NOT_SCALAR_STRUCT.format(
-        arg=i, kind=kind, name=target.name, void="void, " if sized else ""), errno=_EINVAL)
+        arg=i, kind=kind, name=target.kernel_type_name(), void="void, " if sized else ""),
+        errno=_EINVAL)
 
 
 def _struct_of_scalars(env: Env, name: str, depth: int) -> bool:
@@ -420,15 +421,21 @@ def _check_mem_size_reg(env: Env, state: VState, mem_regno: int, mem: Reg, size_
 
 
 # --- dynptrs, iterators, irq flags ----------------------------------------------------------------
-def _stack_slot_of(reg: Reg, regno: int, what: str, i: int) -> int:
-    if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
+def _stack_slot_of(reg: Reg, regno: int, what: str, i: int, kind: str
+                   ) -> tuple[int | None, str]:
+    """``stack_slot_obj_get_spi()`` for a ``kind`` ("dynptr", "iter", "irq_flag") argument:
+    (slot index, "") or (None, the line it logs); the caller then refuses the argument with
+    its own message (``is_iter_reg_valid_uninit()`` ... fail), as the kernel does."""
+    if reg.type is not RegType.PTR_TO_STACK:
         raise Reject(what.format(arg=i), errno=_EINVAL)
+    if not reg.var.is_const:
+        return None, msg.STACK_OBJ_NOT_CONST.format(kind=kind)
     off = reg.off + reg.var.const_value
     if off >= 1 << 63:
         off -= 1 << 64
     if off % 8:
-        raise Reject(f"cannot pass in {what} at an offset={off}", errno=_EINVAL)
-    return (-off - 1) // 8
+        return None, msg.STACK_OBJ_AT_OFFSET.format(kind=kind, off=off)
+    return (-off - 1) // 8, ""
 
 
 def _dynptr_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg,
@@ -437,14 +444,18 @@ def _dynptr_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: R
     if reg.type is RegType.CONST_PTR_TO_DYNPTR:
         meta.dynptr = (-1, "local")
         return
-    spi = _stack_slot_of(reg, regno, msg.DYNPTR_NOT_ON_STACK, i)
+    spi, note = _stack_slot_of(reg, regno, msg.DYNPTR_NOT_ON_STACK, i, "dynptr")
+    if spi is None:
+        text = (msg.DYNPTR_EXPECTED_UNINIT if ann is Annotation.UNINIT
+                else msg.DYNPTR_EXPECTED_INIT.format(arg=i + 1))
+        raise Reject(text, (note,), errno=_EINVAL)
     stack = state.cur.stack
     if ann is Annotation.UNINIT:
         meta.dynptr = (spi, "uninit")
         return
     slot = stack.get(spi)
     if slot is None or slot.types[7] != "d":
-        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i + 1), errno=_EINVAL)
+        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i), errno=_EINVAL)
     meta.dynptr = (spi, slot.spilled.extra[0] if slot.spilled.extra else "local")
 
 
@@ -453,13 +464,19 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
     """``process_iter_arg()``: ``new`` wants an uninitialised slot, the rest an active one."""
     k = meta.kfunc
     short = tname.removeprefix("bpf_iter_")
-    spi = _stack_slot_of(reg, regno, msg.ITER_NOT_ON_STACK, i)
+    spi, note = _stack_slot_of(reg, regno, msg.ITER_NOT_ON_STACK, i, "iter")
+    if spi is None:
+        text = msg.ITER_EXPECTED_UNINIT if k.flags & KF.ITER_NEW else msg.ITER_EXPECTED_INIT
+        raise Reject(text.format(name=short, arg=i), (note,), errno=_EINVAL)
     slot = state.cur.stack.get(spi)
     if k.flags & KF.ITER_NEW:
         if slot is not None and slot.types[7] == "i":
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
         meta.iter_slot = (spi, short)
         return
+    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra:
+        raise Unsupported(f"an iterator argument that is not the first slot of a "
+                          f"bpf_iter_{short} is not modelled")
     if slot is None or slot.types[7] != "i" or slot.spilled.extra[0] != short:
         raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i), errno=_EINVAL)
     if slot.spilled.flags & TypeFlag.UNTRUSTED:  # an RCU-protected iterator after unlock
@@ -471,9 +488,12 @@ def _iter_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg
 
 
 def _irq_arg(env: Env, state: VState, meta: _Meta, i: int, regno: int, reg: Reg) -> None:
-    spi = _stack_slot_of(reg, regno, msg.IRQ_FLAG_NOT_STACK, i)
-    slot = state.cur.stack.get(spi)
+    spi, note = _stack_slot_of(reg, regno, msg.IRQ_FLAG_NOT_STACK, i, "irq_flag")
     saving = meta.kfunc.name.endswith("_save")
+    if spi is None:
+        text = msg.IRQ_FLAG_EXPECTED_UNINIT if saving else msg.IRQ_FLAG_EXPECTED_INIT
+        raise Reject(text.format(arg=i), (note,), errno=_EINVAL)
+    slot = state.cur.stack.get(spi)
     if saving:
         if slot is not None and slot.types[7] == "f":
             raise Reject(msg.IRQ_FLAG_EXPECTED_UNINIT.format(arg=i), errno=_EINVAL)
@@ -503,8 +523,9 @@ def _special_pre_return(env: Env, state: VState, meta: _Meta, idx: int) -> None:
             ref = slot.spilled.ref_obj_id
             if state.active_irq_id != ref:
                 exp = next((r for r in state.refs if r.id == state.active_irq_id), None)
+                # release_irq_state()'s -EACCES is what unmark_stack_slot_irq_flag() returns
                 raise Reject(msg.IRQ_RESTORE_OUT_OF_ORDER.format(
-                    expected=state.active_irq_id, insn=exp.insn if exp else 0), errno=_EINVAL)
+                    expected=state.active_irq_id, insn=exp.insn if exp else 0))
             state.refs = [r for r in state.refs if r.id != ref]
             irqs = [r for r in state.refs if r.kind is RefKind.IRQ]
             state.active_irq_id = irqs[-1].id if irqs else 0
@@ -610,6 +631,10 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)
+    if name == "bpf_dynptr_slice_rdwr" and (env.prog_type.prog_type not in PKT_WRITERS or (
+            meta.dynptr is not None and meta.dynptr[1] in ("skb", "xdp", "uninit"))):
+        raise Unsupported("bpf_dynptr_slice_rdwr() of a packet dynptr (when the kernel allows "
+                          "writes to packet data through it) is not modelled")
     if name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
         size = meta.arg_constant or 0
         flags = TypeFlag.RDONLY if name == "bpf_dynptr_slice" else 0

@@ -17,6 +17,14 @@ from kfunclab.verifier.state import RefKind, VState, format_slot
 
 BPF_LOG_ALIGNMENT = 40
 BPF_LOG_MIN_ALIGNMENT = 8
+#: The log buffer libbpf gives the kernel (tools/lib/bpf BPF_LOG_BUF_SIZE, UINT32_MAX >> 8 bytes;
+#: the kernel accepts up to UINT_MAX >> 2). The kernel's default (rotating) log keeps the last
+#: ``len_total - 1`` bytes of a longer log and bpf() then fails with ENOSPC.
+LOG_BUF_SIZE = (2**32 - 1) >> 8
+LOG_TRUNCATED_NOTE = (f"log truncated: the verifier log is longer than the {LOG_BUF_SIZE}-byte "
+                      "buffer libbpf gives the kernel (BPF_LOG_BUF_SIZE); like the kernel's "
+                      "rotating log, only its last part is kept (the kernel's bpf() would then "
+                      "fail with ENOSPC)")
 
 
 def _vlog_alignment(pos: int) -> int:
@@ -58,35 +66,78 @@ def format_state(state: VState, regs_mask: int | None, slots: set[int] | None) -
 class KernelLog:
     """The log buffer with the kernel's cursors (``env->log`` and ``prev_*_pos``)."""
 
-    def __init__(self, level: int, resolve_name=None) -> None:
+    def __init__(self, level: int, resolve_name=None, size: int = LOG_BUF_SIZE) -> None:
         self.level = level
-        self.buf: list[str] = []  # characters, so rewinds are cheap slices
+        # bytes from absolute position ``base`` on: rewinds are cheap slices, and memory stays
+        # bounded (a level-2 log of a 1M-instruction loop is ~800 MB of text)
+        self.buf = bytearray()
+        self.base = 0
+        self.size = size
+        self.len_max = 0  # the longest the log ever was (bpf_vlog's len_max)
         self.prev_log_pos = 0
         self.prev_insn_print_pos = 0
         self.resolve_name = resolve_name
         self.do_print_state = False
         self.all_scratched = True
         self._insn_text: dict[int, str] = {}
+        self._linfo_slots: list[int] = []
+        self._linfo: dict[int, tuple[str, int, str]] = {}
+        self.prev_linfo: tuple[str, int, str] | None = None
+
+    def set_line_info(self, c_lines: dict[int, tuple[str, int, str]]) -> None:
+        """The program's line_info (slot -> file, line, C text), printed as the kernel's
+        ``verbose_linfo()`` does: ``; text @ file:line`` before the first instruction of a line."""
+        self._linfo = dict(c_lines)
+        self._linfo_slots = sorted(c_lines)
+
+    def _verbose_linfo(self, idx: int) -> None:
+        from bisect import bisect_right
+
+        pos = bisect_right(self._linfo_slots, idx)
+        if not pos:
+            return
+        record = self._linfo[self._linfo_slots[pos - 1]]
+        if record == self.prev_linfo:  # the same line again (another column of it)
+            return
+        file, line, text = record
+        self.verbose(f"; {text.lstrip()} @ {file}:{line}\n")
+        self.prev_linfo = record
 
     @property
     def end_pos(self) -> int:
-        return len(self.buf)
+        return self.base + len(self.buf)
+
+    @property
+    def truncated(self) -> bool:
+        """``bpf_vlog_finalize()`` answers ENOSPC: the log once outgrew the buffer."""
+        return self.len_max + 1 > self.size
 
     def verbose(self, text: str) -> None:
         if self.level:
-            self.buf.extend(text)
+            self.buf += text.encode()
+            if len(self.buf) > 2 * self.size:  # rotate: keep the last size - 1 bytes
+                drop = len(self.buf) - (self.size - 1)
+                del self.buf[:drop]
+                self.base += drop
+            self.len_max = max(self.len_max, self.end_pos)
 
     def reset(self, pos: int) -> None:
-        del self.buf[pos:]
+        if pos < self.base:  # rewound past what the rotating buffer still holds
+            self.buf.clear()
+            self.base = pos
+            return
+        del self.buf[pos - self.base:]
 
     def text(self) -> str:
-        return "".join(self.buf)
+        kept = self.buf[-(self.size - 1):] if len(self.buf) >= self.size else self.buf
+        return kept.decode(errors="replace")
 
     # --- the do_check() sequence ---------------------------------------------------------------
     def popped(self, prev_insn: int, insn: int, state: VState, log_pos: int) -> None:
         """``pop_stack()``: rewind at level 1; remember to print the state at level 2."""
         if self.level and not self.level & 2:
             self.reset(log_pos)
+        self.prev_linfo = None
         self.do_print_state = True
         self.all_scratched = True
         self._pop_info = (prev_insn, insn)
@@ -112,6 +163,8 @@ class KernelLog:
         self.all_scratched = False
         if isinstance(insn, Imm64Tail):  # pragma: no cover
             return
+        if self._linfo_slots:
+            self._verbose_linfo(idx)
         self.prev_log_pos = self.end_pos
         text = self._insn_text.get(idx)
         if text is None:  # an instruction prints the same on every path

@@ -7,15 +7,24 @@ go through :func:`check_helper_mem_access`, the kernel's function of the same na
 
 from __future__ import annotations
 
-from kfunclab.isa.insn import Atomic, AtomicOp, Load, LoadPacket, Store, StoreImm
+import errno
+
+from kfunclab.isa.insn import Atomic, AtomicOp, Load, Store, StoreImm
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.kptrs import (  # noqa: F401 (kptr_member: re-exported)
+    RCU_PROTECTED_TYPES,
+    READ,
+    WRITE,
+    is_referenced_kptr,
+    kptr_access,
+    kptr_member,
+)
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
-    NOT_INIT,
     UNKNOWN_SCALAR,
     Reg,
     RegType,
@@ -26,9 +35,14 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
-from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg, walk_btf_pointer
+from kfunclab.verifier.trust import walk_btf_pointer
 
-READ, WRITE = "read", "write"
+BPF_F_RDONLY_PROG = 1 << 7
+#: may_access_direct_pkt_data(): program types that may write packet data directly
+PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
+                          ProgType.LWT_XMIT, ProgType.SK_SKB, ProgType.SK_MSG,
+                          ProgType.CGROUP_SOCKOPT})
+BPF_MAX_VAR_OFF = 1 << 29  # include/linux/bpf_verifier.h
 
 
 def _read_reg(state: VState, regno: int) -> Reg:
@@ -83,18 +97,6 @@ def check_atomic(env: Env, state: VState, insn: Atomic, idx: int) -> None:
     check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, -1)
 
 
-def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
-    """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
-    r6 = _read_reg(state, 6)
-    if r6.type is not RegType.PTR_TO_CTX:
-        raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
-    if insn.src is not None:
-        _read_reg(state, insn.src)
-    for r in range(6):
-        state.regs[r] = NOT_INIT
-    state.regs[0] = Reg(RegType.SCALAR, var=sc.load_result(int(insn.size)))
-
-
 # --- check_mem_access --------------------------------------------------------------------------
 def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, size: int,
                      kind: str, value_regno: int, signed: bool = False,
@@ -142,6 +144,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             _stack_write(env, state, reg, off, size, value_regno, imm)
     elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) \
             and not flags & TypeFlag.MAYBE_NULL:
+        if kind == WRITE and env.prog_type.prog_type not in PKT_WRITERS:
+            raise Reject("cannot write into packet")  # may_access_direct_pkt_data()
         _leak_check(env, state, kind, value_regno, "packet")
         _packet_access(reg, regno, off, size)
         if kind == READ and value_regno >= 0:
@@ -227,19 +231,32 @@ def _check_stack_bounds(env: Env, state: VState, regno: int, reg: Reg, off: int,
     frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     min_valid = -MAX_BPF_STACK if kind == WRITE or env.allow_uninit_stack else -frame.allocated
     if reg.var.is_const:
-        lo = reg.var.const_value + off
-        if lo >= 1 << 63:
-            lo -= 1 << 64
+        lo = (reg.var.const_value + off + (1 << 63)) % (1 << 64) - (1 << 63)  # as s64
         hi = lo + size
-        if lo < min_valid or lo > -1 or hi > 0:
-            raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}")
+        text = f"invalid{extra} stack R{regno} off={off} size={size}"
+    elif reg.var.smax >= BPF_MAX_VAR_OFF or reg.var.smin <= -BPF_MAX_VAR_OFF:
+        raise Reject(msg.STACK_UNBOUNDED_VAR_OFF.format(extra=extra, regno=regno))
     else:
         lo, hi = reg.var.smin + off, reg.var.smax + off + size
-        if lo < min_valid or hi > 0:
-            raise Reject(f"invalid variable-offset{extra} stack R{regno} "
-                         f"var_off={_tn(reg.var)} off={off} size={size}")
+        text = (f"invalid variable-offset{extra} stack R{regno} var_off={_tn(reg.var)} "
+                f"off={off} size={size}")
+    if lo < min_valid or lo > -1 or hi > 0:
+        # check_stack_slot_within_bounds() on the lowest byte: -EACCES; past fp+0: -EINVAL
+        raise Reject(text, errno=errno.EACCES if lo < min_valid or lo > -1 else errno.EINVAL)
     if kind == WRITE or env.allow_uninit_stack:
-        frame.allocated = max(frame.allocated, -(lo // 8) * 8)
+        grown = -(lo // 8) * 8
+        if grown > frame.allocated:
+            frame.allocated = grown
+            _note_stack_depth(env, state, reg.frameno, grown)
+
+
+def _note_stack_depth(env: Env, state: VState, frameno: int, depth: int) -> None:
+    """``grow_stack_state()``: the subprogram's ``stack_depth`` is the deepest of any path."""
+    frames = state.frames
+    slot = frames[frameno + 1].callsite if frameno + 1 < len(frames) else env.insn_idx
+    start = env.cfg.subprog_of(slot).start
+    if env.stack_depth.get(start, 0) < depth:
+        env.stack_depth[start] = depth
 
 
 def _spi(addr: int) -> tuple[int, int]:
@@ -408,61 +425,28 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     decl = reg.map
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
+    if kind == WRITE and decl.flags & BPF_F_RDONLY_PROG:  # check_map_access_type()
+        raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=vsize, off=off, access=size))
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
+    struct = getattr(decl.value, "struct", None)
+    lo = off + (reg.var.const_value if reg.var.is_const else reg.var.smin)
+    hi = off + size + (reg.var.const_value if reg.var.is_const else reg.var.umax)
+    for m in struct.members if struct is not None else ():
+        if m.kind.value == "spin_lock" and lo < m.offset + m.size and m.offset < hi:
+            raise Reject("bpf_spin_lock cannot be accessed directly by load/store")
+    data = getattr(decl, "data", None)
+    if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
+            and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
+        at = off + reg.var.const_value
+        if at >= 0 and at + size <= len(data):  # bpf_map_direct_read()
+            state.regs[value_regno] = const(int.from_bytes(data[at:at + size], "little"))
+            return
     member = kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
-        _kptr_access(env, state, member, kind, value_regno, imm)
+        kptr_access(env, state, member, kind, value_regno, imm)
         return
     if kind == READ and value_regno >= 0:
         state.regs[value_regno] = UNKNOWN_SCALAR
-
-
-def kptr_member(decl: object, off: int) -> object | None:
-    """The ``__kptr`` / ``__kptr_untrusted`` field at byte ``off`` of map ``decl``'s value, or None.
-
-    The kernel finds it with btf_record_find(map->record, off, BPF_KPTR) in
-    check_map_access(); calls and kfunc calls (kptr_xchg, the kptr_get of old kernels) ask the
-    same question of the pointer they are given.
-    """
-    struct = getattr(decl.value, "struct", None)
-    if struct is None:
-        return None
-    for m in struct.members:
-        if m.kind.value in ("kptr", "kptr_untrusted") and m.offset == off:
-            return m
-    return None
-
-
-#: rcu_protected_object(): kernel types whose referenced kptrs load as MEM_RCU in an RCU CS.
-RCU_PROTECTED_TYPES = frozenset({"cgroup", "bpf_cpumask", "task_struct", "bpf_crypto_ctx"})
-
-
-def _kptr_access(env: Env, state: VState, member: object, kind: str, value_regno: int,
-                 imm: int | None) -> None:
-    """``check_map_kptr_access()``."""
-    referenced = member.kind.value == "kptr"
-    if kind == WRITE:
-        if referenced:
-            raise Reject(msg.KPTR_STORE_NOT_ALLOWED)
-        if imm is not None and imm != 0:
-            raise Reject(f"BPF_ST imm must be 0 when storing to kptr at off={member.offset}")
-        if value_regno >= 0:
-            value = state.regs[value_regno]
-            if not value.is_null and (value.type is not RegType.PTR_TO_BTF_ID
-                                      or value.btf_name != member.type_name):
-                raise Reject(f"invalid kptr access, R{value_regno} type="
-                             f"{reg_type_str(value.type, value.flags)}{value.btf_name} expected="
-                             f"ptr_{member.type_name}")
-        return
-    if value_regno < 0:
-        return
-    flags = TypeFlag.MAYBE_NULL
-    if referenced and member.type_name in RCU_PROTECTED_TYPES and in_rcu_cs(env, state):
-        flags |= TypeFlag.RCU
-    else:
-        flags |= TypeFlag.UNTRUSTED
-    new = kernel_struct_reg(env, member.type_name, flags)
-    state.regs[value_regno] = new.evolve(id=env.new_id())
 
 
 # --- kernel structs ----------------------------------------------------------------------------

@@ -103,10 +103,14 @@ BTF_NEGATIVE_OFFSET = "R{regno} is ptr_{name} invalid negative access: off={off}
 BTF_VARIABLE_OFFSET = "R{regno} is ptr_{name} invalid variable offset: off={off}, var_off={var_off}"
 # check_mem_region_access() / __check_mem_access()
 INVALID_MAP_VALUE_ACCESS = "invalid access to map value, value_size={size} off={off} size={access}"
+#: check_map_access_type(): a store into a map the program may only read (BPF_F_RDONLY_PROG).
+MAP_WRITE_FORBIDDEN = "write into map forbidden, value_size={size} off={off} size={access}"
 INVALID_MEM_REGION_ACCESS = "invalid access to memory, mem_size={size} off={off} size={access}"
 # check_mem_region_access(): which bound of a (possibly variable) offset failed
 MEM_MIN_OUTSIDE = "R{regno} min value is outside of the allowed memory range"
 MEM_MAX_OUTSIDE = "R{regno} max value is outside of the allowed memory range"
+# check_stack_access_within_bounds(): a variable offset of 1 << 29 (BPF_MAX_VAR_OFF) or more
+STACK_UNBOUNDED_VAR_OFF = "invalid unbounded variable-offset{extra} stack R{regno}"
 MEM_UNBOUNDED = "R{regno} unbounded memory access, make sure to bounds check any such access"
 # __check_mem_access() and check_packet_access()
 PACKET_ACCESS = (
@@ -120,6 +124,9 @@ WRITE_INTO_RDONLY = "R{regno} cannot write into {type}"
 POINTER_ARITH_PROHIBITED = "R{regno} pointer arithmetic on {type} prohibited"
 POINTER_ARITH_NULL = "R{regno} pointer arithmetic on {type} prohibited, null-check it first"
 POINTER_ARITH_BAD_OP = "R{regno} {op} pointer prohibited"
+# check_reg_sane_offset(): a scalar whose smin is S64_MIN added to a pointer
+PTR_MATH_UNBOUNDED_MIN = (
+    "math between {type} pointer and register with unbounded min value is not allowed")
 POINTER_ALU32 = "R{regno} 32-bit pointer arithmetic prohibited"
 POINTER_POINTER_ARITH = "R{regno} pointer -= pointer prohibited"
 # check_alu_op(): division by a known zero constant
@@ -137,6 +144,8 @@ LEAKS_ADDR_INTO_MEM = "R{regno} leaks addr into mem"
 LEAKS_ADDR_INTO_CTX = "R{regno} leaks addr into ctx"
 # check_ld_imm(): map loads
 MAP_NOT_FOUND = "fd {fd} is not pointing to valid bpf_map"
+#: resolve_pseudo_ldimm64(): a BPF_PSEUDO_MAP_VALUE offset past the value (errno EINVAL).
+MAP_VALUE_OFF_TOO_BIG = "invalid access to map value pointer, value_size={size} off={off}"
 
 # --- check_helper_call: BPF helpers -----------------------------------------------------------
 INVALID_FUNC = "invalid func unknown#{imm}"
@@ -158,6 +167,13 @@ NEGATIVE_MEM_SIZE = (
 ZERO_SIZE_NOT_ALLOWED = "R{regno} invalid zero-sized read: u64=[{umin},{umax}]"
 KPTR_XCHG_NOT_KPTR = "R1 doesn't have constant offset. kptr has to be at the constant offset"
 KPTR_XCHG_NO_KPTR_AT_OFF = "off={off} doesn't point to kptr"
+# check_reg_type(): bpf_kptr_xchg's ARG_KPTR_XCHG_DEST and ARG_PTR_TO_BTF_ID_OR_NULL type lists
+KPTR_XCHG_DST_TYPES = "map_value, ptr_"
+KPTR_XCHG_NEW_TYPES = "ptr_, trusted_ptr_, rcu_ptr_"
+# map_kptr_match_type(): the new pointer's struct is not the kptr field's
+KPTR_XCHG_TYPE_MISMATCH = "invalid kptr access, R2 type={type} expected=ptr_{want}"
+# check_map_func_compatibility(): map_type is the number of enum bpf_map_type
+MAP_TYPE_FOR_FUNC = "cannot pass map_type {map_type} into func {func}"
 KPTR_XCHG_WRONG_TYPE = "kptr access cannot have variable offset"
 
 # do_check_insn(): calls inside a bpf_spin_lock-ed region
@@ -170,6 +186,14 @@ SPIN_LOCK_WRONG_OFFSET = "off {off} doesn't point to 'struct bpf_spin_lock' that
 SPIN_LOCK_TWICE = "Locking two bpf_spin_locks are not allowed"
 SPIN_UNLOCK_WITHOUT_LOCK = "{name}_unlock without taking a lock"
 SPIN_UNLOCK_DIFFERENT = "{name}_unlock of different lock"
+
+# __add_used_map() (resolve_pseudo_ldimm64): more than MAX_USED_MAPS distinct maps
+TOO_MANY_MAPS = "The total number of maps per program has reached the limit of {limit}"
+# check_max_stack_depth(): a call chain's frames need more than MAX_BPF_STACK bytes
+COMBINED_STACK_TOO_LARGE = "combined stack size of {frames} calls is {depth}. Too large"
+# stack_slot_obj_get_spi(): a dynptr / iter / irq_flag slot not at a constant, aligned offset
+STACK_OBJ_NOT_CONST = "{kind} has to be at a constant offset"
+STACK_OBJ_AT_OFFSET = "cannot pass in {kind} at an offset={off}"
 
 # --- check_kfunc_call / check_kfunc_args: kfuncs -------------------------------------------------
 # fetch_kfunc_meta()
@@ -236,7 +260,7 @@ KPTR_GET_EXPECTED_MAP_VALUE = "arg#0 expected pointer to map value"
 KPTR_GET_CONST_OFFSET = "arg#0 must have constant offset"
 KPTR_GET_NO_KPTR = "arg#0 no referenced kptr at map value offset={off}"
 KPTR_GET_WRONG_TYPE = "kernel function {name} args#{arg} expected pointer to {kind} {tname}"
-# process_dynptr_func()
+# process_dynptr_func(): "arg #" is regno - 1, the 0-based argument (live 6.18: arg #0 for R1)
 DYNPTR_EXPECTED_INIT = "Expected an initialized dynptr as arg #{arg}"
 DYNPTR_EXPECTED_UNINIT = "Dynptr has to be an uninitialized dynptr"
 DYNPTR_NOT_ON_STACK = "arg#{arg} expected pointer to stack or const struct bpf_dynptr"

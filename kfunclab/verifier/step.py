@@ -27,14 +27,16 @@ from kfunclab.isa.insn import (
     Store,
     StoreImm,
 )
+from kfunclab.progtypes import ProgType
 from kfunclab.verifier import calls, memory
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.kfunc_calls import check_kfunc_call
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
+    NOT_INIT,
     UNKNOWN_SCALAR,
     Reg,
     RegType,
@@ -107,6 +109,11 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
             return idx + 1 + off
         case Call(kind=CallKind.SUBPROG, imm=imm):
             env.jmps_processed += 1
+            if idx + 1 + imm in env.program.global_funcs:
+                from kfunclab.verifier.globalfunc import check_global_call
+
+                check_global_call(env, state, idx, idx + 1 + imm)
+                return idx + 1
             return calls.enter_subprog(env, state, idx, idx + 1 + imm)
         case Call():
             env.jmps_processed += 1
@@ -136,7 +143,7 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
             memory.check_atomic(env, state, insn, idx)
             return idx + 1
         case LoadPacket():
-            memory.check_ld_abs(env, state, insn, idx)
+            check_ld_abs(env, state, insn, idx)
             return idx + 1
     raise Reject(f"invalid BPF instruction at {idx}")  # pragma: no cover - parser guards
 
@@ -272,6 +279,24 @@ def _pointer_alu(env: Env, state: VState, insn: Alu, dst_reg: Reg, operand: Reg,
     state.regs[dst] = adjust_ptr(env, insn, ptr, off_reg, swapped)
 
 
+_MAX_VAR_OFF = 1 << 29  # BPF_MAX_VAR_OFF
+
+
+def _check_sane_offset(var: sc.Scalar, off: int, type_str: str) -> None:
+    """``check_reg_sane_offset()``: offsets a pointer may carry."""
+    if var.is_const:
+        val = signed64(var.const_value)
+        if val >= _MAX_VAR_OFF or val <= -_MAX_VAR_OFF:
+            raise Reject(f"math between {type_str} pointer and {val} is not allowed")
+    if off >= _MAX_VAR_OFF or off <= -_MAX_VAR_OFF:
+        raise Reject(f"{type_str} pointer offset {off} is not allowed")
+    if var.smin == -(1 << 63):
+        raise Reject(f"math between {type_str} pointer and register with unbounded min value "
+                     "is not allowed")
+    if var.smin >= _MAX_VAR_OFF or var.smin <= -_MAX_VAR_OFF:
+        raise Reject(f"value {var.smin} makes {type_str} pointer be out of bounds")
+
+
 def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Reg:
     """``adjust_ptr_min_max_vals()``: pointer plus or minus a scalar."""
     op, dst = insn.op, insn.dst
@@ -301,13 +326,46 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
         if not -(1 << 29) < new_off < (1 << 29):
             raise Reject(f"value {delta} makes {type_str} pointer be out of bounds")
         return ptr.evolve(off=new_off)
+    # check_reg_sane_offset() on the unknown scalar, before the ADD/SUB cases
+    if value.smin == -(1 << 63):
+        raise Reject(msg.PTR_MATH_UNBOUNDED_MIN.format(type=type_str), errno=22)
+    if not -(1 << 29) < value.smin < (1 << 29):
+        raise Reject(f"value {value.smin} makes {type_str} pointer be out of bounds", errno=22)
     if op is AluOp.SUB and ptr.type is RegType.PTR_TO_STACK:
         raise Reject(f"R{dst} subtraction from stack pointer prohibited")
+    _check_sane_offset(value, 0, type_str)
+    _check_sane_offset(ptr.var, ptr.off, type_str)
     var = sc.alu(op, ptr.var, value, True)
+    _check_sane_offset(var, ptr.off, type_str)
     changes: dict = {"var": var}
     if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         changes.update(id=env.new_id(), range=0)
     return ptr.evolve(**changes)
+
+
+# --- legacy packet loads ---------------------------------------------------------------------
+def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
+    """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
+    from kfunclab.verifier.state import RefKind
+
+    if env.prog_type.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS,
+                                       ProgType.SCHED_ACT):  # may_access_skb()
+        raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
+    prefix = "BPF_LD_[ABS|IND]"  # check_resource_leak()
+    if state.active_locks:
+        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
+    if any(r.kind is RefKind.PTR for r in state.refs):
+        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix))
+    if state.active_rcu_lock:
+        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix))
+    r6 = read_reg(state, 6)
+    if r6.type is not RegType.PTR_TO_CTX:
+        raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
+    if insn.src is not None:
+        read_reg(state, insn.src)
+    for r in range(6):
+        state.regs[r] = NOT_INIT
+    state.regs[0] = Reg(RegType.SCALAR, var=sc.load_result(int(insn.size)))
 
 
 # --- 64-bit immediates -------------------------------------------------------------------------
@@ -322,7 +380,23 @@ def check_ld_imm64(env: Env, state: VState, insn: LoadImm64) -> None:
             raise Reject(msg.MAP_NOT_FOUND.format(fd=insn.imm), errno=9)
         state.regs[insn.dst] = Reg(RegType.CONST_PTR_TO_MAP, map=decl)
         return
-    raise Reject("unsupported ld_imm64 pseudo source in kfunclab", errno=22)
+    if insn.kind is Imm64Kind.MAP_VALUE:
+        decl = env.program.map_named(insn.map_name or "")
+        if decl is None:
+            raise Reject(msg.MAP_NOT_FOUND.format(fd=insn.imm), errno=9)
+        if insn.imm >= decl.value.size:  # check_ld_imm64() via map_direct_value_addr()
+            raise Reject(msg.MAP_VALUE_OFF_TOO_BIG.format(off=insn.imm, size=decl.value.size),
+                         errno=22)
+        state.regs[insn.dst] = Reg(RegType.PTR_TO_MAP_VALUE, map=decl, off=insn.imm)
+        return
+    if insn.kind is Imm64Kind.BTF_ID and env.btf is not None:
+        from kfunclab.btf.types import BtfKind
+
+        if env.btf.kind(insn.imm) is BtfKind.FUNC:  # a kfunc's address (bpf_ksym_exists())
+            state.regs[insn.dst] = Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY, mem_size=0)
+            return
+    raise Unsupported(f"ld_imm64 with src_reg={insn.kind.value} ({insn.kind.name}) is not "
+                      "modelled by kfunclab")
 
 
 # --- conditional jumps -------------------------------------------------------------------------
@@ -453,12 +527,18 @@ def _match_pkt_pointers(insn: Jump, dst_reg: Reg, src_reg: Reg, this: VState,
     """``try_match_pkt_pointers()``: ``if pkt + N > pkt_end`` proves N bytes in bounds."""
     if insn.src is None or not insn.wide:
         return False
-    pkt_types = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META)
-    d, s = dst_reg.type, src_reg.type
     op = insn.op
-    if d in pkt_types and s is RegType.PTR_TO_PACKET_END:
+
+    def bounds(pkt: Reg, end: Reg) -> bool:
+        # pkt' vs pkt_end, or pkt_meta' vs pkt (the packet start bounds the metadata)
+        if pkt.type is RegType.PTR_TO_PACKET:
+            return end.type is RegType.PTR_TO_PACKET_END
+        return (pkt.type is RegType.PTR_TO_PACKET_META and end.type is RegType.PTR_TO_PACKET
+                and end.off == 0 and end.var.is_const and end.var.const_value == 0)
+
+    if bounds(dst_reg, src_reg):
         pkt_reg, pkt_regno, flipped = dst_reg, insn.dst, False
-    elif s in pkt_types and d is RegType.PTR_TO_PACKET_END:
+    elif bounds(src_reg, dst_reg):
         pkt_reg, pkt_regno, flipped = src_reg, insn.src, True
         op = _FLIP[op]
     else:
@@ -472,6 +552,8 @@ def _match_pkt_pointers(insn: Jump, dst_reg: Reg, src_reg: Reg, this: VState,
     good_when_taken, right_open = sides[op]
     if pkt_reg.off < 0 or (pkt_reg.off == 0 and right_open):
         return True
+    if pkt_reg.var.umax > 0xFFFF or pkt_reg.var.umax + pkt_reg.off > 0xFFFF:
+        return True  # find_good_pkt_pointers(): past MAX_PACKET_OFF proves nothing
     new_range = pkt_reg.off + (1 if right_open else 0)
     _mark_pkt_range(other if good_when_taken else this, pkt_reg, new_range)
     del pkt_regno, flipped

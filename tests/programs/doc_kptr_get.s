@@ -1,6 +1,6 @@
 # SEC("tp_btf/task_newtask")
-# MAP: tasks array key=u32 value="struct slot { struct task_struct __kptr *task; }"
-# doc profile: KF_KPTR_GET takes the map value slot holding a referenced kptr
+# MAP: tasks array key=u32 value="struct slot { struct task_struct __kptr_ref *task; }"
+# doc profile: KF_KPTR_GET takes the map value slot holding a referenced kptr (__kptr_ref before 6.4)
 	r1 = 0
 	*(u32 *)(r10 - 4) = r1
 	r2 = r10

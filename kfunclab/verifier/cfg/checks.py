@@ -64,7 +64,8 @@ class StaticError:
     check: str = ""
 
 
-def _is_tail_call(ins: Insn) -> bool:
+def is_tail_call(ins: Insn) -> bool:
+    """A ``call bpf_tail_call`` (helper 12)."""
     return type(ins) is Call and helper_in(ins, _TAIL_CALL)
 
 
@@ -186,20 +187,32 @@ def _check_abnormal_return(insns: tuple[Insn, ...], starts: list[int]) -> None:
         if ld_abs is not None:
             raise _Reject(StaticError(ld_abs, msg.LD_ABS_IN_SUBPROG_WITHOUT_BTF, errno.EINVAL,
                                       "check_abnormal_return"))
-        tail_call = next((i for i in span if _is_tail_call(insns[i])), None)
+        tail_call = next((i for i in span if is_tail_call(insns[i])), None)
         if tail_call is not None:
             raise _Reject(StaticError(tail_call, msg.TAIL_CALL_IN_SUBPROG_WITHOUT_BTF,
                                       errno.EINVAL, "check_abnormal_return"))
 
 
+#: include/linux/bpf.h MAX_USED_MAPS: distinct maps one program may use
+MAX_USED_MAPS = 64
+_MAP_KINDS = (Imm64Kind.MAP_FD, Imm64Kind.MAP_VALUE)
+
+
 def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
     n, i = len(insns), 0
+    used_maps: set[str | None] = set()
     while i < n:
         cls = type(insns[i])
         if cls is LoadImm64:
             if i == n - 1 or type(insns[i + 1]) is not Imm64Tail:
                 raise _Reject(StaticError(i, msg.INVALID_LD_IMM64, errno.EINVAL,
                                           "resolve_pseudo_ldimm64"))
+            ins = insns[i]
+            if ins.kind in _MAP_KINDS and ins.map_name not in used_maps:
+                if len(used_maps) >= MAX_USED_MAPS:  # __add_used_map()
+                    raise _Reject(StaticError(i, msg.TOO_MANY_MAPS.format(limit=MAX_USED_MAPS),
+                                              errno.E2BIG, "resolve_pseudo_ldimm64"))
+                used_maps.add(ins.map_name)
             i += 2
             continue
         if cls is Imm64Tail:  # a stray tail is the kernel's opcode 0x00

@@ -1,0 +1,235 @@
+"""Maps of a BPF object as libbpf creates them: BTF-defined ``.maps`` and global data sections.
+
+A BTF-defined map is a variable of the ``.maps`` DATASEC whose struct says, member by member
+(``__uint(type, BPF_MAP_TYPE_HASH)`` is ``int (*type)[1]``): ``type``, ``max_entries``,
+``map_flags``, ``key``/``value`` (pointers to the types) or ``key_size``/``value_size``, and
+``values`` (inner maps). Global data sections become one-entry array maps with a 4-byte key and
+the section as value; ``.rodata*`` and ``.kconfig`` ones are read-only for the program
+(``BPF_F_RDONLY_PROG``) and frozen.
+
+Map values are turned into :class:`~kfunclab.isa.program.LocalStruct` members the verifier
+knows (integers, pointers, ``__kptr``, ``__kptr_untrusted``, ``bpf_spin_lock``); fields the
+kernel treats specially and kfunclab does not model (``bpf_list_head``, ``bpf_rb_root``,
+``bpf_timer`` ...) are named in :attr:`ElfMap.unsupported`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kfunclab.btf.model import Btf
+from kfunclab.btf.types import Array, BtfKind, Composite, Datasec, Modifier, Ptr, Var
+from kfunclab.btf.types import Member as BtfMember
+from kfunclab.errors import BtfError
+from kfunclab.isa.program import LocalStruct, MapDecl, Member, MemberKind, TypeRef
+
+BPF_F_RDONLY_PROG = 1 << 7
+
+#: enum bpf_map_type (Linux 6.18), lower case without BPF_MAP_TYPE_ (kfunclab's spelling)
+MAP_TYPES = (
+    "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
+    "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
+    "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
+    "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage",
+    "devmap_hash", "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter",
+    "user_ringbuf", "cgrp_storage", "arena")
+
+#: Struct types the kernel finds in map values (btf_get_field_type()) that kfunclab does not model.
+SPECIAL_STRUCTS = {"bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_timer",
+                   "bpf_wq", "bpf_refcount", "bpf_res_spin_lock", "bpf_task_work"}
+KPTR_TAGS = {"kptr": MemberKind.KPTR, "kptr_untrusted": MemberKind.KPTR_UNTRUSTED}
+
+
+@dataclass(frozen=True, slots=True)
+class ElfMap:
+    """A map of the object: the verifier's :class:`MapDecl` plus what libbpf knows more.
+
+    ``data`` is the initial value of a global-data map (zeros for ``.bss``); ``unsupported``
+    says what kfunclab cannot model about this map, if anything.
+    """
+
+    decl: MapDecl
+    section: str
+    sym_offset: int = 0  # offset of the variable in .maps (BTF-defined maps)
+    data: bytes | None = None
+    unsupported: str | None = None
+    inner: MapDecl | None = None
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.decl.flags & BPF_F_RDONLY_PROG)
+
+
+def data_map(obj_name: str, section: str, data: bytes, size: int,
+             btf: Btf | None = None) -> ElfMap:
+    """The internal array map libbpf makes of a data section, named after the section.
+
+    Its value is the section's DATASEC, whose variables may hold ``__kptr`` and
+    ``bpf_spin_lock`` fields too."""
+    readonly = section.startswith(".rodata") or section == ".kconfig"
+    flags = BPF_F_RDONLY_PROG if readonly else 0
+    name = section  # unique in the object (libbpf's own names are truncated to 15 chars)
+    members: tuple[Member, ...] = (Member("data", MemberKind.INT, size, 0, "char"),)
+    why = None
+    sec_ids = btf.find(section, BtfKind.DATASEC) if btf is not None else ()
+    if btf is not None and sec_ids:
+        sec = btf.type_by_id(sec_ids[0])
+        assert isinstance(sec, Datasec)
+        fake = Composite(sec.id, BtfKind.STRUCT, section, size, tuple(
+            BtfMember(btf.name(v.type), btf.type_by_id(v.type).type, v.offset * 8)  # type: ignore
+            for v in sec.vars if isinstance(btf.type_by_id(v.type), Var)))
+        members, why = _members(btf, fake)
+    value = LocalStruct(section, members, size, sec_ids[0] if sec_ids else 0)
+    contents = (data or b"").ljust(size, b"\0")
+    decl = MapDecl(name, "array", TypeRef("u32", 4), TypeRef(section, size, value), 1, flags,
+                   data=contents if section.startswith(".rodata") else None)
+    return ElfMap(decl, section, data=contents, unsupported=why)
+
+
+def btf_maps(btf: Btf) -> dict[str, ElfMap]:
+    """Every BTF-defined map of the ``.maps`` DATASEC, by variable name."""
+    out: dict[str, ElfMap] = {}
+    for sec_id in btf.find(".maps", BtfKind.DATASEC):
+        sec = btf.type_by_id(sec_id)
+        assert isinstance(sec, Datasec)
+        for info in sec.vars:
+            var = btf.type_by_id(info.type)
+            if not isinstance(var, Var):
+                continue
+            out[var.name] = _btf_map(btf, var.name, var.type, info.offset)
+    return out
+
+
+def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False) -> ElfMap:
+    try:
+        st = btf.composite(type_id)
+    except BtfError:
+        return _bad(name, offset, f"map '{name}' is not a struct in BTF")
+    attrs: dict[str, int] = {}
+    key = value = None
+    inner_decl: MapDecl | None = None
+    for m in st.members:
+        if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
+                      "numa_node", "pinning", "map_extra"):
+            attrs[m.name] = _ptr_array_len(btf, m.type)
+        elif m.name in ("key", "value"):
+            target = _pointee(btf, m.type)
+            if m.name == "key":
+                key = target
+            else:
+                value = target
+        elif m.name == "values":
+            arr = btf.type_by_id(btf.skip_modifiers(m.type))
+            if isinstance(arr, Array):
+                inner_ptr = _pointee(btf, arr.type)
+                if inner_ptr is not None:
+                    inner_decl = _btf_map(btf, f"{name}.inner", inner_ptr, 0, True).decl
+    mtype = attrs.get("type", 0)
+    type_name = MAP_TYPES[mtype] if 0 <= mtype < len(MAP_TYPES) else f"type{mtype}"
+    key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
+    value_ref, why_v = _type_ref(btf, value, attrs.get("value_size", 0))
+    if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):
+        value_ref = TypeRef("u32", 4)
+    decl = MapDecl(name, type_name, key_ref, value_ref, attrs.get("max_entries", 0),
+                   attrs.get("map_flags", 0))
+    why = why_v or why_k
+    return ElfMap(decl, ".maps", offset, unsupported=why, inner=inner_decl)
+
+
+def _bad(name: str, offset: int, why: str) -> ElfMap:
+    decl = MapDecl(name, "unspec", TypeRef("u32", 4), TypeRef("u32", 4))
+    return ElfMap(decl, ".maps", offset, unsupported=why)
+
+
+def _ptr_array_len(btf: Btf, type_id: int) -> int:
+    """``__uint(name, N)``: ``int (*name)[N]``."""
+    t = btf.type_by_id(btf.skip_modifiers(type_id))
+    if isinstance(t, Ptr):
+        arr = btf.type_by_id(btf.skip_modifiers(t.type))
+        if isinstance(arr, Array):
+            return arr.nelems
+    return 0
+
+
+def _pointee(btf: Btf, type_id: int) -> int | None:
+    t = btf.type_by_id(btf.skip_modifiers(type_id))
+    return t.type if isinstance(t, Ptr) else None
+
+
+def _type_ref(btf: Btf, type_id: int | None, size: int) -> tuple[TypeRef, str | None]:
+    """A key/value type as the verifier's :class:`TypeRef`, and why it cannot be modelled."""
+    if type_id is None:
+        return TypeRef(f"u{size * 8}" if size in (1, 2, 4, 8) else "char[]", size), None
+    try:
+        size = btf.sizeof(type_id)
+    except BtfError:
+        return TypeRef("?", 0), f"map key/value type {btf.describe(type_id)} has no size"
+    tid = btf.skip_modifiers(type_id)
+    t = btf.type_by_id(tid)
+    if not isinstance(t, Composite):
+        name = t.name or btf.describe(tid)
+        return TypeRef(name, size), _special_in(btf, tid)
+    members, why = _members(btf, t)
+    return TypeRef(t.name or "(anon)", size, LocalStruct(t.name or "(anon)", members, size,
+                                                         tid)), why
+
+
+def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
+    out: list[Member] = []
+    why: str | None = None
+    for m in st.members:
+        off = m.bit_offset // 8
+        if m.bitfield_size:
+            out.append(Member(m.name, MemberKind.INT, 0, off, "bitfield"))
+            continue
+        res = btf.resolve(m.type)
+        t = btf.type_by_id(res.id)
+        size = btf.sizeof(m.type) if not isinstance(t, Ptr) else 8
+        if isinstance(t, Ptr):
+            ptr_res = btf.resolve(t.type)
+            tags = ptr_res.tags
+            target = btf.type_by_id(ptr_res.id)
+            kind = MemberKind.PTR
+            for tag in tags:
+                if tag in KPTR_TAGS:
+                    kind = KPTR_TAGS[tag]
+                elif tag in ("percpu_kptr", "uptr"):
+                    why = why or f"map value field '{m.name}' is __{tag}, not modelled"
+            out.append(Member(m.name, kind, 8, off, target.name or "void"))
+        elif isinstance(t, Composite):
+            if t.name == "bpf_spin_lock" and st.kind is BtfKind.STRUCT:
+                out.append(Member(m.name, MemberKind.SPIN_LOCK, size, off, t.name))
+            else:
+                why = why or _special_in(btf, res.id)
+                out.append(Member(m.name, MemberKind.INT, size, off, t.name or "struct"))
+        else:
+            why = why or _special_in(btf, res.id)
+            signed = bool(getattr(t, "signed", False))
+            out.append(Member(m.name, MemberKind.INT, size, off, t.name or "int", signed))
+    return tuple(out), why
+
+
+def _special_in(btf: Btf, type_id: int, depth: int = 0) -> str | None:
+    """The first special field (list head, timer, nested kptr ...) inside ``type_id``."""
+    if depth > 8:
+        return None
+    t = btf.type_by_id(btf.skip_modifiers(type_id))
+    if isinstance(t, Array):
+        return _special_in(btf, t.type, depth + 1)
+    if isinstance(t, Ptr):
+        tags = btf.resolve(t.type).tags
+        if any(tag in KPTR_TAGS or tag in ("percpu_kptr", "uptr") for tag in tags):
+            return "a __kptr inside a nested struct or array of a map value is not modelled"
+        return None
+    if isinstance(t, Composite):
+        if t.name in SPECIAL_STRUCTS:
+            return f"map value field struct {t.name} is not modelled"
+        if t.name == "bpf_spin_lock":
+            return "a bpf_spin_lock inside a nested struct or array of a map value is not modelled"
+        for m in t.members:
+            found = _special_in(btf, m.type, depth + 1)
+            if found:
+                return found
+    if isinstance(t, Modifier):
+        return _special_in(btf, t.type, depth + 1)
+    return None

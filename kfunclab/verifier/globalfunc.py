@@ -1,0 +1,85 @@
+"""Global subprograms: the kernel verifies them on their own, against their BTF prototype.
+
+A call to a global function does not enter it: ``btf_check_subprog_call()`` checks the caller's
+R1-R5 against the argument kinds ``btf_prepare_func_args()`` derived from the prototype, then
+the call returns an unknown scalar in R0. The function itself is verified separately with its
+arguments typed from the same kinds (:func:`entry_regs`).
+
+Argument kinds (strings, kept on :attr:`Program.global_funcs` / :attr:`Program.entry_args`):
+``scalar``, ``ctx``, ``mem:N`` (N readable and writable bytes, non-NULL) and ``mem?:N`` (the
+same or NULL).
+
+>>> entry_regs(("scalar", "mem?:8"), lambda: 1)[2].mem_size
+8
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag
+from kfunclab.verifier.state import VState
+
+
+def parse_kind(kind: str) -> tuple[str, int, bool]:
+    """``"mem?:16"`` -> ``("mem", 16, True)``; ``"scalar"`` -> ``("scalar", 0, False)``."""
+    base, _, size = kind.partition(":")
+    return base.rstrip("?"), int(size or 0), base.endswith("?")
+
+
+def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
+    """R0-R10 at the start of a global function's own verification (R10 set by the caller)."""
+    regs = [NOT_INIT] * 11
+    for i, kind in enumerate(kinds):
+        base, size, nullable = parse_kind(kind)
+        if base == "scalar":
+            regs[i + 1] = UNKNOWN_SCALAR
+        elif base == "ctx":
+            regs[i + 1] = Reg(RegType.PTR_TO_CTX)
+        else:
+            flags = TypeFlag.MAYBE_NULL if nullable else 0
+            regs[i + 1] = Reg(RegType.PTR_TO_MEM, flags=int(flags), mem_size=size,
+                              id=new_id() if nullable else 0)
+    return regs
+
+
+def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
+    """``check_func_call()`` for a global function: arguments checked, R0 an unknown scalar."""
+    from kfunclab.verifier.calls import clobber_caller_saved
+    from kfunclab.verifier.helper_protos import check_arg_mem
+
+    name, kinds = env.program.global_funcs[target]  # type: ignore[attr-defined]
+    if state.active_locks or state.active_rcu_lock or state.active_preempt_locks \
+            or state.active_irq_id:
+        raise Unsupported(f"a call of global function '{name}' inside a lock, RCU, "
+                          "preempt-disabled or IRQ-disabled region is not modelled", idx)
+    starts = sorted(env.program.func_names)  # type: ignore[attr-defined]
+    number = starts.index(target) if target in starts else 0
+    invalid = f"Caller passes invalid args into func#{number} ('{name}')"
+    for i, kind in enumerate(kinds):
+        regno = i + 1
+        reg = state.regs[regno]
+        base, size, nullable = parse_kind(kind)
+        if base == "scalar":
+            if reg.type is not RegType.SCALAR:
+                raise Reject(invalid, (f"R{regno} is not a scalar",), errno=22)
+        elif base == "ctx":
+            if reg.type is not RegType.PTR_TO_CTX or reg.off or not reg.var.is_const \
+                    or reg.var.const_value:
+                raise Reject(invalid, (f"arg#{i} expects pointer to ctx",), errno=22)
+        else:
+            if reg.type is RegType.SCALAR and reg.var.is_const and reg.var.const_value == 0:
+                continue  # check_mem_reg(): NULL passes
+            if reg.type is RegType.SCALAR or reg.type is RegType.NOT_INIT:
+                raise Unsupported(f"argument R{regno} of global function '{name}' is "
+                                  f"{'a scalar' if reg.type is RegType.SCALAR else 'unset'}; "
+                                  "the kernel's exact answer is not modelled", idx)
+            check_arg_mem(env, state, regno, size)
+            if not nullable and reg.flags & TypeFlag.MAYBE_NULL:
+                raise Reject(invalid, (f"arg#{i} is expected to be non-NULL",), errno=22)
+    log = getattr(env, "log", None)
+    if log is not None:
+        log.line(f"Func#{number} ('{name}') is global and assumed valid.")
+    clobber_caller_saved(state)
+    state.regs[0] = UNKNOWN_SCALAR

@@ -1,0 +1,1 @@
+static const struct btf_kfunc_id_set s;

@@ -1,0 +1,3 @@
+﻿# SEC("xdp")
+  r0 = 0
+  exit

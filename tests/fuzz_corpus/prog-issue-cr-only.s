@@ -1,0 +1,1 @@
+# SEC("xdp")  r0 = 0  exit

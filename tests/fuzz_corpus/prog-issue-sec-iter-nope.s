@@ -1,0 +1,3 @@
+# SEC("iter/nope")
+  r0 = 0
+  exit

@@ -1,0 +1,3 @@
+# SEC("lsm/nope")
+  r0 = 0
+  exit

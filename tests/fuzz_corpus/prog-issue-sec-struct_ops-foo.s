@@ -1,0 +1,3 @@
+# SEC("struct_ops/foo")
+  r0 = 0
+  exit

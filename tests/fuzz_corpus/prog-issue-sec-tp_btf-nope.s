@@ -1,0 +1,3 @@
+# SEC("tp_btf/nope")
+  r0 = 0
+  exit
