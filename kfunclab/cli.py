@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--compare-log", metavar="FILE.log", default=None,
                    help="line the kernel's verifier log up with kfunclab's walk (log level 2) "
                         "and show the first step where they differ")
+    v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="verify the files in N processes (output stays in input order)")
     lg = sub.add_parser("log", help="read a kernel verifier log (level 1 or 2)")
     lg.add_argument("file", metavar="FILE.log", help="the log ('-': standard input)")
     lg.add_argument("--json", action="store_true", help="one JSON object")
@@ -144,6 +146,8 @@ def _verify(args: argparse.Namespace) -> int:
     except KfunclabError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
+    if getattr(args, "jobs", 1) > 1 and len(args.files) > 1:
+        return _verify_jobs(args)
     status = EXIT_OK
     for file in args.files:
         try:
@@ -177,9 +181,8 @@ def _verify_one(file: str, args: argparse.Namespace) -> int:
     try:
         program = parse_file(file)
         result = verify(program, btf=args.btf, profile=args.profile,
-                        catalog=args.kfuncs or args.catalog,
-                        log_level=2 if args.compare_log else max(args.log_level, 1),
-                        collect_all=args.all_errors)
+                        catalog=args.kfuncs or args.catalog, collect_all=args.all_errors,
+                        **_verify_options(args))
         if args.compare_log:
             print(_compare_log(args.compare_log, file, result))
             return EXIT_OK
@@ -214,8 +217,7 @@ def _verify_object(file: str, args: argparse.Namespace) -> int:
     try:
         results = verify_object(file, btf=args.btf, profile=args.profile,
                                 catalog=args.kfuncs or args.catalog,
-                                log_level=2 if args.compare_log else max(args.log_level, 1),
-                                collect_all=args.all_errors)
+                                collect_all=args.all_errors, **_verify_options(args))
         if args.program is not None:
             results = [r for r in results if r.program == args.program]
             if not results:
@@ -251,6 +253,43 @@ def _verify_object(file: str, args: argparse.Namespace) -> int:
             continue
         _print_human(f"{file}:{item.program}", item.result, args.all_errors)
     return status
+
+
+def _verify_options(args: argparse.Namespace) -> dict:
+    """What ``verify()`` must produce for the CLI's output: the log only when printed, and
+    never the per-step recording (no view draws it). The JSON and the human lines come from
+    the diagnostic and the counters, which are the same either way (tests/test_cli_speed.py).
+    ``--compare-log`` lines the level-2 log up with the walk: it gets both, in full."""
+    if getattr(args, "compare_log", None):
+        return {"log_level": 2}
+    return {"log_level": args.log_level, "max_recorded_steps": 0}
+
+
+def _verify_jobs(args: argparse.Namespace) -> int:
+    """``verify --jobs N``: one file per task over N processes, printed in input order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    status = EXIT_OK
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for code, out, err in pool.map(_verify_captured, [(args, f) for f in args.files]):
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            sys.stdout.flush()
+            status = _worse(status, code)
+    return status
+
+
+def _verify_captured(task: tuple[argparse.Namespace, str]) -> tuple[int, str, str]:
+    """Verify one file as ``verify`` does, returning its exit status, stdout and stderr."""
+    import contextlib
+    import io
+
+    args, file = task
+    one = argparse.Namespace(**{**vars(args), "files": [file], "jobs": 1})
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = _verify(one)
+    return code, out.getvalue(), err.getvalue()
 
 
 def _prog_type_name(section: str) -> str:

@@ -40,6 +40,14 @@ class KF(enum.IntFlag):
         """``KF_ACQUIRE`` for a single flag."""
         return f"KF_{self.name}"
 
+    def __and__(self, other: object) -> KF:
+        """``flags & KF.X`` as IntFlag computes it, minus the enum machinery when the result
+        is a value seen before (the verifier tests flags this way at every kfunc call)."""
+        member = self._value2member_map_.get(int.__and__(self, other))  # type: ignore[arg-type]
+        return member if member is not None else enum.IntFlag.__and__(self, other)
+
+    __rand__ = __and__
+
 
 #: Flags in the order ``include/linux/btf.h`` defines them.
 ALL_FLAGS: tuple[KF, ...] = tuple(KF)

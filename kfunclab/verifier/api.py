@@ -75,8 +75,19 @@ class _BtfBackedRegistry:
         self.btf = btf
         self.profile = profile
         self._sleepable = dict(profile.kfunc_sleepable) if profile is not None else {}
+        self._memo: dict[str, tuple[ProgContext, Kfunc | None]] = {}
 
     def lookup(self, name: str, prog: ProgContext) -> Kfunc | None:
+        # asked at every call instruction of every path: the answer depends only on the name
+        # and the program's context, which is the same object for one verification
+        memo = self._memo.get(name)
+        if memo is not None and memo[0] is prog:
+            return memo[1]
+        found = self._resolve(name, prog)
+        self._memo[name] = (prog, found)
+        return found
+
+    def _resolve(self, name: str, prog: ProgContext) -> Kfunc | None:
         visible = (self.profile.kfunc_visible(name, prog.prog_type)
                    if self.profile is not None else None)
         if visible is False:

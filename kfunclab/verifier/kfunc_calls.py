@@ -621,7 +621,13 @@ def _special_return(env: Env, state: VState, meta: _Meta, idx: int) -> Reg | Non
         return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC, btf_id=struct.btf_id,
                    btf_name=struct.name, local=True)
     if name == "bpf_rdonly_cast":
-        return _rdonly_cast(env, meta.arg_constant or 0)
+        # the same id gives the same (immutable) register: read BTF once per id and run
+        cache = env.__dict__.setdefault("rdonly_cast_regs", {})
+        value = meta.arg_constant or 0
+        reg = cache.get(value)
+        if reg is None:
+            reg = cache[value] = _rdonly_cast(env, value)
+        return reg
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)

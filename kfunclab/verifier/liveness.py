@@ -79,6 +79,7 @@ class Liveness:
                     changed = True
         self._regs = live_r
         self._slots = live_s
+        self._slot_sets: dict[int, frozenset[int]] = {}
 
     def regs_before(self, idx: int) -> int:
         return self._regs[idx] | _R10
@@ -87,7 +88,10 @@ class Liveness:
         mask = self._slots[idx]
         if mask == ALL_SLOTS:
             return None
-        return frozenset(i for i in range(64) if (mask >> i) & 1)
+        found = self._slot_sets.get(mask)  # asked at every prune point: built once per mask
+        if found is None:
+            found = self._slot_sets[mask] = frozenset(i for i in range(64) if (mask >> i) & 1)
+        return found
 
     def clean(self, state: VState, idx: int) -> None:
         """``clean_verifier_state()``: forget dead registers and slots of ``state``."""

@@ -23,6 +23,8 @@ from kfunclab.verifier.result import (
 )
 from kfunclab.verifier.state import Snapshot, VState
 
+_EMPTY = Snapshot((), (), ())  # immutable: one for every path whose start was not recorded
+
 
 @dataclass
 class _OpenPath:
@@ -90,9 +92,8 @@ class Recorder:
         p = self._open
         if p is None:
             return
-        empty = Snapshot((), (), ())
         self.paths.append(ExploredPath(p.id, p.parent, p.branch_insn, p.start_insn,
-                                       p.start_state or empty, tuple(p.steps), end, insn,
+                                       p.start_state or _EMPTY, tuple(p.steps), end, insn,
                                        pruned_by, error))
         self._open = None
 

@@ -12,11 +12,9 @@ pointer), and the two ids the kernel uses — ``id`` (the nullability / scalar-l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
 from functools import lru_cache
-from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from kfunclab.verifier.scalar import Scalar, format_scalar
 
@@ -62,6 +60,14 @@ class TypeFlag(IntFlag):
     ALLOC = 1 << 8  # MEM_ALLOC: a bpf_obj_new object
     NON_OWN_REF = 1 << 9  # NON_OWN_REF
 
+    def __and__(self, other: object) -> TypeFlag:
+        """``reg.flags & TypeFlag.X`` as IntFlag computes it, minus the enum machinery when
+        the result is a value seen before (checks test flags on every pointer they see)."""
+        member = self._value2member_map_.get(int.__and__(self, other))  # type: ignore[arg-type]
+        return member if member is not None else IntFlag.__and__(self, other)
+
+    __rand__ = __and__
+
 
 #: The kernel's reg_type_str() base names (kernel/bpf/log.c).
 _TYPE_NAMES = {
@@ -92,9 +98,13 @@ _ZERO = Scalar.const(0)
 _UNKNOWN = Scalar.unknown()
 
 
-@dataclass(frozen=True, slots=True)
-class Reg:
-    """One register's abstract value (``struct bpf_reg_state``)."""
+class Reg(NamedTuple):
+    """One register's abstract value (``struct bpf_reg_state``).
+
+    A named tuple, like :class:`~kfunclab.verifier.scalar.Scalar`: immutable, hashable,
+    compared by value, and built or copied (:meth:`evolve`) at the cost of one tuple, which
+    matters on the verifier's hot path (a frozen dataclass sets its 15 fields one by one).
+    """
 
     type: RegType
     flags: int = 0
@@ -130,19 +140,23 @@ class Reg:
         return self.type is RegType.SCALAR and self.var.is_const and self.var.const_value == 0
 
     def evolve(self, **changes: Any) -> Reg:
-        """A copy with ``changes`` (``dataclasses.replace``, minus its per-call introspection)."""
-        if not changes.keys() <= _REG_FIELD_SET:
-            raise TypeError(f"Reg has no field {sorted(changes.keys() - _REG_FIELD_SET)}")
-        new = object.__new__(Reg)
-        for name, value in zip(_REG_FIELDS, _reg_values(self), strict=True):
-            _set(new, name, changes.get(name, value))
-        return new
+        """A copy with ``changes`` (``dataclasses.replace`` for this tuple, without its
+        per-call introspection).
+
+        >>> Reg(RegType.SCALAR).evolve(precise=True).precise
+        True
+        """
+        values = list(self)
+        for name, value in changes.items():
+            index = _REG_INDEX.get(name)
+            if index is None:
+                raise TypeError(f"Reg has no field {name!r}")
+            values[index] = value
+        return _new_tuple(Reg, values)
 
 
-_REG_FIELDS = tuple(f.name for f in fields(Reg))
-_REG_FIELD_SET = frozenset(_REG_FIELDS)
-_reg_values = attrgetter(*_REG_FIELDS)
-_set = object.__setattr__  # frozen: how the generated __init__ sets fields too
+_REG_INDEX = {name: i for i, name in enumerate(Reg._fields)}
+_new_tuple = tuple.__new__
 
 NOT_INIT = Reg(RegType.NOT_INIT)
 UNKNOWN_SCALAR = Reg(RegType.SCALAR, var=_UNKNOWN)
