@@ -11,7 +11,8 @@ is reduced to a *shape* symbol (``R`` a register, ``N`` a number, ``S`` a size, 
 assignment operator, ...), and the joined shape (``"R = * ( S * ) ( R + N )"``) is looked up in a
 table built once from a few dozen instruction templates. A line whose shape is in no template is
 diagnosed by walking the templates' prefix tree, which tells the column where the line stops
-making sense and what could have come there.
+making sense and what could have come there. The tokens live in :mod:`kfunclab.isa.lexer`,
+the templates in :mod:`kfunclab.isa.templates`; this module drives them over a file.
 
 >>> prog = parse_program('# SEC("xdp")\\n  r0 = 2\\n  exit\\n', "xdp.s")
 >>> prog.section, prog.insns[0]
@@ -21,41 +22,43 @@ making sense and what could have come there.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from kfunclab.errors import ParseError, ProgramError
 from kfunclab.isa.directives import Header, HeaderParser, directive_keyword
 from kfunclab.isa.encoding import opcode
-from kfunclab.isa.helpers import helper_id, helper_name
+from kfunclab.isa.helpers import helper_id
 from kfunclab.isa.insn import (
     IMM64_TAIL,
     Alu,
     AluOp,
-    Atomic,
-    AtomicOp,
     Call,
     CallKind,
-    Endian,
-    EndianKind,
-    Exit,
     Goto,
     Imm64Kind,
     Insn,
-    JmpOp,
     Jump,
-    Load,
     LoadImm64,
-    LoadPacket,
-    PacketMode,
-    Size,
-    Store,
     StoreImm,
 )
+from kfunclab.isa.lexer import (
+    KERNEL_PREFIX_RE,
+    KEYWORDS,
+    OBJDUMP_LABEL_RE,
+    OBJDUMP_PREFIX_RE,
+    OBJDUMP_SUFFIX_RE,
+    SYMBOLS,
+    TYPE_ID_CALL,
+    TYPE_ID_RE,
+    BadToken,
+    shape_symbol,
+    token_columns,
+    tokenize,
+)
 from kfunclab.isa.program import Program, SourceMap, TypeIdRef
+from kfunclab.isa.templates import SHAPES, diagnose, extract_value
 
 #: bpf_prog_load() (kernel/bpf/syscall.c) refuses ``insn_cnt == 0`` and ``insn_cnt >`` this with
 #: E2BIG before the verifier runs (so with an empty log) for a loader with CAP_BPF/CAP_SYS_ADMIN.
@@ -83,466 +86,7 @@ class InsnCountError(ProgramError):
 
 # ----------------------------------------------------------------------------- tokens and shapes
 
-_TOKEN_RE = re.compile(r"""\s*(
-      [A-Za-z_]\w*(?:-[A-Za-z_]\w*)*\#[-+]?\d+       # kernel log call target: name#id
-    | s(?:>>=|/=|%=|>=|<=|>|<)                         # signed operators (before identifiers)
-    | [A-Za-z_.$][\w.$]*                               # identifiers and keywords
-    | 0[xX][0-9a-fA-F]+ | 0[bB][01]+ | \d+             # numbers
-    | <<= | >>= | == | != | >= | <= | \+= | -= | \*= | /= | %= | \|= | &= | \^=
-    | \S)""", re.X)
 
-# libbpf's bpf_core_type_id_kernel(TYPE) macro (bpf_core_read.h), as an immediate: the type's id
-# in the kernel's BTF, resolved when the BTF in use is known (kfunclab.isa.program)
-_TYPE_ID_CALL = "bpf_core_type_id_kernel"
-_TYPE_ID_RE = re.compile(r"bpf_core_type_id_kernel\s*\(\s*(?:(struct|union|enum|typedef)\s+)?"
-                         r"([A-Za-z_]\w*)\s*\)")
-
-_SYMBOLS: dict[str, str] = {
-    **{f"r{i}": "R" for i in range(11)}, **{f"w{i}": "W" for i in range(11)},
-    **dict.fromkeys(("+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=", "s>>=", "s/=",
-                     "s%="), "A"),
-    **dict.fromkeys(("==", "!=", ">", ">=", "<", "<=", "s>", "s>=", "s<", "s<=", "&"), "C"),
-    **dict.fromkeys(("u8", "u16", "u32", "u64", "s8", "s16", "s32"), "S"),
-    **dict.fromkeys((f"{k}{b}" for k in ("be", "le", "bswap") for b in (16, 32, 64)), "E"),
-    **dict.fromkeys((f"atomic{w}_fetch_{op}" for w in ("", "64") for op in ("add", "and", "or",
-                                                                          "xor")), "F"),
-    **{k: k for k in ("goto", "gotol", "if", "call", "exit", "ll", "lock", "skb", "pc",
-                      "xchg_64", "xchg32_32", "cmpxchg_64", "cmpxchg32_32", "atomic_xchg",
-                      "atomic64_xchg", "atomic_cmpxchg", "atomic64_cmpxchg")},
-    **{c: c for c in "=+-*()[],:"},
-}
-_KEYWORDS = frozenset(k for k, v in _SYMBOLS.items() if v == k and k[0].isalpha()) | {
-    k for k, v in _SYMBOLS.items() if v in "RWSEF"}
-
-_ALU_OPS = {"+=": AluOp.ADD, "-=": AluOp.SUB, "*=": AluOp.MUL, "/=": AluOp.DIV, "%=": AluOp.MOD,
-            "|=": AluOp.OR, "&=": AluOp.AND, "^=": AluOp.XOR, "<<=": AluOp.LSH, ">>=": AluOp.RSH,
-            "s>>=": AluOp.ARSH, "s/=": AluOp.DIV, "s%=": AluOp.MOD}
-_JMP_OPS = {"==": JmpOp.JEQ, "!=": JmpOp.JNE, ">": JmpOp.JGT, ">=": JmpOp.JGE, "<": JmpOp.JLT,
-            "<=": JmpOp.JLE, "s>": JmpOp.JSGT, "s>=": JmpOp.JSGE, "s<": JmpOp.JSLT,
-            "s<=": JmpOp.JSLE, "&": JmpOp.JSET}
-_ATOMIC_OPS = {"+=": AtomicOp.ADD, "|=": AtomicOp.OR, "&=": AtomicOp.AND, "^=": AtomicOp.XOR}
-_SIZES = {"u8": Size.B, "u16": Size.H, "u32": Size.W, "u64": Size.DW,
-          "s8": Size.B, "s16": Size.H, "s32": Size.W}
-_ENDIAN = {"be": EndianKind.BE, "le": EndianKind.LE, "bswap": EndianKind.BSWAP}
-
-_DESCRIBE = {"R": "a register r0-r10", "W": "a register w0-w10", "N": "a number",
-             "I": "a name", "K": "NAME#ID", "A": "an assignment operator (+=, -=, ...)",
-             "C": "a comparison (==, !=, >, s<, ...)",
-             "S": "a size (u8, u16, u32, u64, s8, s16, s32)", "E": "be16/le32/bswap64",
-             "F": "atomic_fetch_add/and/or/xor", "$": "end of line"}
-
-
-def _symbol(token: str) -> str:
-    sym = _SYMBOLS.get(token)
-    if sym is not None:
-        return sym
-    first = token[0]
-    if first.isdigit():
-        return "N"
-    if "#" in token:
-        return "K"
-    if first.isalpha() or first in "_.$":
-        return "I"
-    return token
-
-
-class _Bad(Exception):
-    """An error at token ``index`` of the statement (the driver turns it into a column).
-
-    ``token`` instead names the offending token's text where its index varies by template.
-    """
-
-    def __init__(self, index: int, message: str, token: str | None = None) -> None:
-        super().__init__(message)
-        self.index, self.message, self.token = index, message, token
-
-
-def _number(tok: str, index: int) -> int:
-    try:
-        if len(tok) > 1 and tok[0] == "0" and tok[1].isdigit():
-            return int(tok, 8)  # llvm-mc reads a leading 0 as octal
-        return int(tok, 0)
-    except ValueError:
-        raise _Bad(index, f"expected a number, found {tok!r}") from None
-
-
-def _signed(value: int, bits: int, index: int, what: str) -> int:
-    """``value`` as a signed ``bits``-bit field; hex up to 2**bits-1 wraps, as llvm-mc does."""
-    top = 1 << bits
-    if not -(top >> 1) <= value < top:
-        raise _Bad(index, f"{what} {value} out of {bits}-bit range")
-    return value - top if value >= top >> 1 else value
-
-
-# A value extractor: (kind, token index, sign); kinds: reg, text, num, imm32, imm64, off16,
-# disp32, rel16, rel32, label, zero.
-_Extractor = tuple[str, int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class _Template:
-    build: Callable[[list], Insn]
-    extract: tuple[_Extractor, ...]
-    label: str | None = None  # "jump" or "call": the insn's target is a label fixed up later
-
-
-def _extract(tokens: list[str], spec: _Extractor) -> object:
-    kind, i, sign = spec
-    if kind == "reg":
-        return int(tokens[i][1:])
-    if kind == "text":
-        return tokens[i]
-    if kind == "zero":
-        return 0
-    value = sign * _number(tokens[i], i)
-    if kind == "imm32":
-        return _signed(value, 32, i, "immediate")
-    if kind == "imm64":
-        return _signed(value, 64, i, "immediate")
-    if kind in ("off16", "rel16"):
-        if not -(1 << 15) <= value < 1 << 15:
-            raise _Bad(i, f"offset {value} out of 16-bit range")
-        return value
-    if not -(1 << 31) <= value < 1 << 31:  # disp32, rel32
-        raise _Bad(i, f"offset {value} out of 32-bit range")
-    return value
-
-
-# Placeholders in templates and the token sequences they stand for: (symbols, kind, sign, index
-# of the number token within the variant).
-_VARIANTS: dict[str, list[tuple[str, str, int, int]]] = {
-    "imm": [("N", "imm32", 1, 0), ("- N", "imm32", -1, 1), ("+ N", "imm32", 1, 1)],
-    "imm64": [("N", "imm64", 1, 0), ("- N", "imm64", -1, 1), ("+ N", "imm64", 1, 1)],
-    "off": [("+ N", "off16", 1, 1), ("- N", "off16", -1, 1), ("+ - N", "off16", -1, 2),
-            ("", "zero", 0, 0)],
-    "disp": [("+ N", "disp32", 1, 1), ("- N", "disp32", -1, 1), ("+ - N", "disp32", -1, 2)],
-    "tgt": [("+ N", "rel16", 1, 1), ("- N", "rel16", -1, 1), ("N", "rel16", 1, 0),
-            ("pc + N", "rel16", 1, 2), ("pc - N", "rel16", -1, 2), ("I", "label", 0, 0)],
-    "ltgt": [("+ N", "rel32", 1, 1), ("- N", "rel32", -1, 1), ("N", "rel32", 1, 0),
-             ("pc + N", "rel32", 1, 2), ("pc - N", "rel32", -1, 2), ("I", "label", 0, 0)],
-}
-_VALUE_SYMBOLS = {"R": "reg", "W": "reg", "S": "text", "A": "text", "C": "text", "E": "text",
-                  "F": "text", "I": "text", "K": "text", "N": "num"}
-
-
-def _expand(pattern: str, build: Callable[[list], Insn], label: str | None
-            ) -> dict[str, _Template]:
-    """Every concrete shape of ``pattern`` with the extractors that read its values."""
-    parts = pattern.split()
-    choices = [_VARIANTS[p[1:-1]] if p.startswith("{") else [(p, "", 0, -1)] for p in parts]
-    out: dict[str, _Template] = {}
-    for combo in itertools.product(*choices):
-        symbols: list[str] = []
-        extract: list[_Extractor] = []
-        has_label = False
-        for part, (syms, kind, sign, at) in zip(parts, combo, strict=True):
-            here = len(symbols)
-            seq = syms.split()
-            if part.startswith("{"):
-                extract.append((kind if kind != "label" else "text",
-                                here + at if kind != "zero" else 0, sign))
-                has_label |= kind == "label"
-            elif syms in _VALUE_SYMBOLS:
-                kind = _VALUE_SYMBOLS[syms]
-                extract.append(("imm32" if kind == "num" else kind, here, 1))
-            symbols.extend(seq)
-        keep = has_label or label == "call"  # "call I" names a label, a helper or a kfunc
-        out[" ".join(symbols)] = _Template(build, tuple(extract), label if keep else None)
-    return out
-
-
-# ----------------------------------------------------------------------------- instruction builders
-# Each takes the values its template extracts, in order, and returns the instruction. Token
-# indexes in _Bad are only approximate where noted; the message names the offending text.
-
-
-def _alu_reg(v: list, wide: bool) -> Insn:
-    dst, op, src = v
-    return Alu(_ALU_OPS[op], dst, src, 0, wide, 1 if op in ("s/=", "s%=") else 0)
-
-
-def _alu_imm(v: list, wide: bool) -> Insn:
-    dst, op, imm = v
-    return Alu(_ALU_OPS[op], dst, None, imm, wide, 1 if op in ("s/=", "s%=") else 0)
-
-
-def _neg(v: list, wide: bool) -> Insn:
-    dst, src = v
-    if dst != src:
-        raise _Bad(3, f"expected {'rw'[not wide]}{dst} (neg works in place), found "
-                      f"{'rw'[not wide]}{src}")
-    return Alu(AluOp.NEG, dst, None, 0, wide)
-
-
-def _movsx(v: list, wide: bool) -> Insn:
-    dst, size, src = v
-    allowed = ("s8", "s16", "s32") if wide else ("s8", "s16")
-    if size not in allowed:
-        raise _Bad(3, f"expected {_either([f'({s})' for s in allowed])}, found ({size})")
-    return Alu(AluOp.MOV, dst, src, 0, wide, int(size[1:]))
-
-
-def _endian(v: list) -> Insn:
-    dst, word, src = v
-    if dst != src:
-        raise _Bad(3, f"expected r{dst} (byte swaps work in place), found r{src}")
-    kind = word.rstrip("0123456789")
-    return Endian(_ENDIAN[kind], dst, int(word[len(kind):]))
-
-
-def _jump(v: list, wide: bool, reg: bool) -> Insn:
-    dst, op, other, off = v
-    if reg:
-        return Jump(_JMP_OPS[op], dst, other, 0, off if isinstance(off, int) else 0, wide)
-    return Jump(_JMP_OPS[op], dst, None, other, off if isinstance(off, int) else 0, wide)
-
-
-def _goto(v: list, long: bool) -> Insn:
-    return Goto(v[0] if isinstance(v[0], int) else 0, long)
-
-
-def _call_number(v: list) -> Insn:
-    return Call(CallKind.HELPER, v[0], helper_name(v[0]))
-
-
-def _call_kernel(v: list) -> Insn:
-    name, _, number = v[0].partition("#")
-    func_id = _signed(int(number), 32, 1, "call id")
-    if name == "unknown":
-        return Call(CallKind.HELPER, func_id, helper_name(func_id))
-    if name == "kernel-function":
-        return Call(CallKind.KFUNC, func_id)
-    table_id = helper_id(name)
-    if table_id is None:
-        return Call(CallKind.KFUNC, func_id, name)
-    if table_id != func_id:
-        raise _Bad(1, f"expected {name}#{table_id} (helper {name} is id {table_id}), "
-                      f"found {v[0]!r}")
-    return Call(CallKind.HELPER, func_id, name)
-
-
-def _size(text: str, unsigned_only: bool = False, sizes: tuple[Size, ...] = tuple(Size)
-          ) -> Size:
-    size = _SIZES[text]
-    if (unsigned_only and text[0] == "s") or size not in sizes:
-        names = [n for n, s in _SIZES.items() if s in sizes and not (unsigned_only and n[0] == "s")]
-        raise _Bad(0, f"expected {_either(names)}, found {text!r}", token=text)
-    return size
-
-
-def _either(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-
-
-def _load(v: list) -> Insn:
-    dst, size, src, off = v
-    return Load(_size(size), dst, src, off, signed=size[0] == "s")
-
-
-def _narrow(size: str) -> None:
-    """A w register moves at most 32 bits: ``*(u64 *)(r10 - 8) = w1`` is refused, as llvm-mc."""
-    if size in ("u64", "s64"):
-        raise _Bad(0, f"expected u8, u16 or u32 with a w register, found {size!r}", token=size)
-
-
-def _w(build: Callable[[list], Insn], at: int) -> Callable[[list], Insn]:
-    def checked(v: list) -> Insn:
-        _narrow(v[at])
-        return build(v)
-    return checked
-
-
-def _store(v: list, imm: bool) -> Insn:
-    size, dst, off, value = v
-    if imm:
-        return StoreImm(_size(size, True), dst, off, value)
-    return Store(_size(size, True), dst, off, value)
-
-
-_ATOMIC_SIZES = (Size.W, Size.DW)
-
-
-def _lock(v: list) -> Insn:
-    size, dst, off, op, src = v
-    if op not in _ATOMIC_OPS:
-        raise _Bad(0, f"expected +=, |=, &= or ^= after lock *(...), found {op!r}", token=op)
-    return Atomic(_size(size, True, _ATOMIC_SIZES), dst, off, src, _ATOMIC_OPS[op])
-
-
-def _fetch(v: list) -> Insn:
-    ret, word, size, dst, off, src = v
-    sz = _size(size, True, _ATOMIC_SIZES)
-    if "64" in word and sz is not Size.DW:
-        raise _Bad(0, f"expected u64 with {word}, found {size!r}", token=size)
-    if ret != src:
-        raise _Bad(0, f"expected the result register to be the source register r{src}")
-    op = {"add": AtomicOp.ADD, "and": AtomicOp.AND, "or": AtomicOp.OR, "xor": AtomicOp.XOR}[
-        word.rsplit("_", 1)[1]]
-    return Atomic(sz, dst, off, src, op, fetch=True)
-
-
-def _xchg(v: list, size: Size | None, word: str = "") -> Insn:
-    if size is None:  # kernel form: r1 = atomic64_xchg((u64 *)(r10 -8), r1)
-        ret, sz, dst, off, src = v
-        size = _size(sz, True, _ATOMIC_SIZES)
-        if (word == "atomic64_xchg") != (size is Size.DW):
-            raise _Bad(0, f"expected {'u64' if word == 'atomic64_xchg' else 'u32'} with {word}, "
-                          f"found {sz!r}", token=sz)
-    else:
-        ret, dst, off, src = v
-    if ret != src:
-        raise _Bad(0, f"expected the result register to be the source register r{src}")
-    return Atomic(size, dst, off, src, AtomicOp.XCHG, fetch=True)
-
-
-def _cmpxchg(v: list, size: Size | None, word: str = "") -> Insn:
-    if size is None:
-        ret, sz, dst, off, cmp, src = v
-        size = _size(sz, True, _ATOMIC_SIZES)
-        if (word == "atomic64_cmpxchg") != (size is Size.DW):
-            raise _Bad(0, f"expected {'u64' if '64' in word else 'u32'} with {word}, "
-                          f"found {sz!r}", token=sz)
-    else:
-        ret, dst, off, cmp, src = v
-    if ret != 0 or cmp != 0:
-        raise _Bad(0, "expected r0 as result and comparand of cmpxchg (it compares with r0)")
-    return Atomic(size, dst, off, src, AtomicOp.CMPXCHG, fetch=True)
-
-
-def _packet(v: list, mode: PacketMode) -> Insn:
-    dst, size, *rest = v
-    if dst != 0:
-        raise _Bad(0, f"expected r0 (packet loads always load into r0), found r{dst}")
-    sz = _size(size, True, (Size.B, Size.H, Size.W))
-    if mode is PacketMode.ABS:
-        return LoadPacket(sz, mode, None, rest[0])
-    return LoadPacket(sz, mode, rest[0], rest[1] if len(rest) > 1 else 0)
-
-
-def _ld_imm64(v: list) -> Insn:
-    return LoadImm64(v[0], v[1])
-
-
-def _map_load(v: list) -> Insn:
-    return LoadImm64(v[0], 0, Imm64Kind.MAP_FD, v[1])
-
-
-_TEMPLATES: list[tuple[str, Callable[[list], Insn], str | None]] = [
-    ("R A R", lambda v: _alu_reg(v, True), None),
-    ("W A W", lambda v: _alu_reg(v, False), None),
-    ("R A {imm}", lambda v: _alu_imm(v, True), None),
-    ("W A {imm}", lambda v: _alu_imm(v, False), None),
-    ("R = R", lambda v: Alu(AluOp.MOV, v[0], v[1]), None),
-    ("W = W", lambda v: Alu(AluOp.MOV, v[0], v[1], 0, False), None),
-    ("R = {imm}", lambda v: Alu(AluOp.MOV, v[0], None, v[1]), None),
-    ("W = {imm}", lambda v: Alu(AluOp.MOV, v[0], None, v[1], False), None),
-    ("R = - R", lambda v: _neg(v, True), None),
-    ("W = - W", lambda v: _neg(v, False), None),
-    ("R = ( S ) R", lambda v: _movsx(v, True), None),
-    ("W = ( S ) W", lambda v: _movsx(v, False), None),
-    ("R = E R", _endian, None),
-    ("R = {imm64} ll", _ld_imm64, None),
-    ("R = I ll", _map_load, None),
-    ("if R C R goto {tgt}", lambda v: _jump(v, True, True), "jump"),
-    ("if W C W goto {tgt}", lambda v: _jump(v, False, True), "jump"),
-    ("if R C {imm} goto {tgt}", lambda v: _jump(v, True, False), "jump"),
-    ("if W C {imm} goto {tgt}", lambda v: _jump(v, False, False), "jump"),
-    ("goto {tgt}", lambda v: _goto(v, False), "jump"),
-    ("gotol {ltgt}", lambda v: _goto(v, True), "jump"),
-    ("call I", lambda v: Call(CallKind.KFUNC, 0, v[0]), "call"),
-    ("call {imm}", _call_number, None),
-    ("call pc {disp}", lambda v: Call(CallKind.SUBPROG, v[0]), None),
-    ("call K", _call_kernel, None),
-    ("exit", lambda v: Exit(), None),
-    ("R = * ( S * ) ( R {off} )", _load, None),
-    ("W = * ( S * ) ( R {off} )", _w(_load, 1), None),
-    ("* ( S * ) ( R {off} ) = R", lambda v: _store(v, False), None),
-    ("* ( S * ) ( R {off} ) = W", _w(lambda v: _store(v, False), 0), None),
-    ("* ( S * ) ( R {off} ) = {imm}", lambda v: _store(v, True), None),
-    ("lock * ( S * ) ( R {off} ) A R", _lock, None),
-    ("lock * ( S * ) ( R {off} ) A W", _w(_lock, 0), None),
-    ("R = F ( ( S * ) ( R {off} ) , R )", _fetch, None),
-    ("W = F ( ( S * ) ( R {off} ) , W )", _fetch, None),
-    ("R = xchg_64 ( R {off} , R )", lambda v: _xchg(v, Size.DW), None),
-    ("W = xchg32_32 ( R {off} , W )", lambda v: _xchg(v, Size.W), None),
-    ("R = atomic64_xchg ( ( S * ) ( R {off} ) , R )",
-     lambda v: _xchg(v, None, "atomic64_xchg"), None),
-    ("R = atomic_xchg ( ( S * ) ( R {off} ) , R )", lambda v: _xchg(v, None, "atomic_xchg"), None),
-    ("R = cmpxchg_64 ( R {off} , R , R )", lambda v: _cmpxchg(v, Size.DW), None),
-    ("W = cmpxchg32_32 ( R {off} , W , W )", lambda v: _cmpxchg(v, Size.W), None),
-    ("R = atomic64_cmpxchg ( ( S * ) ( R {off} ) , R , R )",
-     lambda v: _cmpxchg(v, None, "atomic64_cmpxchg"), None),
-    ("R = atomic_cmpxchg ( ( S * ) ( R {off} ) , R , R )",
-     lambda v: _cmpxchg(v, None, "atomic_cmpxchg"), None),
-    ("R = * ( S * ) skb [ {imm} ]", lambda v: _packet(v, PacketMode.ABS), None),
-    ("R = * ( S * ) skb [ R ]", lambda v: _packet(v, PacketMode.IND), None),
-    ("R = * ( S * ) skb [ R {disp} ]", lambda v: _packet(v, PacketMode.IND), None),
-]
-
-
-def _build_shapes() -> dict[str, _Template]:
-    shapes: dict[str, _Template] = {}
-    for pattern, build, label in _TEMPLATES:
-        for shape, template in _expand(pattern, build, label).items():
-            shapes.setdefault(shape, template)
-    return shapes
-
-
-_SHAPES = _build_shapes()
-_TRIE: dict | None = None
-
-
-def _trie() -> dict:
-    global _TRIE
-    if _TRIE is None:
-        root: dict = {}
-        for shape in _SHAPES:
-            node = root
-            for sym in shape.split():
-                node = node.setdefault(sym, {})
-            node["$"] = {}
-        _TRIE = root
-    return _TRIE
-
-
-def _diagnose(tokens: list[str], symbols: list[str]) -> _Bad:
-    """Why a statement matches no template: the first token no template allows there."""
-    node, depth = _trie(), 0
-    while depth < len(symbols) and symbols[depth] in node:
-        node = node[symbols[depth]]
-        depth += 1
-    found = repr(tokens[depth]) if depth < len(tokens) else "end of line"
-    tok = tokens[depth] if depth < len(tokens) else ""
-    if re.fullmatch(r"[rw]\d+", tok) and tok not in _SYMBOLS:
-        return _Bad(depth, f"expected a register {tok[0]}0-{tok[0]}10, found {found}")
-    if depth == 0:
-        if tok.startswith(".") and len(tokens) > 0:
-            return _Bad(0, f"expected an instruction, found assembler directive {found}")
-        return _Bad(0, f"expected an instruction, found {found}")
-    sym = symbols[depth] if depth < len(symbols) else "$"
-    if sym in ("R", "W") and ({"R", "W"} - {sym}) & node.keys():
-        other = "w" if sym == "R" else "r"
-        return _Bad(depth, f"expected a register {other}0-{other}10, found {found} (r and w "
-                           "registers do not mix in one instruction)")
-    if {"+", "-", "N", "I", "pc"} <= node.keys():
-        return _Bad(depth, f"expected a jump target (+N, -N, pc+N or a label), found {found}")
-    expected = sorted(node, key=lambda s: (s == "$", s))
-    words = [_DESCRIBE.get(s, repr(s)) for s in expected]
-    if len(words) > 5:
-        words = [*words[:4], "..."]
-    return _Bad(depth, f"expected {_either(words)}, found {found}")
-
-
-# ----------------------------------------------------------------------------- line prefixes
-
-# "12: (bf) ...", the live-regs listing's "  2   3: 012....... (1d) ...", or just "(bf) ..."
-_KERNEL_PREFIX_RE = re.compile(r"\s*(?:(?:\d+\s+)?\d+:\s*(?:[.\d]{10,11}\s+)?)?"
-                               r"\(([0-9a-fA-F]{2})\)\s?")
-_OBJDUMP_PREFIX_RE = re.compile(r"\s*\d+:\s+(?:[0-9a-fA-F]{2} ){7}[0-9a-fA-F]{2}"
-                                r"(?: (?:[0-9a-fA-F]{2} ){7}[0-9a-fA-F]{2})?\s+")
-_OBJDUMP_LABEL_RE = re.compile(r"\s*[0-9a-fA-F]+ <([A-Za-z_.$][\w.$]*)>:\s*$")
-_OBJDUMP_SUFFIX_RE = re.compile(r"\s+<[\w.$+-]*>\s*$")
-_CALL_ID_RE = re.compile(r"\w#[-+]?\d")
 
 
 @dataclass(slots=True)
@@ -559,20 +103,10 @@ class _Pending:
 
     @property
     def col(self) -> int:
-        return self.base + _columns(self.stmt)[self.index] + 1
+        return self.base + token_columns(self.stmt)[self.index] + 1
 
 
-def _columns(stmt: str) -> list[int]:
-    return [m.start(1) for m in _TOKEN_RE.finditer(stmt.rstrip())]
 
-
-def _tokens(stmt: str) -> list[str]:
-    """The statement's tokens. Trailing blanks are cut first: there ``\\s*`` would match and
-    fail again at every position, quadratic in their length (40,000 blanks took 37 s)."""
-    return _TOKEN_RE.findall(stmt.rstrip())
-
-
-#: Our own limits on program files (the kernel reads bytes, not text): a longer line or file
 #: is refused with a ParseError / ProgramError naming where, before any tokenizing.
 MAX_LINE_CHARS = 65_536
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -684,7 +218,7 @@ class _ProgramParser:
             if line is None:
                 return
         if line.rstrip().endswith(">"):
-            line = _OBJDUMP_SUFFIX_RE.sub("", line)
+            line = OBJDUMP_SUFFIX_RE.sub("", line)
         if code is not None or ";" not in line:
             self._statement(lineno, line, base, len(line), code)
             return
@@ -709,14 +243,14 @@ class _ProgramParser:
 
     def _strip_prefix(self, lineno: int, line: str) -> tuple[int, int | None, str | None]:
         """Kernel log ``12: (bf) ...`` (opcode kept to check), objdump ``12: <bytes> ...``."""
-        m = _KERNEL_PREFIX_RE.match(line)
+        m = KERNEL_PREFIX_RE.match(line)
         if m:
             semi = line.find(";", m.end())  # the log's "; R1=..." state annotation
             return m.end(), int(m.group(1), 16), line[:semi] if semi >= 0 else line
-        m = _OBJDUMP_PREFIX_RE.match(line)
+        m = OBJDUMP_PREFIX_RE.match(line)
         if m:
-            return m.end(), None, _OBJDUMP_SUFFIX_RE.sub("", line)
-        m = _OBJDUMP_LABEL_RE.match(line)
+            return m.end(), None, OBJDUMP_SUFFIX_RE.sub("", line)
+        m = OBJDUMP_LABEL_RE.match(line)
         if m:
             self._define_label(lineno, m.group(1), m.start(1) + 1)
             return 0, None, None
@@ -726,7 +260,7 @@ class _ProgramParser:
         if name in self.labels:
             raise self.error(lineno, col, f"duplicate label {name!r} (first defined at line "
                                           f"{self.label_lines[name]})")
-        if name in _KEYWORDS or name in _SYMBOLS:
+        if name in KEYWORDS or name in SYMBOLS:
             raise self.error(lineno, col, f"expected a label name, found reserved word {name!r}")
         self.labels[name] = len(self.insns)
         self.label_lines[name] = lineno
@@ -734,9 +268,9 @@ class _ProgramParser:
     def _statement(self, lineno: int, line: str, base: int, end: int, code: int | None) -> None:
         stmt = line[base:end]
         type_id: TypeIdRef | None = None
-        if _TYPE_ID_CALL in stmt:
+        if TYPE_ID_CALL in stmt:
             stmt, type_id = self._type_id(lineno, base, stmt)
-        tokens = _tokens(stmt)
+        tokens = tokenize(stmt)
         while len(tokens) >= 2 and tokens[1] == ":" and (tokens[0][0].isalpha()
                                                           or tokens[0][0] in "_.$"):
             at = stmt.index(tokens[0])
@@ -747,19 +281,19 @@ class _ProgramParser:
             return
         if code == 0x18 and tokens[-1] != "ll":
             tokens.append("ll")  # the log prints ld_imm64 as "r1 = 0x1234"
-        symbols = [_SYMBOLS.get(t) or _symbol(t) for t in tokens]
-        template = _SHAPES.get(" ".join(symbols))
+        symbols = [SYMBOLS.get(t) or shape_symbol(t) for t in tokens]
+        template = SHAPES.get(" ".join(symbols))
         try:
             if template is None:
-                raise _diagnose(tokens, symbols)
-            values = [_extract(tokens, spec) for spec in template.extract]
+                raise diagnose(tokens, symbols)
+            values = [extract_value(tokens, spec) for spec in template.extract]
             insn = template.build(values)
             if isinstance(insn, LoadImm64) and insn.kind is Imm64Kind.MAP_FD:
                 self._check_map(insn.map_name, 2)
             if code is not None and opcode(insn) != code:
-                raise _Bad(-1, f"expected opcode ({opcode(insn):02x}) for this instruction, "
-                               f"found ({code:02x})")
-        except _Bad as bad:
+                raise BadToken(-1, f"expected opcode ({opcode(insn):02x}) for this instruction, "
+                                   f"found ({code:02x})")
+        except BadToken as bad:
             raise self._at(lineno, line, base, stmt, bad) from None
         if template.label is not None:
             index = symbols.index("I")
@@ -767,7 +301,7 @@ class _ProgramParser:
                                          base, stmt, index))
         if type_id is not None:
             if not _takes_type_id(insn):
-                raise self.error(type_id.line, type_id.col, f"expected {_TYPE_ID_CALL}(...) "
+                raise self.error(type_id.line, type_id.col, f"expected {TYPE_ID_CALL}(...) "
                                  "as the immediate of a move, compare or store")
             self.type_ids.append(dataclasses.replace(type_id, slot=len(self.insns)))
         self.insns.append(insn)
@@ -778,34 +312,34 @@ class _ProgramParser:
 
     def _type_id(self, lineno: int, base: int, stmt: str) -> tuple[str, TypeIdRef]:
         """Read one ``bpf_core_type_id_kernel(struct NAME)``; blank it to ``0`` (same columns)."""
-        at = stmt.index(_TYPE_ID_CALL)
-        found = _TYPE_ID_RE.match(stmt, at)
+        at = stmt.index(TYPE_ID_CALL)
+        found = TYPE_ID_RE.match(stmt, at)
         if found is None:
-            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}(struct NAME) "
+            raise self.error(lineno, base + at + 1, f"expected {TYPE_ID_CALL}(struct NAME) "
                              "(or union/enum/typedef NAME)")
         if found.group(2) in ("struct", "union", "enum", "typedef"):
-            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}({found.group(2)} "
+            raise self.error(lineno, base + at + 1, f"expected {TYPE_ID_CALL}({found.group(2)} "
                              "NAME): the type's name is missing")
         if stmt[:at].rstrip().endswith(("-", "~", "!")):
-            raise self.error(lineno, base + at + 1, f"expected {_TYPE_ID_CALL}(...) as a whole "
+            raise self.error(lineno, base + at + 1, f"expected {TYPE_ID_CALL}(...) as a whole "
                              "immediate (an id cannot be negated)")
-        if _TYPE_ID_CALL in stmt[found.end():]:
-            raise self.error(lineno, base + stmt.index(_TYPE_ID_CALL, found.end()) + 1,
-                             f"expected one {_TYPE_ID_CALL}(...) per instruction")
+        if TYPE_ID_CALL in stmt[found.end():]:
+            raise self.error(lineno, base + stmt.index(TYPE_ID_CALL, found.end()) + 1,
+                             f"expected one {TYPE_ID_CALL}(...) per instruction")
         ref = TypeIdRef(0, found.group(1), found.group(2), lineno, base + at + 1)
         blank = "0".ljust(found.end() - found.start())
         return stmt[:found.start()] + blank + stmt[found.end():], ref
 
     def _check_map(self, name: str | None, index: int) -> None:
         if self.maps is not None and name not in self.maps:
-            raise _Bad(index, f"map {name!r} is not declared by a '# MAP:' line")
+            raise BadToken(index, f"map {name!r} is not declared by a '# MAP:' line")
 
-    def _at(self, lineno: int, line: str, base: int, stmt: str, bad: _Bad) -> ParseError:
+    def _at(self, lineno: int, line: str, base: int, stmt: str, bad: BadToken) -> ParseError:
         if bad.index < 0:  # the kernel log's opcode
             return self.error(lineno, line.find("(") + 2, bad.message)
-        cols = _columns(stmt)
+        cols = token_columns(stmt)
         if bad.token is not None:
-            bad.index = _tokens(stmt).index(bad.token)
+            bad.index = tokenize(stmt).index(bad.token)
         at_end = bad.index >= len(cols)
         col = base + (len(stmt.rstrip()) if at_end else cols[bad.index]) + 1
         return self.error(lineno, col, bad.message)
