@@ -13,9 +13,6 @@ TEXT_SUFFIXES = {".py", ".json", ".h", ".md", ".txt"}
 #: absolute paths of the machines the package was written on; a reader has none of them
 MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|home|root|tmp)/[\w.-]")
 MAX_LINES = 600
-#: modules past MAX_LINES that are being split on their own branches (issue 12); remove an entry
-#: when its split lands
-KNOWN_LONG = {"kfunclab/isa/parser.py", "kfunclab/exercises.py", "kfunclab/verifier/kfunc_calls.py"}
 
 
 def package_texts() -> list[tuple[str, str]]:
@@ -52,4 +49,4 @@ def test_docs_the_package_cites_exist() -> None:
 def test_modules_fit_one_reading() -> None:
     long = {path: text.count("\n") for path, text in package_texts()
             if path.endswith(".py") and text.count("\n") > MAX_LINES}
-    assert sorted(set(long) - KNOWN_LONG) == []
+    assert sorted(long) == []
