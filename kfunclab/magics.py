@@ -47,7 +47,8 @@ from IPython.display import display
 
 from kfunclab.cc import CompileError, compile_text
 from kfunclab.errors import CatalogError, KfunclabError, ParseError
-from kfunclab.kfuncs import Catalog, Kfunc, get_profile, load_c, load_catalog
+from kfunclab.kfuncs import Catalog, Kfunc, catalog_from_c, catalog_from_table, get_profile, load_c
+from kfunclab.kfuncs.profiles import Profile
 from kfunclab.viz.html import error_html, register_formatters, registry_html, result_html
 from kfunclab.widgets import catalogs
 from kfunclab.widgets.figures import render_png
@@ -57,12 +58,19 @@ from kfunclab.widgets.source import cell_text, parse_cell
 
 @dataclass(frozen=True)
 class UserCatalog:
-    """A catalogue made by ``%%kfuncs``: its name, the file verify() loads, its profile."""
+    """A catalogue made by ``%%kfuncs``: its name, the C text it was read from (with the
+    prototypes it borrowed), the profile it was read for, and the Catalog verify() is given."""
 
     name: str
-    path: str
+    text: str
     profile: str
     catalog: Catalog
+
+    def under(self, profile: Profile) -> Catalog:
+        """The catalogue as ``profile``'s kernel reads the text (itself for its own profile)."""
+        if profile.name == self.profile:
+            return self.catalog
+        return catalog_from_c(self.text, profile, self.name, file=f"<{self.name}>")
 
 
 #: Catalogues made by ``%%kfuncs``, by name; ``%%bpf --catalog NAME`` looks here first.
@@ -89,26 +97,27 @@ def show_error(error: BaseException, source: str | None = None, hint: str = "") 
     display({"text/html": error_html(error, source, hint=hint), "text/plain": text}, raw=True)
 
 
-def resolve_catalog(name: str | None, user_ns: dict[str, Any]) -> tuple[str | None, str | None]:
-    """What ``%%bpf --catalog NAME`` hands to verify(): a catalogue name or file path, and the
-    profile the catalogue was made for (None: the caller's default).
+def resolve_catalog(name: str | None, user_ns: dict[str, Any], profile: str | None = None
+                    ) -> tuple[str | Catalog | None, Profile]:
+    """What ``%%bpf --catalog NAME --profile PROFILE`` hands to verify(): the catalogue (a
+    Catalog, or a built-in name or file path) and the Profile, resolved here once; PROFILE
+    defaults to the one the catalogue was made for.
 
     NAME is a ``%%kfuncs`` catalogue, a variable holding a Catalog, a built-in catalogue name,
-    or a .h/.c/.json path.
+    or a .h/.c/.json path. A Catalog goes to verify() as an object: no file is written.
     """
-    if name is None:
-        return None, None
-    if name in USER_CATALOGS:
-        uc = USER_CATALOGS[name]
-        return uc.path, uc.profile
-    value = user_ns.get(name)
-    if isinstance(value, Catalog):
-        for uc in USER_CATALOGS.values():
-            if uc.catalog is value:
-                return uc.path, uc.profile
-        table = catalogs.catalog_table(value)
-        return catalogs.write_catalog(table, name), value.profile.name
-    return name, None
+    user = USER_CATALOGS.get(name) if name else None
+    value = user_ns.get(name) if name else None
+    held = value if user is None and isinstance(value, Catalog) else None
+    if held is not None:
+        user = next((uc for uc in USER_CATALOGS.values() if uc.catalog is held), None)
+    own = user.profile if user else held.profile.name if held else None
+    prof = get_profile(profile or own)  # the one name lookup
+    if user is not None:
+        return user.under(prof), prof
+    if held is not None:
+        return catalog_from_table(catalogs.catalog_table(held), prof, str(name)), prof
+    return name, prof
 
 
 @magics_class
@@ -140,8 +149,7 @@ class KfunclabMagics(Magics):
         ns["_bpf"] = None
         _check_name(args.name)
         try:
-            catalog, cat_profile = resolve_catalog(args.catalog, ns)
-            profile = get_profile(args.profile or cat_profile).name
+            catalog, profile = resolve_catalog(args.catalog, ns, args.profile)
             program = parse_cell(cell, args.section)
         except ParseError as exc:
             hint = _SEC_HINT if "SEC(" in exc.message and args.section is None else ""
@@ -230,8 +238,7 @@ class KfunclabMagics(Magics):
             ns[args.name] = None
         source = "\n" + cell  # line 1 is the magic line, as in %%bpf
         try:
-            catalog, cat_profile = resolve_catalog(args.catalog, ns)
-            profile = get_profile(args.profile or cat_profile).name
+            catalog, profile = resolve_catalog(args.catalog, ns, args.profile)
             obj = compile_text(source, C_CELL_NAME, btf=args.btf)
         except CompileError as exc:
             in_cell = exc.file == C_CELL_NAME
@@ -287,7 +294,7 @@ class KfunclabMagics(Magics):
 
 def make_user_catalog(text: str, name: str, profile: str) -> UserCatalog:
     """Load C text as a catalogue (kfuncs it names but does not declare come from the
-    profile's own catalogue) and write it where verify() can load it by path.
+    profile's own catalogue), in memory: verify() is given the Catalog itself.
 
     Raises ParseError with the line numbers of a cell whose first line is the magic line.
     """
@@ -302,14 +309,14 @@ def make_user_catalog(text: str, name: str, profile: str) -> UserCatalog:
         return found
 
     load_c("\n" + text, prof, prototype_of=prototype_of, file="<kfuncs cell>")
-    # verify() reads the file without prototype_of: put the borrowed prototypes in it
+    # the catalogue is read again without prototype_of: put the borrowed prototypes in its text
     head = "".join(f"/* from {base.name} */\n{k.prototype()};\n" for k in borrowed.values())
-    path = catalogs.write_catalog(head + text, name)
+    full = head + text
     try:
-        catalog = load_catalog(path, prof)
+        catalog = catalog_from_c(full, prof, name, file=f"<{name}>")
     except KfunclabError as exc:  # pragma: no cover - load_c above accepted the same text
         raise CatalogError(f"{name}: {exc}") from None
-    return UserCatalog(name, path, prof.name, catalog)
+    return UserCatalog(name, full, prof.name, catalog)
 
 
 C_CELL_NAME = "cell.bpf.c"

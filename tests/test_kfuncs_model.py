@@ -89,7 +89,7 @@ def test_annotations_depend_on_the_profile() -> None:
     doc = get_profile("doc")
     assert annotation_of("task__nullable", doc.annotations) is Annotation.NONE
     assert annotation_of("mem__sz", doc.annotations) is Annotation.SIZE
-    assert Param.of("p__str", ptr_to(integer("char", 1, True)), "doc").annotation \
+    assert Param.of("p__str", ptr_to(integer("char", 1, True)), get_profile("doc")).annotation \
         is Annotation.NONE
     assert Param.of("p__str", ptr_to(integer("char", 1, True))).annotation is Annotation.CONST_STR
 

@@ -29,7 +29,7 @@ def ids(name: str, *entries: tuple[str, KF], kind: str = "kfuncs") -> KfuncIdSet
 
 @pytest.fixture
 def reg() -> Registry:
-    r = Registry("linux-6.18")
+    r = Registry(get_profile("linux-6.18"))
     r.register("BPF_PROG_TYPE_SCHED_CLS", ids("tc_set", ("bpf_t_acquire", KF.ACQUIRE | KF.RET_NULL),
                                               ("bpf_t_release", KF.RELEASE)), [ACQ, REL])
     r.register("BPF_PROG_TYPE_UNSPEC", ids("common_set", ("bpf_lock", KF(0))), [LOCK])
@@ -122,14 +122,14 @@ def test_prototype_of_fallback() -> None:
 
 def test_raw_tracepoint_hook_differs_by_profile() -> None:
     for name, visible in (("linux-6.18", False), ("linux-7.0", True)):
-        r = Registry(name)
+        r = Registry(get_profile(name))
         r.register("TRACING", ids("s", ("bpf_t_acquire", KF.ACQUIRE)), [ACQ])
         assert (r.lookup("bpf_t_acquire", "RAW_TRACEPOINT") is not None) is visible
         assert r.lookup("bpf_t_acquire", "PERF_EVENT") is not None
 
 
 def test_doc_profile_knows_fewer_hooks() -> None:
-    r = Registry("doc")
+    r = Registry(get_profile("doc"))
     with pytest.raises(DeclarationError, match="no kfunc hook in doc"):
         r.register("SCHED_ACT", ids("s", ("bpf_lock", KF(0)), kind="set8"), [LOCK])
     r.register("SCHED_CLS", ids("s", ("bpf_lock", KF(0)), kind="set8"), [LOCK])  # set8 is fine

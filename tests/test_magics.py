@@ -167,6 +167,30 @@ def test_kfuncs_catalogue_variable_can_be_renamed(ip) -> None:
     assert ip.user_ns["_bpf"].accepted
 
 
+def test_kfuncs_catalogues_reach_verify_as_objects_not_files(ip, monkeypatch) -> None:
+    from test_widgets import forbid_writing_files  # tests/ is on sys.path
+
+    run(ip, "bpf", "syscall", FROM_PID_BODY)  # BTF and the built-in catalogue loaded first
+    tried = forbid_writing_files(monkeypatch)
+    run(ip, "kfuncs", "--name mine3", MY_KFUNCS)
+    run(ip, "bpf", "syscall --catalog mine3", FROM_PID_BODY)
+    assert ip.user_ns["_bpf"].accepted
+    catalog, profile = magics.resolve_catalog("mine3", ip.user_ns)
+    assert catalog is ip.user_ns["mine3"] and profile.name == "linux-6.18"
+    # a Catalog held in a variable, and a user catalogue read under another profile
+    ip.user_ns["held"] = ip.user_ns["mine3"]
+    run(ip, "bpf", "syscall --catalog held", FROM_PID_BODY)
+    assert ip.user_ns["_bpf"].accepted
+    from kfunclab.kfuncs import load_catalog
+
+    ip.user_ns["builtin"] = load_catalog("linux-6.18")  # KF_RET_NULL: the unchecked use fails
+    run(ip, "bpf", "syscall --catalog builtin", FROM_PID_BODY)
+    assert ip.user_ns["_bpf"].verdict is Verdict.REJECT
+    other, profile = magics.resolve_catalog("mine3", ip.user_ns, "linux-7.0")
+    assert isinstance(other, Catalog) and other.profile is profile and profile.name == "linux-7.0"
+    assert tried == []
+
+
 def test_kfuncs_errors_are_messages(ip) -> None:
     out = run(ip, "kfuncs", "--name broken", "struct pid *f(struct task_struct *t) {\n")
     assert out[0]["text/plain"].startswith("ParseError: <kfuncs cell>:2:")

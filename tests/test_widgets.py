@@ -307,6 +307,61 @@ def test_playground_ret_null_flag_switches_the_verdict() -> None:
     assert "Possibly NULL pointer passed to trusted arg0" in pg.result_html.value
 
 
+def forbid_writing_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every way of writing a file fail (and note the attempt); reading still works."""
+    import builtins
+    import io
+    import os
+    import tempfile
+
+    tried: list[str] = []
+
+    def guard(real):
+        def opener(file, mode="r", *args, **kwargs):
+            if any(c in str(mode) for c in "wax+"):
+                tried.append(str(file))
+                raise PermissionError(f"test forbids writing {file}")
+            return real(file, mode, *args, **kwargs)
+        return opener
+
+    real_os_open = os.open
+
+    def os_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            tried.append(str(path))
+            raise PermissionError(f"test forbids writing {path}")
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def no_temp(*_args, **_kwargs):
+        tried.append("tempfile")
+        raise PermissionError("test forbids temporary files")
+
+    monkeypatch.setattr(builtins, "open", guard(builtins.open))
+    monkeypatch.setattr(io, "open", guard(io.open))
+    monkeypatch.setattr(os, "open", os_open)
+    for name in ("mkdtemp", "mkstemp", "NamedTemporaryFile", "TemporaryDirectory"):
+        monkeypatch.setattr(tempfile, name, no_temp)
+    return tried
+
+
+@needs_ipywidgets
+def test_playground_verifies_a_changed_catalogue_without_writing_a_file(monkeypatch) -> None:
+    from kfunclab.widgets import KfuncPlayground
+
+    verify_text(FROM_PID)  # BTF and the built-in catalogue loaded before the guard goes up
+    tried = forbid_writing_files(monkeypatch)
+    pg = KfuncPlayground(FROM_PID, "bpf_task_from_pid", pictures=False)
+    assert pg.verdict_text.value == NULL_MSG and pg.error is None
+    pg.set_flag("RET_NULL", False)  # the changed catalogue goes to verify() as a Catalog
+    assert pg.error is None and pg.result is not None and pg.result.accepted
+    assert pg.verdict_text.value == "accept"
+    pg.set_flag("RET_NULL", True)
+    assert pg.verdict_text.value == NULL_MSG
+    pg.set_profile("linux-7.0")
+    assert pg.verdict_text.value == NULL_MSG
+    assert tried == []
+
+
 @needs_ipywidgets
 def test_playground_takes_the_section_apart_from_the_text() -> None:
     from kfunclab.widgets import KfuncPlayground

@@ -12,6 +12,8 @@ from kfunclab.kfuncs.catalog import (
     BUILTIN,
     Catalog,
     CatalogRow,
+    catalog_from_c,
+    catalog_from_table,
     load_catalog,
     prototype_resolver,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "Registry",
     "annotation_of",
     "canonical_prog_type",
+    "catalog_from_c",
+    "catalog_from_table",
     "format_flags",
     "get_profile",
     "load_c",

@@ -37,7 +37,7 @@ from kfunclab.kfuncs.filters import make_filter
 from kfunclab.kfuncs.flags import KF, parse_flags
 from kfunclab.kfuncs.hooks import Hook
 from kfunclab.kfuncs.idset import IdSet, KfuncIdSet, ProgContext
-from kfunclab.kfuncs.profiles import Profile, get_profile
+from kfunclab.kfuncs.profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from kfunclab.kfuncs.registry import PrototypeOf, Registry
 
 #: built-in catalogue name -> (data file, profile name)
@@ -99,7 +99,7 @@ class Catalog:
         return f"<Catalog {self.name} ({self.profile.name}): {len(self.rows)} kfuncs>"
 
 
-def prototype_resolver(entries: Iterable[Any], profile: Profile | str | None = None
+def prototype_resolver(entries: Iterable[Any], profile: Profile = DEFAULT_PROFILE
                        ) -> PrototypeOf:
     """A ``prototype_of`` backed by BTF-style signatures.
 
@@ -108,7 +108,7 @@ def prototype_resolver(entries: Iterable[Any], profile: Profile | str | None = N
     ``load_catalog("linux-6.18", prototype_of=prototype_resolver(load_btf().kfuncs()))`` gives
     the catalogue this kernel's parameter names and BTF ids.
     """
-    prof = get_profile(profile)
+    prof = profile
     table: dict[str, Kfunc] = {}
     for entry in entries:
         if isinstance(entry, tuple):
@@ -125,7 +125,7 @@ def btf_prototypes(source: str = "auto", profile: Profile | str | None = None) -
     """:func:`prototype_resolver` over ``kfunclab.btf.load_btf(source).kfuncs()``."""
     from kfunclab.btf import load_btf  # sibling layer, imported only when asked for
 
-    return prototype_resolver(load_btf(source).kfuncs(), profile)
+    return prototype_resolver(load_btf(source).kfuncs(), get_profile(profile))
 
 
 def load_catalog(name_or_path: str | Path, profile: Profile | str | None = None, *,
@@ -136,13 +136,14 @@ def load_catalog(name_or_path: str | Path, profile: Profile | str | None = None,
     overrides the table's prototypes (e.g. with BTF's, which also gives BTF ids).
     """
     key = str(name_or_path)
+    prof = None if profile is None else get_profile(profile)  # the one name lookup
     if key in BUILTIN:
         data_file, own = BUILTIN[key]
-        if profile is not None and get_profile(profile).name != own:
+        if prof is not None and prof.name != own:
             raise CatalogError(f"catalogue '{key}' describes profile '{own}', not "
-                               f"'{get_profile(profile).name}'; expected profile={own!r} or none")
+                               f"'{prof.name}'; expected profile={own!r} or none")
         text = resources.files("kfunclab").joinpath("data", data_file).read_text()
-        return _load_text(text, data_file, get_profile(own), prototype_of, key)
+        return _load_text(text, data_file, prof or PROFILES[own], prototype_of, key)
     path = Path(key)
     if path.suffix not in (".h", ".c", ".json"):
         known = ", ".join(BUILTIN)
@@ -163,7 +164,44 @@ def load_catalog(name_or_path: str | Path, profile: Profile | str | None = None,
         col = len(before) - (before.rfind(b"\n") + 1) + 1
         raise ParseError(key, line, col, f"expected UTF-8 text, found byte "
                                          f"0x{data[e.start]:02x}") from None
-    return _load_text(text, key, get_profile(profile), prototype_of, path.stem)
+    return _load_text(text, key, prof or DEFAULT_PROFILE, prototype_of, path.stem)
+
+
+def catalog_from_c(text: str, profile: Profile, name: str, *, file: str = "<kfuncs>",
+                   prototype_of: PrototypeOf | None = None) -> Catalog:
+    """A catalogue from C text in memory (what :func:`load_catalog` reads from a ``.h`` file).
+
+    >>> cat = catalog_from_c('''
+    ... __bpf_kfunc void bpf_x(void) {}
+    ... BTF_KFUNCS_START(ids)
+    ... BTF_ID_FLAGS(func, bpf_x)
+    ... BTF_KFUNCS_END(ids)
+    ... static const struct btf_kfunc_id_set s = { .owner = THIS_MODULE, .set = &ids };
+    ... register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &s);
+    ... ''', DEFAULT_PROFILE, "mine")
+    >>> cat.lookup("bpf_x", "BPF_PROG_TYPE_XDP").name
+    'bpf_x'
+    """
+    if file.endswith(".json"):
+        raise CatalogError(f"{file}: expected C text; a JSON table goes to catalog_from_table")
+    return _load_text(text, file, profile, prototype_of, name)
+
+
+def catalog_from_table(table: Mapping[str, Any], profile: Profile, name: str, *,
+                       prototype_of: PrototypeOf | None = None) -> Catalog:
+    """A catalogue from a table in memory, the shape :func:`load_catalog` reads from a
+    ``.json`` file (e.g. :func:`kfunclab.widgets.catalogs.catalog_table`'s): no file is written.
+
+    >>> cat = load_catalog("linux-6.18")
+    >>> from kfunclab.widgets.catalogs import catalog_table
+    >>> len(catalog_from_table(catalog_table(cat), cat.profile, "copy")) == len(cat)
+    True
+    """
+    file = f"<{name}>"
+    # the same round trip a file takes: tuples become lists, as check_table expects
+    plain = json.loads(json.dumps(table))
+    check_table(plain, file)
+    return _from_table(plain, file, profile, prototype_of, name)
 
 
 def _load_text(text: str, file: str, prof: Profile, prototype_of: PrototypeOf | None,

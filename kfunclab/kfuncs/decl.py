@@ -21,7 +21,7 @@ from kfunclab.errors import DeclarationError
 from kfunclab.kfuncs.annotations import Annotation, annotation_of, strip_annotation
 from kfunclab.kfuncs.ctext import FuncDecl, parse_function_text
 from kfunclab.kfuncs.flags import KF, format_flags, parse_flags
-from kfunclab.kfuncs.profiles import Profile, get_profile
+from kfunclab.kfuncs.profiles import DEFAULT_PROFILE, Profile, get_profile
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 NO_FLAGS = KF(0)
@@ -45,9 +45,9 @@ class Param:
             object.__setattr__(self, "annotation", annotation_of(self.name))
 
     @classmethod
-    def of(cls, name: str, ctype: CType, profile: Profile | str | None = None) -> Param:
+    def of(cls, name: str, ctype: CType, profile: Profile = DEFAULT_PROFILE) -> Param:
         """A parameter whose annotation is read from ``name`` as ``profile``'s kernel reads it."""
-        return cls(name, ctype, annotation_of(name, get_profile(profile).annotations))
+        return cls(name, ctype, annotation_of(name, profile.annotations))
 
     @property
     def base_name(self) -> str:
@@ -123,12 +123,11 @@ class Kfunc:
 
     @classmethod
     def build(cls, name: str, params: Iterable[tuple[str, CType]], ret: CType,
-              flags: KF | str | int = NO_FLAGS, *, profile: Profile | str | None = None,
+              flags: KF | str | int = NO_FLAGS, *, profile: Profile = DEFAULT_PROFILE,
               btf_id: int | None = None, source: str = "") -> Kfunc:
         """Build from (name, CType) pairs (e.g. from BTF), reading annotations as ``profile``
         does; not validated (call :func:`~kfunclab.kfuncs.validate.validate_kfunc`)."""
-        prof = get_profile(profile)
-        return cls(name, tuple(Param.of(n, t, prof) for n, t in params), ret,
+        return cls(name, tuple(Param.of(n, t, profile) for n, t in params), ret,
                    _flags_of(flags, name), btf_id, True, source)
 
     def with_flags(self, flags: KF) -> Kfunc:

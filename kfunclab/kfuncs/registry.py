@@ -8,7 +8,8 @@ skipping a hook whose filters hide the kfunc from this program. ``None`` from :m
 the verifier's "calling kernel function %s is not allowed".
 
 >>> from kfunclab.kfuncs.decl import Kfunc
->>> reg = Registry("linux-6.18")
+>>> from kfunclab.kfuncs.profiles import get_profile
+>>> reg = Registry(get_profile("linux-6.18"))
 >>> pid = Kfunc.declare("struct task_struct *bpf_task_from_pid(s32 pid)")
 >>> s = IdSet("my_set", (("bpf_task_from_pid", KF.ACQUIRE | KF.RET_NULL),))
 >>> reg.register("BPF_PROG_TYPE_SYSCALL", KfuncIdSet("THIS_MODULE", s), kfuncs=[pid])
@@ -27,7 +28,7 @@ from kfunclab.kfuncs.decl import Kfunc
 from kfunclab.kfuncs.flags import KF, format_flags
 from kfunclab.kfuncs.hooks import Hook, canonical_prog_type
 from kfunclab.kfuncs.idset import IdSet, KfuncIdSet, ProgContext
-from kfunclab.kfuncs.profiles import Profile, get_profile
+from kfunclab.kfuncs.profiles import DEFAULT_PROFILE, Profile
 from kfunclab.kfuncs.validate import validate_kfunc
 
 #: prototype_of(name) -> Kfunc | None: where declarations missing from the C text come from
@@ -49,9 +50,9 @@ class Registration:
 class Registry:
     """Registered kfuncs per hook, for one kernel profile."""
 
-    def __init__(self, profile: Profile | str | None = None,
+    def __init__(self, profile: Profile = DEFAULT_PROFILE,
                  prototype_of: PrototypeOf | None = None) -> None:
-        self.profile = get_profile(profile)
+        self.profile = profile
         self.prototype_of = prototype_of
         self._decls: dict[str, Kfunc] = {}
         self._tables: dict[Hook, dict[str, KF]] = {}

@@ -27,7 +27,7 @@ from kfunclab.kfuncs.annotations import (
 )
 from kfunclab.kfuncs.decl import Kfunc, Param
 from kfunclab.kfuncs.flags import KF
-from kfunclab.kfuncs.profiles import Profile, get_profile
+from kfunclab.kfuncs.profiles import DEFAULT_PROFILE, Profile
 
 _ITER_FLAGS = KF.ITER_NEW | KF.ITER_NEXT | KF.ITER_DESTROY
 _ITER_PREFIX = "bpf_iter_"
@@ -36,15 +36,16 @@ _VOID_OK = {Annotation.IGNORE, Annotation.ALLOC, Annotation.REFCOUNTED_KPTR, Ann
             Annotation.PROG}
 
 
-def validate_kfunc(kfunc: Kfunc, profile: Profile | str | None = None,
+def validate_kfunc(kfunc: Kfunc, profile: Profile = DEFAULT_PROFILE,
                    flags: KF | None = None) -> None:
     """Raise DeclarationError if ``kfunc`` (with ``flags``, default its own) is refused.
 
     >>> from kfunclab.kfuncs.decl import Kfunc
     >>> k = Kfunc.declare("void bpf_put_pid(struct pid *pid)")
-    >>> validate_kfunc(k, "linux-6.18", KF.RELEASE)
+    >>> from kfunclab.kfuncs.profiles import LINUX_6_18
+    >>> validate_kfunc(k, LINUX_6_18, KF.RELEASE)
     """
-    prof = get_profile(profile)
+    prof = profile
     kf = kfunc.flags if flags is None else KF(flags)
     for check in _CHECKS:
         check(kfunc, kf, prof)

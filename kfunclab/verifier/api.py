@@ -53,7 +53,7 @@ class UnknownKfuncError(KfunclabError):
 
 
 @lru_cache(maxsize=8)
-def _catalog(name: str, profile: str, btf_source: str | None) -> Catalog:
+def _catalog(name: str, profile: Profile, btf_source: str | None) -> Catalog:
     """The catalogue, with prototypes and BTF ids from this kernel's BTF where it describes it."""
     btf = load_btf(btf_source) if btf_source else None
     if btf is not None and name == "linux-6.18":
@@ -201,7 +201,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     if isinstance(catalog, Catalog):
         cat = catalog
     else:
-        cat = _catalog(str(catalog or prof.catalog), prof.name,
+        cat = _catalog(str(catalog or prof.catalog), prof,
                        btf if isinstance(btf, str) and btf_obj is not None else None)
     registry = _BtfBackedRegistry(cat, btf_obj, prof)
     recorder = Recorder(max_steps=max_recorded_steps, log_level=log_level)

@@ -1,16 +1,15 @@
 """Catalogues the notebook changes: a kfunc with other flags or annotations, user C text.
 
-``verify(catalog=...)`` takes a catalogue *name or file path* (it caches loaded catalogues by
-that string), so a changed catalogue is written to a file whose name is the hash of its content
-(the same content gives the same path, a change gives a new one and never a stale cache hit) and
-verified by path. :func:`catalog_table` turns any loaded :class:`~kfunclab.kfuncs.Catalog` back
-into the JSON table ``load_catalog`` reads, with some kfuncs replaced; :func:`write_catalog`
-writes JSON or C text to such a file.
+:func:`catalog_table` turns any loaded :class:`~kfunclab.kfuncs.Catalog` back into the JSON
+table ``load_catalog`` reads, with some kfuncs replaced; :func:`kfunclab.kfuncs.catalog_from_table`
+makes a Catalog of it in memory, which ``verify(catalog=...)`` takes as it is (the playground and
+``%%kfuncs`` write no file). :func:`write_catalog` still writes JSON or C text to a
+content-addressed file, for a reader that wants a path.
 
->>> from kfunclab.kfuncs import KF, load_catalog
+>>> from kfunclab.kfuncs import KF, catalog_from_table, load_catalog
 >>> cat = load_catalog("doc")
 >>> pid = cat.registry.declaration("bpf_get_task_pid").with_flags(KF.ACQUIRE)
->>> changed = load_catalog(write_catalog(catalog_table(cat, [pid])), "doc")
+>>> changed = catalog_from_table(catalog_table(cat, [pid]), cat.profile, "changed")
 >>> changed.lookup("bpf_get_task_pid", "TRACING").flags_text
 'KF_ACQUIRE'
 """
@@ -37,7 +36,6 @@ from kfunclab.kfuncs import (
     Kfunc,
     Param,
     Profile,
-    get_profile,
     load_catalog,
 )
 
@@ -79,10 +77,10 @@ def builtin_catalog(name: str) -> Catalog:
     return load_catalog(name)
 
 
-def base_catalog(profile: Profile | str, catalog: str | Catalog | None = None) -> Catalog:
+def base_catalog(profile: Profile, catalog: str | Catalog | None = None) -> Catalog:
     """The catalogue a notebook view starts from: ``catalog`` (a Catalog, a built-in name or a
     .h/.c/.json path loaded under ``profile``), else ``profile``'s own catalogue."""
-    prof = get_profile(profile)
+    prof = profile
     if isinstance(catalog, Catalog):
         return catalog
     if catalog is None or (catalog in BUILTIN and BUILTIN[catalog][1] != prof.name):
@@ -165,10 +163,10 @@ def _flags(flags: KF) -> str:
 # --- changing one kfunc ------------------------------------------------------------------------
 
 
-def annotation_choices(param: Param, profile: Profile | str) -> tuple[Annotation, ...]:
+def annotation_choices(param: Param, profile: Profile) -> tuple[Annotation, ...]:
     """The annotations that make sense on ``param`` (by its C type) and that ``profile``'s
     kernel knows, NONE first."""
-    prof = get_profile(profile)
+    prof = profile
     t = param.ctype
     if t.is_pointer:
         fits = [a for a in Annotation if a.wants_pointer]

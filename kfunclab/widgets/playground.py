@@ -21,7 +21,16 @@ from __future__ import annotations
 from typing import Any
 
 from kfunclab.errors import CatalogError, KfunclabError
-from kfunclab.kfuncs import KF, PROFILES, Annotation, Catalog, Kfunc, get_profile
+from kfunclab.kfuncs import (
+    KF,
+    PROFILES,
+    Annotation,
+    Catalog,
+    Kfunc,
+    catalog_from_table,
+    get_profile,
+)
+from kfunclab.kfuncs.profiles import Profile
 from kfunclab.verifier import verify
 from kfunclab.verifier.result import VerificationResult
 from kfunclab.viz.html import (
@@ -38,15 +47,16 @@ from kfunclab.widgets.figures import render_png
 from kfunclab.widgets.source import parse_text
 
 
-def verify_with(program: Any, kfunc: Kfunc, *, profile: str, base: Catalog,
+def verify_with(program: Any, kfunc: Kfunc, *, profile: Profile, base: Catalog,
                 btf: str | None = "auto", collect_all: bool = False) -> VerificationResult:
     """Verify ``program`` with ``base`` where ``kfunc`` replaces (or joins) its declaration.
 
+    The changed catalogue is built in memory and handed to verify() as a Catalog (no file).
     Raises DeclarationError when the kernel would refuse to register the changed kfunc.
     """
     table = catalogs.catalog_table(base, [kfunc], add_for=prog_type_name(program.section) or None)
-    path = catalogs.write_catalog(table, f"{base.name}-{kfunc.name}")
-    return verify(program, profile=profile, catalog=path, btf=btf, collect_all=collect_all)
+    changed = catalog_from_table(table, profile, f"{base.name}-{kfunc.name}")
+    return verify(program, profile=profile, catalog=changed, btf=btf, collect_all=collect_all)
 
 
 class KfuncPlayground(WidgetView):
@@ -77,8 +87,9 @@ class KfuncPlayground(WidgetView):
         self.pictures = pictures
         self.result: VerificationResult | None = None
         self.error: str | None = None  # a declaration or input error instead of a result
-        self.profile_select = classed(w.Dropdown(options=list(PROFILES),
-                                                 value=get_profile(profile).name,
+        # the dropdown's values are the Profile objects: the name is resolved here, once
+        self.profile_select = classed(w.Dropdown(options=list(PROFILES.items()),
+                                                 value=get_profile(profile),
                                                  description="kernel"),
                                       "kfunclab-profile-select")
         self.flag_boxes: dict[str, Any] = {}
@@ -113,7 +124,7 @@ class KfuncPlayground(WidgetView):
 
     @property
     def profile(self) -> str:
-        return self.profile_select.value
+        return self.profile_select.value.name
 
     @property
     def flags(self) -> KF:
@@ -150,7 +161,7 @@ class KfuncPlayground(WidgetView):
         self.param_choices[index].value = ann
 
     def set_profile(self, name: str) -> None:
-        self.profile_select.value = get_profile(name).name
+        self.profile_select.value = get_profile(name)
 
     def __repr__(self) -> str:
         return f"<KfuncPlayground {self.kfunc_name} ({self.profile}): {self.verdict_text.value}>"
@@ -167,7 +178,7 @@ class KfuncPlayground(WidgetView):
     def _load_declaration(self) -> None:
         """Start again from the declaration the chosen kernel's catalogue has."""
         w = ipywidgets()
-        prof = get_profile(self.profile)
+        prof: Profile = self.profile_select.value
         self.base = catalogs.base_catalog(prof, self.catalog_arg)
         found = catalogs.find_declaration(self.kfunc_name, self.base)
         if found is None:
@@ -201,7 +212,8 @@ class KfuncPlayground(WidgetView):
         try:
             kfunc = self.kfunc
             self.prototype_html.value = kfunc_html(kfunc)
-            result = verify_with(self.program, kfunc, profile=self.profile, base=self.base,
+            result = verify_with(self.program, kfunc, profile=self.profile_select.value,
+                                 base=self.base,
                                  btf=self.btf)
         except KfunclabError as exc:
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"

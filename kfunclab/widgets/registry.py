@@ -29,7 +29,7 @@ def prog_type_choices(profile: str) -> list[str]:
 def render_registry(profile: str, prog_type: str | None = None, name_filter: str = "",
                     catalog: str | Catalog | None = None) -> str:
     """The kfunc table of ``profile``'s catalogue (or ``catalog``), for one program type or all."""
-    cat = base_catalog(profile, catalog)
+    cat = base_catalog(get_profile(profile), catalog)
     return registry_html(cat, None if prog_type in (None, ALL) else prog_type,
                          name_filter=name_filter)
 
