@@ -1,6 +1,6 @@
 """What a rule may ask of the explorer: push a second path, and read liveness.
 
-Rules (:mod:`~kfunclab.verifier.step`, :mod:`~kfunclab.verifier.kfunc_calls`, ...) sometimes
+Rules (:mod:`~kfunclab.verifier.step`, :mod:`~kfunclab.verifier.rules.kfuncs`, ...) sometimes
 need the kernel's ``push_stack()``: a conditional jump whose outcome is unknown, a scalar forked
 by ``maybe_fork_scalars``, an iterator's ``next`` that may also return NULL. They take a
 :class:`Branches` instead of the :class:`~kfunclab.verifier.explore.Explorer`, so they import

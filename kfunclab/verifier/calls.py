@@ -1,6 +1,6 @@
 """Calls and exits: BPF helpers (``check_helper_call``), BPF-to-BPF calls and ``exit``.
 
-kfunc argument and return handling lives in :mod:`kfunclab.verifier.kfunc_calls`, and
+kfunc argument and return handling lives in :mod:`kfunclab.verifier.rules.kfuncs`, and
 :func:`kfunclab.verifier.step.check_call` picks one or the other; this module holds what both
 kinds of call share (caller-saved registers) and the leak check at ``exit``
 (``check_resource_leak``). The pointer predicates both use (``in_rcu_cs``, ``is_trusted_reg``,
@@ -14,17 +14,17 @@ from kfunclab.isa.insn import Call
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.helper_args import (
+from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
+from kfunclab.verifier.references import acquire_reference, release_reference
+from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.helper_args import (
     clobber_caller_saved,
     const_size,
     int_return,
     mem_arg,
 )
-from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
-from kfunclab.verifier.memory import is_referenced_kptr, kptr_member
-from kfunclab.verifier.references import acquire_reference, release_reference
-from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, TypeFlag, reg_type_str
-from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.memory import is_referenced_kptr, kptr_member
 from kfunclab.verifier.state import Ref, RefKind, VState
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move

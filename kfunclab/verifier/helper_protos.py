@@ -20,8 +20,8 @@ from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.helper_args import const_size, int_return, mem_arg
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.rules.helper_args import const_size, int_return, mem_arg
 from kfunclab.verifier.state import VState
 
 P = ProgType

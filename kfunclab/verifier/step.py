@@ -2,7 +2,7 @@
 
 :func:`step_insn` checks the instruction against the current state, updates the state in place
 and says where the path goes next (an instruction index, or :data:`EXIT`). Memory access lives in
-:mod:`kfunclab.verifier.memory`, calls and exits in :mod:`kfunclab.verifier.calls`.
+:mod:`kfunclab.verifier.rules.memory`, calls and exits in :mod:`kfunclab.verifier.calls`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from kfunclab.isa.insn import (
     StoreImm,
 )
 from kfunclab.progtypes import ProgType
-from kfunclab.verifier import calls, memory
+from kfunclab.verifier import calls
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.kfunc_calls import check_kfunc_call
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
@@ -47,6 +46,8 @@ from kfunclab.verifier.regs import (
     signed64,
 )
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules import memory
+from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
