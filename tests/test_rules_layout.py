@@ -19,6 +19,15 @@ def test_old_path_re_exports_the_rule_modules_objects(old: str) -> None:
         assert getattr(shim, name) is getattr(home, name), name
 
 
+def test_calls_re_exports_the_helper_rules() -> None:
+    from kfunclab.verifier import calls
+    from kfunclab.verifier.rules import helpers
+
+    for name in ("check_helper_call", "model_helper_allowed", "modelled_helpers"):
+        assert getattr(calls, name) is getattr(helpers, name), name
+    assert helpers.model_helper_allowed.__module__ == "kfunclab.verifier.rules.helpers"
+
+
 def test_kfunc_calls_dispatch_reaches_the_rules_module() -> None:
     from kfunclab.verifier import step
     from kfunclab.verifier.rules import kfuncs

@@ -404,7 +404,7 @@ def _type_id_lines(findings: dict[str, Any]) -> list[str]:
 
 def _helper_lines(findings: dict[str, Any]) -> list[str]:
     from kfunclab.progtypes import ProgType
-    from kfunclab.verifier.calls import model_helper_allowed, modelled_helpers
+    from kfunclab.verifier.rules.helpers import model_helper_allowed, modelled_helpers
 
     more: dict[str, list[str]] = {}
     fewer: dict[str, list[str]] = {}

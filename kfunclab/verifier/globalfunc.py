@@ -46,8 +46,8 @@ def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
 
 def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
     """``check_func_call()`` for a global function: arguments checked, R0 an unknown scalar."""
-    from kfunclab.verifier.calls import clobber_caller_saved
     from kfunclab.verifier.helper_protos import check_arg_mem
+    from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 
     name, kinds = env.program.global_funcs[target]  # type: ignore[attr-defined]
     if state.active_locks or state.active_rcu_lock or state.active_preempt_locks \

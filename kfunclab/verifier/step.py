@@ -46,7 +46,7 @@ from kfunclab.verifier.regs import (
     signed64,
 )
 from kfunclab.verifier.result import RefEventKind
-from kfunclab.verifier.rules import memory
+from kfunclab.verifier.rules import helpers, memory
 from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
@@ -170,7 +170,7 @@ def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches
     if insn.kind is CallKind.KFUNC:
         check_kfunc_call(env, state, insn, idx, explorer)
     else:
-        calls.check_helper_call(env, state, insn, idx)
+        helpers.check_helper_call(env, state, insn, idx)
 
 
 def check_alu(env: Env, state: VState, insn: Alu, idx: int,

@@ -17,11 +17,11 @@ from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.calls import clobber_caller_saved
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
 from kfunclab.verifier.rules.memory import PKT_WRITERS
 from kfunclab.verifier.state import RefKind, StackSlot, VState
