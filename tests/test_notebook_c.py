@@ -112,3 +112,53 @@ def test_acquire_release_leak_in_c_names_each_early_return() -> None:
     # one path leaves by each early return, at the C lines the notebook names
     assert left_by == set(quoted.values())
     assert {lines[n - 1].strip() for n in left_by} == {"if (r > 1000)", "if (r > 10)"}
+
+
+def quoted_lines(source: str, text: str) -> dict[int, str]:
+    """The C lines the text quotes (`` `; code @ cell.bpf.c:N` ``), by number; each is checked
+    to be line N of the cell as the magic compiles it."""
+    lines = source.splitlines()
+    quoted = {int(n): code for code, n in re.findall(r"`; (.+?) @ cell\.bpf\.c:(\d+)`", text)}
+    assert quoted, "the text quotes no C line"
+    for n, code in quoted.items():
+        assert lines[n - 1].strip() == code.strip(), (n, code)
+    return quoted
+
+
+def error_line(result) -> int:
+    from kfunclab.viz.text import c_line_of
+
+    return c_line_of(result.program, result.error.insn)[1]
+
+
+def asm_cell(name: str, var: str) -> str:
+    """The program of the ``%%bpf ... -n var`` cell (its magic line left out)."""
+    for kind, text in cells(name):
+        first, _, body = text.partition("\n")
+        if kind == "code" and first.startswith("%%bpf ") and f" -n {var} " in f"{first} ":
+            return body
+    raise AssertionError(f"{name}: no %%bpf cell named {var}")
+
+
+def insns(text: str) -> list[str]:
+    """The instruction lines of an assembly cell (no labels, comments or blank lines)."""
+    out = []
+    for line in text.splitlines():
+        code = line.split("#")[0].strip()
+        if code and not code.endswith(":"):
+            out.append(code)
+    return out
+
+
+def test_defining_kfuncs_c_releases_without_the_null_check() -> None:
+    source, text = c_cell("02-defining-kfuncs.ipynb", "vpid_unchecked_c")
+    result = verify_c(source)
+    message = "Possibly NULL pointer passed to trusted arg0"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    quoted = quoted_lines(source, text)
+    assert list(quoted) == [error_line(result)]
+    assert any(f"@ cell.bpf.c:{error_line(result)}" in line for line in result.log_lines)
+    # "the same six instructions as vpid_unchecked"
+    assert len(result.program.insns) == len(insns(asm_cell("02-defining-kfuncs.ipynb",
+                                                           "vpid_unchecked"))) == 6
