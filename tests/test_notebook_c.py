@@ -162,3 +162,19 @@ def test_defining_kfuncs_c_releases_without_the_null_check() -> None:
     # "the same six instructions as vpid_unchecked"
     assert len(result.program.insns) == len(insns(asm_cell("02-defining-kfuncs.ipynb",
                                                            "vpid_unchecked"))) == 6
+
+
+def test_sz_in_c_is_unbounded_not_negative() -> None:
+    source, text = c_cell("03-sz-and-k.ipynb", "unbounded_c")
+    result = verify_c(source)
+    message = "arg#0 arg#1 memory, len pair leads to invalid memory access"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    assert list(quoted_lines(source, text)) == [error_line(result)]
+    # the line before the message: too large, not negative (the 32-bit move clears the top)
+    (before,) = result.error.context
+    assert before.startswith("R2 unbounded memory access") and f"`{before}`" in text
+    assert "w2 = w0" in format_program(result.program) and "`w2 = w0`" in text
+    asm = verify_text("# SEC(\"syscall\")\n" + asm_cell("03-sz-and-k.ipynb", "unbounded"),
+                      btf="bundled")
+    assert asm.error.message == message and "min value is negative" in asm.error.context[0]
