@@ -178,3 +178,18 @@ def test_sz_in_c_is_unbounded_not_negative() -> None:
     asm = verify_text("# SEC(\"syscall\")\n" + asm_cell("03-sz-and-k.ipynb", "unbounded"),
                       btf="bundled")
     assert asm.error.message == message and "min value is negative" in asm.error.context[0]
+
+
+def test_ret_null_skipped_check_in_c() -> None:
+    source, text = c_cell("05-ret-null.ipynb", "skipped_c")
+    result = verify_c(source)
+    message = "R6 invalid mem access 'ptr_or_null_'"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    assert list(quoted_lines(source, text)) == [error_line(result)]
+    asm = verify_text("# SEC(\"syscall\")\n" + asm_cell("05-ret-null.ipynb", "skipped"),
+                      btf="bundled")
+    assert asm.error.message == message
+    # "the read is instruction 7 here and 6 in the assembly above"
+    assert (result.error.insn, asm.error.insn) == (7, 6)
+    assert "w7 = 0" in format_program(result.program)
