@@ -193,3 +193,20 @@ def test_ret_null_skipped_check_in_c() -> None:
     # "the read is instruction 7 here and 6 in the assembly above"
     assert (result.error.insn, asm.error.insn) == (7, 6)
     assert "w7 = 0" in format_program(result.program)
+
+
+def test_trusted_args_rcu_pointer_in_c() -> None:
+    name = "06-trusted-args-and-rcu.ipynb"
+    source, text = c_cell(name, "parent_signal_c")
+    result = verify_c(source)
+    message = "R1 must be referenced or trusted"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    quoted = quoted_lines(source, text)
+    assert max(quoted) == error_line(result) and "real_parent" in quoted[min(quoted)]
+    log = result.log_lines
+    load = next(k for k, line in enumerate(log) if f"@ cell.bpf.c:{min(quoted)}" in line)
+    assert "R1=rcu_ptr_task_struct()" in log[load + 1] and "`rcu_ptr_task_struct()`" in text
+    asm = verify_text("# SEC(\"tp_btf/task_newtask\")\n" + asm_cell(name, "parent_signal"),
+                      btf="bundled")
+    assert asm.error.message == message and asm.error.insn == result.error.insn == 5
