@@ -210,3 +210,17 @@ def test_trusted_args_rcu_pointer_in_c() -> None:
     asm = verify_text("# SEC(\"tp_btf/task_newtask\")\n" + asm_cell(name, "parent_signal"),
                       btf="bundled")
     assert asm.error.message == message and asm.error.insn == result.error.insn == 5
+
+
+def test_kptr_hand_over_in_c() -> None:
+    name = "07-kptrs.ipynb"
+    source, text = c_cell(name, "swap_copy_c")
+    result = verify_c(source)
+    assert result.verdict.value == "reject"
+    assert result.error.message == "R7 invalid mem access 'scalar'"
+    assert f"`{result.error.message}`" in text
+    quoted = quoted_lines(source, text)
+    assert max(quoted) == error_line(result) and "bpf_kptr_xchg" in quoted[min(quoted)]
+    asm = verify_text("# SEC(\"tp_btf/task_newtask\")\n" + asm_cell(name, "swap_copy"),
+                      btf="bundled")
+    assert asm.error.message == "R8 invalid mem access 'scalar'"
