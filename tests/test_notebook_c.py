@@ -224,3 +224,31 @@ def test_kptr_hand_over_in_c() -> None:
     asm = verify_text("# SEC(\"tp_btf/task_newtask\")\n" + asm_cell(name, "swap_copy"),
                       btf="bundled")
     assert asm.error.message == "R8 invalid mem access 'scalar'"
+
+
+def test_sleepable_in_non_preemptible_region_in_c() -> None:
+    name = "08-sleepable-and-destructive.ipynb"
+    source, text = c_cell(name, "no_preempt_c")
+    result = verify_c(source)
+    message = "kernel func bpf_copy_from_user_str is sleepable within non-preemptible region"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    assert list(quoted_lines(source, text)) == [error_line(result)]
+    asm = verify_text("# SEC(\"syscall\")\n" + asm_cell(name, "no_preempt"), btf="bundled")
+    assert asm.error.message == message and asm.error.insn == result.error.insn == 6
+
+
+def test_registration_one_c_file_two_hooks() -> None:
+    from kfunclab.elf import verify_object
+
+    source, text = c_cell("09-registration.ipynb", "kprobe_caller_c")
+    obj = cc.compile_text(source, C_CELL_NAME, btf="bundled")
+    results = {item.program: item.result for item in verify_object(obj.path, btf="bundled")}
+    assert list(results) == ["kprobe_caller_c", "tc_caller_c"]  # -n keeps the first
+    kprobe, tc = results["kprobe_caller_c"], results["tc_caller_c"]
+    message = "calling kernel function bpf_task_from_pid is not allowed"
+    assert kprobe.verdict.value == "reject" and tc.verdict.value == "accept"
+    assert kprobe.error.message == message and f"`{message}`" in text
+    assert list(quoted_lines(source, text)) == [error_line(kprobe)]
+    assert format_program(kprobe.program).split("\n", 1)[1] == \
+        format_program(tc.program).split("\n", 1)[1]  # same instructions, other section
