@@ -252,3 +252,19 @@ def test_registration_one_c_file_two_hooks() -> None:
     assert list(quoted_lines(source, text)) == [error_line(kprobe)]
     assert format_program(kprobe.program).split("\n", 1)[1] == \
         format_program(tc.program).split("\n", 1)[1]  # same instructions, other section
+
+
+def test_precision_in_c_walks_the_bad_path_first() -> None:
+    from kfunclab.verifier import verify
+
+    source, text = c_cell("10-pruning-and-precision.ipynb", "precise_c")
+    result = verify_c(source)
+    message = "access beyond struct list_head at off 1264 size 4"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    assert list(quoted_lines(source, text)) == [error_line(result)]
+    # the first path walked is the bad one: refused before anything could be pruned
+    assert result.paths[0].end.value == "rejected" and result.paths[0].start_insn == 0
+    naive = verify(result.program, btf="bundled", precision=False)
+    assert naive.verdict.value == "reject" and naive.error.message == message
+    assert not naive.prune_events
