@@ -268,3 +268,19 @@ def test_precision_in_c_walks_the_bad_path_first() -> None:
     naive = verify(result.program, btf="bundled", precision=False)
     assert naive.verdict.value == "reject" and naive.error.message == message
     assert not naive.prune_events
+
+
+def test_rcu_protected_iterator_in_c() -> None:
+    name = "11-kernels-differ.ipynb"
+    source, text = c_cell(name, "iter_no_rcu_c")
+    result = verify_c(source)
+    message = "kernel func bpf_iter_task_new requires RCU critical section protection"
+    assert result.verdict.value == "reject"
+    assert result.error.message == message and f"`{message}`" in text
+    assert list(quoted_lines(source, text)) == [error_line(result)]
+    asm = verify_text("# SEC(\"syscall\")\n" + asm_cell(name, "iter_no_rcu"), btf="bundled")
+    assert asm.error.message == message and (result.error.insn, asm.error.insn) == (5, 4)
+    # with the section around it (as iter_rcu), the C is accepted
+    fixed = source.replace("\tbpf_iter_task_new(", "\tbpf_rcu_read_lock();\n\tbpf_iter_task_new(")
+    fixed = fixed.replace("\treturn 0;", "\tbpf_rcu_read_unlock();\n\treturn 0;")
+    assert fixed.count("bpf_rcu_read") == 2 and verify_c(fixed).verdict.value == "accept"
