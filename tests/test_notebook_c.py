@@ -284,3 +284,26 @@ def test_rcu_protected_iterator_in_c() -> None:
     fixed = source.replace("\tbpf_iter_task_new(", "\tbpf_rcu_read_lock();\n\tbpf_iter_task_new(")
     fixed = fixed.replace("\treturn 0;", "\tbpf_rcu_read_unlock();\n\treturn 0;")
     assert fixed.count("bpf_rcu_read") == 2 and verify_c(fixed).verdict.value == "accept"
+
+
+def test_reading_the_log_of_a_c_program() -> None:
+    from kfunclab.elf import verify_object
+    from kfunclab.logs import read_log
+
+    source, text = c_cell("12-reading-a-real-log.ipynb", "leak_c")
+    obj = cc.compile_text(source, C_CELL_NAME, btf="bundled")
+    (item,) = verify_object(obj.path, btf="bundled", log_level=2)
+    log = read_log(item.result.log, section="syscall")
+    message = "BPF_EXIT instruction in main prog would lead to reference leak"
+    assert log.verdict.value == "reject" and log.error.message == message
+    assert f"`{message}`" in text and not log.unparsed
+    quoted = quoted_lines(source, text)
+    # the failing exit is under the closing brace, and the C line is kept by read_log
+    assert log.sources[log.error.insn - 1][2] == max(quoted) and quoted[max(quoted)] == "}"
+    (leaked,) = [life for life in log.references if life.events[-1].kind.value == "leaked"]
+    assert leaked.acquired_by == "bpf_cgroup_ancestor"
+    # B stays in a register: no spill or fill, unlike the assembly that parks it
+    kinds = {e.kind.value for life in log.references for e in life.events}
+    assert not kinds & {"spilled", "filled"}
+    release = min(n for n, code in quoted.items() if "bpf_cgroup_release(parent)" in code)
+    assert all(log.sources.get(s, ("", "", 0))[2] != release for s in log.error.path)
