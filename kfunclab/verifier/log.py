@@ -114,12 +114,17 @@ class KernelLog:
 
     def verbose(self, text: str) -> None:
         if self.level:
-            self.buf += text.encode()
-            if len(self.buf) > 2 * self.size:  # rotate: keep the last size - 1 bytes
-                drop = len(self.buf) - (self.size - 1)
-                del self.buf[:drop]
+            buf = self.buf
+            buf += text.encode()
+            n = len(buf)
+            if n > 2 * self.size:  # rotate: keep the last size - 1 bytes
+                drop = n - (self.size - 1)
+                del buf[:drop]
                 self.base += drop
-            self.len_max = max(self.len_max, self.end_pos)
+                n -= drop
+            end = self.base + n  # called for every line of a level-2 log: no property, no max()
+            if end > self.len_max:
+                self.len_max = end
 
     def reset(self, pos: int) -> None:
         if pos < self.base:  # rewound past what the rotating buffer still holds

@@ -124,11 +124,33 @@ def _bt_table(env: Env) -> list[tuple[int, int, int | None]]:
     return table
 
 
+_BT_TEXTS: dict[tuple[frozenset[int], frozenset[int]], str] = {}
+
+
 def _bt_text(bt: _Backtrack) -> str:
-    """``regs=r1,r7 stack=-8``: what backtracking still looks for, as the kernel prints it."""
-    regs = ",".join(f"r{r}" for r in sorted(bt.regs))
-    stack = ",".join(str(-(s + 1) * 8) for s in sorted(bt.slots))
-    return f"regs={regs} stack={stack}"
+    """``regs=r1,r7 stack=-8``: what backtracking still looks for, as the kernel prints it.
+
+    Level-2 logs print it for every instruction walked back (millions on a long loop), from a
+    handful of distinct sets: the texts are kept.
+    """
+    key = (frozenset(bt.regs), frozenset(bt.slots))
+    text = _BT_TEXTS.get(key)
+    if text is None:
+        regs = ",".join(f"r{r}" for r in sorted(bt.regs))
+        stack = ",".join(str(-(s + 1) * 8) for s in sorted(bt.slots))
+        text = _BT_TEXTS[key] = f"regs={regs} stack={stack}"
+    return text
+
+
+def _before_text(env: Env, idx: int) -> str:
+    """`` before 12: (07) r1 += 1\n``: the instruction a backtracking step passes, once per slot."""
+    texts = getattr(env, "before_texts", None)
+    if texts is None:
+        texts = env.before_texts = {}  # type: ignore[attr-defined]
+    text = texts.get(idx)
+    if text is None:
+        text = texts[idx] = f" before {idx}: {format_kernel(env.program.insns[idx], idx)}\n"
+    return text
 
 
 def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
@@ -158,8 +180,8 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                 continue
             if trace:
                 idx = entry & _IDX_MASK
-                log.verbose(f"mark_precise: frame{len(st.frames) - 1}: {_bt_text(bt)} before "
-                            f"{idx}: {format_kernel(env.program.insns[idx], idx)}\n")
+                log.verbose(f"mark_precise: frame{len(st.frames) - 1}: {_bt_text(bt)}"
+                            f"{_before_text(env, idx)}")
             code, dst, src = table[entry & _IDX_MASK]
             if code == _BT_ALU:  # _backtrack_insn()'s cases inlined for the common kinds
                 if src is not None and dst in regs:
