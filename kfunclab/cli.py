@@ -210,12 +210,16 @@ def _is_elf(file: str) -> bool:
     return is_elf(file)
 
 
-def _verify_object(file: str, args: argparse.Namespace) -> int:
-    """Every program of a BPF ELF object: one JSON line (or one line of text) each."""
+def _verify_object(file: str, args: argparse.Namespace, path: str | None = None) -> int:
+    """Every program of a BPF ELF object: one JSON line (or one line of text) each.
+
+    ``path`` is the object to read when it is not ``file`` itself (a ``.c`` file compiled into
+    a temporary object); lines always name ``file``.
+    """
     from kfunclab.elf import verify_object
 
     try:
-        results = verify_object(file, btf=args.btf, profile=args.profile,
+        results = verify_object(path or file, btf=args.btf, profile=args.profile,
                                 catalog=args.kfuncs or args.catalog,
                                 collect_all=args.all_errors, **_verify_options(args))
         if args.program is not None:
@@ -241,7 +245,7 @@ def _verify_object(file: str, args: argparse.Namespace) -> int:
         status = _worse(status, {"reject": EXIT_REJECT, "error": EXIT_INPUT,
                                  "unsupported": EXIT_UNSUPPORTED}.get(item.verdict, EXIT_OK))
         if args.json:
-            print(json.dumps(item.to_json()), flush=True)
+            print(json.dumps(dict(item.to_json(), file=file)), flush=True)
             continue
         if item.result is None:
             print(f"{file}:{item.program}: error: {item.error_text}")
@@ -417,45 +421,17 @@ def _cfg(args: argparse.Namespace) -> int:
 
 def _verify_c(file: str, args: argparse.Namespace) -> int:
     """Compile a BPF C file (kfunclab.cc), then verify every program of the object."""
+    import tempfile
+
     from kfunclab.cc import compile_file
 
-    def fail(text: str, verdict: str = "error") -> int:
-        if args.json:
-            print(json.dumps({"file": file, "verdict": verdict, "error": text, "insn": None}))
-        else:
-            print(text, file=sys.stderr)
-        return EXIT_UNSUPPORTED if verdict == "unsupported" else EXIT_INPUT
-
-    try:
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="kfunclab-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kfunclab-") as tmp:
+        try:
             obj = compile_file(file, f"{tmp}/prog.bpf.o", btf=args.btf)
-            try:
-                from kfunclab.elf import verify_object
-            except ImportError:
-                return fail(f"{file}: unsupported: compiled, but verifying a BPF object needs "
-                            f"kfunclab.elf (ELF object reading), which this build lacks",
-                            "unsupported")
-            results = verify_object(obj.path, btf=args.btf, profile=args.profile,
-                                    catalog=args.kfuncs or args.catalog,
-                                    log_level=max(args.log_level, 1),
-                                    collect_all=args.all_errors)
-    except KfunclabError as exc:
-        return fail(str(exc))
-    status = 0
-    for item in results:
-        status = _worse(status, {"reject": EXIT_REJECT, "error": EXIT_INPUT,
-                                 "unsupported": EXIT_UNSUPPORTED}.get(item.verdict, EXIT_OK))
-        if args.json:
-            print(json.dumps(dict(item.to_json(), file=file)))
-        elif item.result is None:
-            print(f"{file}:{item.program}: error: {item.error_text}")
-        else:
-            if args.log_level:
-                print(item.result.log)
-            _print_human(f"{file}:{item.program}", item.result, args.all_errors)
-    return status
+        except KfunclabError as exc:
+            _print_error(file, str(exc), args.json)
+            return EXIT_INPUT
+        return _verify_object(file, args, str(obj.path))
 
 
 if __name__ == "__main__":  # pragma: no cover

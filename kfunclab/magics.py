@@ -247,13 +247,8 @@ class KfunclabMagics(Magics):
         except KfunclabError as exc:
             show_error(exc, hint=_catalog_hint(exc, args.catalog))
             return
-        try:
-            from kfunclab.elf import verify_object
-        except ImportError:
-            show_error(KfunclabError(
-                f"the cell compiled ({len(obj.data)} bytes of BPF object), but verifying an "
-                f"object needs kfunclab.elf (ELF object reading), which this build lacks"))
-            return
+        from kfunclab.elf import verify_object
+
         try:
             results = verify_object(obj.path, profile=profile, catalog=catalog,
                                     collect_all=args.all_errors,

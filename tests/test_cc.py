@@ -16,17 +16,10 @@ from kfunclab import cc
 from kfunclab.btf.testing import tiny_btf
 from kfunclab.cli import main
 
-try:
-    import kfunclab.elf  # noqa: F401
-    HAVE_ELF = True
-except ImportError:
-    HAVE_ELF = False
-
 HAVE_CLANG = any(shutil.which(n) for n in cc.CLANG_NAMES)
 HAVE_LIBBPF = any((d / "bpf" / "bpf_helpers.h").is_file() for d in cc.LIBBPF_DIRS)
 needs_clang = pytest.mark.skipif(not (HAVE_CLANG and HAVE_LIBBPF),
                                  reason="clang or libbpf-dev (bpf/bpf_helpers.h) is missing")
-needs_elf = pytest.mark.skipif(not HAVE_ELF, reason="needs kfunclab.elf (branch elf)")
 
 GOOD = """#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -136,17 +129,6 @@ def test_cli_verify_c_reports_a_compile_error_without_traceback(tmp_path, capsys
 
 
 @needs_clang
-@pytest.mark.skipif(HAVE_ELF, reason="kfunclab.elf is here: the end-to-end tests cover it")
-def test_cli_verify_c_without_elf_says_what_is_missing(tmp_path, capsys) -> None:
-    src = tmp_path / "good.bpf.c"
-    src.write_text(GOOD)
-    assert main(["verify", "--json", "--btf", "bundled", str(src)]) == 3  # unsupported
-    record = json.loads(capsys.readouterr().out)
-    assert record["verdict"] == "unsupported" and "kfunclab.elf" in record["error"]
-
-
-@needs_clang
-@needs_elf
 @pytest.mark.parametrize(("text", "verdict"), [(GOOD, "accept"), (LEAK, "reject")])
 def test_cli_verify_c_gives_the_verdict(text, verdict, tmp_path, capsys) -> None:
     src = tmp_path / "prog.bpf.c"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from test_cc import BAD, GOOD, HAVE_ELF, LEAK, needs_clang, needs_elf
+from test_cc import BAD, GOOD, LEAK, needs_clang
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -53,14 +53,6 @@ def test_own_kfunc_declaration_that_conflicts_gets_a_hint(ip) -> None:
 
 
 @needs_clang
-@pytest.mark.skipif(HAVE_ELF, reason="kfunclab.elf is here: the end-to-end test covers it")
-def test_without_elf_the_magic_says_what_is_missing(ip) -> None:
-    out = run(ip, "--btf bundled", GOOD)
-    assert "kfunclab.elf" in out[0]["text/plain"] and ip.user_ns["_bpf"] is None
-
-
-@needs_clang
-@needs_elf
 def test_leak_in_c_is_a_reject_with_the_bpf_views(ip) -> None:
     out = run(ip, "--name leaky", LEAK)
     result = ip.user_ns["_bpf"]

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_cc import needs_clang, needs_elf
+from test_cc import needs_clang
 
 from kfunclab import cc
 from kfunclab.isa.printer import format_program
@@ -20,7 +20,7 @@ from kfunclab.viz.html import result_html
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
-pytestmark = [needs_clang, needs_elf]
+pytestmark = [needs_clang]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -28,7 +28,7 @@ from kfunclab.isa.printer import format_llvm
 from kfunclab.isa.program import Program
 from kfunclab.kfuncs import KF, Annotation, Catalog, Kfunc, Registry
 from kfunclab.verifier.result import VerificationResult, register_html_view
-from kfunclab.viz.text import CLine, c_line_of, c_line_starts, c_line_text
+from kfunclab.viz.text import CLine, c_line_of, c_line_starts, c_line_text, type_id_note
 
 if TYPE_CHECKING:
     from kfunclab.verifier.result import Diagnostic
@@ -192,8 +192,7 @@ def insn_text(program: Program, slot: int) -> str:
         text = format_llvm(insn, labels, pc=slot)
     except KfunclabError:
         return repr(insn)
-    ref = program.type_id_ref(slot)
-    return text + f"  # {ref.text}" if ref is not None else text
+    return text + type_id_note(program, slot)
 
 
 def listing_html(program: Program, *, failing: int | None = None, path: Iterable[int] = (),

@@ -62,9 +62,7 @@ def insn_text(program: Program, slot: int, syntax: Syntax = "llvm") -> str:
         text = format_kernel(insn, slot)
     else:
         text = format_llvm(insn, _labels_by_slot(program), slot)
-        ref = program.type_id_ref(slot)
-        if ref is not None:  # the number is this BTF's id of a type the program names
-            text += f"  # {ref.text}"
+        text += type_id_note(program, slot)
     return text if len(text) <= MAX_LINE_CHARS else text[: MAX_LINE_CHARS - 1] + "…"
 
 
@@ -125,6 +123,13 @@ def c_line_starts(program: Program) -> dict[int, CLine]:
             starts[slot] = record
         previous = record
     return starts
+
+
+def type_id_note(program: Program, slot: int) -> str:
+    """``  # bpf_core_type_id_kernel(struct cgroup)`` after an immediate the program wrote as a
+    type's name: the number shown is this BTF's id for it ("" for other instructions)."""
+    ref = program.type_id_ref(slot)
+    return f"  # {ref.text}" if ref is not None else ""
 
 
 def slot_width(program: Program) -> int:
