@@ -173,6 +173,28 @@ def _opt_null_program(btf: Any) -> str | None:
 """
 
 
+def _slice_rdwr_program(btf: Any) -> str | None:
+    if not btf.find("bpf_dynptr_slice_rdwr", "FUNC") or not btf.find("bpf_dynptr_from_skb",
+                                                                      "FUNC"):
+        return None
+    return """# SEC("tc")
+	r2 = 0
+	*(u64 *)(r10 - 24) = r2
+	r3 = r10
+	r3 += -16
+	call bpf_dynptr_from_skb
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r3 = r10
+	r3 += -24
+	r4 = 8
+	call bpf_dynptr_slice_rdwr
+	r0 = 0
+	exit
+"""
+
+
 _NOT_TRUSTED = "R1 must be referenced or trusted"
 
 SWITCH_PROBES = (
@@ -198,6 +220,14 @@ SWITCH_PROBES = (
         meaning="an __opt argument may be NULL even where arguments are trusted (as __nullable "
                 "ones may); upstream 6.18 exempts only __nullable, but checks NULL only for "
                 "KF_TRUSTED_ARGS kfuncs, which bpf_dynptr_slice is not"),
+    SwitchProbe(
+        "dynptr_slice_rdwr_refused",
+        "may a tc program take a writable slice of its skb dynptr (bpf_dynptr_slice_rdwr)?",
+        _slice_rdwr_program, {None: False, "bpf_dynptr_slice_rdwr() is not allowed": True},
+        upstream=False,
+        meaning="bpf_dynptr_slice_rdwr() is refused in every program ('bpf_dynptr_slice_rdwr() "
+                "is not allowed', EPERM); upstream 6.18 gives packet writers (tc, xdp ...) a "
+                "writable slice and others 'the prog does not allow writes to packet data'"),
 )
 
 

@@ -102,8 +102,10 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
             return True
         return idmap.check_scalar(old.id, cur.id) and within(old.var, cur.var)
     if t in _MEMLIKE:
+        # extra: a dynptr slice's dynptr_id and type flag, which the kernel memcmp()s
         return (old.off == cur.off and old.map is cur.map and old.mem_size == cur.mem_size
-                and old.btf_id == cur.btf_id and within(old.var, cur.var)
+                and old.btf_id == cur.btf_id and old.extra == cur.extra
+                and within(old.var, cur.var)
                 and idmap.check(old.id, cur.id) and idmap.check(old.ref_obj_id, cur.ref_obj_id))
     if t in _PACKET:
         if old.range > cur.range or old.off != cur.off:
