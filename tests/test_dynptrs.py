@@ -121,3 +121,23 @@ def test_ringbuf_maps_are_made_without_key_or_value() -> None:
     (rb,) = build_prog_btf(program).maps
     assert (rb.key_size, rb.value_size, rb.key_type_id, rb.value_type_id) == (0, 0, 0, 0)
     assert rb.max_entries == 4096
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+def test_a_cache_without_the_switch_is_probed_again(tmp_path: object,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache written before dynptr_slice_rdwr_refused existed would leave the model upstream's
+    (accepting tc's writable slices) where the kernel may refuse them: it is probed anew."""
+    import json
+
+    from kfunclab.kernel.probe import ensure_live_profile
+    from kfunclab.kfuncs.live import findings_path, kernel_identity
+
+    monkeypatch.setenv("KFUNCLAB_CACHE", str(tmp_path))
+    path = findings_path(*kernel_identity())
+    old = json.loads(ensure_live_profile().read_text())
+    del old["switches"]["dynptr_slice_rdwr_refused"]
+    path.write_text(json.dumps(old))
+    fresh = json.loads(ensure_live_profile().read_text())
+    assert "dynptr_slice_rdwr_refused" in fresh["switches"]

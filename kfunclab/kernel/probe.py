@@ -366,10 +366,12 @@ def probe_kernel() -> dict[str, Any]:
 
 
 def ensure_live_profile(refresh: bool = False) -> Path:
-    """The cache file of this kernel's probe answers, probing first if there is none."""
+    """The cache file of this kernel's probe answers, probing first if there is none (or if
+    it was written before a switch this kfunclab probes existed: its answer would be missing,
+    and the model would take upstream's where this kernel may differ)."""
     release, digest = kernel_identity()
     path = findings_path(release, digest)
-    if path.exists() and not refresh:
+    if path.exists() and not refresh and _answers_every_switch(path):
         return path
     findings = probe_kernel()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -377,6 +379,20 @@ def ensure_live_profile(refresh: bool = False) -> Path:
     tmp.write_text(json.dumps(findings, indent=1, sort_keys=True) + "\n")
     tmp.replace(path)  # atomic: a parallel run reads the old file or the new one, never half
     return path
+
+
+def _answers_every_switch(path: Path) -> bool:
+    """Does the cache file say something (a value, or why not) of every SWITCH_PROBES switch?"""
+    try:
+        data = read_findings(path)
+    except (OSError, ValueError):
+        return True  # unreadable: load_live_profile() says so with its own message
+    switches = data.get("switches") if isinstance(data, dict) else None
+    assumed = data.get("assumed") if isinstance(data, dict) else None
+    said = set(switches) if isinstance(switches, dict) else set()
+    said |= {a.split(":")[0] for a in assumed if isinstance(a, str)} \
+        if isinstance(assumed, list) else set()
+    return all(probe.switch in said for probe in SWITCH_PROBES)
 
 
 def read_findings(path: Path) -> dict[str, Any]:
