@@ -4,7 +4,8 @@ A dynptr is 16 bytes of ``STACK_DYNPTR`` (``d``): the higher slot ``spi`` is the
 (``dynptr.first_slot``), ``spi - 1`` the second. kfunclab keeps each slot's facts in its
 spilled register: ``id`` is the dynptr's id (``reg->id``, which slices name as
 ``dynptr_id``), ``ref_obj_id`` the reference of a ring-buffer dynptr (shared by its clones),
-and ``extra`` is ``(type, 0)`` on the first slot and ``(type, 1)`` on the second.
+and ``extra`` is ``(type, 0, dynptr_id)`` on the first slot and ``(type, 1, dynptr_id)`` on the
+second (``dynptr_id``, as the log prints it: the dynptr's own id, or a clone's parent's).
 
 A slice (``bpf_dynptr_data``, ``bpf_dynptr_slice``) is ``PTR_TO_MEM`` whose ``extra`` is
 ``("dynptr", dynptr_id, type_flag)``: ``type_flag`` is the ``DYNPTR_TYPE_*`` flag the kernel puts
@@ -13,7 +14,7 @@ decide which registers die when the dynptr does: :func:`destroy_if_dynptr_stack_
 only flagless slices, ``clear_all_pkt_pointers()`` only skb/xdp slices.
 
 >>> slot_reg("local", 3, 0, first=True).extra
-('local', 0)
+('local', 0, 3)
 >>> slice_dynptr_id(slice_reg(16, 3, "", maybe_null=True, reg_id=4))
 3
 """
@@ -34,9 +35,11 @@ PACKET_TYPES = frozenset({"skb", "xdp", "skb_meta"})
 DYNPTR = "dddddddd"
 
 
-def slot_reg(dtype: str, dyn_id: int, ref: int, first: bool) -> Reg:
-    """The register ``__mark_dynptr_reg()`` leaves in one of a dynptr's two slots."""
-    return Reg(RegType.SCALAR, id=dyn_id, ref_obj_id=ref, extra=(dtype, 0 if first else 1))
+def slot_reg(dtype: str, dyn_id: int, ref: int, first: bool, parent: int = 0) -> Reg:
+    """The register ``__mark_dynptr_reg()`` leaves in one of a dynptr's two slots (``parent``:
+    the dynptr a clone was made from, which the log prints as its ``dynptr_id``)."""
+    return Reg(RegType.SCALAR, id=dyn_id, ref_obj_id=ref,
+               extra=(dtype, 0 if first else 1, parent or dyn_id))
 
 
 def slice_reg(size: int, dyn_id: int, type_flag: str, *, maybe_null: bool, reg_id: int = 0,
@@ -138,7 +141,7 @@ def destroy_if_dynptr_stack_slot(env: Env, state: VState, frame: FuncState, spi:
 
 
 def mark_stack_slots_dynptr(env: Env, state: VState, reg: Reg, dtype: str, idx: int,
-                            origin: str, clone_ref: int = 0) -> tuple[int, int]:
+                            origin: str, clone_ref: int = 0, parent: int = 0) -> tuple[int, int]:
     """``mark_stack_slots_dynptr()``: a new dynptr of ``dtype`` where ``reg`` points.
 
     Whatever dynptr was there is destroyed first. A ring-buffer dynptr acquires a reference
@@ -154,8 +157,8 @@ def mark_stack_slots_dynptr(env: Env, state: VState, reg: Reg, dtype: str, idx: 
     if dtype in REFCOUNTED:
         ref = clone_ref or acquire_reference(env, state, idx, origin,
                                              where=f"fp{-(spi + 1) * 8}")
-    frame.stack[spi] = StackSlot(DYNPTR, slot_reg(dtype, dyn_id, ref, True))
-    frame.stack[spi - 1] = StackSlot(DYNPTR, slot_reg(dtype, dyn_id, ref, False))
+    frame.stack[spi] = StackSlot(DYNPTR, slot_reg(dtype, dyn_id, ref, True, parent))
+    frame.stack[spi - 1] = StackSlot(DYNPTR, slot_reg(dtype, dyn_id, ref, False, parent))
     return dyn_id, ref
 
 

@@ -159,7 +159,8 @@ def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
         elif kind in "dif":
             o, c = oslot.spilled, cslot.spilled
             # an iterator's depth is not compared (it would keep loops from converging)
-            same = o.extra[:2] == c.extra[:2] if kind == "i" else o.extra == c.extra
+            # an iterator's depth is not compared, nor a dynptr's dynptr_id (a clone's parent)
+            same = o.extra[:2] == c.extra[:2] if kind in "id" else o.extra == c.extra
             if not same or o.flags != c.flags or not idmap.check(o.ref_obj_id, c.ref_obj_id) \
                     or not idmap.check(o.id, c.id):
                 return False

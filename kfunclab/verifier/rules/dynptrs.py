@@ -16,7 +16,7 @@ Registered like :mod:`~kfunclab.verifier.rules.helpers`' own handlers, through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from kfunclab.isa.helpers import MAP_TYPES
 from kfunclab.isa.insn import Call
@@ -38,9 +38,6 @@ from kfunclab.verifier.rules.kptrs import READ, WRITE
 from kfunclab.verifier.rules.memory import check_helper_mem_access, check_mem_access
 from kfunclab.verifier.state import VState
 
-if TYPE_CHECKING:
-    from kfunclab.verifier.rules.kfunc_args import KfuncMeta
-
 _EINVAL, _EPERM = 22, 1
 #: the kfuncs that construct a dynptr of a fixed type (check_kfunc_args, KF_ARG_PTR_TO_DYNPTR)
 CONSTRUCTORS = {"bpf_dynptr_from_skb": "skb", "bpf_dynptr_from_xdp": "xdp",
@@ -58,7 +55,8 @@ _MEM_TYPES = frozenset({RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR
 
 # --- process_dynptr_func(): helpers and kfuncs ---------------------------------------------------
 def process_dynptr_func(env: Env, state: VState, regno: int, *, dtype: str | None, uninit: bool,
-                        rdonly: bool, origin: str, clone_ref: int = 0) -> tuple[int, str, int]:
+                        rdonly: bool, origin: str, clone_ref: int = 0, parent: int = 0
+                        ) -> tuple[int, str, int]:
     """``process_dynptr_func()``: (dynptr id, type, reference) of the dynptr at R``regno``.
 
     ``dtype`` None takes any type (``ARG_PTR_TO_DYNPTR``); ``uninit`` constructs one of
@@ -78,7 +76,7 @@ def process_dynptr_func(env: Env, state: VState, regno: int, *, dtype: str | Non
             check_mem_access(env, state, env.insn_idx, regno, off, 8, WRITE, -1)
         assert dtype is not None
         dyn_id, ref = mark_stack_slots_dynptr(env, state, state.regs[regno], dtype,
-                                              env.insn_idx, origin, clone_ref)
+                                              env.insn_idx, origin, clone_ref, parent)
         return dyn_id, dtype, ref
     if reg.type is RegType.CONST_PTR_TO_DYNPTR:
         if not rdonly:
@@ -98,28 +96,30 @@ def process_dynptr_func(env: Env, state: VState, regno: int, *, dtype: str | Non
 
 
 # --- kfuncs --------------------------------------------------------------------------------------
-def kfunc_dynptr_arg(env: Env, state: VState, meta: KfuncMeta, regno: int, uninit: bool) -> None:
+def kfunc_dynptr_arg(env: Env, state: VState, meta: Any, regno: int, uninit: bool) -> None:
     """``check_kfunc_args()``, KF_ARG_PTR_TO_DYNPTR: constructors (``__uninit``: from_skb,
     from_xdp, clone) and every kfunc taking an initialised dynptr (any type)."""
     name = meta.kfunc.name
     reg = state.regs[regno]
-    dtype, clone_ref = None, 0
+    dtype, clone_ref, parent = None, 0, 0
     if uninit:
         dtype = CONSTRUCTORS.get(name)
         if name == "bpf_dynptr_clone" and meta.dynptr_id:
-            dtype, clone_ref = meta.dynptr[1] if meta.dynptr else "local", meta.dynptr_ref
+            dtype = meta.dynptr[1] if meta.dynptr else "local"
+            clone_ref, parent = meta.dynptr_ref, meta.dynptr_id
         if dtype is None and reg.type is RegType.PTR_TO_STACK:
             raise Unsupported(f"{name}: the type of the dynptr it constructs is not modelled")
     dyn_id, have, ref = process_dynptr_func(
         env, state, regno, dtype=dtype, uninit=uninit,
-        rdonly=reg.type is RegType.CONST_PTR_TO_DYNPTR, origin=name, clone_ref=clone_ref)
+        rdonly=reg.type is RegType.CONST_PTR_TO_DYNPTR, origin=name, clone_ref=clone_ref,
+        parent=parent)
     if not uninit:  # meta->initialized_dynptr
         meta.dynptr_id, meta.dynptr_ref = dyn_id, ref
         spi = dynptr_get_spi(reg)[0] if reg.type is RegType.PTR_TO_STACK else -1
         meta.dynptr = (spi if spi is not None else -1, have)
 
 
-def kfunc_slice(env: Env, meta: KfuncMeta) -> Reg:
+def kfunc_slice(env: Env, meta: Any) -> Reg:
     """``check_kfunc_call()`` for bpf_dynptr_slice(_rdwr): ``PTR_TO_MEM`` of the ``__szk``
     size, flagged with the dynptr's type, tied to it by ``dynptr_id`` (no reference: even a
     ring-buffer dynptr's kfunc slices are not invalidated through one)."""
