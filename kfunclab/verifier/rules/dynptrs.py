@@ -195,7 +195,9 @@ def _dynptr(env: Env, state: VState, regno: int, name: str, *, dtype: str | None
             raise Reject(msg.DYNPTR_RELEASE_CONST, errno=_EINVAL)
         spi, _ = dynptr_get_spi(reg)
         slot = frame_of(state, reg).stack.get(spi) if spi is not None else None
-        if slot is None or slot.types[7] != "d" or not slot.spilled.ref_obj_id:
+        # the kernel reads the slot's ref_obj_id whatever the slot holds (a spilled reference
+        # passes here, and is refused by process_dynptr_func() next)
+        if slot is None or not slot.spilled.ref_obj_id:
             raise Reject(msg.DYNPTR_UNACQUIRED.format(regno=regno), errno=_EINVAL)
     return process_dynptr_func(env, state, regno, dtype=dtype, uninit=uninit, rdonly=rdonly,
                                origin=name)
