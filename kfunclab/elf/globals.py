@@ -2,7 +2,8 @@
 
 The kernel types a global function's arguments from its BTF prototype: integers and enums are
 scalars, a pointer to the program's context type (or one tagged ``__arg_ctx``) is the context,
-a pointer to a sized type is memory of that size that may be NULL (``__arg_nonnull``: not NULL).
+a pointer to a sized type is memory of that size that may be NULL (``__arg_nonnull``: not NULL),
+a ``struct bpf_dynptr *`` a dynptr the function may not destroy.
 :func:`arg_kinds` gives those kinds as strings for :mod:`kfunclab.verifier.globalfunc`, or the
 reason kfunclab cannot model the prototype.
 """
@@ -44,6 +45,9 @@ def arg_kinds(btf: Btf, func_id: int, ctx_name: str | None
         target = btf.type_by_id(btf.skip_modifiers(t.type))
         if isinstance(target, Composite) and ctx_name and target.name == ctx_name and not tags:
             kinds.append("ctx")
+            continue
+        if isinstance(target, Composite) and target.name == "bpf_dynptr" and not tags:
+            kinds.append("dynptr")  # ARG_PTR_TO_DYNPTR | MEM_RDONLY
             continue
         if isinstance(target, Void) or (isinstance(target, Composite)
                                         and target.name.startswith("bpf_")):

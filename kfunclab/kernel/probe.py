@@ -173,6 +173,28 @@ def _opt_null_program(btf: Any) -> str | None:
 """
 
 
+def _slice_rdwr_program(btf: Any) -> str | None:
+    if not btf.find("bpf_dynptr_slice_rdwr", "FUNC") or not btf.find("bpf_dynptr_from_skb",
+                                                                      "FUNC"):
+        return None
+    return """# SEC("tc")
+	r2 = 0
+	*(u64 *)(r10 - 24) = r2
+	r3 = r10
+	r3 += -16
+	call bpf_dynptr_from_skb
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r3 = r10
+	r3 += -24
+	r4 = 8
+	call bpf_dynptr_slice_rdwr
+	r0 = 0
+	exit
+"""
+
+
 _NOT_TRUSTED = "R1 must be referenced or trusted"
 
 SWITCH_PROBES = (
@@ -198,6 +220,14 @@ SWITCH_PROBES = (
         meaning="an __opt argument may be NULL even where arguments are trusted (as __nullable "
                 "ones may); upstream 6.18 exempts only __nullable, but checks NULL only for "
                 "KF_TRUSTED_ARGS kfuncs, which bpf_dynptr_slice is not"),
+    SwitchProbe(
+        "dynptr_slice_rdwr_refused",
+        "may a tc program take a writable slice of its skb dynptr (bpf_dynptr_slice_rdwr)?",
+        _slice_rdwr_program, {None: False, "bpf_dynptr_slice_rdwr() is not allowed": True},
+        upstream=False,
+        meaning="bpf_dynptr_slice_rdwr() is refused in every program ('bpf_dynptr_slice_rdwr() "
+                "is not allowed', EPERM); upstream 6.18 gives packet writers (tc, xdp ...) a "
+                "writable slice and others 'the prog does not allow writes to packet data'"),
 )
 
 
@@ -336,10 +366,12 @@ def probe_kernel() -> dict[str, Any]:
 
 
 def ensure_live_profile(refresh: bool = False) -> Path:
-    """The cache file of this kernel's probe answers, probing first if there is none."""
+    """The cache file of this kernel's probe answers, probing first if there is none (or if
+    it was written before a switch this kfunclab probes existed: its answer would be missing,
+    and the model would take upstream's where this kernel may differ)."""
     release, digest = kernel_identity()
     path = findings_path(release, digest)
-    if path.exists() and not refresh:
+    if path.exists() and not refresh and _answers_every_switch(path):
         return path
     findings = probe_kernel()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,6 +379,20 @@ def ensure_live_profile(refresh: bool = False) -> Path:
     tmp.write_text(json.dumps(findings, indent=1, sort_keys=True) + "\n")
     tmp.replace(path)  # atomic: a parallel run reads the old file or the new one, never half
     return path
+
+
+def _answers_every_switch(path: Path) -> bool:
+    """Does the cache file say something (a value, or why not) of every SWITCH_PROBES switch?"""
+    try:
+        data = read_findings(path)
+    except (OSError, ValueError):
+        return True  # unreadable: load_live_profile() says so with its own message
+    switches = data.get("switches") if isinstance(data, dict) else None
+    assumed = data.get("assumed") if isinstance(data, dict) else None
+    said = set(switches) if isinstance(switches, dict) else set()
+    said |= {a.split(":")[0] for a in assumed if isinstance(a, str)} \
+        if isinstance(assumed, list) else set()
+    return all(probe.switch in said for probe in SWITCH_PROBES)
 
 
 def read_findings(path: Path) -> dict[str, Any]:

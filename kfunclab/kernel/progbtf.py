@@ -30,7 +30,7 @@ from enum import IntEnum
 
 from kfunclab.errors import DeclarationError, ProgramError
 from kfunclab.isa.insn import Call, CallKind
-from kfunclab.isa.program import LocalStruct, Member, MemberKind, Program, TypeRef
+from kfunclab.isa.program import LocalStruct, MapDecl, Member, MemberKind, Program, TypeRef
 
 BTF_MAGIC = 0xEB9F
 BTF_VERSION = 1
@@ -328,13 +328,23 @@ def build_prog_btf(program: Program,
             for m in local.members
         )
         build.writer.define_struct(local.btf_id, local.size, members)
-    maps = tuple(
-        MapBtf(decl.name, decl.map_type, decl.key.size, decl.value.size,
-               build.ref_type(decl.key), build.ref_type(decl.value), decl.max_entries, decl.flags)
-        for decl in program.maps
-    )
+    maps = tuple(_map_btf(build, decl) for decl in program.maps)
     func_info = _add_funcs(build, subprog_starts(program))
     return ProgBtf(build.writer.encode(), func_info, maps, build.writer.listing())
+
+
+#: map types without keys or values: bpf_map_create() wants key_size = value_size = 0 and no
+#: BTF key/value ids for them (libbpf drops what a map definition says), so the key= and value=
+#: of their MAP: lines are not sent
+_NO_KEY_VALUE = frozenset({"ringbuf", "user_ringbuf"})
+
+
+def _map_btf(build: _Builder, decl: MapDecl) -> MapBtf:
+    if decl.map_type in _NO_KEY_VALUE:
+        return MapBtf(decl.name, decl.map_type, 0, 0, 0, 0, decl.max_entries, decl.flags)
+    return MapBtf(decl.name, decl.map_type, decl.key.size, decl.value.size,
+                  build.ref_type(decl.key), build.ref_type(decl.value), decl.max_entries,
+                  decl.flags)
 
 
 def _add_funcs(build: _Builder, starts: tuple[int, ...]) -> tuple[tuple[int, int], ...]:

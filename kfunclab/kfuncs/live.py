@@ -34,6 +34,7 @@ SWITCHES = {
     "trusted_args_default": "trusted_args_default",
     "trusted_struct_args": "trusted_struct_args",
     "opt_exempts_null_check": "opt_exempts_null_check",
+    "dynptr_slice_rdwr_refused": "dynptr_slice_rdwr_refused",
 }
 
 

@@ -69,6 +69,10 @@ class Profile:
     #: a stack or ctx pointer to bpf_xdp_ct_lookup's ``struct xdp_md *`` is "R1 must be
     #: referenced or trusted" there)
     trusted_struct_args: bool = False
+    #: every bpf_dynptr_slice_rdwr() call is refused with EPERM after its arguments, whatever
+    #: the program type ("bpf_dynptr_slice_rdwr() is not allowed"; found on patched 6.18 builds,
+    #: where upstream lets packet writers have a writable slice)
+    dynptr_slice_rdwr_refused: bool = False
     #: helper name -> program types that may call it, as the kernel answered; None: the model's
     #: own table (kfunclab.verifier.calls)
     helper_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None

@@ -102,8 +102,10 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
             return True
         return idmap.check_scalar(old.id, cur.id) and within(old.var, cur.var)
     if t in _MEMLIKE:
+        # extra: a dynptr slice's dynptr_id and type flag, which the kernel memcmp()s
         return (old.off == cur.off and old.map is cur.map and old.mem_size == cur.mem_size
-                and old.btf_id == cur.btf_id and within(old.var, cur.var)
+                and old.btf_id == cur.btf_id and old.extra == cur.extra
+                and within(old.var, cur.var)
                 and idmap.check(old.id, cur.id) and idmap.check(old.ref_obj_id, cur.ref_obj_id))
     if t in _PACKET:
         if old.range > cur.range or old.off != cur.off:
@@ -157,7 +159,8 @@ def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
         elif kind in "dif":
             o, c = oslot.spilled, cslot.spilled
             # an iterator's depth is not compared (it would keep loops from converging)
-            same = o.extra[:2] == c.extra[:2] if kind == "i" else o.extra == c.extra
+            # an iterator's depth is not compared, nor a dynptr's dynptr_id (a clone's parent)
+            same = o.extra[:2] == c.extra[:2] if kind in "id" else o.extra == c.extra
             if not same or o.flags != c.flags or not idmap.check(o.ref_obj_id, c.ref_obj_id) \
                     or not idmap.check(o.id, c.id):
                 return False

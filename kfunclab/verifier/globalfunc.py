@@ -6,8 +6,9 @@ the call returns an unknown scalar in R0. The function itself is verified separa
 arguments typed from the same kinds (:func:`entry_regs`).
 
 Argument kinds (strings, kept on :attr:`Program.global_funcs` / :attr:`Program.entry_args`):
-``scalar``, ``ctx``, ``mem:N`` (N readable and writable bytes, non-NULL) and ``mem?:N`` (the
-same or NULL).
+``scalar``, ``ctx``, ``mem:N`` (N readable and writable bytes, non-NULL), ``mem?:N`` (the
+same or NULL) and ``dynptr`` (``ARG_PTR_TO_DYNPTR | MEM_RDONLY``: the callee sees a
+CONST_PTR_TO_DYNPTR to a local dynptr).
 
 >>> entry_regs(("scalar", "mem?:8"), lambda: 1)[2].mem_size
 8
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag
+from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
 
 
@@ -37,6 +38,8 @@ def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
             regs[i + 1] = UNKNOWN_SCALAR
         elif base == "ctx":
             regs[i + 1] = Reg(RegType.PTR_TO_CTX)
+        elif base == "dynptr":  # __mark_dynptr_reg(reg, BPF_DYNPTR_TYPE_LOCAL, true, ++id_gen)
+            regs[i + 1] = Reg(RegType.CONST_PTR_TO_DYNPTR, id=new_id(), extra=("local", 0))
         else:
             flags = TypeFlag.MAYBE_NULL if nullable else 0
             regs[i + 1] = Reg(RegType.PTR_TO_MEM, flags=int(flags), mem_size=size,
@@ -68,6 +71,8 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
             if reg.type is not RegType.PTR_TO_CTX or reg.off or not reg.var.is_const \
                     or reg.var.const_value:
                 raise Reject(invalid, (f"arg#{i} expects pointer to ctx",), errno=22)
+        elif base == "dynptr":
+            _dynptr_arg(env, state, regno, invalid)
         else:
             if reg.type is RegType.SCALAR and reg.var.is_const and reg.var.const_value == 0:
                 continue  # check_mem_reg(): NULL passes
@@ -83,3 +88,20 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
         log.line(f"Func#{number} ('{name}') is global and assumed valid.")
     clobber_caller_saved(state)
     state.regs[0] = UNKNOWN_SCALAR
+
+
+def _dynptr_arg(env: Env, state: VState, regno: int, invalid: str) -> None:
+    """btf_check_func_arg_match(): check_func_arg_reg_off() then process_dynptr_func()."""
+    from kfunclab.verifier.rules.dynptrs import process_dynptr_func
+
+    reg = state.regs[regno]
+    try:
+        if reg.type not in (RegType.PTR_TO_STACK, RegType.SCALAR, RegType.NOT_INIT) and reg.off:
+            what = reg_type_str(reg.type, reg.flags)
+            if reg.off < 0:
+                raise Reject(f"negative offset {what} ptr R{regno} off={reg.off} disallowed")
+            raise Reject(f"dereference of modified {what} ptr R{regno} off={reg.off} disallowed")
+        process_dynptr_func(env, state, regno, dtype=None, uninit=False, rdonly=True,
+                            origin="")
+    except Reject as inner:
+        raise Reject(invalid, (*inner.context, inner.message), errno=inner.errno) from None

@@ -149,10 +149,12 @@ def clear_packet_pointers(state: VState) -> None:
     into it, in registers and in stack spills of every frame."""
     from dataclasses import replace
 
+    from kfunclab.verifier.dynptr_slots import is_packet_slice
+
     pkt = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
 
-    def dies(reg: Reg) -> bool:  # packet pointers, and memory that may be a dynptr's slice
-        return reg.type in pkt or (reg.type is RegType.PTR_TO_MEM and not reg.ref_obj_id)
+    def dies(reg: Reg) -> bool:  # packet pointers and skb/xdp dynptr slices
+        return reg.type in pkt or is_packet_slice(reg)
 
     for frame in state.frames:
         for r, reg in enumerate(frame.regs):

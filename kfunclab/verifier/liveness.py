@@ -36,7 +36,10 @@ _R10 = 1 << 10
 #: argument counts of the helpers kfunclab models (their BPF_FUNC protos)
 HELPER_ARGS = {1: 2, 2: 4, 3: 2, 5: 0, 6: 5, 7: 0, 8: 0, 14: 0, 15: 0, 16: 2, 35: 0, 93: 1, 94: 1,
                113: 3,
-               115: 3, 125: 0, 130: 4, 131: 3, 132: 2, 133: 2, 158: 0, 194: 2}
+               115: 3, 125: 0, 130: 4, 131: 3, 132: 2, 133: 2, 158: 0, 194: 2,
+               # the dynptr helpers (rules/dynptrs.py): from_mem, ringbuf_reserve/submit/
+               # discard_dynptr, dynptr_read, dynptr_write, dynptr_data
+               197: 4, 198: 4, 199: 2, 200: 2, 201: 5, 202: 5, 203: 3}
 
 
 def _arg_mask(n: int) -> int:

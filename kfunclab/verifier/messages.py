@@ -288,3 +288,28 @@ EXIT_PREFIX_MAIN = "BPF_EXIT instruction in main prog"
 
 # --- bpf_check / bpf_prog_load: refusals before or around verification --------------------------
 SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
+
+# --- dynptrs (helpers and kfuncs): process_dynptr_func, check_func_arg, check_helper_call ---------
+# destroy_if_dynptr_stack_slot(): a write over (or a new dynptr on) a ringbuf dynptr's slots
+DYNPTR_OVERWRITE_REF = "cannot overwrite referenced dynptr"
+# process_dynptr_func(): a helper that mutates its dynptr given a callback's const dynptr
+DYNPTR_CONST_MUTATED = "cannot pass pointer to const bpf_dynptr, the helper mutates it"
+# process_dynptr_func(): is_dynptr_type_expected() failed
+DYNPTR_WRONG_TYPE = "Expected a dynptr of type {type} as arg #{arg}"
+# check_func_arg(): OBJ_RELEASE of a dynptr that holds no reference / a callback's const dynptr
+DYNPTR_UNACQUIRED = "arg {regno} is an unacquired reference"
+DYNPTR_RELEASE_CONST = "cannot release unowned const bpf_dynptr"
+# check_reg_type(): ARG_PTR_TO_DYNPTR takes dynptr_types (PTR_TO_STACK, CONST_PTR_TO_DYNPTR)
+DYNPTR_ARG_EXPECTED = "fp, dynptr_ptr"
+# check_stack_range_initialized(): raw (uninit) helper memory over a dynptr's slots
+DYNPTR_POTENTIAL_WRITE = "potential write to dynptr at off={off} disallowed"
+# check_helper_call(), BPF_FUNC_dynptr_from_mem: the data must be a map value
+DYNPTR_FROM_MEM_TYPE = "Unsupported reg type {type} for bpf_dynptr_from_mem data"
+# check_func_arg(), ARG_CONST_ALLOC_SIZE_OR_ZERO (bpf_dynptr_data's len); the quote is the kernel's
+HELPER_ARG_NOT_CONST = "R{regno} is not a known constant'"
+# check_func_arg(), ARG_ANYTHING given a pointer by a loader without allow_ptr_leaks
+HELPER_LEAKS_ADDR = "R{regno} leaks addr into helper function"
+# check_kfunc_call(), KF_bpf_dynptr_slice_rdwr: may_access_direct_pkt_data(env, NULL, BPF_WRITE)
+DYNPTR_SLICE_RDWR_NO_WRITES = "the prog does not allow writes to packet data"
+# the same call on patched 6.18 builds (probed: the live switch dynptr_slice_rdwr_refused), EPERM
+DYNPTR_SLICE_RDWR_REFUSED = "bpf_dynptr_slice_rdwr() is not allowed"

@@ -255,7 +255,10 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
     map_types = (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY)
     if t in map_types and reg.map:
         attrs.append(f"map={reg.map.name}")
-        attrs.append(f"ks={reg.map.key.size},vs={reg.map.value.size}")
+        if reg.map.map_type in ("ringbuf", "user_ringbuf"):  # created without key or value
+            attrs.append("ks=0,vs=0")
+        else:
+            attrs.append(f"ks={reg.map.key.size},vs={reg.map.value.size}")
     if reg.off:
         attrs.append(f"off={snum(reg.off)}")
     if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):

@@ -210,8 +210,9 @@ def format_slot(slot: StackSlot, frameno: int = 0) -> str:
             attrs.append(f"id={spilled.id}")
         if spilled.ref_obj_id:
             attrs.append(f"ref_id={spilled.ref_obj_id}")
-        if spilled.id:
-            attrs.append(f"dynptr_id={spilled.id}")
+        dynptr_id = spilled.extra[2] if len(spilled.extra) > 2 else spilled.id
+        if dynptr_id:  # a clone's is its parent's id
+            attrs.append(f"dynptr_id={dynptr_id}")
         dyn_type = spilled.extra[0] if spilled.extra else "local"
         return f"dynptr_{dyn_type}({','.join(attrs)})"
     return slot.types

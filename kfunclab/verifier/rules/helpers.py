@@ -18,6 +18,7 @@ from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.dynptrs import DYNPTR_HELPERS
 from kfunclab.verifier.rules.helper_args import (
     clobber_caller_saved,
     const_size,
@@ -349,6 +350,7 @@ def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 
 _HELPERS = {
+    **DYNPTR_HELPERS,  # rules/dynptrs.py
     "spin_lock": _h_spin_lock,
     "spin_unlock": _h_spin_unlock,
     "map_lookup_elem": _h_map_lookup,

@@ -36,7 +36,9 @@ class KfuncMeta:
     r0_size: int = 0
     r0_rdonly: bool = False
     iter_slot: tuple[int, str] | None = None  # (spi, iterator type) of an iterator argument
-    dynptr: tuple[int, str] | None = None
+    dynptr: tuple[int, str] | None = None  # (spi, type) of the initialised dynptr argument
+    dynptr_id: int = 0  # meta->initialized_dynptr.id (what a slice's dynptr_id names)
+    dynptr_ref: int = 0  # ... and its ref_obj_id (a clone shares it)
 
 
 def _trusted_args(env: Env, k: Kfunc) -> bool:
@@ -364,23 +366,11 @@ def _stack_slot_of(reg: Reg, regno: int, what: str, i: int, kind: str
 
 def _dynptr_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg: Reg,
                 ann: Annotation) -> None:
-    """``process_dynptr_func()``: an uninit slot pair to construct, or an initialised dynptr."""
-    if reg.type is RegType.CONST_PTR_TO_DYNPTR:
-        meta.dynptr = (-1, "local")
-        return
-    spi, note = _stack_slot_of(reg, regno, msg.DYNPTR_NOT_ON_STACK, i, "dynptr")
-    if spi is None:
-        text = (msg.DYNPTR_EXPECTED_UNINIT if ann is Annotation.UNINIT
-                else msg.DYNPTR_EXPECTED_INIT.format(arg=i + 1))
-        raise Reject(text, (note,), errno=_EINVAL)
-    stack = state.cur.stack
-    if ann is Annotation.UNINIT:
-        meta.dynptr = (spi, "uninit")
-        return
-    slot = stack.get(spi)
-    if slot is None or slot.types[7] != "d":
-        raise Reject(msg.DYNPTR_EXPECTED_INIT.format(arg=i), errno=_EINVAL)
-    meta.dynptr = (spi, slot.spilled.extra[0] if slot.spilled.extra else "local")
+    """``process_dynptr_func()``: an uninit slot pair to construct, or an initialised dynptr
+    (:func:`kfunclab.verifier.rules.dynptrs.kfunc_dynptr_arg`)."""
+    from kfunclab.verifier.rules.dynptrs import kfunc_dynptr_arg
+
+    kfunc_dynptr_arg(env, state, meta, regno, ann is Annotation.UNINIT)
 
 
 def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg: Reg,

@@ -21,9 +21,9 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.dynptrs import kfunc_slice
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
-from kfunclab.verifier.rules.memory import PKT_WRITERS
 from kfunclab.verifier.state import RefKind, StackSlot, VState
 from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
 
@@ -147,12 +147,6 @@ def _special_pre_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> N
         for n in range(_ITER_SLOTS.get(short, 1)):
             stack.pop(spi - n, None)
         return
-    if meta.dynptr is not None and meta.dynptr[1] == "uninit":
-        spi = meta.dynptr[0]
-        dtype = "skb" if "skb" in k.name else "xdp" if "xdp" in k.name else "local"
-        dyn_id = env.new_id()
-        stack[spi] = StackSlot("dddddddd", Reg(RegType.SCALAR, id=dyn_id, extra=(dtype, 0)))
-        stack[spi - 1] = StackSlot("dddddddd", Reg(RegType.SCALAR, id=dyn_id, extra=(dtype, 1)))
 
 
 def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Branches) -> None:
@@ -229,14 +223,8 @@ def _special_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> Reg |
     if name == "bpf_cast_to_kern_ctx":
         kern = env.prog_type.context.kern
         return kernel_struct_reg(env, kern.name, TypeFlag.TRUSTED)
-    if name == "bpf_dynptr_slice_rdwr" and (env.prog_type.prog_type not in PKT_WRITERS or (
-            meta.dynptr is not None and meta.dynptr[1] in ("skb", "xdp", "uninit"))):
-        raise Unsupported("bpf_dynptr_slice_rdwr() of a packet dynptr (when the kernel allows "
-                          "writes to packet data through it) is not modelled")
     if name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
-        size = meta.arg_constant or 0
-        flags = TypeFlag.RDONLY if name == "bpf_dynptr_slice" else 0
-        return Reg(RegType.PTR_TO_MEM, flags=int(flags), mem_size=size)
+        return kfunc_slice(env, meta)
     return None
 
 

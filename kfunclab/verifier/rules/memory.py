@@ -14,6 +14,7 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
+from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
@@ -269,7 +270,7 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
                  imm: int | None) -> None:
     """``check_stack_write_fixed_off()`` (privileged spills, STACK_ZERO, STACK_MISC)."""
     if not reg.var.is_const:
-        _stack_write_var(state, reg, off, size)
+        _stack_write_var(env, state, reg, off, size)
         return
     frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     addr = reg.var.const_value + off
@@ -277,6 +278,7 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
         addr -= 1 << 64
     spi, _ = _spi(addr)
     slot_base = -addr - 1
+    destroy_if_dynptr_stack_slot(env, state, frame, spi)
     old = frame.stack.get(spi, EMPTY_SLOT)
     value = state.regs[value_regno] if value_regno >= 0 else None
     aligned = addr % 8 == 0
@@ -338,9 +340,11 @@ def _history_stack(env: Env, state: VState, spi: int) -> None:
         state.history[-1] = history_entry(idx, spi)
 
 
-def _stack_write_var(state: VState, reg: Reg, off: int, size: int) -> None:
+def _stack_write_var(env: Env, state: VState, reg: Reg, off: int, size: int) -> None:
     """A variable-offset write: every byte it may touch becomes MISC (privileged)."""
     lo, hi = reg.var.smin + off, reg.var.smax + off + size
+    for spi in sorted({_spi(addr)[0] for addr in range(lo, hi)}, reverse=True):
+        destroy_if_dynptr_stack_slot(env, state, state.cur, spi)
     for addr in range(lo, hi):
         spi, _ = _spi(addr)
         slot = state.cur.stack.get(spi, EMPTY_SLOT)
@@ -540,6 +544,9 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
         hi = lo + size
     clobber = kind == WRITE
     frame = state.cur
+    for addr in range(lo, hi) if raw_mode and kind == WRITE else ():
+        if frame.stack.get(_spi(addr)[0], EMPTY_SLOT).types[_spi(addr)[1]] == "d":
+            raise Reject(msg.DYNPTR_POTENTIAL_WRITE.format(off=addr))
     for addr in range(lo, hi):
         spi, j = _spi(addr)
         slot = frame.stack.get(spi, EMPTY_SLOT)
