@@ -190,6 +190,7 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
     pos = 0
     # walk the body: capability gates, case groups, calls to other tables
     tokens = list(CASE_RE.finditer(body))
+    configs = _config_at(body)
     first_case = tokens[0].start() if tokens else len(body)
     before = body[:first_case]
     for cm in re.finditer(r"(\w+_func_proto|bpf_base_func_proto)\s*\(\s*func_id", before):
@@ -229,13 +230,37 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
         else:
             for name in group:
                 cases[name] = {"protos": protos, "tables": sub, "conditional": cond,
-                               "cap": cap, "null": not protos and not sub}
+                               "cap": cap, "null": not protos and not sub,
+                               "config": configs(tok.start())}
         for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", tail):
             calls.append({"table": cm.group(1), "where": "after"})
     if not tokens:
         for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", body):
             calls.append({"table": cm.group(1), "where": "after"})
     return {"file": path, "cases": cases, "calls": calls}
+
+
+def _config_at(body: str):
+    """A function: position -> the ``#if``/``#ifdef`` conditions open there (a kernel
+    configuration decides whether the case exists), joined by ``&&``."""
+    marks: list[tuple[int, tuple[str, ...]]] = [(0, ())]
+    stack: list[str] = []
+    for m in re.finditer(r"^[ \t]*#\s*(ifdef|ifndef|if|elif|else|endif)\b([^\n]*)", body, re.M):
+        kind, rest = m.group(1), " ".join(m.group(2).split())
+        if kind in ("ifdef", "if"):
+            stack.append(rest)
+        elif kind == "ifndef":
+            stack.append(f"!{rest}")
+        elif kind in ("elif", "else") and stack:
+            stack[-1] = f"not ({stack[-1]})" + (f" && {rest}" if rest else "")
+        elif kind == "endif" and stack:
+            stack.pop()
+        marks.append((m.start(), tuple(stack)))
+
+    def at(pos: int) -> str | None:
+        conds = next(c for p, c in reversed(marks) if p <= pos)
+        return " && ".join(conds) or None
+    return at
 
 
 def _switch_end(seg: str) -> int | None:
@@ -267,10 +292,11 @@ def resolve(table: str, tables: dict, seen: tuple = ()) -> dict[str, list[dict]]
     own: dict[str, list[dict]] = {}
     for h, case in t["cases"].items():
         entries = [{"proto": p, "conditional": case["conditional"], "cap": case["cap"],
-                    "table": table} for p in case["protos"]]
+                    "config": case["config"], "table": table} for p in case["protos"]]
         for sub in case["tables"]:
             for e in resolve(sub, tables, seen + (table,)).get(h, []):
-                entries.append({**e, "conditional": True})
+                entries.append({**e, "conditional": True,
+                                "config": e.get("config") or case["config"]})
         own[h] = entries  # an empty list: this table refuses the helper (return NULL)
     merge(own)
     for call in t["calls"]:
@@ -371,8 +397,8 @@ def main() -> None:
                     continue
                 slot = helpers[full]["protos"].setdefault(key, {"prog_types": {}})
                 slot["prog_types"][prog_type] = {
-                    k: v for k, v in (("conditional", e["conditional"]), ("cap", e["cap"]))
-                    if v}
+                    k: v for k, v in (("conditional", e["conditional"]), ("cap", e["cap"]),
+                                      ("config", e.get("config"))) if v}
     # protos no table returns but whose .func names the helper (struct_ops-only, LSM ...)
     for key, p in protos.items():
         full = p["func"]

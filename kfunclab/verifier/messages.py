@@ -288,3 +288,31 @@ EXIT_PREFIX_MAIN = "BPF_EXIT instruction in main prog"
 
 # --- bpf_check / bpf_prog_load: refusals before or around verification --------------------------
 SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
+
+# --- helpers family: every helper from its bpf_func_proto (rules/helper_engine.py, sockets.py) --
+#: check_sock_access() (a load through sock, sock_common, tcp_sock or xdp_sock)
+SOCK_INVALID_ACCESS = "R{regno} invalid {type} access off={off} size={size}"
+SOCK_NEGATIVE_MIN = ("R{regno} min value is negative, either use unsigned index or do a "
+                     "if (index >=0) check.")
+#: check_mem_access() on a socket pointer
+SOCK_WRITE = "R{regno} cannot write into {type}"
+#: check_func_arg(): ARG_ANYTHING given a pointer by a loader that may not leak it
+ARG_LEAKS_ADDR = "R{regno} leaks addr into helper function"
+#: check_helper_call(): fn->might_sleep in a program that may not sleep
+HELPER_MIGHT_SLEEP = "helper call might sleep in a non-sleepable prog"
+#: check_helper_call(): a sleepable helper inside bpf_rcu_read_lock()
+HELPER_SLEEP_IN_RCU = "sleepable helper {name}#{imm} in rcu_read_lock region"
+#: check_reg_type(): a maybe-NULL PTR_TO_BTF_ID where the argument may not be NULL
+HELPER_POSSIBLY_NULL = "Possibly NULL pointer passed to helper arg{regno}"
+#: check_reg_type(): a trusted PTR_TO_BTF_ID as memory a helper writes
+HELPER_MAY_WRITE_BTF = "{name}() may write into memory pointed by R{regno} type={type}"
+#: check_reg_type(): btf_struct_ids_match() failed
+HELPER_BTF_MISMATCH = "R{regno} is of type {type} but {expected} is expected"
+#: check_reg_const_str() (ARG_PTR_TO_CONST_STR)
+CONST_STR_NOT_RDONLY = "R{regno} does not point to a readonly map'"
+CONST_STR_NOT_CONST = "R{regno} is not a constant address'"
+CONST_STR_NOT_TERMINATED = "string is not zero-terminated"
+#: check_func_arg(): ARG_PTR_TO_MAP_KEY/VALUE before any ARG_CONST_MAP_PTR
+MAP_KEY_NO_MAP = "invalid map_ptr to access map->key"
+#: check_helper_call(): bpf_get_local_storage(map, flags) with flags != 0
+LOCAL_STORAGE_FLAGS = "get_local_storage() doesn't support non-zero flags"

@@ -103,7 +103,14 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
         generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
         return
     if handler is None:
-        raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
+        from kfunclab.verifier.helper_specs import helper_spec
+        from kfunclab.verifier.rules.helper_engine import check_data_helper
+
+        spec = helper_spec(full)
+        if spec is None:
+            raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
+        check_data_helper(env, state, insn, idx, spec)
+        return
     if not _helper_allowed(env, name):
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
     if name in _GPL_HELPERS and not env.program_gpl:

@@ -34,6 +34,7 @@ from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-expor
     kptr_access,
     kptr_member,
 )
+from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.trust import walk_btf_pointer
 
@@ -152,6 +153,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             regs[value_regno] = UNKNOWN_SCALAR
     elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
+    elif t in SOCK_TYPES and not flags & TypeFlag.MAYBE_NULL:
+        check_sock_access(state, regno, off, size, kind == WRITE, value_regno)
     else:
         raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
     if kind == READ and value_regno >= 0 and size < 8:
