@@ -316,3 +316,5 @@ CONST_STR_NOT_TERMINATED = "string is not zero-terminated"
 MAP_KEY_NO_MAP = "invalid map_ptr to access map->key"
 #: check_helper_call(): bpf_get_local_storage(map, flags) with flags != 0
 LOCAL_STORAGE_FLAGS = "get_local_storage() doesn't support non-zero flags"
+#: check_func_arg(): a packet pointer to a helper whose proto has no .pkt_access
+HELPER_PKT_ACCESS = "helper access to the packet is not allowed"

@@ -283,9 +283,9 @@ def check_func_arg(env: Env, state: VState, regno: int, arg: ArgSpec, fn: ProtoS
         if reg.is_pointer and not env.allow_ptr_leaks:
             raise Reject(msg.ARG_LEAKS_ADDR.format(regno=regno))
         return
-    if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) and not fn.pkt_access \
-            and arg.type in ("ARG_PTR_TO_MAP_KEY", "ARG_PTR_TO_MAP_VALUE"):
-        raise Reject("helper access to the packet is not allowed")
+    if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) and not fn.pkt_access:
+        # may_access_direct_pkt_data(env, meta, BPF_READ) answers meta->pkt_access
+        raise Reject(msg.HELPER_PKT_ACCESS)
     nullable = arg.has("PTR_MAYBE_NULL")
     if not (reg.is_null and nullable):
         allowed = COMPATIBLE_REG_TYPES.get(arg.type)
