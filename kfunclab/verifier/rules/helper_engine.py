@@ -318,7 +318,16 @@ def check_func_arg(env: Env, state: VState, regno: int, arg: ArgSpec, fn: ProtoS
         check_helper_mem_access(env, state, regno, size, "write" if write else "read",
                                 zero_size_ok=False, raw_mode=arg.has("MEM_UNINIT"))
     elif t == "ARG_PTR_TO_MEM" and arg.has("MEM_FIXED_SIZE"):
-        raise Unsupported(f"{full}: a fixed-size memory argument is not modelled", idx)
+        if reg.is_null and nullable:
+            return
+        size = _fixed_size(env, arg.size or "")
+        if size is None:
+            raise Unsupported(f"{full}: the size {arg.size} of argument {regno} is not known", idx)
+        kind = "write" if arg.has("MEM_WRITE") else "read"
+        check_helper_mem_access(env, state, regno, size, kind, zero_size_ok=False,
+                                raw_mode=arg.has("MEM_UNINIT"))
+        if arg.has("MEM_ALIGNED"):
+            _check_aligned(state.regs[regno], size, full, idx)
     elif t in ("ARG_CONST_SIZE", "ARG_CONST_SIZE_OR_ZERO"):
         _check_mem_size(env, state, regno, fn.args[regno - 2], t.endswith("ZERO"), meta)
     elif t == "ARG_PTR_TO_CONST_STR":
@@ -366,6 +375,37 @@ def _check_arg_reg_off(reg: Reg, regno: int, arg: ArgSpec, full: str, idx: int) 
     if reg.off or not reg.var.is_const or reg.var.const_value:
         raise Unsupported(f"{full}: R{regno} {reg_type_str(reg.type, reg.flags)} with an "
                           "offset is not modelled", idx)
+
+
+_SCALAR_SIZES = {"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "int": 4,
+                 "u64": 8, "s64": 8, "long": 8}
+
+
+def _fixed_size(env: Env, text: str) -> int | None:
+    """``argN_size`` as the source writes it: ``sizeof(u64)``, ``sizeof(struct iphdr)``."""
+    inner = text.removeprefix("sizeof(").removesuffix(")").strip()
+    if inner in _SCALAR_SIZES:
+        return _SCALAR_SIZES[inner]
+    if inner.startswith("struct ") and env.btf is not None:
+        ids = env.btf.find(inner.removeprefix("struct ").strip(), "STRUCT")
+        if ids:
+            return getattr(env.btf.type_by_id(ids[0]), "size", None)
+    return None
+
+
+def _check_aligned(reg: Reg, size: int, full: str, idx: int) -> None:
+    """MEM_ALIGNED: ``check_ptr_alignment(..., strict=true)`` on the argument."""
+    if not reg.var.is_const:
+        raise Unsupported(f"{full}: an aligned argument at a variable offset", idx)
+    total = reg.off + reg.var.const_value
+    if total % size == 0:
+        return
+    if reg.type is RegType.PTR_TO_STACK:
+        value = reg.var.const_value
+        value = value - (1 << 64) if value >= 1 << 63 else value
+        raise Reject(msg.MISALIGNED_STACK.format(tn=str(value), off=reg.off, extra=0, size=size))
+    raise Unsupported(f"{full}: a misaligned {reg_type_str(reg.type, reg.flags)} argument",
+                      idx)
 
 
 def _check_mem_size(env: Env, state: VState, regno: int, mem: ArgSpec, zero_ok: bool,
