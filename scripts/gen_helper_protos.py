@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from kfunclab.isa.helpers import HELPER_IDS  # noqa: E402
 
 SOURCE_DIRS = ("kernel", "net", "security", "drivers/media/rc")
-PROTO_RE = re.compile(r"(?:static\s+)?(?:const\s+)?struct\s+bpf_func_proto\s+(\w+)\s*=\s*\{(.*?)\n\s*\};",
-                      re.S)
+PROTO_RE = re.compile(r"(?:static\s+)?(?:const\s+)?struct\s+bpf_func_proto\s+(\w+)\s*=\s*"
+                      r"\{(.*?)\n\s*\};", re.S)
 FUNC_RE = re.compile(r"^(?:static\s+)?(?:__\w+\s+)*const\s+struct\s+bpf_func_proto\s*\*\s*\n?\s*"
                      r"(\w+)\s*\(([^)]*)\)\s*\{", re.M)
 CASE_RE = re.compile(r"\bcase\s+BPF_FUNC_(\w+)\s*:|\bdefault\s*:")
@@ -95,8 +95,8 @@ def btf_id_lists(texts: dict[str, str]) -> dict[str, list[str]]:
     for text in texts.values():
         for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?_SINGLE\((\w+),\s*\w+,\s*(\w+)\)", text):
             lists.setdefault(m.group(1), [m.group(2)])
-        for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?\((\w+)(?:,\s*\w+)?\)\s*\n((?:\s*BTF_ID\(\w+,\s*\w+\)\s*\n)+)",
-                             text):
+        for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?\((\w+)(?:,\s*\w+)?\)\s*\n"
+                             r"((?:\s*BTF_ID\(\w+,\s*\w+\)\s*\n)+)", text):
             lists.setdefault(m.group(1), re.findall(r"BTF_ID\(\w+,\s*(\w+)\)", m.group(2)))
     return lists
 
@@ -144,7 +144,7 @@ def parse_protos(texts: dict[str, str], arg_aliases: dict[str, list[str]],
                     break
                 base, flags = split_type(t, arg_aliases)
                 arg: dict = {"type": base, "flags": flags}
-                btf = fields.get(f"arg{n}_btf_id") or (fields.get("arg_btf_id") if False else None)
+                btf = fields.get(f"arg{n}_btf_id")
                 if btf:
                     arg["btf_struct"] = resolve_btf(btf, lists, enums)
                 if f"arg{n}_size" in fields:
@@ -288,20 +288,20 @@ def resolve(table: str, tables: dict, seen: tuple = ()) -> dict[str, list[dict]]
 
     for call in t["calls"]:
         if call["where"] == "before":
-            merge(resolve(call["table"], tables, seen + (table,)))
+            merge(resolve(call["table"], tables, (*seen, table)))
     own: dict[str, list[dict]] = {}
     for h, case in t["cases"].items():
         entries = [{"proto": p, "conditional": case["conditional"], "cap": case["cap"],
                     "config": case["config"], "table": table} for p in case["protos"]]
         for sub in case["tables"]:
-            for e in resolve(sub, tables, seen + (table,)).get(h, []):
+            for e in resolve(sub, tables, (*seen, table)).get(h, []):
                 entries.append({**e, "conditional": True,
                                 "config": e.get("config") or case["config"]})
         own[h] = entries  # an empty list: this table refuses the helper (return NULL)
     merge(own)
     for call in t["calls"]:
         if call["where"] == "after":
-            merge(resolve(call["table"], tables, seen + (table,)))
+            merge(resolve(call["table"], tables, (*seen, table)))
     return out
 
 
@@ -404,6 +404,11 @@ def main() -> None:
         full = p["func"]
         if full in helpers and not any(key in h["protos"] for h in helpers.values()):
             helpers[full]["protos"].setdefault(key, {"prog_types": {}})
+    filter_c = texts.get("net/core/filter.c", "")
+    m = re.search(r"bool\s+bpf_helper_changes_pkt_data\s*\([^)]*\)\s*\{", filter_c)
+    for h in re.findall(r"BPF_FUNC_(\w+)", body_at(filter_c, m.end() - 1) if m else ""):
+        if f"bpf_{h}" in helpers:
+            helpers[f"bpf_{h}"]["changes_pkt_data"] = True
     for h, extra in verifier_facts((src / "kernel/bpf/verifier.c").read_text()).items():
         if f"bpf_{h}" in helpers:
             helpers[f"bpf_{h}"].update(extra)

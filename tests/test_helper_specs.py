@@ -89,6 +89,8 @@ def test_verifier_facts() -> None:
     assert helper_spec("bpf_map_lookup_elem").map_types == ()
     assert helper_spec("bpf_copy_from_user").protos[0].might_sleep
     assert helper_spec("bpf_probe_read_kernel").protos[0].gpl_only
+    assert helper_spec("bpf_skb_pull_data").changes_pkt_data
+    assert not helper_spec("bpf_skb_load_bytes").changes_pkt_data
 
 
 def test_one_prototype_per_program_type() -> None:

@@ -67,6 +67,7 @@ class HelperSpec:
     map_types: tuple[str, ...] = ()  # check_map_func_compatibility(): the map types it takes
     acquire: bool = False  # is_acquire_function()
     ptr_cast: bool = False  # is_ptr_cast_function()
+    changes_pkt_data: bool = False  # bpf_helper_changes_pkt_data(): packet pointers die
 
 
 def _arg(d: dict) -> ArgSpec:
@@ -88,7 +89,8 @@ def _load() -> tuple[str, dict[str, HelperSpec]]:
                 p["gpl_only"], p["might_sleep"], p["pkt_access"],
                 tuple((t, tuple(sorted(c.items()))) for t, c in where["prog_types"].items())))
         out[name] = HelperSpec(name, h["id"], tuple(specs), tuple(h.get("map_types", ())),
-                               bool(h.get("acquire")), bool(h.get("ptr_cast")))
+                               bool(h.get("acquire")), bool(h.get("ptr_cast")),
+                               bool(h.get("changes_pkt_data")))
     return raw["kernel"], out
 
 

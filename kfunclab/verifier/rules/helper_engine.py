@@ -91,17 +91,6 @@ _RET_AT_MOST_SIZE = frozenset({"bpf_get_stack", "bpf_get_task_stack", "bpf_probe
                                "bpf_probe_read_kernel_str", "bpf_probe_read_user_str"})
 _MAX_ERRNO = 4095
 _U64, _U32 = (1 << 64) - 1, (1 << 32) - 1
-#: bpf_helper_changes_pkt_data() of 6.18 (net/core/filter.c)
-CHANGES_PKT_DATA = frozenset({
-    "bpf_skb_store_bytes", "bpf_skb_change_head", "bpf_skb_change_tail", "bpf_skb_pull_data",
-    "bpf_clone_redirect", "bpf_l3_csum_replace", "bpf_l4_csum_replace", "bpf_xdp_adjust_head",
-    "bpf_xdp_adjust_meta", "bpf_msg_pull_data", "bpf_msg_push_data", "bpf_msg_pop_data",
-    "bpf_xdp_adjust_tail", "bpf_skb_vlan_push", "bpf_skb_vlan_pop", "bpf_skb_change_proto",
-    "bpf_skb_change_type", "bpf_skb_adjust_room", "bpf_skb_generic_pull_data",
-    "bpf_lwt_push_encap", "bpf_lwt_seg6_store_bytes", "bpf_lwt_seg6_adjust_srh",
-    "bpf_lwt_seg6_action", "bpf_store_hdr_opt", "bpf_tail_call"})
-
-
 @dataclass
 class CallMeta:
     """``struct bpf_call_arg_meta``: what the arguments tell the return value."""
@@ -235,7 +224,7 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         state.regs[0] = UNKNOWN_SCALAR._replace(var=sync_fields(
             0, _U64, -_MAX_ERRNO, m, 0, _U64, -_MAX_ERRNO, m, 0, _U32))
     _check_map_func_compatibility(meta, spec, insn, idx)
-    if full in CHANGES_PKT_DATA:
+    if spec.changes_pkt_data:
         from kfunclab.verifier.helper_protos import clear_packet_pointers
 
         clear_packet_pointers(state)
