@@ -318,3 +318,6 @@ MAP_KEY_NO_MAP = "invalid map_ptr to access map->key"
 LOCAL_STORAGE_FLAGS = "get_local_storage() doesn't support non-zero flags"
 #: check_func_arg(): a packet pointer to a helper whose proto has no .pkt_access
 HELPER_PKT_ACCESS = "helper access to the packet is not allowed"
+#: check_map_prog_compatibility(): a map value with a bpf_spin_lock, by program type
+SPIN_LOCK_IN_SOCKET_FILTER = "socket filter progs cannot use bpf_spin_lock yet"
+SPIN_LOCK_IN_TRACING = "tracing progs cannot use bpf_spin_lock yet"
