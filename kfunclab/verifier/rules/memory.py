@@ -499,6 +499,9 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
         _packet_access(reg, regno, reg.off, size)
         return
     if t is RegType.PTR_TO_MAP_VALUE:
+        if kind == WRITE and reg.map.flags & BPF_F_RDONLY_PROG:  # check_map_access_type()
+            raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=reg.map.value.size, off=reg.off,
+                                                        access=size))
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
         return
     if t is RegType.PTR_TO_MEM:
