@@ -51,8 +51,7 @@ HELPER_PROTOS: dict[str, HelperProto] = {
                                    _TC | {P.LWT_XMIT, P.SK_SKB}, changes_pkt_data=True),
     "skb_pull_data": HelperProto(("ctx", "any"), _TC | {P.LWT_XMIT, P.SK_SKB},
                                  changes_pkt_data=True),
-    "csum_diff": HelperProto(("mem_or_null", "size0", "mem_or_null", "size0", "any"),
-                             _TC | {P.LWT_IN, P.LWT_OUT, P.LWT_XMIT}),
+    # csum_diff (mem_or_null args) is checked from its data: rules/helper_engine.py
     "csum_update": HelperProto(("ctx", "any"), _TC),
     "xdp_adjust_head": HelperProto(("ctx", "any"), frozenset({P.XDP}), changes_pkt_data=True),
     "xdp_adjust_meta": HelperProto(("ctx", "any"), frozenset({P.XDP}), changes_pkt_data=True),

@@ -307,9 +307,40 @@ DYNPTR_POTENTIAL_WRITE = "potential write to dynptr at off={off} disallowed"
 DYNPTR_FROM_MEM_TYPE = "Unsupported reg type {type} for bpf_dynptr_from_mem data"
 # check_func_arg(), ARG_CONST_ALLOC_SIZE_OR_ZERO (bpf_dynptr_data's len); the quote is the kernel's
 HELPER_ARG_NOT_CONST = "R{regno} is not a known constant'"
-# check_func_arg(), ARG_ANYTHING given a pointer by a loader without allow_ptr_leaks
-HELPER_LEAKS_ADDR = "R{regno} leaks addr into helper function"
 # check_kfunc_call(), KF_bpf_dynptr_slice_rdwr: may_access_direct_pkt_data(env, NULL, BPF_WRITE)
 DYNPTR_SLICE_RDWR_NO_WRITES = "the prog does not allow writes to packet data"
 # the same call on patched 6.18 builds (probed: the live switch dynptr_slice_rdwr_refused), EPERM
 DYNPTR_SLICE_RDWR_REFUSED = "bpf_dynptr_slice_rdwr() is not allowed"
+
+# --- helpers family: every helper from its bpf_func_proto (rules/helper_engine.py, sockets.py) --
+#: check_sock_access() (a load through sock, sock_common, tcp_sock or xdp_sock)
+SOCK_INVALID_ACCESS = "R{regno} invalid {type} access off={off} size={size}"
+SOCK_NEGATIVE_MIN = ("R{regno} min value is negative, either use unsigned index or do a "
+                     "if (index >=0) check.")
+#: check_mem_access() on a socket pointer
+SOCK_WRITE = "R{regno} cannot write into {type}"
+#: check_func_arg(): ARG_ANYTHING given a pointer by a loader that may not leak it
+ARG_LEAKS_ADDR = "R{regno} leaks addr into helper function"
+#: check_helper_call(): fn->might_sleep in a program that may not sleep
+HELPER_MIGHT_SLEEP = "helper call might sleep in a non-sleepable prog"
+#: check_helper_call(): a sleepable helper inside bpf_rcu_read_lock()
+HELPER_SLEEP_IN_RCU = "sleepable helper {name}#{imm} in rcu_read_lock region"
+#: check_reg_type(): a maybe-NULL PTR_TO_BTF_ID where the argument may not be NULL
+HELPER_POSSIBLY_NULL = "Possibly NULL pointer passed to helper arg{regno}"
+#: check_reg_type(): a trusted PTR_TO_BTF_ID as memory a helper writes
+HELPER_MAY_WRITE_BTF = "{name}() may write into memory pointed by R{regno} type={type}"
+#: check_reg_type(): btf_struct_ids_match() failed
+HELPER_BTF_MISMATCH = "R{regno} is of type {type} but {expected} is expected"
+#: check_reg_const_str() (ARG_PTR_TO_CONST_STR)
+CONST_STR_NOT_RDONLY = "R{regno} does not point to a readonly map'"
+CONST_STR_NOT_CONST = "R{regno} is not a constant address'"
+CONST_STR_NOT_TERMINATED = "string is not zero-terminated"
+#: check_func_arg(): ARG_PTR_TO_MAP_KEY/VALUE before any ARG_CONST_MAP_PTR
+MAP_KEY_NO_MAP = "invalid map_ptr to access map->key"
+#: check_helper_call(): bpf_get_local_storage(map, flags) with flags != 0
+LOCAL_STORAGE_FLAGS = "get_local_storage() doesn't support non-zero flags"
+#: check_func_arg(): a packet pointer to a helper whose proto has no .pkt_access
+HELPER_PKT_ACCESS = "helper access to the packet is not allowed"
+#: check_map_prog_compatibility(): a map value with a bpf_spin_lock, by program type
+SPIN_LOCK_IN_SOCKET_FILTER = "socket filter progs cannot use bpf_spin_lock yet"
+SPIN_LOCK_IN_TRACING = "tracing progs cannot use bpf_spin_lock yet"

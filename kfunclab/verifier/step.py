@@ -48,6 +48,7 @@ from kfunclab.verifier.regs import (
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules import helpers, memory
 from kfunclab.verifier.rules.kfuncs import check_kfunc_call
+from kfunclab.verifier.rules.sockets import infer_not_null_on_eq
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
@@ -475,6 +476,8 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Bran
             _set_scalar(state, dst, dst_reg, fall[0], live_fall)
             if src is not None:
                 _set_scalar(state, src, src_reg, fall[1], live_fall)
+    if insn.wide and src is not None and insn.op in (JmpOp.JEQ, JmpOp.JNE):
+        infer_not_null_on_eq(other if insn.op is JmpOp.JEQ else state, dst_reg, src_reg, dst, src)
     if (insn.wide and src is None and insn.imm == 0 and insn.op in (JmpOp.JEQ, JmpOp.JNE)
             and dst_reg.flags & _MAYBE_NULL):
         mark_ptr_or_null_regs(env, state, dst, insn.op is JmpOp.JNE, idx)

@@ -145,7 +145,7 @@ def _anything(env: Env, state: VState, regno: int) -> None:
     """ARG_ANYTHING: initialised, and no pointer unless the loader may leak them."""
     reg = _init(state, regno)
     if reg.is_pointer and not env.allow_ptr_leaks:
-        raise Reject(msg.HELPER_LEAKS_ADDR.format(regno=regno))
+        raise Reject(msg.ARG_LEAKS_ADDR.format(regno=regno))
 
 
 def _mismatch(reg: Reg, regno: int, expected: str) -> Reject:

@@ -100,11 +100,20 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     if not 0 <= insn.imm < HELPER_MAX_ID:  # get_helper_proto(): -ERANGE
         raise Reject(msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
-    if handler is None and name in HELPER_PROTOS:
-        generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
+    proto = HELPER_PROTOS.get(name) if handler is None else None
+    if proto is not None and (name == "tail_call" or env.prog_type.prog_type in proto.prog_types
+                              or env.prog_type.prog_type in proto.refused_in):
+        generic_helper(env, state, insn, idx, full, proto)
         return
     if handler is None:
-        raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
+        from kfunclab.verifier.helper_specs import helper_spec
+        from kfunclab.verifier.rules.helper_engine import check_data_helper
+
+        spec = helper_spec(full)
+        if spec is None:
+            raise Unsupported(f"kfunclab does not model helper {full}#{insn.imm} yet", idx)
+        check_data_helper(env, state, insn, idx, spec)
+        return
     if not _helper_allowed(env, name):
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
     if name in _GPL_HELPERS and not env.program_gpl:

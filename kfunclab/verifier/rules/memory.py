@@ -35,6 +35,7 @@ from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-expor
     kptr_access,
     kptr_member,
 )
+from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.trust import walk_btf_pointer
 
@@ -153,6 +154,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             regs[value_regno] = UNKNOWN_SCALAR
     elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
+    elif t in SOCK_TYPES and not flags & TypeFlag.MAYBE_NULL:
+        check_sock_access(state, regno, off, size, kind == WRITE, value_regno)
     else:
         raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
     if kind == READ and value_regno >= 0 and size < 8:
@@ -500,6 +503,9 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
         _packet_access(reg, regno, reg.off, size)
         return
     if t is RegType.PTR_TO_MAP_VALUE:
+        if kind == WRITE and reg.map.flags & BPF_F_RDONLY_PROG:  # check_map_access_type()
+            raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=reg.map.value.size, off=reg.off,
+                                                        access=size))
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
         return
     if t is RegType.PTR_TO_MEM:

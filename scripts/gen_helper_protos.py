@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""Write kfunclab/data/helper-protos.json: every helper's ``struct bpf_func_proto``, as data.
+
+Reads a Linux source tree (a checkout or an unpacked ``linux-source-X`` package) given on the
+command line and records, for every helper of ``enum bpf_func_id``:
+
+- each ``bpf_func_proto`` a ``get_func_proto()`` table returns for it: return and argument types
+  split into a base type and flags (``ARG_PTR_TO_UNINIT_MEM`` is ``ARG_PTR_TO_MEM`` with
+  ``MEM_UNINIT | MEM_WRITE``, from the aliases of ``enum bpf_arg_type``), the BTF struct an
+  ``argN_btf_id``/``ret_btf_id`` names, ``argN_size``, ``gpl_only``, ``might_sleep``,
+  ``pkt_access``, and the file it is defined in;
+- the program types whose ``get_func_proto()`` returns it (``include/linux/bpf_types.h`` ->
+  ``*_verifier_ops`` -> ``.get_func_proto``, following each table's fallbacks such as
+  ``bpf_base_func_proto()``), whether the case is conditional (an ``if`` or ``?:`` decides), and
+  the capability a ``bpf_base_func_proto()`` section needs (CAP_BPF, CAP_PERFMON).
+
+Only facts (type names, flags, which table lists which helper) are written; no kernel text.
+
+Usage::
+
+    python scripts/gen_helper_protos.py /path/to/linux [--out kfunclab/data/helper-protos.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kfunclab.isa.helpers import HELPER_IDS  # noqa: E402
+
+SOURCE_DIRS = ("kernel", "net", "security", "drivers/media/rc")
+PROTO_RE = re.compile(r"(?:static\s+)?(?:const\s+)?struct\s+bpf_func_proto\s+(\w+)\s*=\s*"
+                      r"\{(.*?)\n\s*\};", re.S)
+FUNC_RE = re.compile(r"^(?:static\s+)?(?:__\w+\s+)*const\s+struct\s+bpf_func_proto\s*\*\s*\n?\s*"
+                     r"(\w+)\s*\(([^)]*)\)\s*\{", re.M)
+CASE_RE = re.compile(r"\bcase\s+BPF_FUNC_(\w+)\s*:|\bdefault\s*:")
+
+
+def strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def body_at(text: str, start: int) -> str:
+    """The text between the brace at ``start`` and its match."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:i]
+    return text[start + 1:]
+
+
+def enum_aliases(bpf_h: str, enum: str) -> dict[str, list[str]]:
+    """``ARG_X = FLAG | FLAG | ARG_Y`` lines of ``enum bpf_arg_type`` / ``bpf_return_type``."""
+    m = re.search(r"enum\s+" + enum + r"\s*\{", bpf_h)
+    body = body_at(bpf_h, m.end() - 1) if m else ""
+    out: dict[str, list[str]] = {}
+    for name, value in re.findall(r"(\w+)\s*=\s*([^,]+),", strip_comments(body)):
+        parts = [p.strip() for p in value.split("|")]
+        if all(re.fullmatch(r"[A-Z_0-9]+", p) for p in parts) and len(parts) > 1:
+            out[name] = parts
+    return out
+
+
+def split_type(value: str, aliases: dict[str, list[str]]) -> tuple[str, list[str]]:
+    """``ARG_PTR_TO_UNINIT_MEM | MEM_ALIGNED`` -> (``ARG_PTR_TO_MEM``, [flags])."""
+    parts = [p.strip() for p in value.split("|")]
+    flags: list[str] = []
+    base = ""
+    todo = list(parts)
+    while todo:
+        p = todo.pop(0)
+        if p in aliases:
+            todo[0:0] = aliases[p]
+        elif p.startswith(("ARG_", "RET_")):
+            base = p
+        else:
+            flags.append(p)
+    return base, sorted(set(flags))
+
+
+def btf_id_lists(texts: dict[str, str]) -> dict[str, list[str]]:
+    """``BTF_ID_LIST(x) BTF_ID(struct, a) ...`` and ``BTF_ID_LIST_SINGLE(x, struct, a)``."""
+    lists: dict[str, list[str]] = {}
+    for text in texts.values():
+        for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?_SINGLE\((\w+),\s*\w+,\s*(\w+)\)", text):
+            lists.setdefault(m.group(1), [m.group(2)])
+        for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?\((\w+)(?:,\s*\w+)?\)\s*\n"
+                             r"((?:\s*BTF_ID\(\w+,\s*\w+\)\s*\n)+)", text):
+            lists.setdefault(m.group(1), re.findall(r"BTF_ID\(\w+,\s*(\w+)\)", m.group(2)))
+    return lists
+
+
+def btf_index_enums(btf_ids_h: str) -> dict[str, tuple[int, str]]:
+    """``BTF_SOCK_TYPE(BTF_SOCK_TYPE_TCP, tcp_sock)`` -> index and struct, per enum list."""
+    out: dict[str, tuple[int, str]] = {}
+    for macro in ("BTF_SOCK_TYPE", "BTF_TRACING_TYPE"):
+        for i, (name, struct) in enumerate(re.findall(r"\b" + macro + r"\((\w+),\s*(\w+)\)",
+                                                       btf_ids_h)):
+            out[name] = (i, struct)
+    return out
+
+
+def resolve_btf(value: str, lists: dict[str, list[str]],
+                enums: dict[str, tuple[int, str]]) -> str | None:
+    m = re.fullmatch(r"&\s*(\w+)\[(\w+)\]", value.strip())
+    if not m:
+        return None if "POISON" not in value else "BPF_PTR_POISON"
+    name, index = m.groups()
+    if index in enums:
+        return enums[index][1]
+    if index.isdigit() and name in lists and int(index) < len(lists[name]):
+        return lists[name][int(index)]
+    return None
+
+
+def parse_protos(texts: dict[str, str], arg_aliases: dict[str, list[str]],
+                 ret_aliases: dict[str, list[str]], lists: dict[str, list[str]],
+                 enums: dict[str, tuple[int, str]]) -> dict[str, dict]:
+    protos: dict[str, dict] = {}
+    for path, text in texts.items():
+        for m in PROTO_RE.finditer(text):
+            name, body = m.groups()
+            fields = {}
+            for part in re.split(r",\s*(?=\.)|,\s*$", body.strip()):
+                fm = re.match(r"\s*\.(\w+)\s*=\s*(.+?)\s*,?\s*$", part, re.S)
+                if fm:
+                    fields[fm.group(1)] = " ".join(fm.group(2).split())
+            ret_base, ret_flags = split_type(fields.get("ret_type", "RET_INTEGER"), ret_aliases)
+            args = []
+            for n in range(1, 6):
+                t = fields.get(f"arg{n}_type")
+                if t is None:
+                    break
+                base, flags = split_type(t, arg_aliases)
+                arg: dict = {"type": base, "flags": flags}
+                btf = fields.get(f"arg{n}_btf_id")
+                if btf:
+                    arg["btf_struct"] = resolve_btf(btf, lists, enums)
+                if f"arg{n}_size" in fields:
+                    arg["size"] = fields[f"arg{n}_size"]
+                args.append(arg)
+            while args and args[-1]["type"] == "ARG_DONTCARE":
+                args.pop()
+            ret: dict = {"type": ret_base, "flags": ret_flags}
+            if "ret_btf_id" in fields:
+                ret["btf_struct"] = resolve_btf(fields["ret_btf_id"], lists, enums)
+            key = name if name not in protos else f"{name}@{path}"
+            protos[key] = {
+                "file": path, "name": name, "func": fields.get("func"),
+                "gpl_only": fields.get("gpl_only") == "true",
+                "might_sleep": fields.get("might_sleep") == "true",
+                "pkt_access": fields.get("pkt_access") == "true",
+                "ret": ret, "args": args,
+            }
+    return protos
+
+
+def parse_tables(texts: dict[str, str], known: set[str]) -> tuple[dict[str, dict], dict[str, str]]:
+    """Every ``get_func_proto()``-shaped function: its cases and fallbacks; plus getters."""
+    tables: dict[str, dict] = {}
+    getters: dict[str, str] = {}
+    for path, text in texts.items():
+        for m in FUNC_RE.finditer(text):
+            fname, params = m.group(1), m.group(2)
+            body = body_at(text, m.end() - 1)
+            if "bpf_func_id" not in params:
+                r = re.findall(r"return\s+&(\w+)\s*;", body)
+                if len(set(r)) == 1:
+                    getters[fname] = r[0]
+                continue
+            tables[fname] = parse_table(path, body, known)
+    return tables, getters
+
+
+def parse_table(path: str, body: str, known: set[str]) -> dict:
+    cases: dict[str, dict] = {}
+    calls: list[dict] = []
+    cap = None
+    pos = 0
+    # walk the body: capability gates, case groups, calls to other tables
+    tokens = list(CASE_RE.finditer(body))
+    configs = _config_at(body)
+    first_case = tokens[0].start() if tokens else len(body)
+    before = body[:first_case]
+    for cm in re.finditer(r"(\w+_func_proto|bpf_base_func_proto)\s*\(\s*func_id", before):
+        calls.append({"table": cm.group(1), "where": "before"})
+    labels: list[str] = []
+    for i, tok in enumerate(tokens):
+        seg_start = tok.end()
+        seg_end = tokens[i + 1].start() if i + 1 < len(tokens) else len(body)
+        gap = body[pos:tok.start()]
+        gate = re.search(r"bpf_token_capable\([^,]+,\s*(CAP_\w+)\)|(perfmon_capable|bpf_capable)\(",
+                         gap)
+        if gate and i and re.search(r"return\s+NULL", gap):
+            cap = gate.group(1) or {"perfmon_capable": "CAP_PERFMON",
+                                    "bpf_capable": "CAP_BPF"}[gate.group(2)]
+        pos = seg_end
+        seg = body[seg_start:seg_end]
+        # the switch's end: code after the closing brace of the switch belongs to no case
+        close = _switch_end(seg)
+        tail = seg[close:] if close is not None else ""
+        seg = seg[:close] if close is not None else seg
+        label = tok.group(1)
+        if tok.group(0).startswith("default"):
+            label = None
+        if not re.search(r"\b(return|break)\b", seg):
+            if label:
+                labels.append(label)
+            continue  # falls through to the next label
+        group = labels + ([label] if label else [])
+        labels = []
+        protos = [x for x in re.findall(r"&\s*(\w+)", seg) if x in known]
+        protos += [f"getter:{g}" for g in re.findall(r"(\w+_proto)\s*\(\s*\)", seg)]
+        sub = re.findall(r"(\w+_func_proto)\s*\(\s*func_id", seg)
+        cond = bool(re.search(r"\bif\s*\(|\?", seg))
+        if label is None and not group:
+            for s in sub:
+                calls.append({"table": s, "where": "after"})
+        else:
+            for name in group:
+                cases[name] = {"protos": protos, "tables": sub, "conditional": cond,
+                               "cap": cap, "null": not protos and not sub,
+                               "config": configs(tok.start())}
+        for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", tail):
+            calls.append({"table": cm.group(1), "where": "after"})
+    if not tokens:
+        for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", body):
+            calls.append({"table": cm.group(1), "where": "after"})
+    return {"file": path, "cases": cases, "calls": calls}
+
+
+def _config_at(body: str):
+    """A function: position -> the ``#if``/``#ifdef`` conditions open there (a kernel
+    configuration decides whether the case exists), joined by ``&&``."""
+    marks: list[tuple[int, tuple[str, ...]]] = [(0, ())]
+    stack: list[str] = []
+    for m in re.finditer(r"^[ \t]*#\s*(ifdef|ifndef|if|elif|else|endif)\b([^\n]*)", body, re.M):
+        kind, rest = m.group(1), " ".join(m.group(2).split())
+        if kind in ("ifdef", "if"):
+            stack.append(rest)
+        elif kind == "ifndef":
+            stack.append(f"!{rest}")
+        elif kind in ("elif", "else") and stack:
+            stack[-1] = f"not ({stack[-1]})" + (f" && {rest}" if rest else "")
+        elif kind == "endif" and stack:
+            stack.pop()
+        marks.append((m.start(), tuple(stack)))
+
+    def at(pos: int) -> str | None:
+        conds = next(c for p, c in reversed(marks) if p <= pos)
+        return " && ".join(conds) or None
+    return at
+
+
+def _switch_end(seg: str) -> int | None:
+    depth = 0
+    for i, ch in enumerate(seg):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return i
+    return None
+
+
+def resolve(table: str, tables: dict, seen: tuple = ()) -> dict[str, list[dict]]:
+    """helper -> [{proto, conditional, cap, via}] for one table and its fallbacks."""
+    if table in seen or table not in tables:
+        return {}
+    t = tables[table]
+    out: dict[str, list[dict]] = {}
+
+    def merge(extra: dict[str, list[dict]]) -> None:
+        for h, entries in extra.items():
+            out.setdefault(h, entries)
+
+    for call in t["calls"]:
+        if call["where"] == "before":
+            merge(resolve(call["table"], tables, (*seen, table)))
+    own: dict[str, list[dict]] = {}
+    for h, case in t["cases"].items():
+        entries = [{"proto": p, "conditional": case["conditional"], "cap": case["cap"],
+                    "config": case["config"], "table": table} for p in case["protos"]]
+        for sub in case["tables"]:
+            for e in resolve(sub, tables, (*seen, table)).get(h, []):
+                entries.append({**e, "conditional": True,
+                                "config": e.get("config") or case["config"]})
+        own[h] = entries  # an empty list: this table refuses the helper (return NULL)
+    merge(own)
+    for call in t["calls"]:
+        if call["where"] == "after":
+            merge(resolve(call["table"], tables, (*seen, table)))
+    return out
+
+
+def prog_type_tables(bpf_types_h: str, texts: dict[str, str]) -> dict[str, str]:
+    ops: dict[str, str] = {}
+    for text in texts.values():
+        for m in re.finditer(r"struct\s+bpf_verifier_ops\s+(\w+)\s*=\s*\{(.*?)\};", text, re.S):
+            fm = re.search(r"\.get_func_proto\s*=\s*(\w+)", m.group(2))
+            if fm:
+                ops[m.group(1)] = fm.group(1)
+    out: dict[str, str] = {}
+    for m in re.finditer(r"BPF_PROG_TYPE\(BPF_PROG_TYPE_(\w+),\s*(\w+),", bpf_types_h):
+        verifier_ops = f"{m.group(2)}_verifier_ops"
+        if verifier_ops in ops:
+            out[m.group(1).lower()] = ops[verifier_ops]
+    return out
+
+
+def verifier_facts(verifier_c: str) -> dict[str, dict[str, object]]:
+    """Per helper, from kernel/bpf/verifier.c: the map types ``check_map_func_compatibility()``
+    requires, and whether ``is_acquire_function()`` / ``is_ptr_cast_function()`` name it."""
+    text = strip_comments(verifier_c)
+    facts: dict[str, dict[str, object]] = {}
+
+    def body_of(fname: str) -> str:
+        m = re.search(r"\b" + fname + r"\s*\([^)]*\)\s*\{", text)
+        return body_at(text, m.end() - 1) if m else ""
+
+    compat = body_of("check_map_func_compatibility")
+    second = compat[compat.find("switch (func_id)"):]
+    labels: list[str] = []
+    for seg in re.split(r"(?=\bcase\s+BPF_FUNC_|\bdefault\s*:)", second)[1:]:
+        m = re.match(r"case\s+BPF_FUNC_(\w+)\s*:", seg)
+        if not m:
+            break
+        labels.append(m.group(1))
+        rest = seg[m.end():]
+        if "goto error" in rest:
+            types = sorted(set(re.findall(r"BPF_MAP_TYPE_(\w+)", rest)))
+            for h in labels:
+                facts.setdefault(h, {})["map_types"] = [t.lower() for t in types]
+            labels = []
+    acquire = body_of("is_acquire_function")
+    head = acquire.split("return true", 1)[0]
+    for h in re.findall(r"BPF_FUNC_(\w+)", head):
+        facts.setdefault(h, {})["acquire"] = True
+    for h in re.findall(r"BPF_FUNC_(\w+)", body_of("is_ptr_cast_function")):
+        facts.setdefault(h, {})["ptr_cast"] = True
+    return facts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("linux", type=Path, help="a Linux source tree")
+    ap.add_argument("--out", type=Path, default=ROOT / "kfunclab/data/helper-protos.json")
+    ap.add_argument("--release", default=None, help="the release to record (else from Makefile)")
+    args = ap.parse_args()
+    src: Path = args.linux
+    texts: dict[str, str] = {}
+    for d in SOURCE_DIRS:
+        for f in sorted((src / d).rglob("*.c")):
+            text = f.read_text(errors="replace")
+            if "bpf_func_proto" in text or "BTF_ID_LIST" in text or "bpf_verifier_ops" in text:
+                texts[str(f.relative_to(src))] = strip_comments(text)
+    bpf_h = (src / "include/linux/bpf.h").read_text()
+    btf_ids_h = (src / "include/linux/btf_ids.h").read_text()
+    arg_aliases = enum_aliases(bpf_h, "bpf_arg_type")
+    ret_aliases = enum_aliases(bpf_h, "bpf_return_type")
+    lists = btf_id_lists(texts)
+    enums = btf_index_enums(btf_ids_h)
+    protos = parse_protos(texts, arg_aliases, ret_aliases, lists, enums)
+    tables, getters = parse_tables(texts, {p["name"] for p in protos.values()})
+    prog_tables = prog_type_tables((src / "include/linux/bpf_types.h").read_text(), texts)
+    by_name = {p["name"]: k for k, p in protos.items()}
+
+    def proto_key(ref: str, table: str) -> str | None:
+        if ref.startswith("getter:"):
+            ref = getters.get(ref[7:], ref[7:])
+        here = f"{ref}@{tables[table]['file']}"
+        return here if here in protos else by_name.get(ref)
+
+    helpers: dict[str, dict] = {}
+    for name, hid in sorted(HELPER_IDS.items(), key=lambda kv: kv[1]):
+        helpers[name] = {"id": hid, "protos": {}}
+    for prog_type, table in sorted(prog_tables.items()):
+        for h, entries in resolve(table, tables).items():
+            full = f"bpf_{h}"
+            if full not in helpers:
+                continue
+            for e in entries:
+                key = proto_key(e["proto"], e["table"])
+                if key is None:
+                    continue
+                slot = helpers[full]["protos"].setdefault(key, {"prog_types": {}})
+                slot["prog_types"][prog_type] = {
+                    k: v for k, v in (("conditional", e["conditional"]), ("cap", e["cap"]),
+                                      ("config", e.get("config"))) if v}
+    # protos no table returns but whose .func names the helper (struct_ops-only, LSM ...)
+    for key, p in protos.items():
+        full = p["func"]
+        if full in helpers and not any(key in h["protos"] for h in helpers.values()):
+            helpers[full]["protos"].setdefault(key, {"prog_types": {}})
+    filter_c = texts.get("net/core/filter.c", "")
+    m = re.search(r"bool\s+bpf_helper_changes_pkt_data\s*\([^)]*\)\s*\{", filter_c)
+    for h in re.findall(r"BPF_FUNC_(\w+)", body_at(filter_c, m.end() - 1) if m else ""):
+        if f"bpf_{h}" in helpers:
+            helpers[f"bpf_{h}"]["changes_pkt_data"] = True
+    for h, extra in verifier_facts((src / "kernel/bpf/verifier.c").read_text()).items():
+        if f"bpf_{h}" in helpers:
+            helpers[f"bpf_{h}"].update(extra)
+    used = {k for h in helpers.values() for k in h["protos"]}
+    release = args.release
+    if release is None:
+        mk = (src / "Makefile").read_text()
+        v = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)", mk, re.M))
+        release = f"{v.get('VERSION')}.{v.get('PATCHLEVEL')}.{v.get('SUBLEVEL')}"
+    data = {
+        "kernel": release,
+        "generated_by": "scripts/gen_helper_protos.py",
+        "prog_type_tables": prog_tables,
+        "protos": {k: protos[k] for k in sorted(used)},
+        "helpers": helpers,
+    }
+    args.out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    missing = [h for h, v in helpers.items() if not v["protos"]]
+    print(f"{len(helpers)} helpers, {len(used)} protos, {len(prog_tables)} program types; "
+          f"no proto found for {len(missing)}: {' '.join(missing)}")
+
+
+if __name__ == "__main__":
+    main()

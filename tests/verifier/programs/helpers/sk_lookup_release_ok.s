@@ -1,0 +1,21 @@
+# SEC("tc")
+# bpf_sk_lookup_tcp(), a NULL check, a field read, and bpf_sk_release(): every path releases
+	r2 = 0
+	*(u64 *)(r10 - 8) = r2
+	*(u64 *)(r10 - 16) = r2
+	*(u64 *)(r10 - 24) = r2
+	*(u64 *)(r10 - 32) = r2
+	*(u64 *)(r10 - 40) = r2
+	r2 = r10
+	r2 += -40
+	r3 = 36
+	r4 = 0
+	r5 = 0
+	call bpf_sk_lookup_tcp
+	if r0 == 0 goto out
+	r6 = *(u32 *)(r0 + 4)          # bpf_sock->family
+	r1 = r0
+	call bpf_sk_release
+out:
+	r0 = 0
+	exit
