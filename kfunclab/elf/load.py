@@ -16,7 +16,6 @@ from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Func, FuncProto, Linkage
 from kfunclab.elf.globals import arg_kinds
 from kfunclab.elf.link import (
-    PSEUDO_FUNC,
     LinkedProgram,
     LinkError,
     kallsyms,
@@ -189,12 +188,6 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         for s in linked.slots[base:end]:
             if s[0] == 0x85 and s[1] >> 4 == 0 and _changes_pkt(s[3]):
                 reasons.append(f"global function '{f.name}' changes packet data; not modelled")
-    for slot, s in enumerate(linked.slots):
-        if s[0] == 0x18 and s[1] >> 4 == PSEUDO_FUNC:
-            reasons.append("a callback (BPF_PSEUDO_FUNC: bpf_loop, timers, for_each ...) "
-                           "is not modelled")
-            why_insn = slot if why_insn is None else why_insn
-            break
     if global_funcs:
         deep = _call_chain_limits(linked)
         if deep:

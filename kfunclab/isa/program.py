@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from kfunclab.errors import ParseError
-from kfunclab.isa.insn import Imm64Tail, Insn
+from kfunclab.isa.insn import Imm64Kind, Imm64Tail, Insn, LoadImm64
 
 
 class MemberKind(Enum):
@@ -156,8 +156,10 @@ class Program:
 
     @property
     def has_prog_btf(self) -> bool:
-        """Loaded with program BTF and func_info (as libbpf does) when it declares types or maps."""
-        return bool(self.types or self.maps)
+        """Loaded with program BTF and func_info (as libbpf does) when it declares types or maps
+        or takes a callback's address (``check_ld_imm64()`` wants func_info then)."""
+        return bool(self.types or self.maps) or any(  # a callback needs func_info
+            isinstance(i, LoadImm64) and i.kind is Imm64Kind.FUNC for i in self.insns)
 
     def instructions(self) -> list[tuple[int, Insn]]:
         """``(slot, insn)`` for every real instruction (the ld_imm64 tail slots left out)."""

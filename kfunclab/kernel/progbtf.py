@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from kfunclab.errors import DeclarationError, ProgramError
-from kfunclab.isa.insn import Call, CallKind
+from kfunclab.isa.insn import Call, CallKind, Imm64Kind, LoadImm64
 from kfunclab.isa.program import LocalStruct, Member, MemberKind, Program, TypeRef
 
 BTF_MAGIC = 0xEB9F
@@ -230,7 +230,8 @@ def _name_is_signed(name: str) -> bool:
 
 
 def subprog_starts(program: Program) -> tuple[int, ...]:
-    """Slot 0 and every bpf-to-bpf call target, sorted: where func_info records must point.
+    """Slot 0 and every bpf-to-bpf call (or callback) target, sorted: where func_info records
+    must point.
 
     >>> from kfunclab.isa.insn import Call, CallKind, Exit
     >>> subprog_starts(Program(insns=(Call(CallKind.SUBPROG, 1), Exit(), Exit()), section="xdp"))
@@ -238,7 +239,8 @@ def subprog_starts(program: Program) -> tuple[int, ...]:
     """
     starts = {0}
     for slot, insn in program.instructions():
-        if isinstance(insn, Call) and insn.kind is CallKind.SUBPROG:
+        if (isinstance(insn, Call) and insn.kind is CallKind.SUBPROG) or (
+                isinstance(insn, LoadImm64) and insn.kind is Imm64Kind.FUNC):  # a callback
             starts.add(slot + 1 + insn.imm)
     return tuple(sorted(starts))
 

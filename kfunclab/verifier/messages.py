@@ -288,3 +288,20 @@ EXIT_PREFIX_MAIN = "BPF_EXIT instruction in main prog"
 
 # --- bpf_check / bpf_prog_load: refusals before or around verification --------------------------
 SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
+
+# --- callbacks and exceptions (helper "cb") ----------------------------------------------
+#: check_ld_imm64(): a BPF_PSEUDO_FUNC load of a global function
+CALLBACK_NOT_STATIC = "callback function not static"
+#: prepare_func_exit(): a sync callback returns a scalar ...
+CALLBACK_R0_NOT_SCALAR = "R0 not a scalar value"
+#: ... within its callback_ret_range (verbose_invalid_scalar())
+CALLBACK_RETURN_RANGE = ("At callback return the register R0 has {value} should have been in "
+                         "{range}")
+#: check_max_stack_depth_subprog(): bpf_throw in a callback or a function a callback calls
+THROW_IN_CALLBACK = ("bpf_throw kfunc (insn {insn}) cannot be called from callback subprog "
+                     "{subprog}")
+#: process_bpf_exit_full(): check_resource_leak()'s prefix for an exception exit
+EXIT_PREFIX_THROW = "bpf_throw"
+#: check_return_code() of any register (R0 at exit, R1 at a bpf_throw)
+AT_EXIT_RETURN_RANGE_OF = ("At program exit the register {reg} has {value} should have been in "
+                           "{range}")

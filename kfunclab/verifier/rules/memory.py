@@ -539,7 +539,8 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
         lo = base + reg.off
         hi = lo + size
     clobber = kind == WRITE
-    frame = state.cur
+    # a callback's (or callee's) argument may point into a caller's stack
+    frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     for addr in range(lo, hi):
         spi, j = _spi(addr)
         slot = frame.stack.get(spi, EMPTY_SLOT)
