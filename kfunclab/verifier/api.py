@@ -37,10 +37,10 @@ from kfunclab.verifier.cfg import (
 )
 from kfunclab.verifier.env import Env, Limit, Unsupported
 from kfunclab.verifier.exceptions import check_throw_in_callbacks
-from kfunclab.verifier.mapcompat import check_map_prog_compatibility
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.liveness import Liveness
 from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
+from kfunclab.verifier.mapcompat import check_map_prog_compatibility
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
