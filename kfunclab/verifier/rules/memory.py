@@ -287,17 +287,17 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
             state.regs[value_regno] = value
         spilled = value if _value_fits(value.var, size) else value.evolve(id=0)
         frame.stack[spi] = _spill(types, spilled, size)
-        _history_stack(env, state, spi)
+        _history_stack(env, state, spi, reg.frameno)
         return
     if value is None and aligned and imm is not None and env.privileged:
         frame.stack[spi] = _spill(types, const(imm), size)
-        _history_stack(env, state, spi)
+        _history_stack(env, state, spi, reg.frameno)
         return
     if value is not None and value.is_pointer:
         if size != 8:
             raise Reject("invalid size of register spill")
         frame.stack[spi] = StackSlot("rrrrrrrr", value)
-        _history_stack(env, state, spi)
+        _history_stack(env, state, spi, reg.frameno)
         if value.ref_obj_id:
             env.recorder.ref_event(value.ref_obj_id, RefEventKind.SPILLED, env.insn_idx,
                                    f"fp{addr}")
@@ -329,13 +329,16 @@ def _spill(types: list[str], value: Reg, size: int) -> StackSlot:
     return StackSlot("".join(types), value)
 
 
-def _history_stack(env: Env, state: VState, spi: int) -> None:
+def _history_stack(env: Env, state: VState, spi: int, frameno: int | None = None) -> None:
     if state.history:
         last = state.history[-1]
         idx = last & 0xFFFF_FFFF
         if not last >> 32 and idx not in env.cfg.jmp_points:
             state.jmp_history_cnt += 1  # push_jmp_history(): no entry for this insn yet
-        state.history[-1] = history_entry(idx, spi)
+        # a slot of another frame (a callback's context on its caller's stack) is marked so
+        # that backtracking never takes it for the current frame's slot of the same number
+        foreign = frameno is not None and frameno != len(state.frames) - 1
+        state.history[-1] = history_entry(idx, spi, foreign)
 
 
 def _stack_write_var(state: VState, reg: Reg, off: int, size: int) -> None:
@@ -379,7 +382,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
                 return
             if size <= spill_size and addr % 8 == 0:  # bpf_stack_narrow_access_ok()
                 state.regs[dst] = spilled.evolve(id=0)
-                _history_stack(env, state, spi)
+                _history_stack(env, state, spi, reg.frameno)
                 return
             spill_cnt = zero_cnt = 0
             for i in range(size):
@@ -399,7 +402,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
             return
         if dst >= 0:
             state.regs[dst] = spilled
-            _history_stack(env, state, spi)
+            _history_stack(env, state, spi, reg.frameno)
             if spilled.ref_obj_id:
                 env.recorder.ref_event(spilled.ref_obj_id, RefEventKind.FILLED, env.insn_idx,
                                        f"R{dst}", f"from fp{addr}")
