@@ -153,6 +153,7 @@ class Program:
     #: the kernel refuses the program before verifying it, with this log line (e.g. a __ksym
     #: variable kallsyms does not know)
     refused: str | None = None
+    refused_errno: int = 2  # ... and the errno (ENOENT for a __ksym; EINVAL for others)
 
     @property
     def has_prog_btf(self) -> bool:

@@ -261,7 +261,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
     if program.refused:
-        return finish(Diagnostic(None, program.refused, errno=2))
+        return finish(Diagnostic(None, program.refused, errno=program.refused_errno))
     incompatible = check_map_prog_compatibility(program, ptype.prog_type)
     if incompatible is not None:  # resolve_pseudo_ldimm64(), before any unsupported part
         return finish(incompatible)
