@@ -34,7 +34,8 @@ from kfunclab.verifier.helper_protos import HELPER_PROTOS
 
 #: Map types whose helpers and values the verifier models.
 MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
-                                "lru_percpu_hash", "ringbuf", "prog_array"})
+                                "lru_percpu_hash", "ringbuf", "prog_array",
+                                "user_ringbuf"})
 _SLOT = struct.Struct("<BBhi")
 
 

@@ -1,5 +1,6 @@
 """Callbacks: helpers that call a subprogram of the program (``bpf_loop``,
-``bpf_for_each_map_elem``), as Linux 6.18 verifies them (kernel/bpf/verifier.c).
+``bpf_for_each_map_elem``, ``bpf_user_ringbuf_drain``), as Linux 6.18 verifies them
+(kernel/bpf/verifier.c).
 
 A callback's address is an ``ld_imm64`` with ``src_reg=BPF_PSEUDO_FUNC``: ``check_ld_imm64()``
 makes the register ``PTR_TO_FUNC`` naming the subprogram (kept here as ``extra=(start,)``).
@@ -16,7 +17,7 @@ that changed since the previous visit are widened to unknown (``widen_imprecise_
 so a counter in the callback's context converges instead of being unrolled.
 
 >>> sorted(MODELLED)
-['bpf_for_each_map_elem', 'bpf_loop']
+['bpf_for_each_map_elem', 'bpf_loop', 'bpf_user_ringbuf_drain']
 """
 
 from __future__ import annotations
@@ -135,6 +136,13 @@ def _set_map_elem_state(env: Env, caller: FuncState, callee: FuncState) -> None:
     callee.regs[4] = caller.regs[3]
 
 
+def _set_user_ringbuf_state(env: Env, caller: FuncState, callee: FuncState) -> None:
+    """``set_user_ringbuf_callback_state()``: callback_fn(const struct bpf_dynptr *, ctx)."""
+    # mark_dynptr_cb_reg(): a local dynptr the callback may read but not release or rebuild
+    callee.regs[1] = Reg(RegType.CONST_PTR_TO_DYNPTR, id=env.new_id(), extra=("local",))
+    callee.regs[2] = caller.regs[3]
+
+
 # --- the helpers ---------------------------------------------------------------------------------
 def _h_loop(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
     """``bpf_loop(nr_loops, callback_fn, callback_ctx, flags)``."""
@@ -178,13 +186,31 @@ def _h_for_each_map_elem(env: Env, state: VState, insn: Call, idx: int,
     _clobber_and_return(state)
 
 
+def _h_user_ringbuf_drain(env: Env, state: VState, insn: Call, idx: int,
+                          explorer: Explorer) -> None:
+    """``bpf_user_ringbuf_drain(map, callback_fn, ctx, flags)``: a user ring buffer map."""
+    reg = _arg(state, 1)
+    if reg.type is not RegType.CONST_PTR_TO_MAP:
+        raise _mismatch(reg, 1, "map_ptr")
+    if reg.map.map_type != "user_ringbuf":  # check_map_func_compatibility()
+        raise Reject(msg.MAP_TYPE_FOR_FUNC.format(
+            map_type=MAP_TYPES.get(reg.map.map_type, reg.map.map_type),
+            func=f"bpf_user_ringbuf_drain#{insn.imm}"), errno=22)
+    start = _func_arg(state, 2)
+    _stack_or_null_arg(env, state, 3)
+    _anything_arg(env, state, 4, "flags")
+    push_callback_call(env, state, idx, start, _set_user_ringbuf_state, explorer)
+    _clobber_and_return(state)
+
+
 _HANDLERS = {
     "bpf_loop": _h_loop,
     "bpf_for_each_map_elem": _h_for_each_map_elem,
+    "bpf_user_ringbuf_drain": _h_user_ringbuf_drain,
 }
 MODELLED = frozenset(_HANDLERS)
 #: callback-calling helpers kfunclab does not model: their programs answer unsupported
-UNMODELLED = frozenset({"bpf_find_vma", "bpf_user_ringbuf_drain", "bpf_timer_set_callback"})
+UNMODELLED = frozenset({"bpf_find_vma", "bpf_timer_set_callback"})
 
 
 def helper_name_of(insn: Call) -> str:
@@ -200,10 +226,14 @@ UNMODELLED_KFUNCS = frozenset({"bpf_rbtree_add_impl", "bpf_wq_set_callback_impl"
                                "bpf_task_work_schedule_resume_impl"})
 
 
-def check_callback_kfunc(insn: Call, idx: int) -> None:
-    """Unsupported for a kfunc that would call one of the program's functions back."""
+def check_callback_kfunc(state: VState, insn: Call, idx: int) -> None:
+    """Unsupported for a kfunc that would call one of the program's functions back, or that
+    gets a callback's const dynptr (process_dynptr_func()'s rules for it are not modelled)."""
     if insn.name in UNMODELLED_KFUNCS:
         raise Unsupported(f"a callback of kfunc {insn.name} is not modelled", idx)
+    if any(r.type is RegType.CONST_PTR_TO_DYNPTR for r in state.regs[1:6]):
+        raise Unsupported(f"a callback's const dynptr passed to kfunc {insn.name} is not "
+                          "modelled", idx)
 
 
 def check_callback_helper(env: Env, state: VState, insn: Call, idx: int,

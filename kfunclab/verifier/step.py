@@ -176,7 +176,7 @@ def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches
         if not allowed:
             raise Reject(msg.CALL_WHILE_LOCKED, errno=22)
     if insn.kind is CallKind.KFUNC:
-        callbacks.check_callback_kfunc(insn, idx)
+        callbacks.check_callback_kfunc(state, insn, idx)
         cookie = state.regs[1]  # bpf_throw's R1, before the call clobbers it
         check_kfunc_call(env, state, insn, idx, explorer)
         return insn.name == "bpf_throw" and exceptions.throw_exit(env, state, idx, cookie)
