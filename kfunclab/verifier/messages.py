@@ -305,3 +305,5 @@ EXIT_PREFIX_THROW = "bpf_throw"
 #: check_return_code() of any register (R0 at exit, R1 at a bpf_throw)
 AT_EXIT_RETURN_RANGE_OF = ("At program exit the register {reg} has {value} should have been in "
                            "{range}")
+#: __check_mem_access() for a PTR_TO_MAP_KEY (a for_each_map_elem callback's key)
+INVALID_MAP_KEY_ACCESS = "invalid access to map key, key_size={size} off={off} size={access}"

@@ -152,6 +152,12 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             regs[value_regno] = UNKNOWN_SCALAR
     elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
+    elif t is RegType.PTR_TO_MAP_KEY:  # a for_each callback's key: read only
+        if kind == WRITE:
+            raise Reject(f"write to change key R{regno} not allowed")
+        _mem_region(reg, regno, off, size, reg.map.key.size, msg.INVALID_MAP_KEY_ACCESS)
+        if value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
     else:
         raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
     if kind == READ and value_regno >= 0 and size < 8:
@@ -500,6 +506,9 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
         return
     if t is RegType.PTR_TO_MAP_VALUE:
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
+        return
+    if t is RegType.PTR_TO_MAP_KEY and kind != WRITE:
+        _mem_region(reg, regno, reg.off, size, reg.map.key.size, msg.INVALID_MAP_KEY_ACCESS)
         return
     if t is RegType.PTR_TO_MEM:
         if kind == WRITE and reg.flags & TypeFlag.RDONLY:
