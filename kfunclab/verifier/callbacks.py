@@ -1,6 +1,10 @@
 """Callbacks: helpers that call a subprogram of the program (``bpf_loop``,
-``bpf_for_each_map_elem``, ``bpf_user_ringbuf_drain``), as Linux 6.18 verifies them
-(kernel/bpf/verifier.c).
+``bpf_for_each_map_elem``, ``bpf_user_ringbuf_drain``, ``bpf_timer_set_callback``), as Linux
+6.18 verifies them (kernel/bpf/verifier.c).
+
+A timer's callback is *async*: ``push_async_cb()`` queues a fresh state (no references, no
+locks, nothing of the caller's path) whose frame 0 is the callback, with the timer's map, key
+and value in R1-R3; it exits as a program does, returning 0 ("At async callback return").
 
 A callback's address is an ``ld_imm64`` with ``src_reg=BPF_PSEUDO_FUNC``: ``check_ld_imm64()``
 makes the register ``PTR_TO_FUNC`` naming the subprogram (kept here as ``extra=(start,)``).
@@ -16,8 +20,8 @@ already covered (``calls_callback`` prune points compare with RANGE_WITHIN) or, 
 that changed since the previous visit are widened to unknown (``widen_imprecise_scalars()``),
 so a counter in the callback's context converges instead of being unrolled.
 
->>> sorted(MODELLED)
-['bpf_for_each_map_elem', 'bpf_loop', 'bpf_user_ringbuf_drain']
+>>> sorted(MODELLED)[:3]
+['bpf_for_each_map_elem', 'bpf_loop', 'bpf_timer_cancel']
 """
 
 from __future__ import annotations
@@ -203,14 +207,113 @@ def _h_user_ringbuf_drain(env: Env, state: VState, insn: Call, idx: int,
     _clobber_and_return(state)
 
 
+# --- bpf_timer ----------------------------------------------------------------------------------
+def _timer_arg(state: VState, regno: int = 1) -> Reg:
+    """ARG_PTR_TO_TIMER (``process_timer_func()``): exactly at the map value's bpf_timer."""
+    reg = _arg(state, regno)
+    if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags:
+        raise _mismatch(reg, regno, "map_value")
+    if not reg.var.is_const:
+        raise Reject(f"R{regno} doesn't have constant offset. bpf_timer has to be at the "
+                     "constant offset", errno=22)
+    struct = reg.map.value.struct
+    timers = [m for m in (struct.members if struct is not None else ())
+              if m.type_name == "bpf_timer"]
+    if not timers:
+        raise Reject(f"map '{reg.map.name}' has no valid bpf_timer", errno=22)
+    off = reg.var.const_value + reg.off
+    if off != timers[0].offset:
+        raise Reject(f"off {off} doesn't point to 'struct bpf_timer' that is at "
+                     f"{timers[0].offset}", errno=22)
+    return reg
+
+
+def _h_timer_init(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+    """``bpf_timer_init(timer, map, flags)``: the map is the timer's own."""
+    timer = _timer_arg(state)
+    reg = _arg(state, 2)
+    if reg.type is not RegType.CONST_PTR_TO_MAP:
+        raise _mismatch(reg, 2, "map_ptr")
+    if reg.map is not timer.map:
+        raise Reject("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0",
+                     errno=22)
+    _anything_arg(env, state, 3, "flags")
+    _clobber_and_return(state)
+
+
+def _h_timer_start(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+    """``bpf_timer_start(timer, nsecs, flags)``."""
+    _timer_arg(state)
+    _anything_arg(env, state, 2, "nsecs")
+    _anything_arg(env, state, 3, "flags")
+    _clobber_and_return(state)
+
+
+def _h_timer_cancel(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+    """``bpf_timer_cancel(timer)``."""
+    _timer_arg(state)
+    _clobber_and_return(state)
+
+
+def _h_timer_set_callback(env: Env, state: VState, insn: Call, idx: int,
+                          explorer: Explorer) -> None:
+    """``bpf_timer_set_callback(timer, callback_fn)``: the callback is verified on its own,
+    later, from a fresh state (``push_async_cb()``), as frame 0 of its own."""
+    timer = _timer_arg(state)
+    start = _func_arg(state, 2)
+    env.callback_subprogs[start] = "async_cb"  # is_cb and is_async_cb
+    m = timer.map
+    branch = explorer.push_branch(state, start, idx)
+    if branch.parent is not None:  # the async state does not continue the caller's path
+        branch.parent.branches -= 1
+    from kfunclab.verifier.regs import stack_pointer
+
+    regs = [NOT_INIT] * 11
+    regs[1] = Reg(RegType.CONST_PTR_TO_MAP, map=m)  # set_timer_callback_state()
+    regs[2] = Reg(RegType.PTR_TO_MAP_KEY, map=m)
+    regs[3] = Reg(RegType.PTR_TO_MAP_VALUE, map=m)
+    regs[10] = stack_pointer(0, 0)
+    branch.frames = [FuncState(regs, {}, 0, -1, cb="async_cb")]
+    branch.refs = []
+    branch.active_rcu_lock = branch.active_preempt_locks = 0
+    branch.active_irq_id = branch.active_locks = 0
+    branch.parent = None
+    branch.history = []
+    branch.jmp_history_cnt = 0
+    branch.callback_unroll_depth = 0
+    _clobber_and_return(state)
+
+
+#: check_return_code() for an async callback: "At async callback return"
+ASYNC_RET_RANGE = (0, 0)
+
+
+def check_async_return(env: Env, state: VState, r0: Reg) -> None:
+    """``check_return_code()`` at the exit of an async callback's frame 0."""
+    from kfunclab.verifier.precision import mark_chain_precision
+
+    if r0.type is not RegType.SCALAR:
+        raise Reject("At async callback return the register R0 is not a known value "
+                     f"({reg_type_str(r0.type, r0.flags)})", errno=22)
+    mark_chain_precision(env, state, {0})
+    lo, hi = ASYNC_RET_RANGE
+    if r0.var.smin < lo or r0.var.smax > hi:
+        raise Reject(f"At async callback return the register R0 has {invalid_scalar_text(r0)} "
+                     f"should have been in [{lo}, {hi}]", errno=22)
+
+
 _HANDLERS = {
+    "bpf_timer_init": _h_timer_init,
+    "bpf_timer_start": _h_timer_start,
+    "bpf_timer_cancel": _h_timer_cancel,
+    "bpf_timer_set_callback": _h_timer_set_callback,
     "bpf_loop": _h_loop,
     "bpf_for_each_map_elem": _h_for_each_map_elem,
     "bpf_user_ringbuf_drain": _h_user_ringbuf_drain,
 }
 MODELLED = frozenset(_HANDLERS)
 #: callback-calling helpers kfunclab does not model: their programs answer unsupported
-UNMODELLED = frozenset({"bpf_find_vma", "bpf_timer_set_callback"})
+UNMODELLED = frozenset({"bpf_find_vma"})
 
 
 def helper_name_of(insn: Call) -> str:

@@ -85,6 +85,11 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
+    if state.frames[0].cb == "async_cb":  # a timer callback, verified as its own frame 0
+        from kfunclab.verifier.callbacks import check_async_return
+
+        check_async_return(env, state, r0)
+        return
     if env.program.entry_args is not None:  # a global function returns a scalar, any value
         if r0.type is not RegType.SCALAR:
             raise Reject("At subprogram exit the register R0 is not a scalar value "

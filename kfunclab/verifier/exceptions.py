@@ -72,7 +72,7 @@ def check_throw_in_callbacks(env: Env) -> Diagnostic | None:
     seen: set[tuple[int, bool]] = set()
 
     def walk(start: int, in_cb: bool) -> Diagnostic | None:
-        in_cb = in_cb or env.callback_subprogs.get(start) == "cb"
+        in_cb = in_cb or start in env.callback_subprogs  # is_cb, async ones too
         if (start, in_cb) in seen or start not in subprogs:
             return None
         seen.add((start, in_cb))

@@ -14,7 +14,7 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
@@ -443,6 +443,8 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     for m in struct.members if struct is not None else ():
         if m.kind.value == "spin_lock" and lo < m.offset + m.size and m.offset < hi:
             raise Reject("bpf_spin_lock cannot be accessed directly by load/store")
+        if m.type_name == "bpf_timer" and lo < m.offset + m.size and m.offset < hi:
+            raise Reject("bpf_timer cannot be accessed directly by load/store")
     data = getattr(decl, "data", None)
     if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
             and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
@@ -506,6 +508,8 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
         return
     if t is RegType.PTR_TO_MAP_VALUE:
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
+        if any(m.type_name == "bpf_timer" for m in getattr(reg.map.value.struct, "members", ())):
+            raise Unsupported("a helper's memory argument in a map value with a bpf_timer")
         return
     if t is RegType.PTR_TO_MAP_KEY and kind != WRITE:
         _mem_region(reg, regno, reg.off, size, reg.map.key.size, msg.INVALID_MAP_KEY_ACCESS)
