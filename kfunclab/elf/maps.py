@@ -211,7 +211,7 @@ def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
                 # a top-level timer: the timer helpers and callbacks (verifier/callbacks.py)
                 if any(x.type_name == "bpf_timer" for x in out):
                     why = why or "a map value with two struct bpf_timer is not modelled"
-                out.append(Member(m.name, MemberKind.INT, size, off, t.name))
+                out.append(Member(m.name, MemberKind.TIMER, size, off, t.name))
             else:
                 why = why or _special_in(btf, res.id)
                 out.append(Member(m.name, MemberKind.INT, size, off, t.name or "struct"))

@@ -31,6 +31,7 @@ class MemberKind(Enum):
     KPTR_REF = "kptr_ref"
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
+    TIMER = "timer"  # struct bpf_timer t (16 bytes, 8-aligned): the timer helpers' target
 
 
 @dataclass(frozen=True, slots=True)

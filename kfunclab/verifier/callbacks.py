@@ -271,7 +271,8 @@ def _h_timer_set_callback(env: Env, state: VState, insn: Call, idx: int,
     regs = [NOT_INIT] * 11
     regs[1] = Reg(RegType.CONST_PTR_TO_MAP, map=m)  # set_timer_callback_state()
     regs[2] = Reg(RegType.PTR_TO_MAP_KEY, map=m)
-    regs[3] = Reg(RegType.PTR_TO_MAP_VALUE, map=m)
+    # the value comes with an id of its own (the 6.18 kernel's log shows map_value(id=N))
+    regs[3] = Reg(RegType.PTR_TO_MAP_VALUE, map=m, id=env.new_id())
     regs[10] = stack_pointer(0, 0)
     branch.frames = [FuncState(regs, {}, 0, -1, cb="async_cb")]
     branch.refs = []
