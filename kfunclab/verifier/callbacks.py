@@ -37,7 +37,7 @@ from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, reg_t
 from kfunclab.verifier.state import FuncState, VState
 
 if TYPE_CHECKING:
-    from kfunclab.verifier.explore import Explorer
+    from kfunclab.verifier.branching import Branches as Explorer
 
 #: include/linux/bpf_verifier.h MAX_CALL_FRAMES
 MAX_CALL_FRAMES = 8
@@ -391,7 +391,8 @@ def invalid_scalar_text(reg: Reg) -> str:
 def _find_prev_entry(explorer: Explorer, cur: VState, idx: int) -> VState | None:
     """``find_prev_entry()``: the checkpoint at ``idx`` this path came through (same call
     sites, still being explored), most recent first."""
-    entries = explorer.explored.get(idx)
+    # the explorer's checkpoint lists (is_state_visited()'s); a stand-in explorer has none
+    entries = getattr(explorer, "explored", {}).get(idx)
     if not entries:
         return None
     ancestors = set()

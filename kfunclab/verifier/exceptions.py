@@ -23,7 +23,7 @@ import errno
 from kfunclab.isa.insn import Call, CallKind, Imm64Kind, LoadImm64
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject
-from kfunclab.verifier.regs import Reg, RegType
+from kfunclab.verifier.regs import Reg, RegType, reg_type_str
 from kfunclab.verifier.result import Diagnostic, RefEventKind
 from kfunclab.verifier.state import RefKind, VState
 
@@ -43,7 +43,8 @@ def throw_exit(env: Env, state: VState, idx: int, cookie: Reg) -> bool:
         if env.program.entry_args is None:
             check_return_range(env, cookie, "R1")
         elif cookie.type is not RegType.SCALAR:
-            raise Reject("At subprogram exit the register R1 is not a scalar value", errno=22)
+            raise Reject("At subprogram exit the register R1 is not a scalar value "
+                         f"({reg_type_str(cookie.type, cookie.flags)})", errno=22)
     prefix = msg.EXIT_PREFIX_THROW
     if state.active_locks:
         raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)
