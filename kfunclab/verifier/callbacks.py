@@ -313,6 +313,8 @@ _HANDLERS = {
     "bpf_user_ringbuf_drain": _h_user_ringbuf_drain,
 }
 MODELLED = frozenset(_HANDLERS)
+_GPL_ONLY = frozenset({"bpf_timer_init", "bpf_timer_start", "bpf_timer_cancel",
+                       "bpf_timer_set_callback"})
 #: callback-calling helpers kfunclab does not model: their programs answer unsupported
 UNMODELLED = frozenset({"bpf_find_vma"})
 
@@ -353,6 +355,8 @@ def check_callback_helper(env: Env, state: VState, insn: Call, idx: int,
     allowed = env.profile.helper_allowed(name, env.prog_type.prog_type.kernel_name)
     if allowed is False:
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=name, imm=insn.imm))
+    if name in _GPL_ONLY and not env.program_gpl:  # the bpf_timer_*_proto are gpl_only
+        raise Reject(msg.HELPER_GPL_ONLY, errno=22)
     handler(env, state, insn, idx, explorer)
     return True
 
