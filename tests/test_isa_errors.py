@@ -89,7 +89,7 @@ PARSE_ERRORS = [
      "expected an unsigned 32-bit number, found 'lots'"),
     (SEC + '# MAP: m array key=u32 value="struct s { struct task_struct __kptr t; }"\n  exit\n',
      2, 68, "expected '*' (struct task_struct members must be pointers; only struct "
-            "bpf_spin_lock is embedded), found 't'"),
+            "bpf_spin_lock and struct bpf_timer are embedded), found 't'"),
     (SEC + '# MAP: m array key=u32 value="struct nope"\n  exit\n', 2, 38,
      "struct nope is not declared by a TYPE: line"),
     (SEC + '# MAP: m array key=u32 value="struct s { long a; }\n  exit\n', 2, 30,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Func, FuncProto, Linkage
+from kfunclab.elf.exccb import exception_callback_check
 from kfunclab.elf.globals import arg_kinds
 from kfunclab.elf.link import (
-    PSEUDO_FUNC,
     LinkedProgram,
     LinkError,
     kallsyms,
@@ -34,7 +34,8 @@ from kfunclab.verifier.helper_protos import HELPER_PROTOS
 
 #: Map types whose helpers and values the verifier models.
 MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
-                                "lru_percpu_hash", "ringbuf", "prog_array"})
+                                "lru_percpu_hash", "ringbuf", "prog_array",
+                                "user_ringbuf"})
 _SLOT = struct.Struct("<BBhi")
 
 
@@ -139,6 +140,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         if slot < len(insns) and isinstance(insns[slot], Call):
             insns[slot] = Call(CallKind.KFUNC, insns[slot].imm, name)
     refused = None
+    refused_errno = 2  # ENOENT: an unknown __ksym
     for slot, (name, _tid, kind) in linked.ksyms.items():
         syms = kallsyms()
         if kind != "func" and syms is not None and name not in syms and refused is None:
@@ -151,9 +153,12 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
     main_id = linked.func_info.get(0)
     prog_flags = 0
     if obj.btf is not None and main_id:
-        tags = [t for t in obj.btf.decl_tags(main_id) if t.startswith("exception_callback:")]
-        if tags:
-            reasons.append("an exception callback (__exception_cb) is not modelled")
+        exc_refusal, exc_missing = exception_callback_check(obj.btf, main_id, linked.func_info)
+        if exc_missing:
+            reasons.append(exc_missing)
+        if exc_refusal:  # add_subprog_and_kfunc() comes before any other refusal
+            refused = exc_refusal
+            refused_errno = 22
         # the selftests' __flag(): load flags test_loader passes, read from the object
         flags = [t.split("=", 1)[1] for t in obj.btf.decl_tags(main_id)
                  if t.startswith("comment:test_prog_flags=")]
@@ -189,12 +194,6 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         for s in linked.slots[base:end]:
             if s[0] == 0x85 and s[1] >> 4 == 0 and _changes_pkt(s[3]):
                 reasons.append(f"global function '{f.name}' changes packet data; not modelled")
-    for slot, s in enumerate(linked.slots):
-        if s[0] == 0x18 and s[1] >> 4 == PSEUDO_FUNC:
-            reasons.append("a callback (BPF_PSEUDO_FUNC: bpf_loop, timers, for_each ...) "
-                           "is not modelled")
-            why_insn = slot if why_insn is None else why_insn
-            break
     if global_funcs:
         deep = _call_chain_limits(linked)
         if deep:
@@ -206,7 +205,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
-        refused=refused,
+        refused=refused, refused_errno=refused_errno,
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))
 

@@ -133,7 +133,15 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     decl = MapDecl(name, type_name, key_ref, value_ref, attrs.get("max_entries", 0),
                    attrs.get("map_flags", 0))
     why = why_v or why_k
+    struct = value_ref.struct
+    if not why and struct is not None and type_name not in _TIMER_MAPS and any(
+            x.type_name == "bpf_timer" for x in struct.members):
+        why = f"a struct bpf_timer in a {type_name} map is not modelled"
     return ElfMap(decl, ".maps", offset, unsupported=why, inner=inner_decl)
+
+
+#: map types whose values may hold a bpf_timer (map_check_btf(); others fail to be created)
+_TIMER_MAPS = frozenset({"hash", "lru_hash", "array"})
 
 
 def _bad(name: str, offset: int, why: str) -> ElfMap:
@@ -199,6 +207,11 @@ def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
         elif isinstance(t, Composite):
             if t.name == "bpf_spin_lock" and st.kind is BtfKind.STRUCT:
                 out.append(Member(m.name, MemberKind.SPIN_LOCK, size, off, t.name))
+            elif t.name == "bpf_timer" and st.kind is BtfKind.STRUCT:
+                # a top-level timer: the timer helpers and callbacks (verifier/callbacks.py)
+                if any(x.type_name == "bpf_timer" for x in out):
+                    why = why or "a map value with two struct bpf_timer is not modelled"
+                out.append(Member(m.name, MemberKind.TIMER, size, off, t.name))
             else:
                 why = why or _special_in(btf, res.id)
                 out.append(Member(m.name, MemberKind.INT, size, off, t.name or "struct"))

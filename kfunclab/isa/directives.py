@@ -58,6 +58,7 @@ _QUOTED_CALL_RE = re.compile(r'\s*\(\s*"([^"\\]*)"\s*\)')  # text after it is a 
 _C_TOKEN_RE = re.compile(r"\s*([A-Za-z_]\w*|\S)")
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 SPIN_LOCK = "bpf_spin_lock"
+TIMER = "bpf_timer"
 
 
 def directive_keyword(body: str) -> str | None:
@@ -315,7 +316,8 @@ class _StructParser:
             if any(m.name == member.name for m in members):
                 raise self.header.error(self.line, self.text.col(self.tokens[self.name_at][1]),
                                         f"duplicate member {member.name!r} in struct {name}")
-            member_align = 4 if member.kind is MemberKind.SPIN_LOCK else member.size
+            member_align = {MemberKind.SPIN_LOCK: 4, MemberKind.TIMER: 8}.get(member.kind,
+                                                                             member.size)
             offset = -(-offset // member_align) * member_align
             members.append(Member(member.name, member.kind, member.size, offset,
                                   member.type_name, member.signed))
@@ -344,9 +346,11 @@ class _StructParser:
                 member = Member(self.member_name(), kind, 8, 0, target)
             elif target == SPIN_LOCK and kind is MemberKind.PTR:
                 member = Member(self.member_name(), MemberKind.SPIN_LOCK, 4, 0, SPIN_LOCK)
+            elif target == TIMER and kind is MemberKind.PTR:
+                member = Member(self.member_name(), MemberKind.TIMER, 16, 0, TIMER)
             else:
                 raise self.fail(f"'*' (struct {target} members must be pointers; only "
-                                f"struct {SPIN_LOCK} is embedded)")
+                                f"struct {SPIN_LOCK} and struct {TIMER} are embedded)")
         else:
             words = []
             while self.peek() in _INT_WORDS and self.peek_next_is_type_word(words):

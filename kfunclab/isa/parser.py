@@ -95,7 +95,7 @@ class _Pending:
 
     slot: int
     label: str
-    kind: str  # "jump" or "call"
+    kind: str  # "jump", "call" or "func" (a callback's address)
     line: int
     base: int  # where the statement starts in its line, the statement, the label's token index
     stmt: str
@@ -289,7 +289,13 @@ class _ProgramParser:
             values = [extract_value(tokens, spec) for spec in template.extract]
             insn = template.build(values)
             if isinstance(insn, LoadImm64) and insn.kind is Imm64Kind.MAP_FD:
-                self._check_map(insn.map_name, 2)
+                if self.maps is not None and insn.map_name not in self.maps:
+                    # `r2 = LABEL ll`: a callback's address (BPF_PSEUDO_FUNC), resolved with
+                    # the labels; an unknown name is still reported as an undeclared map
+                    self.pending.append(_Pending(len(self.insns), insn.map_name or "", "func",
+                                                 lineno, base, stmt, 2))
+                else:
+                    self._check_map(insn.map_name, 2)
             if code is not None and opcode(insn) != code:
                 raise BadToken(-1, f"expected opcode ({opcode(insn):02x}) for this instruction, "
                                    f"found ({code:02x})")
@@ -349,6 +355,12 @@ class _ProgramParser:
         for p in self.pending:
             target = self.labels.get(p.label)
             insn = self.insns[p.slot]
+            if p.kind == "func":
+                if target is None:
+                    raise self.error(p.line, p.col, f"map {p.label!r} is not declared by a "
+                                                    "'# MAP:' line")
+                self.insns[p.slot] = LoadImm64(insn.dst, target - p.slot - 1, Imm64Kind.FUNC)
+                continue
             if p.kind == "call":
                 if target is not None:
                     rel = target - p.slot - 1

@@ -211,6 +211,8 @@ def format_llvm(insn: Insn, labels: Mapping[int, str] | None = None, pc: int | N
         case LoadImm64(dst=dst, imm=imm, kind=kind, map_name=map_name):
             if kind is Imm64Kind.MAP_FD and map_name is not None:
                 return f"r{dst} = {map_name} ll"
+            if kind is Imm64Kind.FUNC:  # a callback's address: pc-relative, like call pc+N
+                return f"r{dst} = {imm} ll  # src_reg=4 (FUNC): pc{imm:+d}"
             note = "" if kind is Imm64Kind.PLAIN else f"  # src_reg={kind.value} ({kind.name})"
             return f"r{dst} = {imm} ll{note}"
         case LoadPacket(size=size, mode=PacketMode.ABS, imm=imm):
@@ -261,6 +263,8 @@ def format_struct(struct: LocalStruct) -> str:
             members.append(f"{m.type_name} {m.name};")
         elif m.kind is MemberKind.SPIN_LOCK:
             members.append(f"struct bpf_spin_lock {m.name};")
+        elif m.kind is MemberKind.TIMER:
+            members.append(f"struct bpf_timer {m.name};")
         else:
             members.append(f"struct {m.type_name}{tag[m.kind]} *{m.name};")
     return f"struct {struct.name} {{ {' '.join(members)} }}" if members else \

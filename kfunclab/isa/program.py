@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from kfunclab.errors import ParseError
-from kfunclab.isa.insn import Imm64Tail, Insn
+from kfunclab.isa.insn import Imm64Kind, Imm64Tail, Insn, LoadImm64
 
 
 class MemberKind(Enum):
@@ -31,6 +31,7 @@ class MemberKind(Enum):
     KPTR_REF = "kptr_ref"
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
+    TIMER = "timer"  # struct bpf_timer t (16 bytes, 8-aligned): the timer helpers' target
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +154,14 @@ class Program:
     #: the kernel refuses the program before verifying it, with this log line (e.g. a __ksym
     #: variable kallsyms does not know)
     refused: str | None = None
+    refused_errno: int = 2  # ... and the errno (ENOENT for a __ksym; EINVAL for others)
 
     @property
     def has_prog_btf(self) -> bool:
-        """Loaded with program BTF and func_info (as libbpf does) when it declares types or maps."""
-        return bool(self.types or self.maps)
+        """Loaded with program BTF and func_info (as libbpf does) when it declares types or maps
+        or takes a callback's address (``check_ld_imm64()`` wants func_info then)."""
+        return bool(self.types or self.maps) or any(  # a callback needs func_info
+            isinstance(i, LoadImm64) and i.kind is Imm64Kind.FUNC for i in self.insns)
 
     def instructions(self) -> list[tuple[int, Insn]]:
         """``(slot, insn)`` for every real instruction (the ld_imm64 tail slots left out)."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from kfunclab.errors import DeclarationError, ProgramError
-from kfunclab.isa.insn import Call, CallKind
+from kfunclab.isa.insn import Call, CallKind, Imm64Kind, LoadImm64
 from kfunclab.isa.program import LocalStruct, MapDecl, Member, MemberKind, Program, TypeRef
 
 BTF_MAGIC = 0xEB9F
@@ -230,7 +230,8 @@ def _name_is_signed(name: str) -> bool:
 
 
 def subprog_starts(program: Program) -> tuple[int, ...]:
-    """Slot 0 and every bpf-to-bpf call target, sorted: where func_info records must point.
+    """Slot 0 and every bpf-to-bpf call (or callback) target, sorted: where func_info records
+    must point.
 
     >>> from kfunclab.isa.insn import Call, CallKind, Exit
     >>> subprog_starts(Program(insns=(Call(CallKind.SUBPROG, 1), Exit(), Exit()), section="xdp"))
@@ -238,7 +239,8 @@ def subprog_starts(program: Program) -> tuple[int, ...]:
     """
     starts = {0}
     for slot, insn in program.instructions():
-        if isinstance(insn, Call) and insn.kind is CallKind.SUBPROG:
+        if (isinstance(insn, Call) and insn.kind is CallKind.SUBPROG) or (
+                isinstance(insn, LoadImm64) and insn.kind is Imm64Kind.FUNC):  # a callback
             starts.add(slot + 1 + insn.imm)
     return tuple(sorted(starts))
 
@@ -255,6 +257,7 @@ class _Builder:
         self.stubs: dict[str, int] = {}
         self.pointers: dict[tuple[int, str | None], int] = {}
         self.spin_lock: int | None = None
+        self.timer: int | None = None
 
     def int_type(self, size: int, signed: bool) -> int:
         name = _c_int_name(size, signed)
@@ -286,6 +289,14 @@ class _Builder:
             self.spin_lock = self.writer.add_struct(SPIN_LOCK, 4, (("val", val, 0),))
         return self.spin_lock
 
+    def timer_type(self) -> int:
+        """``struct bpf_timer`` as the kernel finds it: by name and size (16 bytes)."""
+        if self.timer is None:
+            u64 = self.int_type(8, signed=False)
+            self.timer = self.writer.add_struct("bpf_timer", 16, (("__opaque0", u64, 0),
+                                                                   ("__opaque1", u64, 8)))
+        return self.timer
+
     def member_type(self, member: Member, where: str) -> int:
         match member.kind:
             case MemberKind.INT:
@@ -296,6 +307,8 @@ class _Builder:
                 return self.pointer(self.pointee(member.type_name, where), None)
             case MemberKind.SPIN_LOCK:
                 return self.spin_lock_type()
+            case MemberKind.TIMER:
+                return self.timer_type()
         raise DeclarationError(where, f"unsupported member kind {member.kind}")
 
     def ref_type(self, ref: TypeRef) -> int:

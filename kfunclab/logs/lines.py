@@ -78,6 +78,8 @@ _PATTERNS: tuple[tuple[LineKind, re.Pattern[str]], ...] = (
                                      r"|live stack update done in \d+ iterations)\s*$")),
     (LineKind.SCC, re.compile(r"SCC (?:enter|exit|backedge) \([\d,]+\)$")),
     (LineKind.PROPAGATE, re.compile(r"frame \d+: propagating .*$")),
+    # check_helper_call(): bpf_loop stops pushing its callback at nr_loops (level 2)
+    (LineKind.INFO, re.compile(r"frame\d+ bpf_loop iteration limit reached$")),
     (LineKind.CALLS, re.compile(r"(?P<head>caller|callee|returning from callee):$"
                                 r"|to caller at (?P<at>\d+):$")),
     (LineKind.STATE_DUMP, re.compile(r"(?:cur|old) state:(?P<state>.*)$")),

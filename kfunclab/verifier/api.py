@@ -36,9 +36,11 @@ from kfunclab.verifier.cfg import (
     license_is_gpl_compatible,
 )
 from kfunclab.verifier.env import Env, Limit, Unsupported
+from kfunclab.verifier.exceptions import check_throw_in_callbacks
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.liveness import Liveness
 from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
+from kfunclab.verifier.mapcompat import check_map_prog_compatibility
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
@@ -259,7 +261,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
     if program.refused:
-        return finish(Diagnostic(None, program.refused, errno=2))
+        return finish(Diagnostic(None, program.refused, errno=program.refused_errno))
+    incompatible = check_map_prog_compatibility(program, ptype.prog_type)
+    if incompatible is not None:  # resolve_pseudo_ldimm64(), before any unsupported part
+        return finish(incompatible)
     if program.unsupported:
         return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
                        error=Diagnostic(program.unsupported_insn, program.unsupported, errno=95))
@@ -297,7 +302,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     try:
         error = explorer.run(state)
         if error is None and not collect_all:
-            error = check_max_stack_depth(env)
+            error = check_max_stack_depth(env) or check_throw_in_callbacks(env)
             if error is not None and log_level:
                 explorer.log.line(error.message)  # printed after the walk, before the stats
     except Limit as limit:

@@ -85,6 +85,11 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
+    if state.frames[0].cb == "async_cb":  # a timer callback, verified as its own frame 0
+        from kfunclab.verifier.callbacks import check_async_return
+
+        check_async_return(env, state, r0)
+        return
     if env.program.entry_args is not None:  # a global function returns a scalar, any value
         if r0.type is not RegType.SCALAR:
             raise Reject("At subprogram exit the register R0 is not a scalar value "
@@ -92,7 +97,7 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
         return
     if r0.is_pointer and not env.allow_ptr_leaks:
         raise Reject(msg.R0_LEAKS_ADDR)
-    _check_return_range(env, r0)
+    check_return_range(env, r0)
 
 
 _SOCK_ADDR_RANGES = {
@@ -106,8 +111,9 @@ _SOCK_ADDR_RANGES = {
                            AttachType.CGROUP_UNIX_GETSOCKNAME)}}
 
 
-def _check_return_range(env: Env, r0: Reg) -> None:
-    """``check_return_code()`` for the program types with a fixed return range."""
+def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
+    """``check_return_code()`` for the program types with a fixed return range: the value of
+    register ``name`` (R0 at exit; R1, the cookie, at a ``bpf_throw`` without a callback)."""
     pt = env.prog_type.prog_type
     at = env.prog_type.expected_attach_type
     ranges = {ProgType.CGROUP_SKB: (0, 3) if at is AttachType.CGROUP_INET_EGRESS else (0, 1),
@@ -118,7 +124,7 @@ def _check_return_range(env: Env, r0: Reg) -> None:
     if pt not in ranges:
         return
     if r0.type is not RegType.SCALAR:
-        raise Reject(f"At program exit the register R0 is not a known value "
+        raise Reject(f"At program exit the register {name} is not a known value "
                      f"({reg_type_str(r0.type, r0.flags)})", errno=22)
     lo, hi = ranges[pt]
     if r0.var.smin < lo or r0.var.smax > hi:
@@ -126,5 +132,5 @@ def _check_return_range(env: Env, r0: Reg) -> None:
         parts = [f"smin={r0.var.smin}"] if r0.var.smin > -(1 << 63) else []
         parts += [f"smax={r0.var.smax}"] if r0.var.smax < (1 << 63) - 1 else []
         value = " ".join(parts) or "unknown scalar value"
-        raise Reject(msg.AT_EXIT_RETURN_RANGE.format(value=value, range=f"[{lo}, {hi}]"),
-                     errno=22)
+        raise Reject(msg.AT_EXIT_RETURN_RANGE_OF.format(reg=name, value=value,
+                                                        range=f"[{lo}, {hi}]"), errno=22)

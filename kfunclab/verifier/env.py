@@ -86,6 +86,8 @@ class Env:
     prev_insn_idx: int = -1
     #: subprogram start -> the deepest stack any path gave it (subprog_info[].stack_depth)
     stack_depth: dict[int, int] = field(default_factory=dict)
+    #: callback subprogram start -> "cb" / "async_cb" (subprog_info[].is_cb / is_async_cb)
+    callback_subprogs: dict[int, str] = field(default_factory=dict)
     #: per-instruction facts the checks leave for later passes (kfunc metadata, ...)
     aux: dict[int, dict[str, Any]] = field(default_factory=dict)
 

@@ -214,8 +214,8 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
     innermost = len(old.frames) - 1
     for depth in range(innermost + 1):
         oframe, cframe = old.frames[depth], cur.frames[depth]
-        if oframe.callsite != cframe.callsite:
-            return False
+        if oframe.callsite != cframe.callsite or oframe.callback_depth > cframe.callback_depth:
+            return False  # func_states_equal(): a deeper callback count is not covered
         # liveness is known for the current frame only; callers' frames compare in full
         mask = live_regs if depth == innermost else 0x7FF
         slots = live_slots if depth == innermost else None

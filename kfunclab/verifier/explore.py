@@ -316,6 +316,7 @@ class Explorer:
                             self.log.line(f"SCC backedge ({self.scc[idx]})")
                         return self._hit(entry, cur, idx, live_regs)
                     if not forced and _maybe_looping(old, cur) and \
+                            old.callback_unroll_depth == cur.callback_unroll_depth and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
                         return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22,
                                       trailer=(f"cur state:{format_state(cur, None, None)}",

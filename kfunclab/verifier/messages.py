@@ -155,7 +155,6 @@ ARG_TYPE_MISMATCH = "R{regno} type={type} expected={expected}"
 # check_func_arg_reg_off(): OBJ_RELEASE argument without a reference
 RELEASE_ARG_NOT_REFERENCED = "R{regno} must be referenced when passed to release function"
 HELPER_REF_NOT_ACQUIRED = "func {name}#{imm} reference has not been acquired before"
-HELPER_NULL_TO_NONNULL = "R{regno} type={type} expected={expected}"
 MAP_VALUE_SIZE_ACCESS = "invalid indirect access to stack R{regno} off={off} size={size}"
 INVALID_INDIRECT_READ = "invalid read from stack R{regno} off {off}+{byte} size {size}"
 UNBOUNDED_MEM_ACCESS = (
@@ -198,8 +197,6 @@ STACK_OBJ_AT_OFFSET = "cannot pass in {kind} at an offset={off}"
 # --- check_kfunc_call / check_kfunc_args: kfuncs -------------------------------------------------
 # fetch_kfunc_meta()
 KFUNC_NOT_ALLOWED = "calling kernel function {name} is not allowed"
-# add_subprog_and_kfunc() / check_kfunc_call(): license
-KFUNC_NON_GPL = "cannot call kernel function from non-GPL compatible program"
 # add_kfunc_call(): a call name that is no kfunc at all
 KFUNC_NOT_FOUND = "kernel btf_id {btf_id} is not a function"
 # check_kfunc_call(): KF_DESTRUCTIVE
@@ -317,8 +314,6 @@ DYNPTR_SLICE_RDWR_REFUSED = "bpf_dynptr_slice_rdwr() is not allowed"
 SOCK_INVALID_ACCESS = "R{regno} invalid {type} access off={off} size={size}"
 SOCK_NEGATIVE_MIN = ("R{regno} min value is negative, either use unsigned index or do a "
                      "if (index >=0) check.")
-#: check_mem_access() on a socket pointer
-SOCK_WRITE = "R{regno} cannot write into {type}"
 #: check_func_arg(): ARG_ANYTHING given a pointer by a loader that may not leak it
 ARG_LEAKS_ADDR = "R{regno} leaks addr into helper function"
 #: check_helper_call(): fn->might_sleep in a program that may not sleep
@@ -344,3 +339,24 @@ HELPER_PKT_ACCESS = "helper access to the packet is not allowed"
 #: check_map_prog_compatibility(): a map value with a bpf_spin_lock, by program type
 SPIN_LOCK_IN_SOCKET_FILTER = "socket filter progs cannot use bpf_spin_lock yet"
 SPIN_LOCK_IN_TRACING = "tracing progs cannot use bpf_spin_lock yet"
+
+# --- callbacks and exceptions (helper "cb") ----------------------------------------------
+#: check_ld_imm64(): a BPF_PSEUDO_FUNC load of a global function
+CALLBACK_NOT_STATIC = "callback function not static"
+#: check_mem_access(): a for_each callback's PTR_TO_MAP_KEY is read only
+MAP_KEY_WRITE = "write to change key R{regno} not allowed"
+#: prepare_func_exit(): a sync callback returns a scalar ...
+CALLBACK_R0_NOT_SCALAR = "R0 not a scalar value"
+#: ... within its callback_ret_range (verbose_invalid_scalar())
+CALLBACK_RETURN_RANGE = ("At callback return the register R0 has {value} should have been in "
+                         "{range}")
+#: check_max_stack_depth_subprog(): bpf_throw in a callback or a function a callback calls
+THROW_IN_CALLBACK = ("bpf_throw kfunc (insn {insn}) cannot be called from callback subprog "
+                     "{subprog}")
+#: process_bpf_exit_full(): check_resource_leak()'s prefix for an exception exit
+EXIT_PREFIX_THROW = "bpf_throw"
+#: check_return_code() of any register (R0 at exit, R1 at a bpf_throw)
+AT_EXIT_RETURN_RANGE_OF = ("At program exit the register {reg} has {value} should have been in "
+                           "{range}")
+#: __check_mem_access() for a PTR_TO_MAP_KEY (a for_each_map_elem callback's key)
+INVALID_MAP_KEY_ACCESS = "invalid access to map key, key_size={size} off={off} size={access}"

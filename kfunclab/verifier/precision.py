@@ -35,28 +35,76 @@ _IDX_MASK = 0xFFFF_FFFF
 _SCALAR = RegType.SCALAR  # bound once: an enum member lookup costs ~0.1 us
 
 
-def history_entry(idx: int, spi: int | None = None) -> int:
-    return idx if spi is None else idx | ((spi + 1) << 32)
+_FOREIGN = 1 << 48  # the slot belongs to another frame than the instruction's own
+
+
+def history_entry(idx: int, spi: int | None = None, foreign: bool = False) -> int:
+    if spi is None:
+        return idx
+    return idx | ((spi + 1) << 32) | (_FOREIGN if foreign else 0)
 
 
 class _Backtrack:
-    __slots__ = ("bail", "regs", "slots")
+    __slots__ = ("bail", "done", "regs", "skip", "slots")
 
     def __init__(self, regs: set[int], slots: set[int]) -> None:
         self.regs = regs
         self.slots = slots
         self.bail = False
+        self.done = False  # the tracked frame's entry was reached with nothing left to find
+        self.skip = 0  # > 0: walking back through a callback's body (its visits nest)
 
     def empty(self) -> bool:
         return not self.regs and not self.slots
 
 
-def _backtrack_insn(env: Env, entry: int, bt: _Backtrack) -> None:
+def _backtrack_callback(env: Env, idx: int, later: int, bt: _Backtrack) -> bool:
+    """Callback frames, the way ``backtrack_insn()`` crosses them; True when ``idx`` was one.
+
+    Walking back, an ``exit`` followed by a callback-calling call is a callback returning to
+    its call site: its body, down to the call that entered it, cannot change the caller's
+    registers, so it is skipped while only registers are tracked. The call that entered the
+    callback, reached while tracking the callback's own frame, ends that frame: R1-R5 were set
+    by the helper. Anything else across frames falls back to marking everything precise.
+    """
+    calls_cb = env.cfg.calls_callback
+    insn = env.program.insns[idx]
+    entering = type(insn) is Call and idx in calls_cb and later != idx + 1
+    returning = type(insn) is Exit and later in calls_cb
+    if bt.skip:
+        if returning:
+            bt.skip += 1
+        elif entering:
+            bt.skip -= 1
+        return True
+    if returning:
+        if bt.slots:  # the callback may have written the tracked slots through a pointer
+            bt.bail = True
+        else:
+            bt.skip = 1
+        return True
+    if entering:
+        bt.regs.difference_update(range(6))
+        if bt.regs or bt.slots:
+            bt.bail = True
+        else:
+            bt.done = True
+        return True
+    return False
+
+
+def _backtrack_insn(env: Env, entry: int, bt: _Backtrack, later: int = -1) -> None:
     """``backtrack_insn()``: which registers/slots fed the tracked ones before this insn."""
     idx = entry & _IDX_MASK
-    spi = (entry >> 32) - 1
+    spi = ((entry >> 32) & 0xFFFF) - 1
     insn = env.program.insns[idx]
     regs = bt.regs
+    if env.cfg.calls_callback and _backtrack_callback(env, idx, later, bt):
+        return
+    if entry & _FOREIGN:  # another frame's slot: the current frame's tracking cannot follow it
+        if type(insn) is Load and insn.dst in regs:
+            bt.bail = True
+        return
     match insn:
         case Alu(op=op, dst=dst, src=src):
             if dst not in regs:
@@ -169,6 +217,10 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
     subseq = -1
     table = _bt_table(env)
     regs, slots_left = bt.regs, bt.slots
+    # the frame the tracked registers belong to (callbacks' bodies are skipped, not entered)
+    fr = len(cur.frames) - 1
+    callbacks = bool(env.cfg.calls_callback)
+    later = -1
     while st is not None:
         if trace and st.history:
             last, first = st.history[-1] & _IDX_MASK, st.history[0] & _IDX_MASK
@@ -177,11 +229,23 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
         for entry in reversed(st.history):
             if skip_first:
                 skip_first = False
+                later = entry & _IDX_MASK
                 continue
             if trace:
                 idx = entry & _IDX_MASK
                 log.verbose(f"mark_precise: frame{len(st.frames) - 1}: {_bt_text(bt)}"
                             f"{_before_text(env, idx)}")
+            if callbacks:
+                was = later
+                later = entry & _IDX_MASK
+                if bt.skip or table[later][0] == _BT_OTHER:
+                    _backtrack_insn(env, entry, bt, was)
+                    if bt.bail:
+                        mark_all_scalars_precise(cur)
+                        return
+                    if bt.done or (not regs and not slots_left):
+                        return
+                    continue
             code, dst, src = table[entry & _IDX_MASK]
             if code == _BT_ALU:  # _backtrack_insn()'s cases inlined for the common kinds
                 if src is not None and dst in regs:
@@ -206,7 +270,10 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
         st = st.parent
         if st is None:
             break
-        frame = st.frames[-1]
+        if fr >= len(st.frames):  # pragma: no cover - the walk left the frame it tracks
+            mark_all_scalars_precise(cur)
+            return
+        frame = st.frames[fr]
         for regno in list(bt.regs):
             reg = frame.regs[regno]
             if reg.type is not _SCALAR or reg.precise:

@@ -39,8 +39,11 @@ def _callees(env: Env, start: int, end: int) -> list[int]:
     insns = env.program.insns
     for i in range(start, end):
         ins = insns[i]
-        if (type(ins) is Call and ins.kind is CallKind.SUBPROG) or (
-                type(ins) is LoadImm64 and ins.kind is Imm64Kind.FUNC):
+        if type(ins) is Call and ins.kind is CallKind.SUBPROG:
+            out.append(i + ins.imm + 1)
+        elif type(ins) is LoadImm64 and ins.kind is Imm64Kind.FUNC and \
+                env.callback_subprogs.get(i + ins.imm + 1) != "async_cb":
+            # async callbacks (timers) are roots of their own: they run on their own stack
             out.append(i + ins.imm + 1)
     return out
 
@@ -61,7 +64,12 @@ def check_max_stack_depth(env: Env) -> Diagnostic | None:
             if callee in subprogs:
                 walk(callee, depth, frame + 1)
 
-    walk(0, 0, 0)
+    # the kernel walks the async callbacks' subtrees first (highest subprogram first), then main
+    roots = sorted((s for s, kind in env.callback_subprogs.items() if kind == "async_cb"),
+                   reverse=True)
+    for root in [*roots, 0]:
+        if root in subprogs and not first:
+            walk(root, 0, 0)
     if not first:
         return None
     frames, depth = first[0]

@@ -79,10 +79,16 @@ class FuncState:
     frameno: int = 0
     callsite: int = -1
     allocated: int = 0  # allocated_stack: bytes below fp the path has grown the stack to
+    #: ``callback_depth``: callbacks this frame has pushed since it last passed the call
+    #: (bpf_loop stops pushing at its nr_loops; a checkpoint with a deeper count never covers)
+    callback_depth: int = 0
+    #: "" for a frame of a call, "cb" for a sync callback (``in_callback_fn``), "async_cb" and
+    #: "exception_cb" for the frame 0 of those callbacks' own verification
+    cb: str = ""
 
     def copy(self) -> FuncState:
         return FuncState(list(self.regs), dict(self.stack), self.frameno, self.callsite,
-                         self.allocated)
+                         self.allocated, self.callback_depth, self.cb)
 
 
 def initial_frame(r1: Reg) -> FuncState:
@@ -115,6 +121,9 @@ class VState:
     path_id: int = 0
     pending_events: list = field(default_factory=list)  # recorded when a pushed branch starts
     in_free_list: bool = False  # an evicted checkpoint kept alive for its children
+    #: ``callback_unroll_depth``: callback entries on this path; two states that differ in it
+    #: are not an infinite loop (is_state_visited())
+    callback_unroll_depth: int = 0
 
     @property
     def cur(self) -> FuncState:
@@ -140,6 +149,7 @@ class VState:
             self.jmp_history_cnt,
             self.checkpoint_id,
             self.path_id,
+            callback_unroll_depth=self.callback_unroll_depth,
         )
 
     def ref_ids(self) -> list[int]:

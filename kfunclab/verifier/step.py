@@ -28,7 +28,7 @@ from kfunclab.isa.insn import (
     StoreImm,
 )
 from kfunclab.progtypes import ProgType
-from kfunclab.verifier import calls
+from kfunclab.verifier import callbacks, calls, exceptions
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject, Unsupported
@@ -119,14 +119,20 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
             return calls.enter_subprog(env, state, idx, idx + 1 + imm)
         case Call():
             env.jmps_processed += 1
-            check_call(env, state, insn, idx, explorer)
+            if check_call(env, state, insn, idx, explorer):
+                return EXIT  # bpf_throw: an exception exit ends the path
             return idx + 1
         case Exit():
             env.jmps_processed += 1
             if len(state.frames) > 1:
+                if state.frames[-1].cb:  # a sync callback goes back to its call site
+                    return callbacks.exit_callback(env, state, explorer)  # type: ignore[arg-type]
                 return calls.exit_subprog(env, state)
             calls.check_exit(env, state, idx)
             return EXIT
+        case LoadImm64(kind=Imm64Kind.FUNC):
+            callbacks.load_func(env, state, insn, idx)
+            return idx + 2
         case LoadImm64():
             check_ld_imm64(env, state, insn)
             return idx + 2
@@ -160,8 +166,10 @@ _SPIN_ALLOWED_KFUNCS = frozenset({
     "bpf_refcount_acquire_impl"})
 
 
-def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> None:
-    """A helper or kfunc call: ``do_check_insn()``'s BPF_CALL case, after the lock check."""
+def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> bool:
+    """A helper or kfunc call: ``do_check_insn()``'s BPF_CALL case, after the lock check.
+
+    True when the call ends the path (``bpf_throw``: ``process_bpf_exit_full()``)."""
     if state.active_locks:
         helper = (insn.name or "").removeprefix("bpf_")
         allowed = (helper == "spin_unlock" if insn.kind is CallKind.HELPER
@@ -169,9 +177,13 @@ def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches
         if not allowed:
             raise Reject(msg.CALL_WHILE_LOCKED, errno=22)
     if insn.kind is CallKind.KFUNC:
+        callbacks.check_callback_kfunc(state, insn, idx)
+        cookie = state.regs[1]  # bpf_throw's R1, before the call clobbers it
         check_kfunc_call(env, state, insn, idx, explorer)
-    else:
+        return insn.name == "bpf_throw" and exceptions.throw_exit(env, state, idx, cookie)
+    if not callbacks.check_callback_helper(env, state, insn, idx, explorer):  # type: ignore[arg-type]
         helpers.check_helper_call(env, state, insn, idx)
+    return False
 
 
 def check_alu(env: Env, state: VState, insn: Alu, idx: int,

@@ -132,6 +132,8 @@ def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int |
         addr -= 1 << 64
     slot = -addr - 1
     spi, off = slot // 8, slot % 8
+    if key.frameno != len(state.frames) - 1:
+        return None  # a caller's slot (in a callback): not tracked for precision here
     entry = state.cur.stack.get(spi)
     if entry is None:
         return None

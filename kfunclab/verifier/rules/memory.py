@@ -15,7 +15,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
@@ -156,6 +156,12 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
     elif t in SOCK_TYPES and not flags & TypeFlag.MAYBE_NULL:
         check_sock_access(state, regno, off, size, kind == WRITE, value_regno)
+    elif t is RegType.PTR_TO_MAP_KEY:  # a for_each callback's key: read only
+        if kind == WRITE:
+            raise Reject(msg.MAP_KEY_WRITE.format(regno=regno))
+        _mem_region(reg, regno, off, size, reg.map.key.size, msg.INVALID_MAP_KEY_ACCESS)
+        if value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
     else:
         raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
     if kind == READ and value_regno >= 0 and size < 8:
@@ -292,17 +298,17 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
             state.regs[value_regno] = value
         spilled = value if _value_fits(value.var, size) else value.evolve(id=0)
         frame.stack[spi] = _spill(types, spilled, size)
-        _history_stack(env, state, spi)
+        _history_stack(env, state, spi, reg.frameno)
         return
     if value is None and aligned and imm is not None and env.privileged:
         frame.stack[spi] = _spill(types, const(imm), size)
-        _history_stack(env, state, spi)
+        _history_stack(env, state, spi, reg.frameno)
         return
     if value is not None and value.is_pointer:
         if size != 8:
             raise Reject("invalid size of register spill")
         frame.stack[spi] = StackSlot("rrrrrrrr", value)
-        _history_stack(env, state, spi)
+        _history_stack(env, state, spi, reg.frameno)
         if value.ref_obj_id:
             env.recorder.ref_event(value.ref_obj_id, RefEventKind.SPILLED, env.insn_idx,
                                    f"fp{addr}")
@@ -334,13 +340,16 @@ def _spill(types: list[str], value: Reg, size: int) -> StackSlot:
     return StackSlot("".join(types), value)
 
 
-def _history_stack(env: Env, state: VState, spi: int) -> None:
+def _history_stack(env: Env, state: VState, spi: int, frameno: int | None = None) -> None:
     if state.history:
         last = state.history[-1]
         idx = last & 0xFFFF_FFFF
         if not last >> 32 and idx not in env.cfg.jmp_points:
             state.jmp_history_cnt += 1  # push_jmp_history(): no entry for this insn yet
-        state.history[-1] = history_entry(idx, spi)
+        # a slot of another frame (a callback's context on its caller's stack) is marked so
+        # that backtracking never takes it for the current frame's slot of the same number
+        foreign = frameno is not None and frameno != len(state.frames) - 1
+        state.history[-1] = history_entry(idx, spi, foreign)
 
 
 def _stack_write_var(env: Env, state: VState, reg: Reg, off: int, size: int) -> None:
@@ -386,7 +395,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
                 return
             if size <= spill_size and addr % 8 == 0:  # bpf_stack_narrow_access_ok()
                 state.regs[dst] = spilled.evolve(id=0)
-                _history_stack(env, state, spi)
+                _history_stack(env, state, spi, reg.frameno)
                 return
             spill_cnt = zero_cnt = 0
             for i in range(size):
@@ -406,7 +415,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
             return
         if dst >= 0:
             state.regs[dst] = spilled
-            _history_stack(env, state, spi)
+            _history_stack(env, state, spi, reg.frameno)
             if spilled.ref_obj_id:
                 env.recorder.ref_event(spilled.ref_obj_id, RefEventKind.FILLED, env.insn_idx,
                                        f"R{dst}", f"from fp{addr}")
@@ -441,6 +450,8 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     for m in struct.members if struct is not None else ():
         if m.kind.value == "spin_lock" and lo < m.offset + m.size and m.offset < hi:
             raise Reject("bpf_spin_lock cannot be accessed directly by load/store")
+        if m.type_name == "bpf_timer" and lo < m.offset + m.size and m.offset < hi:
+            raise Reject("bpf_timer cannot be accessed directly by load/store")
     data = getattr(decl, "data", None)
     if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
             and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
@@ -507,6 +518,11 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
             raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=reg.map.value.size, off=reg.off,
                                                         access=size))
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
+        if any(m.type_name == "bpf_timer" for m in getattr(reg.map.value.struct, "members", ())):
+            raise Unsupported("a helper's memory argument in a map value with a bpf_timer")
+        return
+    if t is RegType.PTR_TO_MAP_KEY and kind != WRITE:
+        _mem_region(reg, regno, reg.off, size, reg.map.key.size, msg.INVALID_MAP_KEY_ACCESS)
         return
     if t is RegType.PTR_TO_MEM:
         if kind == WRITE and reg.flags & TypeFlag.RDONLY:
@@ -549,7 +565,8 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
         lo = base + reg.off
         hi = lo + size
     clobber = kind == WRITE
-    frame = state.cur
+    # a callback's (or callee's) argument may point into a caller's stack
+    frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     for addr in range(lo, hi) if raw_mode and kind == WRITE else ():
         if frame.stack.get(_spi(addr)[0], EMPTY_SLOT).types[_spi(addr)[1]] == "d":
             raise Reject(msg.DYNPTR_POTENTIAL_WRITE.format(off=addr))

@@ -82,7 +82,8 @@ def check_sock_access(state: VState, regno: int, off: int, size: int, write: boo
     """``check_mem_access()`` on a socket pointer: read only, field by field."""
     reg = state.regs[regno]
     if write:
-        raise Reject(msg.SOCK_WRITE.format(regno=regno, type=reg_type_str(reg.type, reg.flags)))
+        raise Reject(msg.WRITE_INTO_RDONLY.format(regno=regno,
+                                                  type=reg_type_str(reg.type, reg.flags)))
     if reg.var.smin < 0:
         raise Reject(msg.SOCK_NEGATIVE_MIN.format(regno=regno))
     if not sock_access_ok(reg.type, off, size):
