@@ -37,6 +37,9 @@ MAP_TYPES = (
 #: Struct types the kernel finds in map values (btf_get_field_type()) that kfunclab does not model.
 SPECIAL_STRUCTS = {"bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_timer",
                    "bpf_wq", "bpf_refcount", "bpf_res_spin_lock", "bpf_task_work"}
+#: The graph fields kfunclab models at the top level of a map value or local struct.
+GRAPH_KINDS = {"bpf_list_head": MemberKind.LIST_HEAD, "bpf_list_node": MemberKind.LIST_NODE,
+               "bpf_rb_root": MemberKind.RB_ROOT, "bpf_rb_node": MemberKind.RB_NODE}
 KPTR_TAGS = {"kptr": MemberKind.KPTR, "kptr_untrusted": MemberKind.KPTR_UNTRUSTED}
 
 
@@ -78,7 +81,9 @@ def data_map(obj_name: str, section: str, data: bytes, size: int,
         fake = Composite(sec.id, BtfKind.STRUCT, section, size, tuple(
             BtfMember(btf.name(v.type), btf.type_by_id(v.type).type, v.offset * 8)  # type: ignore
             for v in sec.vars if isinstance(btf.type_by_id(v.type), Var)))
-        members, why = _members(btf, fake)
+        tags = {i: v.type for i, v in enumerate(sec.vars)
+                if isinstance(btf.type_by_id(v.type), Var)}
+        members, why = _members(btf, fake, tags)
     value = LocalStruct(section, members, size, sec_ids[0] if sec_ids else 0)
     contents = (data or b"").ljust(size, b"\0")
     decl = MapDecl(name, "array", TypeRef("u32", 4), TypeRef(section, size, value), 1, flags,
@@ -108,6 +113,7 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     attrs: dict[str, int] = {}
     key = value = None
     inner_decl: MapDecl | None = None
+    inner_why: str | None = None
     for m in st.members:
         if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
                       "numa_node", "pinning", "map_extra"):
@@ -123,7 +129,8 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
             if isinstance(arr, Array):
                 inner_ptr = _pointee(btf, arr.type)
                 if inner_ptr is not None:
-                    inner_decl = _btf_map(btf, f"{name}.inner", inner_ptr, 0, True).decl
+                    inner_map = _btf_map(btf, f"{name}.inner", inner_ptr, 0, True)
+                    inner_decl, inner_why = inner_map.decl, inner_map.unsupported
     mtype = attrs.get("type", 0)
     type_name = MAP_TYPES[mtype] if 0 <= mtype < len(MAP_TYPES) else f"type{mtype}"
     key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
@@ -131,8 +138,8 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):
         value_ref = TypeRef("u32", 4)
     decl = MapDecl(name, type_name, key_ref, value_ref, attrs.get("max_entries", 0),
-                   attrs.get("map_flags", 0))
-    why = why_v or why_k
+                   attrs.get("map_flags", 0), inner=inner_decl)
+    why = why_v or why_k or (f"inner map: {inner_why}" if inner_why else None)
     return ElfMap(decl, ".maps", offset, unsupported=why, inner=inner_decl)
 
 
@@ -174,10 +181,20 @@ def _type_ref(btf: Btf, type_id: int | None, size: int) -> tuple[TypeRef, str | 
                                                          tid)), why
 
 
-def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
+def local_struct(btf: Btf, st: Composite) -> tuple[LocalStruct, str | None]:
+    """A struct of the object's BTF as a :class:`LocalStruct`, and why it cannot be modelled."""
+    members, why = _members(btf, st)
+    name = st.name or "(anon)"
+    return LocalStruct(name, members, st.size, st.id), why
+
+
+def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
+             ) -> tuple[tuple[Member, ...], str | None]:
+    """The members of ``st``, and why it cannot be modelled. ``var_ids`` (a DATASEC made a
+    struct) gives the VAR whose decl tags stand for member i's."""
     out: list[Member] = []
     why: str | None = None
-    for m in st.members:
+    for i, m in enumerate(st.members):
         off = m.bit_offset // 8
         if m.bitfield_size:
             out.append(Member(m.name, MemberKind.INT, 0, off, "bitfield"))
@@ -199,6 +216,12 @@ def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
         elif isinstance(t, Composite):
             if t.name == "bpf_spin_lock" and st.kind is BtfKind.STRUCT:
                 out.append(Member(m.name, MemberKind.SPIN_LOCK, size, off, t.name))
+            elif t.name in GRAPH_KINDS and st.kind is BtfKind.STRUCT:
+                owner, comp = (var_ids[i], -1) if var_ids and i in var_ids else (st.id, i)
+                contains = next((tuple(tag.split(":")[1:3]) for tag in btf.decl_tags(owner, comp)
+                                 if tag.startswith("contains:") and tag.count(":") == 2), None)
+                out.append(Member(m.name, GRAPH_KINDS[t.name], size, off, t.name,
+                                  contains=contains))  # type: ignore[arg-type]
             else:
                 why = why or _special_in(btf, res.id)
                 out.append(Member(m.name, MemberKind.INT, size, off, t.name or "struct"))

@@ -261,6 +261,8 @@ def format_struct(struct: LocalStruct) -> str:
             members.append(f"{m.type_name} {m.name};")
         elif m.kind is MemberKind.SPIN_LOCK:
             members.append(f"struct bpf_spin_lock {m.name};")
+        elif m.kind not in tag:  # graph fields (objects only)
+            members.append(f"struct {m.kind.value} {m.name};")
         else:
             members.append(f"struct {m.type_name}{tag[m.kind]} *{m.name};")
     return f"struct {struct.name} {{ {' '.join(members)} }}" if members else \

@@ -1,0 +1,258 @@
+"""Graph kfuncs and the objects they hold: ``bpf_list_*``, ``bpf_rbtree_*``, their locks.
+
+Linux 6.18 (kernel/bpf/verifier.c) lets a program keep ``bpf_obj_new`` objects in lists and
+red-black trees whose roots (``struct bpf_list_head``, ``struct bpf_rb_root``) live in a map
+value or in another allocated object, next to a ``struct bpf_spin_lock`` that must be held for
+every operation. What the kernel checks, and where:
+
+- ``check_kfunc_args()``: a root argument is a map value or an allocated object with the root
+  at a constant offset (``__process_kf_arg_ptr_to_graph_root``) and its lock held
+  (``check_reg_allocation_locked``: the lock of the same allocation, by ``reg->id`` and map
+  or BTF); a node argument is an owned allocated object whose node is the one the root's
+  ``__contains(T, node)`` names (``__process_kf_arg_ptr_to_graph_node``).
+- ``check_kfunc_call()``: a push/add turns the node's owning reference into non-owning ones
+  (``ref_convert_owning_non_owning``) and releases it; pop/remove return an owning reference
+  to the container, front/back/first/root/left/right a non-owning one
+  (``mark_reg_graph_node``).
+- ``bpf_spin_unlock`` forgets every non-owning reference (``invalidate_non_owning_refs``).
+
+>>> GRAPH_ARGS["bpf_list_head"]
+('bpf_list_head', 'bpf_list_node')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfunclab.isa.program import LocalStruct, Member, MemberKind
+from kfunclab.progtypes import ProgType
+from kfunclab.verifier import messages as msg
+from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.references import each_reg, set_reg_at
+from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.state import RefKind
+
+if TYPE_CHECKING:
+    from kfunclab.verifier.rules.kfunc_args import KfuncMeta
+    from kfunclab.verifier.state import VState
+
+_EINVAL, _EACCES = 22, 13
+
+#: struct name of a graph argument -> (root type, node type) of its family
+GRAPH_ARGS = {"bpf_list_head": ("bpf_list_head", "bpf_list_node"),
+              "bpf_list_node": ("bpf_list_head", "bpf_list_node"),
+              "bpf_rb_root": ("bpf_rb_root", "bpf_rb_node"),
+              "bpf_rb_node": ("bpf_rb_root", "bpf_rb_node")}
+_KIND = {"bpf_list_head": MemberKind.LIST_HEAD, "bpf_list_node": MemberKind.LIST_NODE,
+         "bpf_rb_root": MemberKind.RB_ROOT, "bpf_rb_node": MemberKind.RB_NODE}
+#: kfuncs that move an owned node into a root (their node reference becomes non-owning)
+INSERTERS = frozenset({"bpf_list_push_front_impl", "bpf_list_push_back_impl",
+                       "bpf_rbtree_add_impl"})
+#: kfuncs returning a node of the root argument's container type
+NODE_RETURNS = frozenset({"bpf_list_pop_front", "bpf_list_pop_back", "bpf_list_front",
+                          "bpf_list_back", "bpf_rbtree_remove", "bpf_rbtree_first",
+                          "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right"})
+#: is_tracing_prog_type()
+TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
+                           ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE})
+
+
+# --- records -----------------------------------------------------------------------------------
+def reg_record(env: Env, reg: Reg) -> LocalStruct | None:
+    """``reg_btf_record()``: the fields of what ``reg`` points into (map value or object)."""
+    if reg.type is RegType.PTR_TO_MAP_VALUE and reg.map is not None:
+        return getattr(reg.map.value, "struct", None)
+    if reg.type is RegType.PTR_TO_BTF_ID and reg.local:
+        return env.program.local_type(reg.btf_id)
+    return None
+
+
+def record_find(rec: LocalStruct | None, off: int, kind: MemberKind) -> Member | None:
+    """``btf_record_find()``: the field of ``kind`` that starts exactly at ``off``."""
+    if rec is None:
+        return None
+    return next((m for m in rec.members if m.offset == off and m.kind is kind), None)
+
+
+def spin_lock_off(rec: LocalStruct | None) -> int:
+    """``rec->spin_lock_off`` (-1 without a lock)."""
+    lock = next((m for m in rec.members if m.kind is MemberKind.SPIN_LOCK), None) \
+        if rec is not None else None
+    return lock.offset if lock is not None else -1
+
+
+def may_point_to_spin_lock(env: Env, reg: Reg) -> bool:
+    """``reg_may_point_to_spin_lock()``: such pointers keep their id past a NULL check."""
+    if reg.type not in (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_BTF_ID):
+        return False
+    return spin_lock_off(reg_record(env, reg)) >= 0
+
+
+def lock_owner(reg: Reg) -> str:
+    """The ``ptr`` of a lock state: the map (``reg->map_ptr``) or the program BTF."""
+    if reg.type is RegType.PTR_TO_MAP_VALUE and reg.map is not None:
+        return f"map:{reg.map.name}"
+    return "btf"
+
+
+# --- load time ---------------------------------------------------------------------------------
+def map_prog_compatibility(prog_type: ProgType, struct: LocalStruct | None) -> str | None:
+    """``check_map_prog_compatibility()``'s field rules: the message, or None."""
+    kinds = {m.kind for m in struct.members} if struct is not None else set()
+    tracing = prog_type in TRACING_TYPES
+    if kinds & {MemberKind.LIST_HEAD, MemberKind.RB_ROOT} and tracing:
+        return msg.MAP_GRAPH_IN_TRACING
+    if MemberKind.SPIN_LOCK in kinds:
+        if prog_type is ProgType.SOCKET_FILTER:
+            return msg.MAP_SPIN_LOCK_IN_SOCKET_FILTER
+        if tracing:
+            return msg.MAP_SPIN_LOCK_IN_TRACING
+    return None
+
+
+# --- arguments ---------------------------------------------------------------------------------
+def _tnum(reg: Reg) -> str:
+    """``tnum_strn()``: ``(value; mask)`` in hex."""
+    value, mask = reg.var.var_off
+    return f"({value:#x}; {mask:#x})"
+
+
+def _const_off(reg: Reg) -> int | None:
+    return reg.off + reg.var.const_value if reg.var.is_const else None
+
+
+def _check_arg_reg_off(reg: Reg, regno: int) -> None:
+    """``check_func_arg_reg_off()`` for a non-release argument."""
+    t = reg.type
+    if t in (RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META,
+             RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
+             RegType.PTR_TO_BUF, RegType.SCALAR) and not reg.flags & TypeFlag.MAYBE_NULL:
+        return
+    fixed_ok = t is RegType.PTR_TO_BTF_ID and not reg.flags & TypeFlag.MAYBE_NULL
+    if not reg.var.is_const:
+        raise Reject(msg.PTR_VARIABLE_OFFSET.format(type=reg_type_str(t, reg.flags),
+                                                    var_off=_tnum(reg)), errno=_EACCES)
+    if reg.off < 0:
+        raise Reject(f"negative offset {reg_type_str(t, reg.flags)} ptr R{regno} off={reg.off} "
+                     "disallowed", errno=_EACCES)
+    if reg.off and not fixed_ok:
+        raise Reject(f"dereference of modified {reg_type_str(t, reg.flags)} ptr R{regno} "
+                     f"off={reg.off} disallowed", errno=_EACCES)
+
+
+def _is_alloc(reg: Reg) -> bool:
+    return (reg.type is RegType.PTR_TO_BTF_ID and bool(reg.flags & TypeFlag.ALLOC)
+            and not reg.flags & TypeFlag.MAYBE_NULL)
+
+
+def graph_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg: Reg,
+              tname: str) -> None:
+    """One ``KF_ARG_PTR_TO_{LIST_HEAD,LIST_NODE,RB_ROOT,RB_NODE}`` argument."""
+    name = meta.kfunc.name
+    root_t, node_t = GRAPH_ARGS[tname]
+    _check_arg_reg_off(reg, regno)
+    if tname == root_t:
+        if reg.type is not RegType.PTR_TO_MAP_VALUE and not _is_alloc(reg):
+            raise Reject(msg.GRAPH_ROOT_EXPECTED.format(arg=i), errno=_EINVAL)
+        if reg.type is RegType.PTR_TO_BTF_ID and not reg.ref_obj_id:
+            raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
+        _root_arg(env, state, meta, regno, reg, root_t)
+        return
+    if tname == "bpf_list_node" or name == "bpf_rbtree_add_impl":
+        if not _is_alloc(reg):
+            raise Reject(msg.KFUNC_ALLOC_EXPECTED.format(arg=i), errno=_EINVAL)
+        if not reg.ref_obj_id:
+            raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
+    else:
+        if not (_is_alloc(reg) and reg.flags & TypeFlag.NON_OWN_REF) and not reg.ref_obj_id:
+            raise Reject(msg.GRAPH_NODE_NON_OWNING.format(name=name), errno=_EINVAL)
+    _node_arg(env, meta, regno, reg, root_t, node_t)
+
+
+def _root_arg(env: Env, state: VState, meta: KfuncMeta, regno: int, reg: Reg,
+              root_t: str) -> None:
+    """``__process_kf_arg_ptr_to_graph_root()``."""
+    off = _const_off(reg)
+    if off is None:
+        raise Reject(msg.GRAPH_VAR_OFFSET.format(regno=regno, field=root_t), errno=_EINVAL)
+    rec = reg_record(env, reg)
+    field = record_find(rec, off, _KIND[root_t])
+    if field is None:
+        raise Reject(msg.GRAPH_FIELD_NOT_FOUND.format(field=root_t, off=off & 0xFFFFFFFF),
+                     errno=_EINVAL)
+    held = _lock_held(state, reg)
+    if held is not True:
+        context = (msg.GRAPH_LOCK_OTHER_ALLOCATION,) if held is False else ()
+        raise Reject(msg.GRAPH_LOCK_NOT_HELD.format(off=spin_lock_off(rec), field=root_t),
+                     context, errno=_EINVAL)
+    meta.graph_root = field
+
+
+def _lock_held(state: VState, reg: Reg) -> bool | None:
+    """``check_reg_allocation_locked()``: None without any lock, False for another lock."""
+    if not state.active_locks:
+        return None
+    owner = lock_owner(reg)
+    return any(r.kind is RefKind.LOCK and r.id == reg.id and r.owner == owner
+               for r in state.refs)
+
+
+def _node_arg(env: Env, meta: KfuncMeta, regno: int, reg: Reg, root_t: str,
+              node_t: str) -> None:
+    """``__process_kf_arg_ptr_to_graph_node()``: the node the root's ``__contains`` names."""
+    off = _const_off(reg)
+    if off is None:
+        raise Reject(msg.GRAPH_VAR_OFFSET.format(regno=regno, field=node_t), errno=_EINVAL)
+    rec = reg_record(env, reg)
+    if record_find(rec, off, _KIND[node_t]) is None:
+        raise Reject(msg.GRAPH_FIELD_NOT_FOUND.format(field=node_t, off=off & 0xFFFFFFFF),
+                     errno=_EINVAL)
+    root: Member | None = meta.graph_root
+    if root is None or root.contains is None:  # the root argument comes first
+        raise Reject(f"verifier internal error: {node_t} argument without its root",
+                     errno=14)
+    want_type, node_name = root.contains
+    value = env.program.local_named(want_type)
+    node = next((m for m in value.members if m.name == node_name), None) \
+        if value is not None else None
+    want = node.offset if node is not None else -1
+    if value is None or rec is None or rec.btf_id != value.btf_id:
+        raise Reject(msg.GRAPH_NODE_WRONG_TYPE.format(
+            root=root_t, node=node_t, want=want, want_type=want_type, off=off,
+            got_type=rec.name if rec is not None else reg.btf_name), errno=_EINVAL)
+    if off != want:
+        raise Reject(msg.GRAPH_NODE_WRONG_OFFSET.format(off=off, node=node_t, want=want,
+                                                        want_type=want_type), errno=_EINVAL)
+
+
+# --- after the arguments -------------------------------------------------------------------------
+def set_non_owning(env: Env, reg: Reg) -> Reg:
+    """``ref_set_non_owning()``: NON_OWN_REF (and MEM_RCU for refcounted types)."""
+    return reg.evolve(flags=reg.flags | TypeFlag.NON_OWN_REF, ref_obj_id=0)
+
+
+def convert_owning_non_owning(env: Env, state: VState, ref_obj_id: int) -> None:
+    """``ref_convert_owning_non_owning()``: every copy of the node becomes non-owning."""
+    for fno, _place, reg, key in list(each_reg(state)):
+        if reg.ref_obj_id == ref_obj_id:
+            set_reg_at(state, fno, key, set_non_owning(env, reg))
+
+
+def invalidate_non_owning_refs(env: Env, state: VState) -> None:
+    """``invalidate_non_owning_refs()`` at ``bpf_spin_unlock``: ``mark_reg_invalid()``."""
+    invalid = UNKNOWN_SCALAR if env.allow_ptr_leaks else NOT_INIT
+    for fno, _place, reg, key in list(each_reg(state)):
+        if reg.type is RegType.PTR_TO_BTF_ID and reg.flags & TypeFlag.NON_OWN_REF:
+            set_reg_at(state, fno, key, invalid)
+
+
+def node_return(env: Env, meta: KfuncMeta) -> Reg:
+    """``mark_reg_graph_node()``: R0 points at the node inside the root's container type."""
+    root: Member | None = meta.graph_root
+    want_type, node_name = root.contains if root is not None and root.contains else ("", "")
+    value = env.program.local_named(want_type)
+    node = next((m for m in value.members if m.name == node_name), None) \
+        if value is not None else None
+    return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC,
+               btf_id=value.btf_id if value is not None else 0, btf_name=want_type,
+               local=True, off=node.offset if node is not None else 0)
