@@ -63,12 +63,6 @@ def checked_record(struct: LocalStruct, find: Callable[[str], LocalStruct | None
     return replace(struct, members=plain)
 
 
-def has_special_fields(struct: LocalStruct) -> bool:
-    """``btf_find_struct_meta()`` finds a record for it (bpf_percpu_obj_new refuses those)."""
-    return any(m.kind in SPECIAL_KINDS or m.kind.value.startswith("kptr")
-               for m in struct.members)
-
-
 class LocalTypes:
     """The structs of an object's BTF, read on demand: what ``bpf_obj_new`` may allocate and
     what ``__contains()`` names (the program's BTF as the kernel sees it)."""
@@ -80,13 +74,14 @@ class LocalTypes:
 
     def raw(self, type_id: int) -> tuple[LocalStruct, str | None] | None:
         """The struct with id ``type_id`` as written, and why kfunclab cannot model it; None
-        when the id names no struct (``__btf_type_is_struct()``: STRUCT or UNION)."""
+        when the id names no struct (``__btf_type_is_struct()``: STRUCT only)."""
         if type_id not in self._raw:
             try:
                 t = self.btf.type_by_id(type_id) if 0 < type_id < len(self.btf) else None
             except BtfError:
                 t = None
-            self._raw[type_id] = local_struct(self.btf, t) if isinstance(t, Composite) else None
+            struct = isinstance(t, Composite) and t.kind is BtfKind.STRUCT  # not a union
+            self._raw[type_id] = local_struct(self.btf, t) if struct else None  # type: ignore
         return self._raw[type_id]
 
     def _raw_named(self, name: str) -> LocalStruct | None:

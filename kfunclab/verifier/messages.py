@@ -315,3 +315,9 @@ LOCAL_FIELD_DIRECT_ACCESS = "direct access to {field} is disallowed"
 MAP_FIELD_DIRECT_ACCESS = "{field} cannot be accessed directly by load/store"
 # check_special_kfunc(): bpf_obj_new_impl / bpf_percpu_obj_new_impl
 KFUNC_OBJ_NEW_ID_RANGE = "local type ID argument must be in range [0, U32_MAX]"
+# check_kfunc_call(): one bpf_obj_drop call site reached with objects of different records
+# (insn_aux->kptr_struct_meta is per instruction); three lines, the last one is the error
+OBJ_DROP_MIXED_TYPES = ("same call cannot be used with different types",
+                        "use one call for each type: inline the static function that holds the "
+                        "call,",
+                        "or mark the callee with __attribute__((nomerge))")

@@ -118,7 +118,7 @@ def check_cfg(
         _check_subprogs(insns, starts)
         if not program.has_prog_btf:  # check_btf_info() without func_info
             _check_abnormal_return(insns, starts)
-        _resolve_pseudo_ldimm64(insns)
+        _resolve_pseudo_ldimm64(insns, program)
         _check_cfg_dfs(insns, flow, privileged)
     except _Reject as reject:
         return reject.error
@@ -198,7 +198,9 @@ MAX_USED_MAPS = 64
 _MAP_KINDS = (Imm64Kind.MAP_FD, Imm64Kind.MAP_VALUE)
 
 
-def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
+def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...], program: Program | None = None) -> None:
+    from kfunclab.verifier.rules.graph import map_compatibility  # rules import the cfg package
+
     n, i = len(insns), 0
     used_maps: set[str | None] = set()
     while i < n:
@@ -213,6 +215,9 @@ def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
                     raise _Reject(StaticError(i, msg.TOO_MANY_MAPS.format(limit=MAX_USED_MAPS),
                                               errno.E2BIG, "resolve_pseudo_ldimm64"))
                 used_maps.add(ins.map_name)
+                why = map_compatibility(program, ins.map_name) if program is not None else None
+                if why is not None:  # check_map_prog_compatibility()
+                    raise _Reject(StaticError(i, why, errno.EINVAL, "resolve_pseudo_ldimm64"))
             i += 2
             continue
         if cls is Imm64Tail:  # a stray tail is the kernel's opcode 0x00

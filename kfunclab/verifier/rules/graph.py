@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from kfunclab.isa.program import LocalStruct, Member, MemberKind
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import each_reg, set_reg_at
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import RefKind
@@ -52,6 +52,7 @@ INSERTERS = frozenset({"bpf_list_push_front_impl", "bpf_list_push_back_impl",
 NODE_RETURNS = frozenset({"bpf_list_pop_front", "bpf_list_pop_back", "bpf_list_front",
                           "bpf_list_back", "bpf_rbtree_remove", "bpf_rbtree_first",
                           "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right"})
+_SPECIAL = frozenset({MemberKind.SPIN_LOCK, *_KIND.values()})
 #: is_tracing_prog_type()
 TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
                            ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE})
@@ -72,6 +73,22 @@ def record_find(rec: LocalStruct | None, off: int, kind: MemberKind) -> Member |
     if rec is None:
         return None
     return next((m for m in rec.members if m.offset == off and m.kind is kind), None)
+
+
+def kptr_field(rec: LocalStruct | None, off: int) -> Member | None:
+    """``btf_record_find(rec, off, BPF_KPTR)`` in an allocated object's record."""
+    if rec is None:
+        return None
+    return next((m for m in rec.members if m.offset == off
+                 and m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref")), None)
+
+
+def local_kptr_type(env: Env, member: Member) -> LocalStruct | None:
+    """``btf_parse_kptr()``: a kptr whose type the kernel's BTF lacks points to the program's
+    own type (an object of ``bpf_obj_new``); None for a kernel type."""
+    if env.btf is not None and env.btf.find(member.type_name, "STRUCT"):
+        return None
+    return env.program.local_named(member.type_name)
 
 
 def spin_lock_off(rec: LocalStruct | None) -> int:
@@ -96,6 +113,34 @@ def lock_owner(reg: Reg) -> str:
 
 
 # --- load time ---------------------------------------------------------------------------------
+def field_overlap(rec: LocalStruct | None, lo: int, hi: int) -> Member | None:
+    """The first special field (lock, graph root or node) that bytes ``[lo, hi)`` touch."""
+    if rec is None:
+        return None
+    return next((m for m in rec.members if m.kind in _SPECIAL and lo < m.offset + m.size
+                 and m.offset < hi), None)
+
+
+def field_name(m: Member) -> str:
+    """``btf_field_type_name()``."""
+    return "bpf_spin_lock" if m.kind is MemberKind.SPIN_LOCK else m.kind.value
+
+
+def map_compatibility(program: object, map_name: str | None) -> str | None:
+    """``check_map_prog_compatibility()`` for map ``map_name`` of ``program``: the message."""
+    from kfunclab.errors import SectionError
+    from kfunclab.progtypes import program_type
+
+    decl = program.map_named(map_name or "")  # type: ignore[attr-defined]
+    if decl is None:
+        return None
+    try:
+        ptype = program_type(program.section).prog_type  # type: ignore[attr-defined]
+    except SectionError:  # an unknown section is refused elsewhere
+        return None
+    return map_prog_compatibility(ptype, getattr(decl.value, "struct", None))
+
+
 def map_prog_compatibility(prog_type: ProgType, struct: LocalStruct | None) -> str | None:
     """``check_map_prog_compatibility()``'s field rules: the message, or None."""
     kinds = {m.kind for m in struct.members} if struct is not None else set()
@@ -141,8 +186,8 @@ def _check_arg_reg_off(reg: Reg, regno: int) -> None:
 
 
 def _is_alloc(reg: Reg) -> bool:
-    return (reg.type is RegType.PTR_TO_BTF_ID and bool(reg.flags & TypeFlag.ALLOC)
-            and not reg.flags & TypeFlag.MAYBE_NULL)
+    """``reg->type == (PTR_TO_BTF_ID | MEM_ALLOC)``: exactly, so not a non-owning ref."""
+    return reg.type is RegType.PTR_TO_BTF_ID and reg.flags == TypeFlag.ALLOC
 
 
 def graph_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg: Reg,
@@ -164,7 +209,9 @@ def graph_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
         if not reg.ref_obj_id:
             raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
     else:
-        if not (_is_alloc(reg) and reg.flags & TypeFlag.NON_OWN_REF) and not reg.ref_obj_id:
+        non_owning = (reg.type is RegType.PTR_TO_BTF_ID and reg.flags & TypeFlag.ALLOC
+                      and reg.flags & TypeFlag.NON_OWN_REF)  # type_is_non_owning_ref()
+        if not non_owning and not reg.ref_obj_id:
             raise Reject(msg.GRAPH_NODE_NON_OWNING.format(name=name), errno=_EINVAL)
     _node_arg(env, meta, regno, reg, root_t, node_t)
 
@@ -226,6 +273,30 @@ def _node_arg(env: Env, meta: KfuncMeta, regno: int, reg: Reg, root_t: str,
 
 
 # --- after the arguments -------------------------------------------------------------------------
+def drop_site_type(env: Env, reg: Reg, idx: int) -> None:
+    """``insn_aux->kptr_struct_meta`` of a ``bpf_obj_drop`` call: one record per call site.
+
+    The live kernel refuses a site reached first with an object that has special fields and
+    then with another type; other mixes are not modelled."""
+    sites: dict[int, int | None] = env.__dict__.setdefault("obj_drop_sites", {})
+    rec = reg_record(env, reg)
+    special = rec is not None and any(m.kind in _SPECIAL or m.kind.value.startswith("kptr")
+                                      for m in rec.members)  # btf_find_struct_meta()
+    key = rec.btf_id if rec is not None and special else None
+    if idx not in sites:
+        sites[idx] = key
+        return
+    first = sites[idx]
+    if first == key:
+        return
+    if first is None:
+        raise Unsupported("one bpf_obj_drop call site reached with objects of different types "
+                          "(the first without special fields) is not modelled", idx)
+    *context, last = msg.OBJ_DROP_MIXED_TYPES
+    raise Reject(last, tuple(context), errno=_EINVAL)
+
+
+
 def set_non_owning(env: Env, reg: Reg) -> Reg:
     """``ref_set_non_owning()``: NON_OWN_REF (and MEM_RCU for refcounted types)."""
     return reg.evolve(flags=reg.flags | TypeFlag.NON_OWN_REF, ref_obj_id=0)

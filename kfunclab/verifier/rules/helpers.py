@@ -207,15 +207,20 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     dst = state.regs[1]
     if dst.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
-    if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
+    # kptr_xchg_dest_types: a map value, or (6.18) an allocated object
+    in_object = dst.type is RegType.PTR_TO_BTF_ID and dst.flags == TypeFlag.ALLOC
+    if (dst.type is not RegType.PTR_TO_MAP_VALUE and not in_object) \
+            or dst.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
                                                   expected=msg.KPTR_XCHG_DST_TYPES))
     if not dst.var.is_const:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
-    member = kptr_member(dst.map, off)
+    member = (kptr_member(dst.map, off) if not in_object
+              else graph.kptr_field(graph.reg_record(env, dst), off))
     if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
+    local = graph.local_kptr_type(env, member)
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
@@ -224,6 +229,10 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
             raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
                                                       type=reg_type_str(new.type, new.flags),
                                                       expected=msg.KPTR_XCHG_NEW_TYPES))
+        if local is not None and (new.flags & TypeFlag.ALLOC) and new.local \
+                and new.btf_id != local.btf_id:  # map_kptr_match_type() of an object
+            raise Unsupported("bpf_kptr_xchg of an allocated object into a kptr of another "
+                              "type is not modelled", idx)
         if new.btf_name != member.type_name:
             raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
                 type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
@@ -233,7 +242,11 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
                                  "R2"):
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
     clobber_caller_saved(state)
-    r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
+    if local is not None:  # a kptr to a program type holds bpf_obj_new objects (MEM_ALLOC)
+        r0 = Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC | TypeFlag.MAYBE_NULL,
+                 btf_id=local.btf_id, btf_name=local.name, local=True)
+    else:
+        r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
     env.new_id()  # check_helper_call(): a maybe-NULL return gets an id before the acquire
     ref = acquire_reference(env, state, idx, "bpf_kptr_xchg")
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)

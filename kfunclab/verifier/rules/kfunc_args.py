@@ -145,6 +145,9 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
     if tname.startswith("bpf_iter_") and target is not None and target.kind is Kind.STRUCT:
         _iter_arg(env, state, meta, i, regno, reg, tname)
         return 1
+    if ann is Annotation.REFCOUNTED_KPTR:
+        raise Unsupported(f"the __refcounted_kptr argument of {k.name} (refcounted objects) is "
+                          "not modelled")
     if ann is Annotation.IRQ_FLAG:
         _irq_arg(env, state, meta, i, regno, reg)
         return 1

@@ -26,6 +26,7 @@ from kfunclab.verifier.regs import (
     signed64,
 )
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.graph import field_name, field_overlap
 from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-exported)
     RCU_PROTECTED_TYPES,
     READ,
@@ -431,9 +432,9 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     struct = getattr(decl.value, "struct", None)
     lo = off + (reg.var.const_value if reg.var.is_const else reg.var.smin)
     hi = off + size + (reg.var.const_value if reg.var.is_const else reg.var.umax)
-    for m in struct.members if struct is not None else ():
-        if m.kind.value == "spin_lock" and lo < m.offset + m.size and m.offset < hi:
-            raise Reject("bpf_spin_lock cannot be accessed directly by load/store")
+    special = field_overlap(struct, lo, hi)
+    if special is not None:
+        raise Reject(msg.MAP_FIELD_DIRECT_ACCESS.format(field=field_name(special)))
     data = getattr(decl, "data", None)
     if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
             and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
@@ -479,6 +480,9 @@ def _local_object_access(env: Env, state: VState, reg: Reg, regno: int, off: int
                          kind: str, value_regno: int) -> None:
     """Reads and writes of a ``bpf_obj_new`` object: its program-local struct's bounds."""
     struct = env.program.local_type(reg.btf_id)
+    special = field_overlap(struct, off, off + size)  # btf_struct_access()
+    if special is not None:
+        raise Reject(msg.LOCAL_FIELD_DIRECT_ACCESS.format(field=field_name(special)))
     total = struct.size if struct is not None else 0
     if off + size > total:
         raise Reject(msg.BTF_ACCESS_BEYOND.format(name=reg.btf_name, off=off, size=size))
