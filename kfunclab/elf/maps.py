@@ -114,6 +114,7 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     key = value = None
     inner_decl: MapDecl | None = None
     inner_why: str | None = None
+    values_ptr: int | None = None  # __array(values, ...): inner maps, or programs
     for m in st.members:
         if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
                       "numa_node", "pinning", "map_extra"):
@@ -127,12 +128,12 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
         elif m.name == "values":
             arr = btf.type_by_id(btf.skip_modifiers(m.type))
             if isinstance(arr, Array):
-                inner_ptr = _pointee(btf, arr.type)
-                if inner_ptr is not None:
-                    inner_map = _btf_map(btf, f"{name}.inner", inner_ptr, 0, True)
-                    inner_decl, inner_why = inner_map.decl, inner_map.unsupported
+                values_ptr = _pointee(btf, arr.type)
     mtype = attrs.get("type", 0)
     type_name = MAP_TYPES[mtype] if 0 <= mtype < len(MAP_TYPES) else f"type{mtype}"
+    if values_ptr is not None and type_name in ("array_of_maps", "hash_of_maps"):
+        inner_map = _btf_map(btf, f"{name}.inner", values_ptr, 0, True)
+        inner_decl, inner_why = inner_map.decl, inner_map.unsupported
     key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
     value_ref, why_v = _type_ref(btf, value, attrs.get("value_size", 0))
     if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):
