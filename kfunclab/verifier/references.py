@@ -115,9 +115,6 @@ def _refined(reg: Reg, is_null: bool, keep_id: bool = False) -> Reg:
     if is_null:
         return const(0)
     flags = reg.flags & ~TypeFlag.MAYBE_NULL
-    inner = getattr(reg.map, "inner", None) if reg.type is RegType.PTR_TO_MAP_VALUE else None
-    if inner is not None:  # a map of maps' value is its inner map (map->inner_map_meta)
-        return Reg(RegType.CONST_PTR_TO_MAP, map=inner)
     # the id only served the NULL check, except where it names a bpf_spin_lock
     # (reg_may_point_to_spin_lock()): map values and objects holding one
     return reg.evolve(flags=flags, id=reg.id if keep_id else 0)

@@ -72,7 +72,7 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
     reg = state.regs[regno]
     if reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-    if reg.type is not RegType.CONST_PTR_TO_MAP:
+    if reg.type is not RegType.CONST_PTR_TO_MAP or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
                                                                                    reg.flags),
                                                   expected="map_ptr"))
@@ -156,6 +156,10 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
     clobber_caller_saved(state)
+    if m.inner is not None:  # a map of maps: its inner map (inner_map_meta) or NULL
+        state.regs[0] = Reg(RegType.CONST_PTR_TO_MAP, flags=TypeFlag.MAYBE_NULL, map=m.inner,
+                            id=env.new_id())
+        return
     if key is not None and key < m.max_entries:
         struct = getattr(m.value, "struct", None)
         has_lock = struct is not None and any(x.kind.value == "spin_lock" for x in struct.members)
