@@ -59,7 +59,8 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
     maps = btf_maps(obj.btf) if obj.btf is not None else {}
     obj_name = Path(obj.path).name
     data_maps = {idx: data_map(obj_name, name, obj.sections[idx][1], obj.sizes.get(idx, 0),
-                                obj.btf)
+                                obj.btf, {s.name: s.value for s in obj.symbols
+                                          if s.shndx == idx and s.name})
                  for idx, name in obj.data_sections.items()}
     kconfig_size = obj.sizes.get(next((i for i, (n, _) in obj.sections.items()
                                        if n == ".kconfig"), -1), 0)

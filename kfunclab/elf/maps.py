@@ -64,11 +64,12 @@ class ElfMap:
 
 
 def data_map(obj_name: str, section: str, data: bytes, size: int,
-             btf: Btf | None = None) -> ElfMap:
+             btf: Btf | None = None, offsets: dict[str, int] | None = None) -> ElfMap:
     """The internal array map libbpf makes of a data section, named after the section.
 
     Its value is the section's DATASEC, whose variables may hold ``__kptr`` and
-    ``bpf_spin_lock`` fields too."""
+    ``bpf_spin_lock`` fields too. ``offsets`` are the variables' ELF symbol values: clang
+    leaves the DATASEC offsets 0 and libbpf fills them in (``btf_fixup_datasec()``)."""
     readonly = section.startswith(".rodata") or section == ".kconfig"
     flags = BPF_F_RDONLY_PROG if readonly else 0
     name = section  # unique in the object (libbpf's own names are truncated to 15 chars)
@@ -78,8 +79,10 @@ def data_map(obj_name: str, section: str, data: bytes, size: int,
     if btf is not None and sec_ids:
         sec = btf.type_by_id(sec_ids[0])
         assert isinstance(sec, Datasec)
+        where = offsets or {}
         fake = Composite(sec.id, BtfKind.STRUCT, section, size, tuple(
-            BtfMember(btf.name(v.type), btf.type_by_id(v.type).type, v.offset * 8)  # type: ignore
+            BtfMember(btf.name(v.type), btf.type_by_id(v.type).type,  # type: ignore
+                      where.get(btf.name(v.type), v.offset) * 8)
             for v in sec.vars if isinstance(btf.type_by_id(v.type), Var)))
         tags = {i: v.type for i, v in enumerate(sec.vars)
                 if isinstance(btf.type_by_id(v.type), Var)}
