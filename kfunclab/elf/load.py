@@ -39,6 +39,12 @@ MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", 
 #: Maps of maps: modelled when the object declares their inner map (``__array(values, ...)``)
 MAP_IN_MAP_TYPES = frozenset({"array_of_maps", "hash_of_maps"})
 _SLOT = struct.Struct("<BBhi")
+#: helpers and kfuncs that take a callback (BPF_PSEUDO_FUNC): bpf_for_each_map_elem,
+#: bpf_timer_set_callback, bpf_find_vma, bpf_loop, bpf_user_ringbuf_drain. A program whose only
+#: callbacks are bpf_rbtree_add's less() is verified up to the callback (rules/graph.py).
+_CALLBACK_HELPERS = frozenset({164, 170, 180, 181, 209})
+_CALLBACK_KFUNCS = frozenset({"bpf_wq_set_callback_impl", "bpf_task_work_schedule_signal_impl",
+                              "bpf_task_work_schedule_resume_impl"})
 
 
 @dataclass(frozen=True)
@@ -199,8 +205,11 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         for s in linked.slots[base:end]:
             if s[0] == 0x85 and s[1] >> 4 == 0 and _changes_pkt(s[3]):
                 reasons.append(f"global function '{f.name}' changes packet data; not modelled")
+    rbtree_only = "bpf_rbtree_add_impl" in linked.kfuncs.values() and not (
+        set(linked.kfuncs.values()) & _CALLBACK_KFUNCS) and not any(
+        s[0] == 0x85 and s[1] >> 4 == 0 and s[3] in _CALLBACK_HELPERS for s in linked.slots)
     for slot, s in enumerate(linked.slots):
-        if s[0] == 0x18 and s[1] >> 4 == PSEUDO_FUNC:
+        if s[0] == 0x18 and s[1] >> 4 == PSEUDO_FUNC and not rbtree_only:
             reasons.append("a callback (BPF_PSEUDO_FUNC: bpf_loop, timers, for_each ...) "
                            "is not modelled")
             why_insn = slot if why_insn is None else why_insn

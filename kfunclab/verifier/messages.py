@@ -321,3 +321,5 @@ OBJ_DROP_MIXED_TYPES = ("same call cannot be used with different types",
                         "use one call for each type: inline the static function that holds the "
                         "call,",
                         "or mark the callee with __attribute__((nomerge))")
+# check_kfunc_args(): KF_ARG_PTR_TO_CALLBACK
+KFUNC_CALLBACK_EXPECTED = "arg{arg} expected pointer to func"

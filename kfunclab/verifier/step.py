@@ -47,6 +47,7 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules import helpers, memory
+from kfunclab.verifier.rules.graph import callback_only_for_rbtree_add
 from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
@@ -161,6 +162,7 @@ _SPIN_ALLOWED_KFUNCS = frozenset({
 
 def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> None:
     """A helper or kfunc call: ``do_check_insn()``'s BPF_CALL case, after the lock check."""
+    callback_only_for_rbtree_add(state, insn)
     if state.active_locks:
         helper = (insn.name or "").removeprefix("bpf_")
         allowed = (helper == "spin_unlock" if insn.kind is CallKind.HELPER
@@ -389,6 +391,9 @@ def check_ld_imm64(env: Env, state: VState, insn: LoadImm64) -> None:
             raise Reject(msg.MAP_VALUE_OFF_TOO_BIG.format(off=insn.imm, size=decl.value.size),
                          errno=22)
         state.regs[insn.dst] = Reg(RegType.PTR_TO_MAP_VALUE, map=decl, off=insn.imm)
+        return
+    if insn.kind is Imm64Kind.FUNC:  # a callback; only bpf_rbtree_add's is modelled
+        state.regs[insn.dst] = Reg(RegType.PTR_TO_FUNC, extra=(insn.imm,))
         return
     if insn.kind is Imm64Kind.BTF_ID and env.btf is not None:
         from kfunclab.btf.types import BtfKind

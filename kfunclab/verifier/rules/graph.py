@@ -272,6 +272,30 @@ def _node_arg(env: Env, meta: KfuncMeta, regno: int, reg: Reg, root_t: str,
                                                         want_type=want_type), errno=_EINVAL)
 
 
+def callback_only_for_rbtree_add(state: VState, insn: object) -> None:
+    """A callback (PTR_TO_FUNC) may only be ``bpf_rbtree_add_impl``'s ``less`` (R3) here:
+    kfunclab does not model the other callback-taking helpers and kfuncs."""
+    for regno in range(1, 6):
+        if state.regs[regno].type is RegType.PTR_TO_FUNC and not (
+                regno == 3 and getattr(insn, "name", None) == "bpf_rbtree_add_impl"):
+            raise Unsupported("a callback (BPF_PSEUDO_FUNC) passed to "
+                              f"{getattr(insn, 'name', None) or 'a helper'} is not modelled")
+
+
+def callback_arg(i: int, reg: Reg) -> None:
+    """``KF_ARG_PTR_TO_CALLBACK``: the argument is a subprogram's address."""
+    if reg.type is not RegType.PTR_TO_FUNC:
+        raise Reject(msg.KFUNC_CALLBACK_EXPECTED.format(arg=i), errno=_EINVAL)
+
+
+def rbtree_add_callback(name: str) -> None:
+    """``push_callback_call(.., set_rbtree_add_callback_state)``: the less() callback would be
+    verified now, with two non-owning nodes; kfunclab stops here."""
+    if name == "bpf_rbtree_add_impl":
+        raise Unsupported("verifying bpf_rbtree_add's less() callback (a callback with two "
+                          "non-owning nodes, in the lock) is not modelled")
+
+
 # --- after the arguments -------------------------------------------------------------------------
 def drop_site_type(env: Env, reg: Reg, idx: int) -> None:
     """``insn_aux->kptr_struct_meta`` of a ``bpf_obj_drop`` call: one record per call site.

@@ -19,7 +19,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
-from kfunclab.verifier.rules.graph import GRAPH_ARGS, graph_arg
+from kfunclab.verifier.rules.graph import GRAPH_ARGS, callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg
@@ -159,6 +159,9 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
         if not reg.ref_obj_id:
             raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
         _check_reg_off(reg, regno, bool(k.flags & KF.RELEASE), True)
+        return 1
+    if target is not None and target.kind is Kind.FUNC:
+        callback_arg(i, reg)
         return 1
     if tname in GRAPH_ARGS and target is not None and target.kind is Kind.STRUCT:
         graph_arg(env, state, meta, i, regno, reg, tname)

@@ -47,6 +47,7 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
         raise Reject(msg.KFUNC_SLEEPABLE_IN_NON_SLEEPABLE.format(name=name))
     meta = KfuncMeta(kfunc)
     check_kfunc_args(env, state, meta, idx)
+    graph.rbtree_add_callback(name)
     if name in ("bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl"):
         graph.drop_site_type(env, state.regs[1], idx)
     _lock_state(env, state, name, sleepable)
