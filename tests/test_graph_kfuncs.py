@@ -81,25 +81,54 @@ def _answers(results) -> dict[str, tuple[str, str | None]]:
                         r.result.error.message if r.result.error else None) for r in results}
 
 
+#: notebooks/13-kfuncs-that-own-objects.ipynb: each %%bpf_c cell's answer, as its text says
+NOTEBOOK = HERE.parent / "notebooks" / "13-kfuncs-that-own-objects.ipynb"
+NOTEBOOK_EXPECTED = {
+    "leak_c": ("reject", "BPF_EXIT instruction in main prog would lead to reference leak"),
+    "push_pop_c": ("accept", None),
+    "no_lock_c": ("reject", "bpf_spin_lock at off=16 must be held for bpf_list_head"),
+    "after_unlock_c": ("reject", "R6 invalid mem access 'scalar'"),
+}
+
+
+def _notebook_cells() -> dict[str, str]:
+    """name -> C of each ``%%bpf_c ... -n name`` cell (line 1 is the magic's, as it compiles)."""
+    out = {}
+    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
+        first, _, body = "".join(cell["source"]).partition("\n")
+        if cell["cell_type"] == "code" and first.startswith("%%bpf_c") and " -n " in first:
+            out[first.split(" -n ")[1].split()[0]] = "\n" + body
+    return out
+
+
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rule programs and the notebook's, each an object in one ``obj`` folder."""
     if not (HAVE_CLANG and HAVE_LIBBPF):
         pytest.skip("clang or libbpf-dev (bpf/bpf_helpers.h) is missing")
+    folder = tmp_path_factory.mktemp("graph") / "obj"
+    folder.mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.getbasetemp() / "kfunclab-cache"))
-        obj = cc.compile_text(SOURCE.read_text(), "lists.bpf.c", btf="bundled")
-        out = tmp_path_factory.mktemp("graph") / "obj" / "lists.bpf.o"
-        out.parent.mkdir()
-        shutil.copy(obj.path, out)
+        sources = {"lists": SOURCE.read_text(), **_notebook_cells()}
+        for name, text in sources.items():
+            obj = cc.compile_text(text, "cell.bpf.c", btf="bundled")
+            shutil.copy(obj.path, folder / f"{name}.bpf.o")
+    return folder / "lists.bpf.o"
+
+
+def _all_answers(folder: Path, **options: object) -> dict[str, tuple[str, str | None]]:
+    from kfunclab.elf import verify_object
+
+    out = {}
+    for path in sorted(folder.glob("*.bpf.o")):
+        out.update(_answers(verify_object(path, **options)))
     return out
 
 
 @needs_clang
 def test_graph_rules_match_linux_6_18(compiled: Path) -> None:
-    from kfunclab.elf import verify_object
-
-    ours = _answers(verify_object(compiled, btf="bundled"))
-    assert ours == EXPECTED
+    assert _all_answers(compiled.parent, btf="bundled") == {**EXPECTED, **NOTEBOOK_EXPECTED}
 
 
 def _why_no_live_kernel() -> str | None:
@@ -118,8 +147,6 @@ def test_graph_rules_match_the_running_kernel(compiled: Path, tmp_path: Path) ->
     why = _why_no_live_kernel()
     if why:
         pytest.skip(why)
-    from kfunclab.elf import verify_object
-
     out = tmp_path / "answers.json"
     done = subprocess.run([sys.executable, "load.py", "--obj-dir", str(compiled.parent),
                            "--out", str(out), "--meta", str(tmp_path / "meta.json")],
@@ -131,8 +158,7 @@ def test_graph_rules_match_the_running_kernel(compiled: Path, tmp_path: Path) ->
     if any(v[0] not in ("accept", "reject") for v in kernel.values()):
         pytest.skip(f"the kernel did not judge every program: {kernel}")
     # kfunclab under the running kernel's types (the live/auto profile)
-    ours = _answers(verify_object(compiled))
-    assert ours == kernel
+    assert _all_answers(compiled.parent) == kernel
 
 
 #: graph objects of the selftests corpus, with the programs kfunclab must answer exactly as the

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kfunclab.verifier.env import Env
+from kfunclab.verifier.records import may_point_to_spin_lock
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, Ref, RefKind, StackSlot, VState
@@ -102,8 +103,6 @@ def mark_ptr_or_null_regs(env: Env, state: VState, regno: int, is_null: bool, in
         env.recorder.ref_event(ref_obj_id, RefEventKind.NULL_BRANCH, insn, f"R{regno}")
     elif ref_obj_id and not is_null:
         env.recorder.ref_event(ref_obj_id, RefEventKind.NULL_CHECKED, insn, f"R{regno}")
-    from kfunclab.verifier.rules.graph import may_point_to_spin_lock  # graph imports us
-
     for fno, _place, other, key in list(each_reg(state)):
         if other.id == group and other.maybe_null:
             keep = not is_null and may_point_to_spin_lock(env, other)

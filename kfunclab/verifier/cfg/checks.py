@@ -38,6 +38,7 @@ from kfunclab.verifier.cfg.flow import (
     build_flow,
     helper_in,
 )
+from kfunclab.verifier.records import map_compatibility
 
 BPF_MAX_SUBPROGS = 256  # include/linux/bpf_verifier.h, main program included
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000  # program length limit for a bpf_capable loader
@@ -199,8 +200,6 @@ _MAP_KINDS = (Imm64Kind.MAP_FD, Imm64Kind.MAP_VALUE)
 
 
 def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...], program: Program | None = None) -> None:
-    from kfunclab.verifier.rules.graph import map_compatibility  # rules import the cfg package
-
     n, i = len(insns), 0
     used_maps: set[str | None] = set()
     while i < n:

@@ -22,138 +22,35 @@ every operation. What the kernel checks, and where:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kfunclab.isa.program import LocalStruct, Member, MemberKind
-from kfunclab.progtypes import ProgType
+from kfunclab.isa.program import Member
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.records import (
+    FIELD_KINDS,
+    GRAPH_ARGS,
+    SPECIAL_FIELD_KINDS,
+    lock_owner,
+    record_find,
+    reg_record,
+    spin_lock_off,
+)
 from kfunclab.verifier.references import each_reg, set_reg_at
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import RefKind
 
 if TYPE_CHECKING:
-    from kfunclab.verifier.rules.kfunc_args import KfuncMeta
     from kfunclab.verifier.state import VState
 
+
+class KfuncMeta(Protocol):
+    """What the graph rules read and write of ``kfunc_args.KfuncMeta`` (which imports them)."""
+
+    kfunc: Any
+    graph_root: Member | None
+
 _EINVAL, _EACCES = 22, 13
-
-#: struct name of a graph argument -> (root type, node type) of its family
-GRAPH_ARGS = {"bpf_list_head": ("bpf_list_head", "bpf_list_node"),
-              "bpf_list_node": ("bpf_list_head", "bpf_list_node"),
-              "bpf_rb_root": ("bpf_rb_root", "bpf_rb_node"),
-              "bpf_rb_node": ("bpf_rb_root", "bpf_rb_node")}
-_KIND = {"bpf_list_head": MemberKind.LIST_HEAD, "bpf_list_node": MemberKind.LIST_NODE,
-         "bpf_rb_root": MemberKind.RB_ROOT, "bpf_rb_node": MemberKind.RB_NODE}
-#: kfuncs that move an owned node into a root (their node reference becomes non-owning)
-INSERTERS = frozenset({"bpf_list_push_front_impl", "bpf_list_push_back_impl",
-                       "bpf_rbtree_add_impl"})
-#: kfuncs returning a node of the root argument's container type
-NODE_RETURNS = frozenset({"bpf_list_pop_front", "bpf_list_pop_back", "bpf_list_front",
-                          "bpf_list_back", "bpf_rbtree_remove", "bpf_rbtree_first",
-                          "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right"})
-_SPECIAL = frozenset({MemberKind.SPIN_LOCK, *_KIND.values()})
-#: is_tracing_prog_type()
-TRACING_TYPES = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
-                           ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE})
-
-
-# --- records -----------------------------------------------------------------------------------
-def reg_record(env: Env, reg: Reg) -> LocalStruct | None:
-    """``reg_btf_record()``: the fields of what ``reg`` points into (map value or object)."""
-    if reg.type is RegType.PTR_TO_MAP_VALUE and reg.map is not None:
-        return getattr(reg.map.value, "struct", None)
-    if reg.type is RegType.PTR_TO_BTF_ID and reg.local:
-        return env.program.local_type(reg.btf_id)
-    return None
-
-
-def record_find(rec: LocalStruct | None, off: int, kind: MemberKind) -> Member | None:
-    """``btf_record_find()``: the field of ``kind`` that starts exactly at ``off``."""
-    if rec is None:
-        return None
-    return next((m for m in rec.members if m.offset == off and m.kind is kind), None)
-
-
-def kptr_field(rec: LocalStruct | None, off: int) -> Member | None:
-    """``btf_record_find(rec, off, BPF_KPTR)`` in an allocated object's record."""
-    if rec is None:
-        return None
-    return next((m for m in rec.members if m.offset == off
-                 and m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref")), None)
-
-
-def local_kptr_type(env: Env, member: Member) -> LocalStruct | None:
-    """``btf_parse_kptr()``: a kptr whose type the kernel's BTF lacks points to the program's
-    own type (an object of ``bpf_obj_new``); None for a kernel type."""
-    if env.btf is not None and env.btf.find(member.type_name, "STRUCT"):
-        return None
-    return env.program.local_named(member.type_name)
-
-
-def spin_lock_off(rec: LocalStruct | None) -> int:
-    """``rec->spin_lock_off`` (-1 without a lock)."""
-    lock = next((m for m in rec.members if m.kind is MemberKind.SPIN_LOCK), None) \
-        if rec is not None else None
-    return lock.offset if lock is not None else -1
-
-
-def may_point_to_spin_lock(env: Env, reg: Reg) -> bool:
-    """``reg_may_point_to_spin_lock()``: such pointers keep their id past a NULL check."""
-    if reg.type not in (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_BTF_ID):
-        return False
-    return spin_lock_off(reg_record(env, reg)) >= 0
-
-
-def lock_owner(reg: Reg) -> str:
-    """The ``ptr`` of a lock state: the map (``reg->map_ptr``) or the program BTF."""
-    if reg.type is RegType.PTR_TO_MAP_VALUE and reg.map is not None:
-        return f"map:{reg.map.name}"
-    return "btf"
-
-
-# --- load time ---------------------------------------------------------------------------------
-def field_overlap(rec: LocalStruct | None, lo: int, hi: int) -> Member | None:
-    """The first special field (lock, graph root or node) that bytes ``[lo, hi)`` touch."""
-    if rec is None:
-        return None
-    return next((m for m in rec.members if m.kind in _SPECIAL and lo < m.offset + m.size
-                 and m.offset < hi), None)
-
-
-def field_name(m: Member) -> str:
-    """``btf_field_type_name()``."""
-    return "bpf_spin_lock" if m.kind is MemberKind.SPIN_LOCK else m.kind.value
-
-
-def map_compatibility(program: object, map_name: str | None) -> str | None:
-    """``check_map_prog_compatibility()`` for map ``map_name`` of ``program``: the message."""
-    from kfunclab.errors import SectionError
-    from kfunclab.progtypes import program_type
-
-    decl = program.map_named(map_name or "")  # type: ignore[attr-defined]
-    if decl is None:
-        return None
-    try:
-        ptype = program_type(program.section).prog_type  # type: ignore[attr-defined]
-    except SectionError:  # an unknown section is refused elsewhere
-        return None
-    return map_prog_compatibility(ptype, getattr(decl.value, "struct", None))
-
-
-def map_prog_compatibility(prog_type: ProgType, struct: LocalStruct | None) -> str | None:
-    """``check_map_prog_compatibility()``'s field rules: the message, or None."""
-    kinds = {m.kind for m in struct.members} if struct is not None else set()
-    tracing = prog_type in TRACING_TYPES
-    if kinds & {MemberKind.LIST_HEAD, MemberKind.RB_ROOT} and tracing:
-        return msg.MAP_GRAPH_IN_TRACING
-    if MemberKind.SPIN_LOCK in kinds:
-        if prog_type is ProgType.SOCKET_FILTER:
-            return msg.MAP_SPIN_LOCK_IN_SOCKET_FILTER
-        if tracing:
-            return msg.MAP_SPIN_LOCK_IN_TRACING
-    return None
-
 
 # --- arguments ---------------------------------------------------------------------------------
 def _tnum(reg: Reg) -> str:
@@ -223,7 +120,7 @@ def _root_arg(env: Env, state: VState, meta: KfuncMeta, regno: int, reg: Reg,
     if off is None:
         raise Reject(msg.GRAPH_VAR_OFFSET.format(regno=regno, field=root_t), errno=_EINVAL)
     rec = reg_record(env, reg)
-    field = record_find(rec, off, _KIND[root_t])
+    field = record_find(rec, off, FIELD_KINDS[root_t])
     if field is None:
         raise Reject(msg.GRAPH_FIELD_NOT_FOUND.format(field=root_t, off=off & 0xFFFFFFFF),
                      errno=_EINVAL)
@@ -251,7 +148,7 @@ def _node_arg(env: Env, meta: KfuncMeta, regno: int, reg: Reg, root_t: str,
     if off is None:
         raise Reject(msg.GRAPH_VAR_OFFSET.format(regno=regno, field=node_t), errno=_EINVAL)
     rec = reg_record(env, reg)
-    if record_find(rec, off, _KIND[node_t]) is None:
+    if record_find(rec, off, FIELD_KINDS[node_t]) is None:
         raise Reject(msg.GRAPH_FIELD_NOT_FOUND.format(field=node_t, off=off & 0xFFFFFFFF),
                      errno=_EINVAL)
     root: Member | None = meta.graph_root
@@ -304,8 +201,8 @@ def drop_site_type(env: Env, reg: Reg, idx: int) -> None:
     then with another type; other mixes are not modelled."""
     sites: dict[int, int | None] = env.__dict__.setdefault("obj_drop_sites", {})
     rec = reg_record(env, reg)
-    special = rec is not None and any(m.kind in _SPECIAL or m.kind.value.startswith("kptr")
-                                      for m in rec.members)  # btf_find_struct_meta()
+    special = rec is not None and any(  # btf_find_struct_meta() finds a record
+        m.kind in SPECIAL_FIELD_KINDS or m.kind.value.startswith("kptr") for m in rec.members)
     key = rec.btf_id if rec is not None and special else None
     if idx not in sites:
         sites[idx] = key

@@ -13,6 +13,7 @@ from kfunclab.isa.helpers import HELPER_MAX_ID, MAP_TYPES
 from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
 from kfunclab.verifier.references import acquire_reference, release_reference
@@ -217,10 +218,10 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
     member = (kptr_member(dst.map, off) if not in_object
-              else graph.kptr_field(graph.reg_record(env, dst), off))
+              else records.kptr_field(records.reg_record(env, dst), off))
     if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
-    local = graph.local_kptr_type(env, member)
+    local = records.local_kptr_type(env, member)
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
@@ -338,8 +339,8 @@ def _spin_lock_arg(env: Env, state: VState, lock: bool) -> Reg:
                                                   expected="map_value, ptr_"))
     if not reg.var.is_const:
         raise Reject(msg.SPIN_LOCK_VAR_OFFSET.format(regno=1), errno=22)
-    struct = graph.reg_record(env, reg)
-    lock_off = graph.spin_lock_off(struct)
+    struct = records.reg_record(env, reg)
+    lock_off = records.spin_lock_off(struct)
     if lock_off < 0:
         kind, name = ("map", reg.map.name) if reg.map is not None else ("local", "kptr")
         raise Reject(msg.SPIN_LOCK_NONE.format(kind=kind, name=name), errno=22)
@@ -354,7 +355,7 @@ def _h_spin_lock(env: Env, state: VState, idx: int, insn: Call) -> None:
     reg = _spin_lock_arg(env, state, True)
     if state.active_locks:
         raise Reject(msg.SPIN_LOCK_TWICE, errno=22)
-    state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock", graph.lock_owner(reg)))
+    state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock", records.lock_owner(reg)))
     state.active_locks += 1
     int_return(state)
 
@@ -363,7 +364,7 @@ def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
     reg = _spin_lock_arg(env, state, False)
     if not state.active_locks:
         raise Reject(msg.SPIN_UNLOCK_WITHOUT_LOCK.format(name="bpf_spin"), errno=22)
-    owner = graph.lock_owner(reg)
+    owner = records.lock_owner(reg)
     held = next((r for r in state.refs if r.kind is RefKind.LOCK and r.id == reg.id
                  and r.owner == owner), None)
     if held is None:

@@ -18,8 +18,9 @@ from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
+from kfunclab.verifier.records import GRAPH_ARGS
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
-from kfunclab.verifier.rules.graph import GRAPH_ARGS, callback_arg, graph_arg
+from kfunclab.verifier.rules.graph import callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg

@@ -17,6 +17,7 @@ from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
@@ -63,7 +64,7 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
                                      where=f"R{meta.release_regno}"):
                 raise Reject(msg.KFUNC_REF_NOT_ACQUIRED.format(name=name,
                                                                btf_id=kfunc.btf_id or 0))
-    if name in graph.INSERTERS:  # the node's owning reference goes into the root
+    if name in records.INSERTERS:  # the node's owning reference goes into the root
         node_ref = state.regs[2].ref_obj_id
         graph.convert_owning_non_owning(env, state, node_ref)
         release_reference(env, state, node_ref, idx, where="R2")
@@ -210,9 +211,9 @@ def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Br
     if flags & KF.ACQUIRE:
         ref = acquire_reference(env, state, idx, k.name)
         r0 = r0.evolve(ref_obj_id=ref, id=ref if flags & KF.RET_NULL else r0.id)
-    elif k.name in graph.NODE_RETURNS:
+    elif k.name in records.NODE_RETURNS:
         r0 = graph.set_non_owning(env, r0)
-    if r0.local and not r0.id and graph.may_point_to_spin_lock(env, r0):
+    if r0.local and not r0.id and records.may_point_to_spin_lock(env, r0):
         r0 = r0.evolve(id=env.new_id())
     regs[0] = r0
     if flags & KF.ITER_NEXT and meta.iter_slot is not None:
@@ -222,7 +223,7 @@ def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Br
 def _special_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> Reg | None:
     """``check_special_kfunc()``: obj_new, rdonly_cast, cast_to_kern_ctx, dynptr slices."""
     name = meta.kfunc.name
-    if name in graph.NODE_RETURNS:
+    if name in records.NODE_RETURNS:
         return graph.node_return(env, meta)
     if name in ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl"):
         type_id = meta.arg_constant or 0

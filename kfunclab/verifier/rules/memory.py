@@ -16,6 +16,7 @@ from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
+from kfunclab.verifier.records import field_name, field_overlap
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
     Reg,
@@ -26,7 +27,6 @@ from kfunclab.verifier.regs import (
     signed64,
 )
 from kfunclab.verifier.result import RefEventKind
-from kfunclab.verifier.rules.graph import field_name, field_overlap
 from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-exported)
     RCU_PROTECTED_TYPES,
     READ,
