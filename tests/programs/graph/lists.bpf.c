@@ -210,3 +210,19 @@ int rbtree_node_new_drop(void *ctx)
 		bpf_obj_drop(r);
 	return 0;
 }
+
+SEC("?tc")
+int lock_one_of_two(void *ctx)
+{
+	struct elem *e = bpf_obj_new(struct elem);
+
+	if (!e)
+		return 0;
+	if (bpf_get_prandom_u32() & 1)
+		bpf_spin_lock(&lock);
+	else
+		bpf_spin_lock(&lock_b);	/* paths meet with different locks held */
+	bpf_list_push_back(&head, &e->node);
+	bpf_spin_unlock(&lock);
+	return 0;
+}
