@@ -15,7 +15,7 @@ kernel treats specially and kfunclab does not model (``bpf_list_head``, ``bpf_rb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import Array, BtfKind, Composite, Datasec, Modifier, Ptr, Var
@@ -221,19 +221,59 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
             if t.name == "bpf_spin_lock" and st.kind is BtfKind.STRUCT:
                 out.append(Member(m.name, MemberKind.SPIN_LOCK, size, off, t.name))
             elif t.name in GRAPH_KINDS and st.kind is BtfKind.STRUCT:
-                owner, comp = (var_ids[i], -1) if var_ids and i in var_ids else (st.id, i)
-                contains = next((tuple(tag.split(":")[1:3]) for tag in btf.decl_tags(owner, comp)
-                                 if tag.startswith("contains:") and tag.count(":") == 2), None)
+                contains = _contains(btf, st, i, var_ids)
                 out.append(Member(m.name, GRAPH_KINDS[t.name], size, off, t.name,
-                                  contains=contains))  # type: ignore[arg-type]
+                                  contains=contains))
             else:
-                why = why or _special_in(btf, res.id)
+                inner_why = _special_in(btf, res.id)
+                nested = _nested(btf, st, t) if inner_why else None
+                if nested is not None:  # btf_find_nested_struct(): its fields, at their offsets
+                    out.extend(replace(x, name=f"{m.name}.{x.name}", offset=off + x.offset)
+                               for x in nested)
+                    continue
+                why = why or inner_why
                 out.append(Member(m.name, MemberKind.INT, size, off, t.name or "struct"))
+        elif isinstance(t, Array) and st.kind is BtfKind.STRUCT and (
+                roots := _root_array(btf, t, m.name, off, _contains(btf, st, i, var_ids))):
+            out.extend(roots)  # btf_repeat_fields(): one graph root per element
         else:
             why = why or _special_in(btf, res.id)
             signed = bool(getattr(t, "signed", False))
             out.append(Member(m.name, MemberKind.INT, size, off, t.name or "int", signed))
     return tuple(out), why
+
+
+def _contains(btf: Btf, st: Composite, i: int, var_ids: dict[int, int] | None
+              ) -> tuple[str, str] | None:
+    """Member ``i``'s ``__contains(T, node)`` decl tag (on the VAR for a DATASEC)."""
+    owner, comp = (var_ids[i], -1) if var_ids and i in var_ids else (st.id, i)
+    for tag in btf.decl_tags(owner, comp):
+        if tag.startswith("contains:") and tag.count(":") == 2:
+            _, value, node = tag.split(":")
+            return value, node
+    return None
+
+
+def _nested(btf: Btf, st: Composite, t: Composite) -> tuple[Member, ...] | None:
+    """The members of a struct nested in ``st`` when it holds locks or graph fields only."""
+    if st.kind is not BtfKind.STRUCT or t.kind is not BtfKind.STRUCT:
+        return None
+    members, why = _members(btf, t)
+    if why or any(x.kind in KPTR_TAGS.values() for x in members):
+        return None  # kptrs in nested structs stay unmodelled
+    return members
+
+
+def _root_array(btf: Btf, arr: Array, name: str, off: int,
+                contains: tuple[str, str] | None) -> list[Member]:
+    """``struct bpf_list_head heads[N] __contains(...)``: N roots (other arrays: none)."""
+    elem = btf.type_by_id(btf.resolve(arr.type).id)
+    if not isinstance(elem, Composite) or elem.name not in ("bpf_list_head", "bpf_rb_root") \
+            or arr.nelems < 1:
+        return []
+    size = btf.sizeof(elem.id)
+    return [Member(f"{name}[{k}]", GRAPH_KINDS[elem.name], size, off + k * size, elem.name,
+                   contains=contains) for k in range(arr.nelems)]
 
 
 def _special_in(btf: Btf, type_id: int, depth: int = 0) -> str | None:
