@@ -50,7 +50,9 @@ class KfuncMeta(Protocol):
     kfunc: Any
     graph_root: Member | None
 
+
 _EINVAL, _EACCES = 22, 13
+
 
 # --- arguments ---------------------------------------------------------------------------------
 def _tnum(reg: Reg) -> str:
@@ -217,9 +219,9 @@ def drop_site_type(env: Env, reg: Reg, idx: int) -> None:
     raise Reject(last, tuple(context), errno=_EINVAL)
 
 
-
 def set_non_owning(env: Env, reg: Reg) -> Reg:
-    """``ref_set_non_owning()``: NON_OWN_REF (and MEM_RCU for refcounted types)."""
+    """``ref_set_non_owning()``: NON_OWN_REF. (The kernel adds MEM_RCU for types with a
+    ``bpf_refcount``; kfunclab answers unsupported for those before.)"""
     return reg.evolve(flags=reg.flags | TypeFlag.NON_OWN_REF, ref_obj_id=0)
 
 
