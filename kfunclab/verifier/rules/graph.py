@@ -94,6 +94,10 @@ def graph_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
     """One ``KF_ARG_PTR_TO_{LIST_HEAD,LIST_NODE,RB_ROOT,RB_NODE}`` argument."""
     name = meta.kfunc.name
     root_t, node_t = GRAPH_ARGS[tname]
+    if reg.is_null or reg.flags & TypeFlag.MAYBE_NULL:
+        # the live 6.18 kernel refuses a maybe-NULL graph argument as it does a trusted one
+        # (rbtree_fail's rbtree_api_use_unchecked_remove_retval)
+        raise Reject(msg.KFUNC_POSSIBLY_NULL.format(arg=i), errno=_EACCES)
     _check_arg_reg_off(reg, regno)
     if tname == root_t:
         if reg.type is not RegType.PTR_TO_MAP_VALUE and not _is_alloc(reg):
