@@ -15,6 +15,7 @@ from pathlib import Path
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Func, FuncProto, Linkage
 from kfunclab.elf.exccb import exception_callback_check
+from kfunclab.elf.fields import LocalTypes
 from kfunclab.elf.globals import arg_kinds
 from kfunclab.elf.link import (
     LinkedProgram,
@@ -36,6 +37,8 @@ from kfunclab.verifier.helper_protos import HELPER_PROTOS
 MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
                                 "lru_percpu_hash", "ringbuf", "prog_array",
                                 "user_ringbuf"})
+#: Maps of maps: modelled when the object declares their inner map (``__array(values, ...)``)
+MAP_IN_MAP_TYPES = frozenset({"array_of_maps", "hash_of_maps"})
 _SLOT = struct.Struct("<BBhi")
 
 
@@ -57,11 +60,16 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
     maps = btf_maps(obj.btf) if obj.btf is not None else {}
     obj_name = Path(obj.path).name
     data_maps = {idx: data_map(obj_name, name, obj.sections[idx][1], obj.sizes.get(idx, 0),
-                                obj.btf)
+                                obj.btf, {s.name: s.value for s in obj.symbols
+                                          if s.shndx == idx and s.name})
                  for idx, name in obj.data_sections.items()}
     kconfig_size = obj.sizes.get(next((i for i, (n, _) in obj.sections.items()
                                        if n == ".kconfig"), -1), 0)
     kconfig = data_map(obj_name, ".kconfig", b"", max(kconfig_size, _kconfig_size(obj)))
+    local = LocalTypes(obj.btf) if obj.btf is not None else None
+    if local is not None:  # map values hold the records the kernel parses at map creation
+        maps = {k: local.checked_map(m) for k, m in maps.items()}
+        data_maps = {k: local.checked_map(m) for k, m in data_maps.items()}
     everything: dict[str, ElfMap] = {m.decl.name: m for m in maps.values()}
     everything.update({m.decl.name: m for m in data_maps.values()})
     everything[".kconfig"] = kconfig
@@ -73,7 +81,7 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
         except LinkError as exc:
             out.append(ObjectProgram(func.name, section, None, f"libbpf: {exc}"))
             continue
-        main = _program(obj, func, linked, everything, kernel)
+        main = _program(obj, func, linked, everything, kernel, local=local)
         subs = []
         for f, base in linked.units[1:]:
             if base in main.global_funcs:
@@ -83,7 +91,7 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
                     main = replace(main, unsupported=f"global function '{f.name}': {exc}")
                     break
                 subs.append(_program(obj, f, own, everything, kernel, func.section,
-                                     main.global_funcs[base][1]))
+                                     main.global_funcs[base][1], local=local))
         out.append(ObjectProgram(func.name, section, main, globals=tuple(subs)))
     return out
 
@@ -100,7 +108,8 @@ def _kconfig_size(obj: BpfObject) -> int:
 
 def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
              maps: dict[str, ElfMap], kernel: Btf | None, section: str | None = None,
-             entry_args: tuple[str, ...] | None = None) -> Program:
+             entry_args: tuple[str, ...] | None = None,
+             local: LocalTypes | None = None) -> Program:
     section = (section or func.section).removeprefix("?")
     reasons = list(linked.unsupported)
     why_insn: int | None = None
@@ -129,7 +138,8 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         if m.unsupported:
             reasons.append(f"map '{name}': {m.unsupported}")
             why_insn = slot if why_insn is None else why_insn
-        elif m.decl.map_type not in MODELLED_MAP_TYPES and m.section == ".maps":
+        elif (m.decl.map_type not in MODELLED_MAP_TYPES and m.section == ".maps"
+              and not (m.decl.map_type in MAP_IN_MAP_TYPES and m.inner is not None)):
             reasons.append(f"map type {m.decl.map_type} (map '{name}') is not modelled")
             why_insn = slot if why_insn is None else why_insn
         if slot < len(insns) and isinstance(insns[slot], LoadImm64):
@@ -205,7 +215,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
-        refused=refused, refused_errno=refused_errno,
+        refused=refused, refused_errno=refused_errno, local_btf=local,
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))
 

@@ -15,7 +15,7 @@ kernel treats specially and kfunclab does not model (``bpf_list_head``, ``bpf_rb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import Array, BtfKind, Composite, Datasec, Modifier, Ptr, Var
@@ -37,6 +37,9 @@ MAP_TYPES = (
 #: Struct types the kernel finds in map values (btf_get_field_type()) that kfunclab does not model.
 SPECIAL_STRUCTS = {"bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_timer",
                    "bpf_wq", "bpf_refcount", "bpf_res_spin_lock", "bpf_task_work"}
+#: The graph fields kfunclab models at the top level of a map value or local struct.
+GRAPH_KINDS = {"bpf_list_head": MemberKind.LIST_HEAD, "bpf_list_node": MemberKind.LIST_NODE,
+               "bpf_rb_root": MemberKind.RB_ROOT, "bpf_rb_node": MemberKind.RB_NODE}
 KPTR_TAGS = {"kptr": MemberKind.KPTR, "kptr_untrusted": MemberKind.KPTR_UNTRUSTED}
 
 
@@ -61,11 +64,12 @@ class ElfMap:
 
 
 def data_map(obj_name: str, section: str, data: bytes, size: int,
-             btf: Btf | None = None) -> ElfMap:
+             btf: Btf | None = None, offsets: dict[str, int] | None = None) -> ElfMap:
     """The internal array map libbpf makes of a data section, named after the section.
 
     Its value is the section's DATASEC, whose variables may hold ``__kptr`` and
-    ``bpf_spin_lock`` fields too."""
+    ``bpf_spin_lock`` fields too. ``offsets`` are the variables' ELF symbol values: clang
+    leaves the DATASEC offsets 0 and libbpf fills them in (``btf_fixup_datasec()``)."""
     readonly = section.startswith(".rodata") or section == ".kconfig"
     flags = BPF_F_RDONLY_PROG if readonly else 0
     name = section  # unique in the object (libbpf's own names are truncated to 15 chars)
@@ -75,10 +79,14 @@ def data_map(obj_name: str, section: str, data: bytes, size: int,
     if btf is not None and sec_ids:
         sec = btf.type_by_id(sec_ids[0])
         assert isinstance(sec, Datasec)
+        where = offsets or {}
         fake = Composite(sec.id, BtfKind.STRUCT, section, size, tuple(
-            BtfMember(btf.name(v.type), btf.type_by_id(v.type).type, v.offset * 8)  # type: ignore
+            BtfMember(btf.name(v.type), btf.type_by_id(v.type).type,  # type: ignore
+                      where.get(btf.name(v.type), v.offset) * 8)
             for v in sec.vars if isinstance(btf.type_by_id(v.type), Var)))
-        members, why = _members(btf, fake)
+        tags = {i: v.type for i, v in enumerate(sec.vars)
+                if isinstance(btf.type_by_id(v.type), Var)}
+        members, why = _members(btf, fake, tags)
     value = LocalStruct(section, members, size, sec_ids[0] if sec_ids else 0)
     contents = (data or b"").ljust(size, b"\0")
     decl = MapDecl(name, "array", TypeRef("u32", 4), TypeRef(section, size, value), 1, flags,
@@ -108,6 +116,8 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     attrs: dict[str, int] = {}
     key = value = None
     inner_decl: MapDecl | None = None
+    inner_why: str | None = None
+    values_ptr: int | None = None  # __array(values, ...): inner maps, or programs
     for m in st.members:
         if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
                       "numa_node", "pinning", "map_extra"):
@@ -121,18 +131,19 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
         elif m.name == "values":
             arr = btf.type_by_id(btf.skip_modifiers(m.type))
             if isinstance(arr, Array):
-                inner_ptr = _pointee(btf, arr.type)
-                if inner_ptr is not None:
-                    inner_decl = _btf_map(btf, f"{name}.inner", inner_ptr, 0, True).decl
+                values_ptr = _pointee(btf, arr.type)
     mtype = attrs.get("type", 0)
     type_name = MAP_TYPES[mtype] if 0 <= mtype < len(MAP_TYPES) else f"type{mtype}"
+    if values_ptr is not None and type_name in ("array_of_maps", "hash_of_maps"):
+        inner_map = _btf_map(btf, f"{name}.inner", values_ptr, 0, True)
+        inner_decl, inner_why = inner_map.decl, inner_map.unsupported
     key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
     value_ref, why_v = _type_ref(btf, value, attrs.get("value_size", 0))
     if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):
         value_ref = TypeRef("u32", 4)
     decl = MapDecl(name, type_name, key_ref, value_ref, attrs.get("max_entries", 0),
-                   attrs.get("map_flags", 0))
-    why = why_v or why_k
+                   attrs.get("map_flags", 0), inner=inner_decl)
+    why = why_v or why_k or (f"inner map: {inner_why}" if inner_why else None)
     struct = value_ref.struct
     if not why and struct is not None and type_name not in _TIMER_MAPS and any(
             x.type_name == "bpf_timer" for x in struct.members):
@@ -182,10 +193,20 @@ def _type_ref(btf: Btf, type_id: int | None, size: int) -> tuple[TypeRef, str | 
                                                          tid)), why
 
 
-def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
+def local_struct(btf: Btf, st: Composite) -> tuple[LocalStruct, str | None]:
+    """A struct of the object's BTF as a :class:`LocalStruct`, and why it cannot be modelled."""
+    members, why = _members(btf, st)
+    name = st.name or "(anon)"
+    return LocalStruct(name, members, st.size, st.id), why
+
+
+def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
+             ) -> tuple[tuple[Member, ...], str | None]:
+    """The members of ``st``, and why it cannot be modelled. ``var_ids`` (a DATASEC made a
+    struct) gives the VAR whose decl tags stand for member i's."""
     out: list[Member] = []
     why: str | None = None
-    for m in st.members:
+    for i, m in enumerate(st.members):
         off = m.bit_offset // 8
         if m.bitfield_size:
             out.append(Member(m.name, MemberKind.INT, 0, off, "bitfield"))
@@ -212,14 +233,60 @@ def _members(btf: Btf, st: Composite) -> tuple[tuple[Member, ...], str | None]:
                 if any(x.type_name == "bpf_timer" for x in out):
                     why = why or "a map value with two struct bpf_timer is not modelled"
                 out.append(Member(m.name, MemberKind.TIMER, size, off, t.name))
+            elif t.name in GRAPH_KINDS and st.kind is BtfKind.STRUCT:
+                contains = _contains(btf, st, i, var_ids)
+                out.append(Member(m.name, GRAPH_KINDS[t.name], size, off, t.name,
+                                  contains=contains))
             else:
-                why = why or _special_in(btf, res.id)
+                inner_why = _special_in(btf, res.id)
+                nested = _nested(btf, st, t) if inner_why else None
+                if nested is not None:  # btf_find_nested_struct(): its fields, at their offsets
+                    out.extend(replace(x, name=f"{m.name}.{x.name}", offset=off + x.offset)
+                               for x in nested)
+                    continue
+                why = why or inner_why
                 out.append(Member(m.name, MemberKind.INT, size, off, t.name or "struct"))
+        elif isinstance(t, Array) and st.kind is BtfKind.STRUCT and (
+                roots := _root_array(btf, t, m.name, off, _contains(btf, st, i, var_ids))):
+            out.extend(roots)  # btf_repeat_fields(): one graph root per element
         else:
             why = why or _special_in(btf, res.id)
             signed = bool(getattr(t, "signed", False))
             out.append(Member(m.name, MemberKind.INT, size, off, t.name or "int", signed))
     return tuple(out), why
+
+
+def _contains(btf: Btf, st: Composite, i: int, var_ids: dict[int, int] | None
+              ) -> tuple[str, str] | None:
+    """Member ``i``'s ``__contains(T, node)`` decl tag (on the VAR for a DATASEC)."""
+    owner, comp = (var_ids[i], -1) if var_ids and i in var_ids else (st.id, i)
+    for tag in btf.decl_tags(owner, comp):
+        if tag.startswith("contains:") and tag.count(":") == 2:
+            _, value, node = tag.split(":")
+            return value, node
+    return None
+
+
+def _nested(btf: Btf, st: Composite, t: Composite) -> tuple[Member, ...] | None:
+    """The members of a struct nested in ``st`` when it holds locks or graph fields only."""
+    if st.kind is not BtfKind.STRUCT or t.kind is not BtfKind.STRUCT:
+        return None
+    members, why = _members(btf, t)
+    if why or any(x.kind in KPTR_TAGS.values() for x in members):
+        return None  # kptrs in nested structs stay unmodelled
+    return members
+
+
+def _root_array(btf: Btf, arr: Array, name: str, off: int,
+                contains: tuple[str, str] | None) -> list[Member]:
+    """``struct bpf_list_head heads[N] __contains(...)``: N roots (other arrays: none)."""
+    elem = btf.type_by_id(btf.resolve(arr.type).id)
+    if not isinstance(elem, Composite) or elem.name not in ("bpf_list_head", "bpf_rb_root") \
+            or arr.nelems < 1:
+        return []
+    size = btf.sizeof(elem.id)
+    return [Member(f"{name}[{k}]", GRAPH_KINDS[elem.name], size, off + k * size, elem.name,
+                   contains=contains) for k in range(arr.nelems)]
 
 
 def _special_in(btf: Btf, type_id: int, depth: int = 0) -> str | None:

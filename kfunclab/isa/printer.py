@@ -265,6 +265,8 @@ def format_struct(struct: LocalStruct) -> str:
             members.append(f"struct bpf_spin_lock {m.name};")
         elif m.kind is MemberKind.TIMER:
             members.append(f"struct bpf_timer {m.name};")
+        elif m.kind not in tag:  # graph fields (objects only)
+            members.append(f"struct {m.kind.value} {m.name};")
         else:
             members.append(f"struct {m.type_name}{tag[m.kind]} *{m.name};")
     return f"struct {struct.name} {{ {' '.join(members)} }}" if members else \

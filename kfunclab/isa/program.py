@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from kfunclab.errors import ParseError
 from kfunclab.isa.insn import Imm64Kind, Imm64Tail, Insn, LoadImm64
@@ -32,6 +33,11 @@ class MemberKind(Enum):
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
     TIMER = "timer"  # struct bpf_timer t (16 bytes, 8-aligned): the timer helpers' target
+    #: graph fields (objects' BTF only): struct bpf_list_head h __contains(T, node) ...
+    LIST_HEAD = "bpf_list_head"
+    LIST_NODE = "bpf_list_node"
+    RB_ROOT = "bpf_rb_root"
+    RB_NODE = "bpf_rb_node"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ class Member:
     offset: int
     type_name: str  # integer type name ("u64", "long"), or the pointee struct's name
     signed: bool = False
+    #: a graph root's ``__contains(T, node)``: (T, node) as the decl tag names them
+    contains: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,8 @@ class MapDecl:
     #: a frozen read-only map's contents (an object's .rodata): loads at constant offsets read
     #: known values, as the kernel's bpf_map_direct_read() does
     data: bytes | None = None
+    #: a map of maps (objects only): the inner map a lookup gives (``inner_map_meta``)
+    inner: MapDecl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +165,16 @@ class Program:
     #: variable kallsyms does not know)
     refused: str | None = None
     refused_errno: int = 2  # ... and the errno (ENOENT for a __ksym; EINVAL for others)
+    #: an object's own BTF (:class:`kfunclab.elf.fields.LocalTypes`): the structs
+    #: ``bpf_obj_new`` may allocate and graph roots name, read on demand
+    local_btf: Any = None
 
     @property
     def has_prog_btf(self) -> bool:
-        """Loaded with program BTF and func_info (as libbpf does) when it declares types or maps
-        or takes a callback's address (``check_ld_imm64()`` wants func_info then)."""
-        return bool(self.types or self.maps) or any(  # a callback needs func_info
+        """Loaded with program BTF and func_info (as libbpf does) when it declares types or maps,
+        comes from an object with BTF, or takes a callback's address (``check_ld_imm64()`` wants
+        func_info then)."""
+        return bool(self.types or self.maps) or self.local_btf is not None or any(
             isinstance(i, LoadImm64) and i.kind is Imm64Kind.FUNC for i in self.insns)
 
     def instructions(self) -> list[tuple[int, Insn]]:
@@ -179,10 +193,18 @@ class Program:
         return next((m for m in self.maps if m.name == name), None)
 
     def local_type(self, btf_id: int) -> LocalStruct | None:
+        if self.local_btf is not None:
+            return self.local_btf.struct(btf_id)  # type: ignore[no-any-return]
         for struct in self.all_local_structs():
             if struct.btf_id == btf_id:
                 return struct
         return None
+
+    def local_named(self, name: str) -> LocalStruct | None:
+        """The program's own struct called ``name`` (what ``__contains(name, ...)`` means)."""
+        if self.local_btf is not None:
+            return self.local_btf.named(name)  # type: ignore[no-any-return]
+        return next((s for s in self.all_local_structs() if s.name == name), None)
 
     def all_local_structs(self) -> tuple[LocalStruct, ...]:
         """TYPE: structs, then structs written inline in MAP: lines, in id order."""

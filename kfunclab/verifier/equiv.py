@@ -180,6 +180,8 @@ def refsafe(old: VState, cur: VState, idmap: IdMap) -> bool:
     for o, c in zip(old.refs, cur.refs, strict=True):
         if o.kind != c.kind or not idmap.check(o.id, c.id):
             return False
+        if o.owner != c.owner:  # a lock's ptr: the map, or the program BTF
+            return False
     return True
 
 

@@ -7,6 +7,7 @@ socket filters may not use a ``bpf_spin_lock``. Only fields at the top level of 
 seen here; a program whose special field is nested answers unsupported elsewhere.
 
 >>> from kfunclab.progtypes import ProgType
+from kfunclab.verifier import messages as msg
 >>> is_tracing_prog_type(ProgType.KPROBE), is_tracing_prog_type(ProgType.TRACING)
 (True, False)
 """
@@ -18,6 +19,7 @@ import errno
 from kfunclab.isa.insn import Imm64Kind, LoadImm64
 from kfunclab.isa.program import MapDecl, MemberKind, Program
 from kfunclab.progtypes import ProgType
+from kfunclab.verifier import messages as msg
 from kfunclab.verifier.result import Diagnostic
 
 _TRACING = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT,
@@ -44,16 +46,16 @@ def map_prog_compatibility(decl: MapDecl, prog_type: ProgType) -> str | None:
     fields = _fields(decl)
     tracing = is_tracing_prog_type(prog_type)
     if tracing and fields & {"bpf_list_head", "bpf_rb_root"}:
-        return "tracing progs cannot use bpf_{list_head,rb_root} yet"
+        return msg.MAP_GRAPH_IN_TRACING
     if "bpf_spin_lock" in fields:
         if prog_type is ProgType.SOCKET_FILTER:
-            return "socket filter progs cannot use bpf_spin_lock yet"
+            return msg.SPIN_LOCK_IN_SOCKET_FILTER
         if tracing:
-            return "tracing progs cannot use bpf_spin_lock yet"
+            return msg.SPIN_LOCK_IN_TRACING
     if tracing and "bpf_timer" in fields:
-        return "tracing progs cannot use bpf_timer yet"
+        return msg.TIMER_IN_TRACING
     if tracing and "bpf_wq" in fields:
-        return "tracing progs cannot use bpf_wq yet"
+        return msg.WQ_IN_TRACING
     return None
 
 

@@ -339,6 +339,9 @@ HELPER_PKT_ACCESS = "helper access to the packet is not allowed"
 #: check_map_prog_compatibility(): a map value with a bpf_spin_lock, by program type
 SPIN_LOCK_IN_SOCKET_FILTER = "socket filter progs cannot use bpf_spin_lock yet"
 SPIN_LOCK_IN_TRACING = "tracing progs cannot use bpf_spin_lock yet"
+MAP_GRAPH_IN_TRACING = "tracing progs cannot use bpf_{list_head,rb_root} yet"
+TIMER_IN_TRACING = "tracing progs cannot use bpf_timer yet"
+WQ_IN_TRACING = "tracing progs cannot use bpf_wq yet"
 
 # --- callbacks and exceptions (helper "cb") ----------------------------------------------
 #: check_ld_imm64(): a BPF_PSEUDO_FUNC load of a global function
@@ -360,3 +363,34 @@ AT_EXIT_RETURN_RANGE_OF = ("At program exit the register {reg} has {value} shoul
                            "{range}")
 #: __check_mem_access() for a PTR_TO_MAP_KEY (a for_each_map_elem callback's key)
 INVALID_MAP_KEY_ACCESS = "invalid access to map key, key_size={size} off={off} size={access}"
+
+# --- graph kfuncs (helper "graph"): bpf_list_*/bpf_rbtree_*, bpf_obj_new/drop, their locks -------
+# check_kfunc_args(): KF_ARG_PTR_TO_LIST_HEAD / RB_ROOT / LIST_NODE / RB_NODE
+GRAPH_ROOT_EXPECTED = "arg#{arg} expected pointer to map value or allocated object"
+GRAPH_NODE_NON_OWNING = "{name} can only take non-owning or refcounted bpf_rb_node pointer"
+# __process_kf_arg_ptr_to_graph_root() / _node()
+GRAPH_VAR_OFFSET = ("R{regno} doesn't have constant offset. {field} has to be at the constant "
+                    "offset")
+GRAPH_FIELD_NOT_FOUND = "{field} not found at offset={off}"
+GRAPH_LOCK_NOT_HELD = "bpf_spin_lock at off={off} must be held for {field}"
+GRAPH_NODE_WRONG_TYPE = ("operation on {root} expects arg#1 {node} at offset={want} in struct "
+                         "{want_type}, but arg is at offset={off} in struct {got_type}")
+GRAPH_NODE_WRONG_OFFSET = ("arg#1 offset={off}, but expected {node} at offset={want} in struct "
+                           "{want_type}")
+# check_lock_held() / check_reg_allocation_locked(): printed before GRAPH_LOCK_NOT_HELD
+GRAPH_LOCK_OTHER_ALLOCATION = "held lock and object are not in the same allocation"
+# __check_ptr_off_reg()
+PTR_VARIABLE_OFFSET = "variable {type} access var_off={var_off} disallowed"
+# btf_struct_access() on a bpf_obj_new object; check_map_access() on a map value
+LOCAL_FIELD_DIRECT_ACCESS = "direct access to {field} is disallowed"
+MAP_FIELD_DIRECT_ACCESS = "{field} cannot be accessed directly by load/store"
+# check_special_kfunc(): bpf_obj_new_impl / bpf_percpu_obj_new_impl
+KFUNC_OBJ_NEW_ID_RANGE = "local type ID argument must be in range [0, U32_MAX]"
+# check_kfunc_call(): one bpf_obj_drop call site reached with objects of different records
+# (insn_aux->kptr_struct_meta is per instruction); three lines, the last one is the error
+OBJ_DROP_MIXED_TYPES = ("same call cannot be used with different types",
+                        "use one call for each type: inline the static function that holds the "
+                        "call,",
+                        "or mark the callee with __attribute__((nomerge))")
+# check_kfunc_args(): KF_ARG_PTR_TO_CALLBACK
+KFUNC_CALLBACK_EXPECTED = "arg{arg} expected pointer to func"

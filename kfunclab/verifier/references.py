@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kfunclab.verifier.env import Env
+from kfunclab.verifier.records import may_point_to_spin_lock
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import EMPTY_SLOT, Ref, RefKind, StackSlot, VState
@@ -104,13 +105,15 @@ def mark_ptr_or_null_regs(env: Env, state: VState, regno: int, is_null: bool, in
         env.recorder.ref_event(ref_obj_id, RefEventKind.NULL_CHECKED, insn, f"R{regno}")
     for fno, _place, other, key in list(each_reg(state)):
         if other.id == group and other.maybe_null:
-            set_reg_at(state, fno, key, _refined(other, is_null))
+            keep = not is_null and may_point_to_spin_lock(env, other)
+            set_reg_at(state, fno, key, _refined(other, is_null, keep))
 
 
-def _refined(reg: Reg, is_null: bool) -> Reg:
+def _refined(reg: Reg, is_null: bool, keep_id: bool = False) -> Reg:
     """``mark_ptr_or_null_reg()`` for one register."""
     if is_null:
         return const(0)
     flags = reg.flags & ~TypeFlag.MAYBE_NULL
-    # the id only served the NULL check; a referenced pointer keeps it for iterators only
-    return reg.evolve(flags=flags, id=0)
+    # the id only served the NULL check, except where it names a bpf_spin_lock
+    # (reg_may_point_to_spin_lock()): map values and objects holding one
+    return reg.evolve(flags=flags, id=reg.id if keep_id else 0)

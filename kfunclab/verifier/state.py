@@ -68,6 +68,9 @@ class Ref:
     insn: int
     kind: RefKind = RefKind.PTR
     origin: str = ""  # the kfunc or helper that acquired it, for views
+    #: a lock's ``ptr`` (the map, or "btf" for an allocated object): with ``id`` it names the
+    #: lock (find_lock_state())
+    owner: str = ""
 
 
 @dataclass(slots=True)

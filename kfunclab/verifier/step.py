@@ -403,6 +403,9 @@ def check_ld_imm64(env: Env, state: VState, insn: LoadImm64) -> None:
                          errno=22)
         state.regs[insn.dst] = Reg(RegType.PTR_TO_MAP_VALUE, map=decl, off=insn.imm)
         return
+    if insn.kind is Imm64Kind.FUNC:  # a callback; only bpf_rbtree_add's is modelled
+        state.regs[insn.dst] = Reg(RegType.PTR_TO_FUNC, extra=(insn.imm,))
+        return
     if insn.kind is Imm64Kind.BTF_ID and env.btf is not None:
         from kfunclab.btf.types import BtfKind
 

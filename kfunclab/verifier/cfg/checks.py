@@ -38,7 +38,6 @@ from kfunclab.verifier.cfg.flow import (
     build_flow,
     helper_in,
 )
-from kfunclab.verifier.cfg.map_compat import map_prog_incompatibility
 
 BPF_MAX_SUBPROGS = 256  # include/linux/bpf_verifier.h, main program included
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000  # program length limit for a bpf_capable loader
@@ -119,7 +118,7 @@ def check_cfg(
         _check_subprogs(insns, starts)
         if not program.has_prog_btf:  # check_btf_info() without func_info
             _check_abnormal_return(insns, starts)
-        _resolve_pseudo_ldimm64(insns, program)
+        _resolve_pseudo_ldimm64(insns)
         _check_cfg_dfs(insns, flow, privileged)
     except _Reject as reject:
         return reject.error
@@ -199,7 +198,9 @@ MAX_USED_MAPS = 64
 _MAP_KINDS = (Imm64Kind.MAP_FD, Imm64Kind.MAP_VALUE)
 
 
-def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...], program: Program) -> None:
+def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
+    """resolve_pseudo_ldimm64(): ld_imm64 pairs and the used-maps limit (the maps' program
+    type compatibility is verifier/mapcompat.py's, checked first by verify())."""
     n, i = len(insns), 0
     used_maps: set[str | None] = set()
     while i < n:
@@ -214,10 +215,6 @@ def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...], program: Program) -> None:
                     raise _Reject(StaticError(i, msg.TOO_MANY_MAPS.format(limit=MAX_USED_MAPS),
                                               errno.E2BIG, "resolve_pseudo_ldimm64"))
                 used_maps.add(ins.map_name)
-                decl = next((m for m in program.maps if m.name == ins.map_name), None)
-                why = map_prog_incompatibility(program, decl)  # check_map_prog_compatibility()
-                if why is not None:
-                    raise _Reject(StaticError(i, why, errno.EINVAL, "resolve_pseudo_ldimm64"))
             i += 2
             continue
         if cls is Imm64Tail:  # a stray tail is the kernel's opcode 0x00

@@ -13,11 +13,13 @@ from kfunclab.isa.helpers import HELPER_MAX_ID, MAP_TYPES
 from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import DYNPTR_HELPERS
 from kfunclab.verifier.rules.helper_args import (
     clobber_caller_saved,
@@ -72,12 +74,14 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
     reg = state.regs[regno]
     if reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
-    if reg.type is not RegType.CONST_PTR_TO_MAP:
+    if reg.type is not RegType.CONST_PTR_TO_MAP or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=regno, type=reg_type_str(reg.type,
                                                                                    reg.flags),
                                                   expected="map_ptr"))
     kv = ("array", "hash", "percpu_array", "percpu_hash", "lru_hash", "lru_percpu_hash")
-    if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv:
+    of_maps = name == "map_lookup_elem" and reg.map is not None and reg.map.inner is not None
+    if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv \
+            and not of_maps:
         # check_map_func_compatibility(): which map types each helper takes
         raise Unsupported(f"bpf_{name} on a {reg.map.map_type} map is not modelled", idx)
     return reg
@@ -165,6 +169,10 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
     clobber_caller_saved(state)
+    if m.inner is not None:  # a map of maps: its inner map (inner_map_meta) or NULL
+        state.regs[0] = Reg(RegType.CONST_PTR_TO_MAP, flags=TypeFlag.MAYBE_NULL, map=m.inner,
+                            id=env.new_id())
+        return
     if key is not None and key < m.max_entries:
         struct = getattr(m.value, "struct", None)
         has_lock = struct is not None and any(x.kind.value == "spin_lock" for x in struct.members)
@@ -212,15 +220,20 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     dst = state.regs[1]
     if dst.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
-    if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
+    # kptr_xchg_dest_types: a map value, or (6.18) an allocated object
+    in_object = dst.type is RegType.PTR_TO_BTF_ID and dst.flags == TypeFlag.ALLOC
+    if (dst.type is not RegType.PTR_TO_MAP_VALUE and not in_object) \
+            or dst.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
                                                   expected=msg.KPTR_XCHG_DST_TYPES))
     if not dst.var.is_const:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
-    member = kptr_member(dst.map, off)
+    member = (kptr_member(dst.map, off) if not in_object
+              else records.kptr_field(records.reg_record(env, dst), off))
     if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
+    local = records.local_kptr_type(env, member)
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
@@ -229,6 +242,10 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
             raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
                                                       type=reg_type_str(new.type, new.flags),
                                                       expected=msg.KPTR_XCHG_NEW_TYPES))
+        if local is not None and (new.flags & TypeFlag.ALLOC) and new.local \
+                and new.btf_id != local.btf_id:  # map_kptr_match_type() of an object
+            raise Unsupported("bpf_kptr_xchg of an allocated object into a kptr of another "
+                              "type is not modelled", idx)
         if new.btf_name != member.type_name:
             raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
                 type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
@@ -238,7 +255,11 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
                                  "R2"):
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
     clobber_caller_saved(state)
-    r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
+    if local is not None:  # a kptr to a program type holds bpf_obj_new objects (MEM_ALLOC)
+        r0 = Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC | TypeFlag.MAYBE_NULL,
+                 btf_id=local.btf_id, btf_name=local.name, local=True)
+    else:
+        r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
     env.new_id()  # check_helper_call(): a maybe-NULL return gets an id before the acquire
     ref = acquire_reference(env, state, idx, "bpf_kptr_xchg")
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
@@ -316,47 +337,53 @@ def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
     int_return(state)
 
 
-def _spin_lock_arg(state: VState, lock: bool) -> Reg:
-    """``process_spin_lock()``: R1 points exactly at the map value's ``struct bpf_spin_lock``."""
+def _spin_lock_arg(env: Env, state: VState, lock: bool) -> Reg:
+    """``process_spin_lock()``: R1 points exactly at the ``struct bpf_spin_lock`` of a map
+    value or of a ``bpf_obj_new`` object."""
     reg = state.regs[1]
     if reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
-    if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
+    alloc = (reg.type is RegType.PTR_TO_BTF_ID and reg.flags & TypeFlag.ALLOC
+             and not reg.flags & TypeFlag.NON_OWN_REF)
+    if (reg.type is not RegType.PTR_TO_MAP_VALUE and not alloc) \
+            or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(reg.type, reg.flags),
                                                   expected="map_value, ptr_"))
     if not reg.var.is_const:
         raise Reject(msg.SPIN_LOCK_VAR_OFFSET.format(regno=1), errno=22)
-    decl = reg.map
-    struct = getattr(decl.value, "struct", None)
-    locks = [m for m in struct.members if m.kind.value == "spin_lock"] if struct else []
-    if not locks:
-        raise Reject(msg.SPIN_LOCK_NONE.format(kind="map", name=decl.name), errno=22)
+    struct = records.reg_record(env, reg)
+    lock_off = records.spin_lock_off(struct)
+    if lock_off < 0:
+        kind, name = ("map", reg.map.name) if reg.map is not None else ("local", "kptr")
+        raise Reject(msg.SPIN_LOCK_NONE.format(kind=kind, name=name), errno=22)
     off = reg.off + reg.var.const_value
-    if off != locks[0].offset:
-        raise Reject(msg.SPIN_LOCK_WRONG_OFFSET.format(off=off, lock_off=locks[0].offset),
-                     errno=22)
+    if off != lock_off:
+        raise Reject(msg.SPIN_LOCK_WRONG_OFFSET.format(off=off, lock_off=lock_off), errno=22)
     del lock
     return reg
 
 
 def _h_spin_lock(env: Env, state: VState, idx: int, insn: Call) -> None:
-    reg = _spin_lock_arg(state, True)
+    reg = _spin_lock_arg(env, state, True)
     if state.active_locks:
         raise Reject(msg.SPIN_LOCK_TWICE, errno=22)
-    state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock"))
+    state.refs.append(Ref(reg.id, idx, RefKind.LOCK, "bpf_spin_lock", records.lock_owner(reg)))
     state.active_locks += 1
     int_return(state)
 
 
 def _h_spin_unlock(env: Env, state: VState, idx: int, insn: Call) -> None:
-    reg = _spin_lock_arg(state, False)
+    reg = _spin_lock_arg(env, state, False)
     if not state.active_locks:
         raise Reject(msg.SPIN_UNLOCK_WITHOUT_LOCK.format(name="bpf_spin"), errno=22)
-    held = next((r for r in state.refs if r.kind is RefKind.LOCK and r.id == reg.id), None)
+    owner = records.lock_owner(reg)
+    held = next((r for r in state.refs if r.kind is RefKind.LOCK and r.id == reg.id
+                 and r.owner == owner), None)
     if held is None:
         raise Reject(msg.SPIN_UNLOCK_DIFFERENT.format(name="bpf_spin"), errno=22)
     state.refs.remove(held)
     state.active_locks -= 1
+    graph.invalidate_non_owning_refs(env, state)
     int_return(state)
 
 

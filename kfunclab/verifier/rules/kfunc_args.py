@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from kfunclab.btf.types import BtfKind
 from kfunclab.ctype import CType, Kind
+from kfunclab.isa.program import Member
 from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
+from kfunclab.verifier.records import GRAPH_ARGS
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.rules.graph import callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg
@@ -39,6 +42,7 @@ class KfuncMeta:
     dynptr: tuple[int, str] | None = None  # (spi, type) of the initialised dynptr argument
     dynptr_id: int = 0  # meta->initialized_dynptr.id (what a slice's dynptr_id names)
     dynptr_ref: int = 0  # ... and its ref_obj_id (a clone shares it)
+    graph_root: Member | None = None  # the graph root argument's field (arg_list_head.field)
 
 
 def _trusted_args(env: Env, k: Kfunc) -> bool:
@@ -144,6 +148,9 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
     if tname.startswith("bpf_iter_") and target is not None and target.kind is Kind.STRUCT:
         _iter_arg(env, state, meta, i, regno, reg, tname)
         return 1
+    if ann is Annotation.REFCOUNTED_KPTR:
+        raise Unsupported(f"the __refcounted_kptr argument of {k.name} (refcounted objects) is "
+                          "not modelled")
     if ann is Annotation.IRQ_FLAG:
         _irq_arg(env, state, meta, i, regno, reg)
         return 1
@@ -155,6 +162,12 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
         if not reg.ref_obj_id:
             raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
         _check_reg_off(reg, regno, bool(k.flags & KF.RELEASE), True)
+        return 1
+    if target is not None and target.kind is Kind.FUNC:
+        callback_arg(i, reg)
+        return 1
+    if tname in GRAPH_ARGS and target is not None and target.kind is Kind.STRUCT:
+        graph_arg(env, state, meta, i, regno, reg, tname)
         return 1
     if reg.type is RegType.PTR_TO_BTF_ID and target is not None and target.kind is Kind.STRUCT:
         _btf_id_arg(env, state, meta, i, regno, reg, tname, trusted, rcu)
@@ -206,7 +219,7 @@ def _kptr_get_arg(env: Env, meta: KfuncMeta, reg: Reg, t: CType) -> None:
 
 def _check_reg_off(reg: Reg, regno: int, release: bool, fixed_ok: bool) -> None:
     """``check_func_arg_reg_off()``."""
-    if release and reg.off and not reg.flags & TypeFlag.ALLOC:
+    if release and reg.off:
         raise Reject(msg.KFUNC_BAD_OFFSET.format(regno=regno), errno=_EINVAL)
     if reg.type in (RegType.PTR_TO_BTF_ID, RegType.PTR_TO_CTX):
         if reg.off < 0:

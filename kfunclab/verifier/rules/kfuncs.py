@@ -17,10 +17,12 @@ from kfunclab.errors import BtfError
 from kfunclab.isa.insn import Call
 from kfunclab.kfuncs import KF
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import kfunc_slice
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
@@ -46,6 +48,9 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
         raise Reject(msg.KFUNC_SLEEPABLE_IN_NON_SLEEPABLE.format(name=name))
     meta = KfuncMeta(kfunc)
     check_kfunc_args(env, state, meta, idx)
+    graph.rbtree_add_callback(name)
+    if name in ("bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl"):
+        graph.drop_site_type(env, state.regs[1], idx)
     _lock_state(env, state, name, sleepable)
     if flags & KF.RCU_PROTECTED and env.profile.rcu_protected_enforced \
             and not in_rcu_cs(env, state):
@@ -59,6 +64,10 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
                                      where=f"R{meta.release_regno}"):
                 raise Reject(msg.KFUNC_REF_NOT_ACQUIRED.format(name=name,
                                                                btf_id=kfunc.btf_id or 0))
+    if name in records.INSERTERS:  # the node's owning reference goes into the root
+        node_ref = state.regs[2].ref_obj_id
+        graph.convert_owning_non_owning(env, state, node_ref)
+        release_reference(env, state, node_ref, idx, where="R2")
     _special_pre_return(env, state, meta, idx)
     clobber_caller_saved(state)
     _set_return(env, state, meta, idx, explorer)
@@ -196,6 +205,10 @@ def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Br
     if flags & KF.ACQUIRE:
         ref = acquire_reference(env, state, idx, k.name)
         r0 = r0.evolve(ref_obj_id=ref, id=ref if flags & KF.RET_NULL else r0.id)
+    elif k.name in records.NODE_RETURNS:
+        r0 = graph.set_non_owning(env, r0)
+    if r0.local and not r0.id and records.may_point_to_spin_lock(env, r0):
+        r0 = r0.evolve(id=env.new_id())
     regs[0] = r0
     if flags & KF.ITER_NEXT and meta.iter_slot is not None:
         _iter_next(env, state, meta, idx, explorer)
@@ -204,12 +217,23 @@ def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Br
 def _special_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> Reg | None:
     """``check_special_kfunc()``: obj_new, rdonly_cast, cast_to_kern_ctx, dynptr slices."""
     name = meta.kfunc.name
+    if name in records.NODE_RETURNS:
+        return graph.node_return(env, meta)
     if name in ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl"):
+        type_id = meta.arg_constant or 0
+        if not 0 <= type_id < 1 << 32:
+            raise Reject(msg.KFUNC_OBJ_NEW_ID_RANGE, errno=_EINVAL)
         if not env.program.has_prog_btf:
             raise Reject(msg.KFUNC_OBJ_NEW_NEEDS_BTF, errno=_EINVAL)
-        struct = env.program.local_type(meta.arg_constant or 0)
+        struct = env.program.local_type(type_id)
         if struct is None:
             raise Reject(msg.KFUNC_OBJ_NEW_TYPE, errno=_EINVAL)
+        if name == "bpf_percpu_obj_new_impl":
+            raise Unsupported("bpf_percpu_obj_new_impl (per-CPU allocated objects) is not "
+                              "modelled")
+        if env.program.local_btf is not None and env.program.local_btf.why(type_id):
+            raise Unsupported(f"bpf_obj_new of struct {struct.name}: "
+                              f"{env.program.local_btf.why(type_id)}")
         return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC, btf_id=struct.btf_id,
                    btf_name=struct.name, local=True)
     if name == "bpf_rdonly_cast":

@@ -61,6 +61,10 @@ def kptr_access(env: Env, state: VState, member: object, kind: str, value_regno:
         return
     if value_regno < 0:
         return
+    if env.btf is not None and not env.btf.find(member.type_name, "STRUCT") \
+            and env.program.local_named(member.type_name) is not None:
+        raise Unsupported(f"loading a kptr to the program's own struct {member.type_name} "
+                          "(a bpf_obj_new object) is not modelled")
     flags = TypeFlag.MAYBE_NULL
     if referenced and member.type_name in RCU_PROTECTED_TYPES and in_rcu_cs(env, state):
         flags |= TypeFlag.RCU

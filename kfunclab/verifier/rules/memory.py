@@ -17,6 +17,7 @@ from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
+from kfunclab.verifier.records import field_name, field_overlap, local_object_access
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
     Reg,
@@ -447,11 +448,9 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     struct = getattr(decl.value, "struct", None)
     lo = off + (reg.var.const_value if reg.var.is_const else reg.var.smin)
     hi = off + size + (reg.var.const_value if reg.var.is_const else reg.var.umax)
-    for m in struct.members if struct is not None else ():
-        if m.kind.value == "spin_lock" and lo < m.offset + m.size and m.offset < hi:
-            raise Reject("bpf_spin_lock cannot be accessed directly by load/store")
-        if m.type_name == "bpf_timer" and lo < m.offset + m.size and m.offset < hi:
-            raise Reject("bpf_timer cannot be accessed directly by load/store")
+    special = field_overlap(struct, lo, hi)
+    if special is not None:
+        raise Reject(msg.MAP_FIELD_DIRECT_ACCESS.format(field=field_name(special)))
     data = getattr(decl, "data", None)
     if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
             and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
@@ -484,24 +483,15 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
     if reg.flags & TypeFlag.PERCPU:
         raise Reject(f"R{regno} is ptr_{name} access percpu memory: off={off}")
     if reg.local:
-        _local_object_access(env, state, reg, regno, off, size, kind, value_regno)
+        local_object_access(env.program.local_type(reg.btf_id), reg, off, size)
+        if kind == READ and value_regno >= 0:
+            state.regs[value_regno] = UNKNOWN_SCALAR
         return
     if kind == WRITE:
         raise Reject(msg.BTF_WRITE_ONLY_ALLOWED)
     result = walk_btf_pointer(env, state, reg, off, size)
     if value_regno >= 0:
         state.regs[value_regno] = result
-
-
-def _local_object_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: int,
-                         kind: str, value_regno: int) -> None:
-    """Reads and writes of a ``bpf_obj_new`` object: its program-local struct's bounds."""
-    struct = env.program.local_type(reg.btf_id)
-    total = struct.size if struct is not None else 0
-    if off + size > total:
-        raise Reject(msg.BTF_ACCESS_BEYOND.format(name=reg.btf_name, off=off, size=size))
-    if kind == READ and value_regno >= 0:
-        state.regs[value_regno] = UNKNOWN_SCALAR
 
 
 # --- helper and kfunc memory arguments -----------------------------------------------------------
