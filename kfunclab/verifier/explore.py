@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
+from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.equiv import Exactness, same_value, states_equal
@@ -85,6 +85,8 @@ class Explorer:
         self.prune_points = env.cfg.prune_points
         self.force_checkpoints = env.cfg.force_checkpoints
         self.jmp_points = env.cfg.jmp_points
+        self.may_goto_points = frozenset(i for i, insn in enumerate(env.program.insns)
+                                         if type(insn) is MayGoto)
         self._stored_now = False
         self._path: list[int] = []  # the current path's own instructions ...
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
@@ -307,15 +309,17 @@ class Explorer:
                 states_cnt += 1
                 old = entry.state
                 if old.branches:
-                    if forced and self._iter_converged(old, cur, live_regs, live_slots):
-                        # a loop closed: 6.18 keeps a copy of this state as an SCC
-                        # back-edge, which counts towards peak_states
-                        env.explored_states_size += 1
-                        env.peak_states = max(env.peak_states, env.explored_states_size)
-                        if self.log.level & 2 and idx in self.scc:
-                            self.log.line(f"SCC backedge ({self.scc[idx]})")
-                        return self._hit(entry, cur, idx, live_regs)
-                    if not forced and _maybe_looping(old, cur) and \
+                    may_goto = idx in self.may_goto_points
+                    if may_goto:
+                        # a loop through may_goto converges once a deeper iteration is
+                        # within an earlier one (is_state_visited(), is_may_goto_insn_at())
+                        if old.may_goto_depth != cur.may_goto_depth and states_equal(
+                                old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN):
+                            return self._loop_hit(entry, cur, idx, live_regs)
+                    elif forced and self._iter_converged(old, cur, live_regs, live_slots):
+                        return self._loop_hit(entry, cur, idx, live_regs)
+                    if (may_goto or not forced) and _maybe_looping(old, cur) and \
+                            old.may_goto_depth == cur.may_goto_depth and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
                         return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22,
                                       trailer=(f"cur state:{format_state(cur, None, None)}",
@@ -353,6 +357,16 @@ class Explorer:
         spi = (-(it.off + it.var.const_value) - 1) // 8
         slot = cur.cur.stack.get(spi)
         return slot is not None and bool(slot.spilled.extra) and slot.spilled.extra[1] == "active"
+
+    def _loop_hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
+        # a loop closed: 6.18 keeps a copy of this state as an SCC back-edge, which counts
+        # towards peak_states
+        env = self.env
+        env.explored_states_size += 1
+        env.peak_states = max(env.peak_states, env.explored_states_size)
+        if self.log.level & 2 and idx in self.scc:
+            self.log.line(f"SCC backedge ({self.scc[idx]})")
+        return self._hit(entry, cur, idx, live_regs)
 
     def _hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
         entry.hit_cnt += 1

@@ -115,6 +115,9 @@ class VState:
     path_id: int = 0
     pending_events: list = field(default_factory=list)  # recorded when a pushed branch starts
     in_free_list: bool = False  # an evicted checkpoint kept alive for its children
+    #: ``may_goto_depth``: how many may_goto fall-throughs this path took (check_cond_jmp_op());
+    #: not compared by states_equal(), only by the loop rules of is_state_visited()
+    may_goto_depth: int = 0
 
     @property
     def cur(self) -> FuncState:
@@ -140,6 +143,7 @@ class VState:
             self.jmp_history_cnt,
             self.checkpoint_id,
             self.path_id,
+            may_goto_depth=self.may_goto_depth,
         )
 
     def ref_ids(self) -> list[int]:
