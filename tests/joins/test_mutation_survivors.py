@@ -1,0 +1,187 @@
+"""Programs written for the survivors of the mutation run over the rule modules
+(docs/mutation-testing.md, "Survivors and why"): one program each that the planted bug would
+answer differently. The answer (verdict, errno, first error) is written from the v6.18 source
+named beside it, checked offline everywhere and against the running kernel where it can be
+asked.
+
+Several are joins: two arms meet at ``join`` after the first arm (the fall-through, explored
+first) ran >= 2 jumps and >= 8 instructions since its last checkpoint, so ``is_state_visited()``
+keeps that arm's state there; the second arm differs only in the piece the survivor dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from kfunclab.isa.parser import parse_program
+from kfunclab.kernel import kernel_available
+from kfunclab.verifier import verify
+
+AVAILABLE, WHY = kernel_available()
+
+# the first arm's tail before "goto join": a never-taken jump and padding, so the join keeps
+# the first arm's checkpoint (r5 is dead at the join)
+PAD = "\tr5 = 1\n\tif r5 != 1 goto join\n" + "\tr5 = 1\n" * 6
+LOOKUP0 = """\
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = m ll
+	call bpf_map_lookup_elem
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    text: str
+    answer: tuple[str, int | None, str | None]  # verdict, errno, first error
+    source: str  # the kernel code that decides it
+    survivor: str  # the mutant it kills (docs/mutation-testing.md)
+
+
+CASES = [
+    Case("spin_unlock_without_lock_is_einval", """\
+# SEC("tc")
+# MAP: m array key=u32 value="struct val { struct bpf_spin_lock lock; u32 pad; }"
+""" + LOOKUP0 + """\
+	if r0 == 0 goto out
+	r1 = r0
+	call bpf_spin_unlock            # bug: no bpf_spin_lock first
+out:
+	r0 = 0
+	exit
+""", ("reject", 22, "bpf_spin_unlock without taking a lock"),
+        "process_spin_lock(): -EINVAL", "helpers.py _h_spin_unlock errno 22 -> 21"),
+    Case("zero_bytes_fill_a_known_zero", """\
+# SEC("socket")
+	*(u32 *)(r10 - 8) = 0           # BPF_ST imm 0: STACK_ZERO bytes, not a spill
+	*(u32 *)(r10 - 4) = 0
+	r1 = *(u32 *)(r10 - 4)          # four zero bytes read back: the constant 0
+	if r1 == 0 goto out
+	r0 = *(u64 *)(r1 + 0)           # dead: r1 is 0
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_stack_read_fixed_off(): all STACK_ZERO -> __mark_reg_const_zero()",
+        "memory.py _stack_read 'zeros += 1' removed"),
+    Case("ringbuf_output_of_zero_bytes", """\
+# SEC("socket")
+# MAP: rb ringbuf key="struct rbk { }" value="struct rbv { }" max_entries=4096
+	r1 = rb ll
+	r2 = r10
+	r2 += -8
+	r3 = 0                          # ARG_CONST_SIZE_OR_ZERO: zero bytes are fine
+	r4 = 0
+	call bpf_ringbuf_output
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "bpf_ringbuf_output_proto: ARG_CONST_SIZE_OR_ZERO; check_mem_size_reg()",
+        "helpers.py _h_ringbuf_output zero_ok True -> False"),
+    Case("probe_read_size_is_precise_at_a_join", """\
+# SEC("tp_btf/task_newtask")
+	call bpf_get_prandom_u32
+	r6 = r0
+	if r6 > 10 goto other
+	r2 = 8                          # first arm: a size that fits
+""" + PAD + """\
+	goto join
+other:
+	r2 = 16                         # second arm: too big for fp-8
+join:
+	r1 = r10
+	r1 += -8
+	r3 = 0
+	call bpf_probe_read_kernel
+	r0 = 0
+	exit
+""", ("reject", 22, "invalid write to stack R1 off=-8 size=16"),
+        "check_mem_size_reg(): mark_chain_precision() of the size; regsafe() of a precise "
+        "scalar", "helpers.py _h_write_buffer precision of R2 -> R3"),
+    Case("narrow_fill_is_precise_at_a_join", """\
+# SEC("socket")
+# MAP: m array key=u32 value=u64
+""" + LOOKUP0 + """\
+	if r0 == 0 goto out
+	r7 = r0
+	call bpf_get_prandom_u32
+	r6 = r0
+	if r6 > 10 goto other
+	r1 = 4                          # first arm: an offset inside the 8-byte value
+""" + PAD + """\
+	goto join
+other:
+	r1 = 100                        # second arm: far outside it
+join:
+	*(u64 *)(r10 - 16) = r1
+	r2 = *(u32 *)(r10 - 16)         # a narrow fill: backtracking follows it to fp-16
+	r7 += r2
+	r0 = *(u8 *)(r7 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R7 min value is outside of the allowed memory range"),
+        "check_stack_read_fixed_off(): the fill's jump history; backtrack_insn() -> "
+        "precise fp-16", "memory.py _stack_read '_history_stack()' of a narrow fill removed"),
+    Case("kptr_untrusted_store_of_zero_imm", """\
+# SEC("tc")
+# MAP: m array key=u32 value="struct slot { struct task_struct __kptr_untrusted *task; }"
+""" + LOOKUP0 + """\
+	if r0 == 0 goto out
+	*(u64 *)(r0 + 0) = 0            # BPF_ST of 0 into a kptr field: allowed
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None), "check_map_kptr_access(): BPF_ST imm must be 0",
+        "kptrs.py kptr_access 'imm != 0' -> 'imm != 1'"),
+    Case("iter_loop_with_a_spilled_counter", """\
+# SEC("tp_btf/task_newtask")
+	r1 = r10
+	r1 += -8
+	r2 = 0
+	r3 = 100
+	call bpf_iter_num_new
+	r1 = 0
+	*(u64 *)(r10 - 16) = r1         # a counter on the stack, bumped every iteration
+loop:
+	r1 = r10
+	r1 += -8
+	call bpf_iter_num_next
+	if r0 == 0 goto done
+	r1 = *(u64 *)(r10 - 16)
+	r1 += 1
+	*(u64 *)(r10 - 16) = r1
+	goto loop
+done:
+	r1 = r10
+	r1 += -8
+	call bpf_iter_num_destroy
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "process_iter_next_call(): widen_imprecise_scalars() on spilled slots too",
+        "kfuncs.py _widen_imprecise 'not slot.spilled.precise' flipped"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_kfunclab_gives_the_written_answer(case: Case) -> None:
+    got = verify(parse_program(case.text, case.name + ".s"), btf="bundled")
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
+        case.answer
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_live_kernel_gives_the_written_answer(case: Case) -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    kv = kernel_verdict(parse_program(case.text, case.name + ".s"))
+    assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == case.answer
