@@ -166,6 +166,115 @@ done:
 """, ("accept", None, None),
         "process_iter_next_call(): widen_imprecise_scalars() on spilled slots too",
         "kfuncs.py _widen_imprecise 'not slot.spilled.precise' flipped"),
+    Case("atomic_on_an_unset_pointer", """\
+# SEC("socket")
+	r2 = 1
+	lock *(u64 *)(r3 + 0) += r2     # bug: r3 was never set
+	r0 = 0
+	exit
+""", ("reject", 13, "R3 !read_ok"), "check_atomic(): check_reg_arg(dst, SRC_OP)",
+        "memory.py check_atomic '_read_reg(state, insn.dst)' removed"),
+    Case("atomic_of_an_unset_value", """\
+# SEC("socket")
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1
+	lock *(u64 *)(r10 - 8) += r3    # bug: r3 was never set
+	r0 = 0
+	exit
+""", ("reject", 13, "R3 !read_ok"), "check_atomic(): check_reg_arg(src, SRC_OP)",
+        "memory.py _read_reg NOT_INIT check removed"),
+    Case("kptr_untrusted_store_of_a_map_value", """\
+# SEC("tc")
+# MAP: m array key=u32 value="struct slot { struct task_struct __kptr_untrusted *task; }"
+""" + LOOKUP0 + """\
+	if r0 == 0 goto out
+	*(u64 *)(r0 + 0) = r0           # bug: a map value is not a task_struct
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "invalid kptr access, R0 type=map_value expected=ptr_task_struct or "
+                    "untrusted_ptr_task_struct"), "map_kptr_match_type()",
+        "kptrs.py kptr_access 'value_regno >= 0' -> '>= 1'"),
+    Case("iter_destroy_keeps_the_slot_below", """\
+# SEC("tp_btf/task_newtask")
+	r1 = 0
+	*(u64 *)(r10 - 8) = r1          # a known zero just above the iterator
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r3 = 3
+	call bpf_iter_num_new
+	r1 = r10
+	r1 += -16
+	call bpf_iter_num_destroy       # frees fp-16 only (bpf_iter_num is one slot)
+	r1 = *(u64 *)(r10 - 8)
+	if r1 == 0 goto out
+	r0 = *(u64 *)(r1 + 0)           # dead: still zero
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None), "unmark_stack_slots_iter(): nr_slots of the iterator",
+        "kfuncs.py _special_pre_return default slot count 1 -> 2"),
+    Case("raw_write_into_uninit_stack_without_perfmon", """\
+# SEC("socket")
+# CAPS: -cap_perfmon, -cap_sys_admin
+	r2 = 0
+	r3 = r10
+	r3 += -8                        # never written: ARG_PTR_TO_UNINIT_MEM needs no init
+	r4 = 8
+	call bpf_skb_load_bytes
+	r0 = 0
+	exit
+""", ("accept", None, None), "check_stack_range_initialized(): meta->raw_mode",
+        "memory.py _stack_range_initialized raw-mode 'continue' removed"),
+    Case("zero_size_at_a_variable_offset_clobbers", """\
+# SEC("tp_btf/task_newtask")
+	r6 = *(u64 *)(r1 + 0)
+	*(u64 *)(r10 - 24) = r6         # a spilled pointer
+	call bpf_get_prandom_u32
+	r0 &= 8
+	r1 = r10
+	r1 += -24
+	r1 += r0                        # fp-24 or fp-16: bytes fp-24..fp-17 are walked
+	r2 = 0
+	r3 = 0
+	call bpf_probe_read_kernel      # size 0, but a write: the spilled pointer is clobbered
+	r6 = *(u64 *)(r10 - 24)
+	r0 = *(u32 *)(r6 + 0)           # bug: r6 is a scalar now
+	r0 = 0
+	exit
+""", ("reject", 13, "R6 invalid mem access 'scalar'"),
+        "check_stack_range_initialized(): for (i = min_off; i < max_off + access_size; i++) "
+        "with clobber", "memory.py _stack_range_initialized early return at size 0 (a bug: "
+        "kfunclab accepted this; fixed)"),
+    Case("irq_flag_with_its_low_byte_overwritten", """\
+# SEC("tc")
+	r1 = r10
+	r1 += -8
+	call bpf_local_irq_save
+	r1 = 0
+	*(u8 *)(r10 - 8) = r1           # bug: one byte of the saved flags overwritten
+	r1 = r10
+	r1 += -8
+	call bpf_local_irq_restore
+	r0 = 0
+	exit
+""", ("reject", 22, "expected an initialized irq flag as arg#0"),
+        "process_irq_flag(): is_irq_flag_reg_valid_init()", "kfunc_args.py _irq_arg byte 7 -> 6"),
+    Case("partial_spill_over_a_spill", """\
+# SEC("socket")
+	r1 = 5
+	*(u64 *)(r10 - 8) = r1
+	w1 = 7
+	*(u32 *)(r10 - 8) = r1          # fp-4..fp-1 become STACK_MISC
+	r2 = *(u8 *)(r10 - 1)
+	if r2 == 0 goto out
+	r0 = *(u64 *)(r2 + 0)           # bug: r2 is some byte
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R2 invalid mem access 'scalar'"), "save_register_state(): the rest MISC",
+        "memory.py _spill range end 0 -> 1"),
 ]
 
 
