@@ -11,6 +11,7 @@ keeps that arm's state there; the second arm differs only in the piece the survi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -265,9 +266,9 @@ out:
 # SEC("socket")
 	r1 = 5
 	*(u64 *)(r10 - 8) = r1
-	w1 = 7
-	*(u32 *)(r10 - 8) = r1          # fp-4..fp-1 become STACK_MISC
-	r2 = *(u8 *)(r10 - 1)
+	w1 = 0
+	*(u32 *)(r10 - 8) = r1          # a spilled zero at fp-8..fp-5; fp-4..fp-1 become MISC
+	r2 = *(u8 *)(r10 - 1)           # a MISC byte: unknown (an all-SPILL byte would be 0)
 	if r2 == 0 goto out
 	r0 = *(u64 *)(r2 + 0)           # bug: r2 is some byte
 out:
@@ -275,6 +276,31 @@ out:
 	exit
 """, ("reject", 13, "R2 invalid mem access 'scalar'"), "save_register_state(): the rest MISC",
         "memory.py _spill range end 0 -> 1"),
+    Case("reference_ids_at_a_join", """\
+# SEC("tp_btf/task_newtask")
+	r6 = *(u64 *)(r1 + 0)           # the task argument: trusted, not referenced
+	r1 = r6
+	call bpf_task_acquire
+	if r0 == 0 goto out
+	r7 = r0                         # referenced
+	call bpf_get_prandom_u32
+	if r0 > 10 goto other
+	r8 = r7                         # first arm: r8 holds the reference
+	r9 = r6
+""" + PAD + """\
+	goto join
+other:
+	r8 = r6                         # second arm: the same types, but r8 is not referenced
+	r9 = r7
+join:
+	r1 = r8
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+""", ("reject", 22, "release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID"),
+        "regsafe() -> check_ids(): a zero and a non-zero ref_obj_id never match",
+        "equiv.py IdMap.check: zero vs non-zero id answers True"),
 ]
 
 
@@ -294,3 +320,52 @@ def test_the_live_kernel_gives_the_written_answer(case: Case) -> None:
 
     kv = kernel_verdict(parse_program(case.text, case.name + ".s"))
     assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == case.answer
+
+
+# --- written from the source only: what the text format cannot say ------------------------------
+RODATA_READ = """\
+# SEC("socket")
+# MAP: ro array key=u32 value=u64 flags=128
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = ro ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r1 = *(u16 *)(r0 + 2)           # a frozen read-only map: the bytes are known
+	if r1 == 0x0403 goto out
+	r0 = *(u64 *)(r1 + 0)           # dead when the value is known
+out:
+	r0 = 0
+	exit
+"""
+
+
+@pytest.mark.parametrize(("data", "answer"), [
+    (bytes(range(1, 9)), ("accept", None)),  # bytes 2..3 are 03 04: 0x0403, the branch is taken
+    (None, ("reject", "R1 invalid mem access 'scalar'")),  # no contents: an unknown u16
+])
+def test_a_read_only_map_reads_its_contents(data: bytes | None,
+                                            answer: tuple[str, str | None]) -> None:
+    """check_map_access() -> bpf_map_direct_read(): a constant-offset load of 1, 2, 4 or 8 bytes
+    from a frozen BPF_F_RDONLY_PROG map is the constant stored there (an object's .rodata; the
+    text format cannot give a map contents, so this is offline only)."""
+    prog = parse_program(RODATA_READ, "rodata.s")
+    prog = dataclasses.replace(prog, maps=(dataclasses.replace(prog.maps[0], data=data),))
+    got = verify(prog, btf="bundled")
+    assert (got.verdict.value, got.error.message if got.error else None) == answer
+
+
+@pytest.mark.parametrize(("body", "answer"), [
+    ("\tr0 = 5\n\texit\n", ("accept", None)),  # any scalar, whatever the program type's range
+    ("\tr0 = r1\n\texit\n",
+     ("reject", "At subprogram exit the register R0 is not a scalar value (ctx)")),
+])
+def test_a_global_function_returns_any_scalar(body: str, answer: tuple[str, str | None]) -> None:
+    """check_return_code(): a global function (verified on its own, entry_args from its BTF
+    prototype) must return a scalar, but not one in the program type's range (cgroup_skb: [0, 1]).
+    Global functions come from ELF objects only, so this one is built here."""
+    prog = parse_program(f'# SEC("cgroup_skb/ingress")\n{body}', "global.s")
+    got = verify(dataclasses.replace(prog, entry_args=("ctx",)), btf="bundled")
+    assert (got.verdict.value, got.error.message if got.error else None) == answer
