@@ -369,3 +369,61 @@ def test_a_global_function_returns_any_scalar(body: str, answer: tuple[str, str 
     prog = parse_program(f'# SEC("cgroup_skb/ingress")\n{body}', "global.s")
     got = verify(dataclasses.replace(prog, entry_args=("ctx",)), btf="bundled")
     assert (got.verdict.value, got.error.message if got.error else None) == answer
+
+
+# --- a zero and a non-zero reference id, on pointers of one type and the same flags -------------
+IDS_JOIN = """\
+# SEC("tp_btf/task_newtask")
+	r6 = *(u64 *)(r1 + 0)
+	r1 = r6
+	call bpf_task_acquire
+	if r0 == 0 goto out
+	r7 = r0                         # ptr_task_struct, referenced
+	r6 = *(u64 *)(r6 + {wakee})     # task->last_wakee: ptr_task_struct, not referenced
+	call bpf_get_prandom_u32
+	if r0 > 10 goto other
+	r8 = r7                         # first arm: r8 holds the reference
+	r9 = r6
+""" + PAD + """\
+	goto join
+other:
+	r8 = r6                         # second arm: the same type and flags, no reference
+	r9 = r7
+join:
+	r1 = r8
+	call bpf_task_release
+	r1 = r9
+out:
+	r0 = 0
+	exit
+"""
+IDS_ANSWER = ("reject", 22, "R1 must be referenced or trusted")  # check_kfunc_args(), KF_RELEASE
+
+
+def _ids_join(which: str) -> str:
+    """The program with task_struct.last_wakee's offset in ``which`` BTF (offsets move between
+    builds; a plain member, so walking it clears PTR_TRUSTED)."""
+    from kfunclab.btf import load_btf
+
+    btf = load_btf(which)
+    task = btf.type_by_id(btf.find("task_struct", "STRUCT")[0])
+    wakee = next(m for m in task.members if m.name == "last_wakee")  # type: ignore[attr-defined]
+    return IDS_JOIN.replace("{wakee}", str(wakee.byte_offset))
+
+
+def test_a_zero_and_a_nonzero_ref_id_never_match() -> None:
+    """regsafe() -> check_ids(): old r8 references the task, cur r8 (same type, same flags) does
+    not; a comparison that let 0 match an id would prune the second arm and accept."""
+    got = verify(parse_program(_ids_join("bundled"), "ids.s"), btf="bundled")
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
+        IDS_ANSWER
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+def test_the_live_kernel_never_matches_a_zero_and_a_nonzero_ref_id() -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    kv = kernel_verdict(parse_program(_ids_join("live"), "ids.s"))
+    assert (kv.verdict, kv.errno, kv.error) == IDS_ANSWER
