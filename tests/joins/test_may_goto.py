@@ -228,3 +228,15 @@ def test_may_goto_label_out_of_range_names_the_line() -> None:
     far = "\tr0 = 0\n" * 40000
     with pytest.raises(ParseError, match=r":3:\d+: .*out of 16-bit range"):
         parse_program(f'# SEC("xdp")\nl:\n\tmay_goto out\n{far}out:\n\texit\n')
+
+
+def test_an_unprivileged_may_goto_loop_is_a_back_edge() -> None:
+    """check_cfg(): without CAP_BPF any loop is refused as a back-edge before exploration, a
+    may_goto loop too (written from the source: this machine refuses unprivileged loads)."""
+    from kfunclab.verifier.cfg import check_cfg
+
+    text = ('# SEC("socket")\n# CAPS: -cap_bpf, -cap_sys_admin, -cap_perfmon\n'
+            '\tr0 = 0\nloop:\n\tmay_goto out\n\tgoto loop\nout:\n\texit\n')
+    static = check_cfg(parse_program(text, "u.s"), privileged=False)
+    assert static is not None and static.message == "back-edge from insn 2 to 1"
+    assert check_cfg(parse_program(text, "u.s"), privileged=True) is None
