@@ -320,6 +320,7 @@ class Explorer:
                         return self._loop_hit(entry, cur, idx, live_regs)
                     if (may_goto or not forced) and _maybe_looping(old, cur) and \
                             old.may_goto_depth == cur.may_goto_depth and \
+                            not _iter_active_depths_differ(old, cur) and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
                         return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22,
                                       trailer=(f"cur state:{format_state(cur, None, None)}",
@@ -423,6 +424,21 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
         if not (same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
             return False
     return True
+
+
+def _iter_active_depths_differ(old: VState, cur: VState) -> bool:
+    """``iter_active_depths_differ()``: an active iterator of ``old`` is at another iteration
+    depth in ``cur``; the loop made progress, so equal states are not an infinite loop."""
+    for fold, fcur in zip(old.frames, cur.frames, strict=False):
+        for spi, slot in fold.stack.items():
+            extra = slot.spilled.extra
+            if slot.types[0] != "i" or not extra or len(extra) < 3 or extra[1] != "active":
+                continue
+            other = fcur.stack.get(spi)
+            cextra = other.spilled.extra if other is not None else ()
+            if len(cextra) < 3 or cextra[2] != extra[2]:
+                return True
+    return False
 
 
 def _stack_access_slot(insn: object, state: VState) -> int | frozenset[int] | None:

@@ -138,6 +138,33 @@ next:
 out:
 	exit
 """, "accept", None, (8, 2, 4), "is_state_visited(): each may_goto converges on its own"),
+    # an open-coded iterator's loop, rotated (the next call at the top and at the bottom, as
+    # clang emits `while (bpf_iter_num_next())`): the states at the loop body differ only in the
+    # iteration depth of the active iterator, which is progress, not an infinite loop
+    "iter_rotated_loop": ("""\
+# SEC("raw_tp")
+	r6 = r10
+	r6 += -8
+	r1 = r6
+	r2 = 0
+	r3 = 3
+	call bpf_iter_num_new
+	r1 = r6
+	call bpf_iter_num_next
+	if r0 == 0 goto done
+loop:
+	r3 = *(u32 *)(r0 + 0)
+	r1 = r10
+	r1 += -8
+	call bpf_iter_num_next
+	if r0 != 0 goto loop
+done:
+	r1 = r10
+	r1 += -8
+	call bpf_iter_num_destroy
+	r0 = 0
+	exit
+""", "accept", None, (30, 3, 4), "is_state_visited(): iter_active_depths_differ()"),
     "offset_zero": ("""\
 # SEC("socket")
 	r0 = 0
