@@ -121,7 +121,8 @@ DECODE_ERRORS = [
                                                 "supported"),
     ("db 1a f8ff 00010000", "slot 0: (db) dst_reg=10 src_reg=1 off=-8 imm=256 is not a valid "
                             "instruction"),
-    ("e5 00 0100 00000000", "slot 0: (e5) dst_reg=0 src_reg=0 off=1 imm=0 is not a valid "
+    # may_goto decodes (tests/joins/test_may_goto.py); other BPF_JCOND fields do not
+    ("e5 00 0100 05000000", "slot 0: (e5) dst_reg=0 src_reg=0 off=1 imm=5 is not a valid "
                             "instruction"),
     ("85 30 0000 00000000", "slot 0: (85) dst_reg=0 src_reg=3 off=0 imm=0 is not a valid "
                             "instruction"),

@@ -44,6 +44,7 @@ from kfunclab.isa.insn import (
     Load,
     LoadImm64,
     LoadPacket,
+    MayGoto,
     PacketMode,
     Size,
     Store,
@@ -57,6 +58,7 @@ BPF_IMM, BPF_ABS, BPF_IND, BPF_MEM, BPF_MEMSX, BPF_ATOMIC = 0x00, 0x20, 0x40, 0x
 BPF_JA, BPF_CALL, BPF_EXIT, BPF_JCOND, BPF_NEG, BPF_END = 0x00, 0x80, 0x90, 0xE0, 0x80, 0xD0
 BPF_TO_LE, BPF_TO_BE = 0x00, 0x08
 BPF_FETCH = 0x01
+BPF_MAY_GOTO = 0  # src_reg of BPF_JCOND: the only condition the kernel defines
 LD_IMM64 = BPF_LD | BPF_IMM | 0x18
 
 SIZE_BITS: dict[Size, int] = {Size.W: 0x00, Size.H: 0x08, Size.B: 0x10, Size.DW: 0x18}
@@ -106,6 +108,8 @@ def fields(insn: Insn) -> Fields:
             return BPF_JMP | BPF_JA, 0, 0, off, 0
         case Goto(off=off, long=True):
             return BPF_JMP32 | BPF_JA, 0, 0, 0, off
+        case MayGoto(off=off):
+            return BPF_JMP | BPF_JCOND, 0, BPF_MAY_GOTO, off, 0
         case Call(kind=kind, imm=imm):
             return BPF_JMP | BPF_CALL, 0, kind.value, 0, imm
         case Exit():
@@ -272,8 +276,13 @@ def _decode_jmp(code: int, dst: int, src: int, off: int, imm: int, resolve: Reso
         return Call(kind, imm)
     if op == BPF_EXIT:
         return Exit() if wide and not (x or dst or src or off or imm) else None
+    if op == BPF_JCOND:
+        # only the JMP class has it; other fields must be zero (check_cond_jmp_op() refuses
+        # them as "invalid may_goto imm", which a decoded program cannot express)
+        ok = wide and not (x or dst or imm) and src == BPF_MAY_GOTO
+        return MayGoto(off) if ok else None
     if op not in _JMP_OPS:
-        return None  # BPF_JCOND (may_goto) and reserved ops
+        return None  # reserved ops
     if x:
         return Jump(JmpOp(op), dst, src, 0, off, wide) if not imm else None
     return Jump(JmpOp(op), dst, None, imm, off, wide) if not src else None

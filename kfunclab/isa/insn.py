@@ -155,6 +155,17 @@ class Goto:
 
 
 @dataclass(frozen=True, slots=True)
+class MayGoto:
+    """``may_goto +off`` (``BPF_JMP | BPF_JCOND``, src_reg ``BPF_MAY_GOTO``): a loop's bound.
+
+    At run time it falls through until a hidden per-frame counter runs out, then jumps; the
+    verifier explores the jump first and the fall-through later, one ``may_goto_depth`` deeper.
+    """
+
+    off: int
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """``call NAME`` / ``call N`` / ``call label``.
 
@@ -244,8 +255,8 @@ class Imm64Tail:
 IMM64_TAIL = Imm64Tail()
 
 Insn = (
-    Alu | Endian | Jump | Goto | Call | Exit | Load | Store | StoreImm | Atomic | LoadImm64
-    | LoadPacket | Imm64Tail
+    Alu | Endian | Jump | Goto | MayGoto | Call | Exit | Load | Store | StoreImm | Atomic
+    | LoadImm64 | LoadPacket | Imm64Tail
 )
 
 #: Register numbers: r0-r9 general purpose, r10 the read-only frame pointer.
@@ -265,7 +276,7 @@ def jump_target(pc: int, insn: Insn) -> int | None:
     2
     """
     match insn:
-        case Jump(off=off) | Goto(off=off):
+        case Jump(off=off) | Goto(off=off) | MayGoto(off=off):
             return pc + 1 + off
         case Call(kind=CallKind.SUBPROG, imm=imm):
             return pc + 1 + imm

@@ -39,7 +39,7 @@ SYMBOLS: dict[str, str] = {
     **dict.fromkeys((f"{k}{b}" for k in ("be", "le", "bswap") for b in (16, 32, 64)), "E"),
     **dict.fromkeys((f"atomic{w}_fetch_{op}" for w in ("", "64") for op in ("add", "and", "or",
                                                                           "xor")), "F"),
-    **{k: k for k in ("goto", "gotol", "if", "call", "exit", "ll", "lock", "skb", "pc",
+    **{k: k for k in ("goto", "gotol", "may_goto", "if", "call", "exit", "ll", "lock", "skb", "pc",
                       "xchg_64", "xchg32_32", "cmpxchg_64", "cmpxchg32_32", "atomic_xchg",
                       "atomic64_xchg", "atomic_cmpxchg", "atomic64_cmpxchg")},
     **{c: c for c in "=+-*()[],:"},

@@ -39,6 +39,7 @@ from kfunclab.isa.insn import (
     Load,
     LoadImm64,
     LoadPacket,
+    MayGoto,
     PacketMode,
     Size,
     Store,
@@ -146,6 +147,8 @@ def _kernel_body(insn: Insn, resolve_name: NameResolver | None,
             return f"call {name}#{imm}"
         case Goto(off=off, long=long):
             return f"{'gotol' if long else 'goto'} pc{off:+d}"
+        case MayGoto(off=off):
+            return f"may_goto pc{off:+d}"
         case Exit():
             return "exit"
         case Jump(op=op, dst=dst, src=None, imm=imm, off=off, wide=wide):
@@ -188,6 +191,8 @@ def format_llvm(insn: Insn, labels: Mapping[int, str] | None = None, pc: int | N
             return f"if {_reg(wide, dst)} {JMP_STRING[op]} {other} goto {label or f'{off:+d}'}"
         case Goto(off=off, long=long):
             return f"{'gotol' if long else 'goto'} {label or f'{off:+d}'}"
+        case MayGoto(off=off):
+            return f"may_goto {label or f'{off:+d}'}"
         case Call(kind=CallKind.SUBPROG, imm=imm):
             return f"call {label or f'pc{imm:+d}'}"
         case Call(kind=CallKind.HELPER, imm=imm):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
+from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.equiv import Exactness, same_value, states_equal
@@ -85,6 +85,8 @@ class Explorer:
         self.prune_points = env.cfg.prune_points
         self.force_checkpoints = env.cfg.force_checkpoints
         self.jmp_points = env.cfg.jmp_points
+        self.may_goto_points = frozenset(i for i, insn in enumerate(env.program.insns)
+                                         if type(insn) is MayGoto)
         self._stored_now = False
         self._path: list[int] = []  # the current path's own instructions ...
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
@@ -307,16 +309,19 @@ class Explorer:
                 states_cnt += 1
                 old = entry.state
                 if old.branches:
-                    if forced and self._iter_converged(old, cur, live_regs, live_slots):
-                        # a loop closed: 6.18 keeps a copy of this state as an SCC
-                        # back-edge, which counts towards peak_states
-                        env.explored_states_size += 1
-                        env.peak_states = max(env.peak_states, env.explored_states_size)
-                        if self.log.level & 2 and idx in self.scc:
-                            self.log.line(f"SCC backedge ({self.scc[idx]})")
-                        return self._hit(entry, cur, idx, live_regs)
-                    if not forced and _maybe_looping(old, cur) and \
+                    may_goto = idx in self.may_goto_points
+                    if may_goto:
+                        # a loop through may_goto converges once a deeper iteration is
+                        # within an earlier one (is_state_visited(), is_may_goto_insn_at())
+                        if old.may_goto_depth != cur.may_goto_depth and states_equal(
+                                old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN):
+                            return self._loop_hit(entry, cur, idx, live_regs)
+                    elif forced and self._iter_converged(old, cur, live_regs, live_slots):
+                        return self._loop_hit(entry, cur, idx, live_regs)
+                    if (may_goto or not forced) and _maybe_looping(old, cur) and \
+                            old.may_goto_depth == cur.may_goto_depth and \
                             old.callback_unroll_depth == cur.callback_unroll_depth and \
+                            not _iter_active_depths_differ(old, cur) and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
                         return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22,
                                       trailer=(f"cur state:{format_state(cur, None, None)}",
@@ -354,6 +359,16 @@ class Explorer:
         spi = (-(it.off + it.var.const_value) - 1) // 8
         slot = cur.cur.stack.get(spi)
         return slot is not None and bool(slot.spilled.extra) and slot.spilled.extra[1] == "active"
+
+    def _loop_hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
+        # a loop closed: 6.18 keeps a copy of this state as an SCC back-edge, which counts
+        # towards peak_states
+        env = self.env
+        env.explored_states_size += 1
+        env.peak_states = max(env.peak_states, env.explored_states_size)
+        if self.log.level & 2 and idx in self.scc:
+            self.log.line(f"SCC backedge ({self.scc[idx]})")
+        return self._hit(entry, cur, idx, live_regs)
 
     def _hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
         entry.hit_cnt += 1
@@ -410,6 +425,21 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
         if not (same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
             return False
     return True
+
+
+def _iter_active_depths_differ(old: VState, cur: VState) -> bool:
+    """``iter_active_depths_differ()``: an active iterator of ``old`` is at another iteration
+    depth in ``cur``; the loop made progress, so equal states are not an infinite loop."""
+    for fold, fcur in zip(old.frames, cur.frames, strict=False):
+        for spi, slot in fold.stack.items():
+            extra = slot.spilled.extra
+            if slot.types[0] != "i" or not extra or len(extra) < 3 or extra[1] != "active":
+                continue
+            other = fcur.stack.get(spi)
+            cextra = other.spilled.extra if other is not None else ()
+            if len(cextra) < 3 or cextra[2] != extra[2]:
+                return True
+    return False
 
 
 def _stack_access_slot(insn: object, state: VState) -> int | frozenset[int] | None:

@@ -127,6 +127,9 @@ class VState:
     #: ``callback_unroll_depth``: callback entries on this path; two states that differ in it
     #: are not an infinite loop (is_state_visited())
     callback_unroll_depth: int = 0
+    #: ``may_goto_depth``: how many may_goto fall-throughs this path took (check_cond_jmp_op());
+    #: not compared by states_equal(), only by the loop rules of is_state_visited()
+    may_goto_depth: int = 0
 
     @property
     def cur(self) -> FuncState:
@@ -153,6 +156,7 @@ class VState:
             self.checkpoint_id,
             self.path_id,
             callback_unroll_depth=self.callback_unroll_depth,
+            may_goto_depth=self.may_goto_depth,
         )
 
     def ref_ids(self) -> list[int]:

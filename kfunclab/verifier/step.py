@@ -24,6 +24,7 @@ from kfunclab.isa.insn import (
     Load,
     LoadImm64,
     LoadPacket,
+    MayGoto,
     Store,
     StoreImm,
 )
@@ -48,6 +49,7 @@ from kfunclab.verifier.regs import (
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules import helpers, memory
 from kfunclab.verifier.rules.kfuncs import check_kfunc_call
+from kfunclab.verifier.rules.maygoto import check_may_goto
 from kfunclab.verifier.rules.sockets import infer_not_null_on_eq
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
@@ -109,6 +111,9 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
         case Goto(off=off):
             env.jmps_processed += 1
             return idx + 1 + off
+        case MayGoto():
+            env.jmps_processed += 1
+            return check_may_goto(env, state, insn, idx, explorer)
         case Call(kind=CallKind.SUBPROG, imm=imm):
             env.jmps_processed += 1
             if idx + 1 + imm in env.program.global_funcs:

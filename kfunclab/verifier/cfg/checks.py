@@ -27,6 +27,7 @@ from kfunclab.isa.insn import (
     Jump,
     LoadImm64,
     LoadPacket,
+    MayGoto,
 )
 from kfunclab.isa.program import Program
 from kfunclab.verifier import messages as msg
@@ -166,7 +167,7 @@ def _check_subprogs(insns: tuple[Insn, ...], starts: list[int]) -> None:
     cur, start, end = 0, bounds[0], bounds[1]
     for i, ins in enumerate(insns):
         cls = type(ins)
-        if cls is Jump or cls is Goto:
+        if cls is Jump or cls is Goto or cls is MayGoto:
             target = i + ins.off + 1
             if target < start or target >= end:
                 text = msg.JUMP_OUT_OF_RANGE.format(insn=i, target=target)

@@ -15,7 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kfunclab.isa.helpers import helper_name
-from kfunclab.isa.insn import Call, CallKind, Exit, Goto, Imm64Kind, Insn, Jump, LoadImm64
+from kfunclab.isa.insn import (
+    Call,
+    CallKind,
+    Exit,
+    Goto,
+    Imm64Kind,
+    Insn,
+    Jump,
+    LoadImm64,
+    MayGoto,
+)
 
 # What visit_insn() does with a slot. Plain ints: the DFS of the checks runs once per slot.
 OP_PLAIN, OP_EXIT, OP_GOTO, OP_COND, OP_CALL, OP_SUBCALL = range(6)
@@ -37,7 +47,7 @@ def build_flow(insns: tuple[Insn, ...]) -> Flow:
     op, ft, br = [OP_PLAIN] * n, [None] * n, [None] * n
     for t, ins in enumerate(insns):
         cls = type(ins)
-        if cls is Jump:
+        if cls is Jump or cls is MayGoto:  # may_goto: a conditional jump with two edges
             op[t], ft[t], br[t] = OP_COND, t + 1, t + ins.off + 1
         elif cls is Goto:
             op[t], ft[t] = OP_GOTO, t + ins.off + 1

@@ -20,7 +20,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kfunclab.isa.insn import Call, CallKind, Imm64Tail, Insn
+from kfunclab.isa.insn import Call, CallKind, Imm64Tail, Insn, MayGoto
 from kfunclab.isa.program import Program
 from kfunclab.verifier.cfg.flow import (
     OP_CALL,
@@ -114,6 +114,8 @@ def _marks(insns: tuple[Insn, ...], flow: Flow) -> _Marks:
         o = op[t]
         if o == OP_COND:
             prune.add(t)  # the jump itself, not its fall-through
+            if type(insns[t]) is MayGoto:  # visit_insn(): may_goto is a forced checkpoint
+                force.add(t)
             w = br[t]
             if 0 <= w < n:
                 prune.add(w)

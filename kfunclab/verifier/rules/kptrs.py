@@ -55,9 +55,10 @@ def kptr_access(env: Env, state: VState, member: object, kind: str, value_regno:
             value = state.regs[value_regno]
             if not value.is_null and (value.type is not RegType.PTR_TO_BTF_ID
                                       or value.btf_name != member.type_name):
+                # map_kptr_match_type(): an unreferenced kptr also takes an untrusted pointer
                 raise Reject(f"invalid kptr access, R{value_regno} type="
                              f"{reg_type_str(value.type, value.flags)}{value.btf_name} expected="
-                             f"ptr_{member.type_name}")
+                             f"ptr_{member.type_name} or untrusted_ptr_{member.type_name}")
         return
     if value_regno < 0:
         return

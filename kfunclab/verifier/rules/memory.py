@@ -543,8 +543,8 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
                              kind: str, zero_size_ok: bool, raw_mode: bool) -> None:
     """``check_stack_range_initialized()``: every byte a helper reads must be written first."""
     _check_stack_bounds(env, state, regno, reg, reg.off, size, kind)
-    if size == 0:
-        return
+    # no early return for size 0: at a variable offset the kernel still walks (and for a write
+    # clobbers) the bytes from smin to smax, "for (i = min_off; i < max_off + access_size; i++)"
     if not reg.var.is_const:
         lo = reg.var.smin + reg.off
         hi = reg.var.smax + reg.off + size
