@@ -316,7 +316,8 @@ class Explorer:
                             self.log.line(f"SCC backedge ({self.scc[idx]})")
                         return self._hit(entry, cur, idx, live_regs)
                     if not forced and _maybe_looping(old, cur) and \
-                            states_equal(old, cur, live_regs, live_slots, Exactness.EXACT):
+                            states_equal(old, cur, live_regs, live_slots, Exactness.EXACT) \
+                            and not _iter_active_depths_differ(old, cur):
                         return Reject(msg.INFINITE_LOOP_DETECTED.format(insn=idx), errno=22,
                                       trailer=(f"cur state:{format_state(cur, None, None)}",
                                                f"old state:{format_state(old, None, None)}"))
@@ -409,6 +410,21 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
         if not (same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
             return False
     return True
+
+
+def _iter_active_depths_differ(old: VState, cur: VState) -> bool:
+    """``iter_active_depths_differ()``: an active iterator of ``old`` is at another depth in
+    ``cur``, so the loop made progress (states_equal() ignores the depth on purpose)."""
+    for fr, oframe in enumerate(old.frames):
+        cstack = cur.frames[fr].stack
+        for spi, slot in oframe.stack.items():
+            if slot.types[0] != "i" or slot.spilled.extra[1:2] != ("active",):
+                continue
+            cslot = cstack.get(spi)
+            cdepth = cslot.spilled.extra[2:3] if cslot is not None else ()
+            if cdepth != slot.spilled.extra[2:3]:
+                return True
+    return False
 
 
 def _stack_access_slot(insn: object, state: VState) -> int | frozenset[int] | None:
