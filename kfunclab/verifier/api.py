@@ -288,6 +288,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     explorer = Explorer(env, liveness, collect_all=collect_all)
     if log_level >= 2:
         explorer.scc = _scc_numbers(program, cfg)
+    explorer.loop_numbers = lambda: _scc_numbers(program, cfg)
     if log_level >= 2:
         explorer.log.verbose(_live_regs_table(program, liveness, cfg))
     if log_level and program.has_prog_btf:

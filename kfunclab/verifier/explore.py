@@ -10,6 +10,7 @@ the kernel's ``processed``, ``total_states``, ``peak_states`` and ``max_states_p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
@@ -90,7 +91,11 @@ class Explorer:
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
         self._pending_print: tuple | None = None
         self.scc: dict[int, int] = {}  # insn -> loop number (set by verify() for the log)
-        self._scc_entry: dict[int, VState] = {}
+        self._scc_entry: dict[tuple[tuple[int, ...], int], VState] = {}
+        self._backedges: dict[int, tuple[VState, int]] = {}  # id(entry) -> (entry, count)
+        self._loops: dict[int, int] | None = None
+        #: insn -> loop number for all programs, computed when first needed (set by verify())
+        self.loop_numbers: Callable[[], dict[int, int]] | None = None
         self.log = KernelLog(env.recorder.log_level)
         self.log.set_line_info(getattr(env.program, "c_lines", {}))
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
@@ -265,23 +270,69 @@ class Explorer:
 
     # --- loops (strongly connected components), for the level-2 log ----------------------------
     def _maybe_enter_scc(self, new: VState, idx: int) -> None:
-        """``maybe_enter_scc()``: the first checkpoint stored inside a loop opens its visit."""
+        """``maybe_enter_scc()``: the first checkpoint stored inside a loop opens its visit,
+        one per call chain (``compute_scc_callchain()``): a loop in a subprogram called from
+        two places has two visits."""
         scc = self.scc.get(idx)
-        if scc is None or scc in self._scc_entry:
+        if scc is None:
             return
-        self._scc_entry[scc] = new
+        key = (_callsites(new), scc)
+        if key in self._scc_entry:
+            return
+        self._scc_entry[key] = new
         if self.log.level & 2:
             self.log.line(f"SCC enter ({scc})")
 
+    def _add_backedge(self, old: VState, idx: int) -> None:
+        """``add_scc_backedge()``: a copy of the looping state joins the back-edges of the
+        loop's current visit, freed when the visit ends (``maybe_exit_scc()``); meanwhile
+        ``update_peak_states()`` counts it."""
+        env = self.env
+        entry = self._visit_entry(old, idx)
+        count = self._backedges.get(id(entry), (entry, 0))[1]
+        self._backedges[id(entry)] = (entry, count + 1)
+        env.num_backedges += 1
+        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size
+                              + env.num_backedges)
+        if self.log.level & 2 and idx in self.scc:
+            self.log.line(f"SCC backedge ({self.scc[idx]})")
+
+    def _visit_entry(self, old: VState, idx: int) -> VState:
+        """The checkpoint that opened the loop visit ``old`` belongs to: the oldest ancestor
+        still in the same loop with the same call chain (deeper frames, subprograms called
+        from the loop, are part of the visit)."""
+        if self._loops is None:  # computed on the first back-edge only: loops are rare
+            self._loops = self.scc or (self.loop_numbers() if self.loop_numbers else {})
+        loops = self._loops
+        scc = loops.get(idx)
+        chain = _callsites(old)
+        entry, st = old, old.parent
+        while st is not None:
+            calls = _callsites(st)
+            if calls == chain:
+                if loops.get(st.insn_idx) != scc:
+                    break
+                entry = st
+            elif calls[:len(chain)] != chain:
+                break
+            st = st.parent
+        return entry
+
     def _maybe_exit_scc(self, st: VState) -> None:
-        """``maybe_exit_scc()``: every path from the loop's entry state has been explored."""
+        """``maybe_exit_scc()``: every path from the loop's entry state has been explored;
+        ``free_backedges()`` lets its back-edge copies go."""
+        if self._backedges:
+            visit = self._backedges.get(id(st))
+            if visit is not None and visit[0] is st:
+                del self._backedges[id(st)]
+                self.env.num_backedges -= visit[1]  # free_backedges()
         if not self._scc_entry:
             return
-        for scc, entry in list(self._scc_entry.items()):
+        for key, entry in list(self._scc_entry.items()):
             if entry is st:
-                del self._scc_entry[scc]
+                del self._scc_entry[key]
                 if self.log.level & 2:
-                    self.log.line(f"SCC exit ({scc})")
+                    self.log.line(f"SCC exit ({key[1]})")
 
     # --- pruning -----------------------------------------------------------------------------
     def is_state_visited(self, cur: VState, idx: int) -> int | Reject | None:
@@ -309,11 +360,8 @@ class Explorer:
                 if old.branches:
                     if forced and self._iter_converged(old, cur, live_regs, live_slots):
                         # a loop closed: 6.18 keeps a copy of this state as an SCC
-                        # back-edge, which counts towards peak_states
-                        env.explored_states_size += 1
-                        env.peak_states = max(env.peak_states, env.explored_states_size)
-                        if self.log.level & 2 and idx in self.scc:
-                            self.log.line(f"SCC backedge ({self.scc[idx]})")
+                        # back-edge until the loop's visit ends; it counts towards peak_states
+                        self._add_backedge(old, idx)
                         return self._hit(entry, cur, idx, live_regs)
                     if not forced and _maybe_looping(old, cur) and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT) \
@@ -352,7 +400,9 @@ class Explorer:
         if it.type is not RegType.PTR_TO_STACK:
             return True
         spi = (-(it.off + it.var.const_value) - 1) // 8
-        slot = cur.cur.stack.get(spi)
+        if it.frameno >= len(cur.frames):
+            return False
+        slot = cur.frames[it.frameno].stack.get(spi)
         return slot is not None and bool(slot.spilled.extra) and slot.spilled.extra[1] == "active"
 
     def _hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
@@ -384,7 +434,8 @@ class Explorer:
         env.total_states += 1
         env.explored_states_size += 1
         # update_peak_states(): evicted states still referenced count until they are freed
-        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size)
+        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size
+                              + env.num_backedges)
         env.prev_jmps_processed = env.jmps_processed
         env.prev_insn_processed = env.insn_processed
         if env.privileged:
@@ -400,6 +451,11 @@ class Explorer:
         cur.history = [idx]
         cur.jmp_history_cnt = 1 if idx in self.jmp_points else 0
         self._stored_now = True
+
+
+def _callsites(st: VState) -> tuple[int, ...]:
+    """The call sites of a state's frames, the call chain part of ``bpf_scc_callchain``."""
+    return tuple(f.callsite for f in st.frames)
 
 
 def _maybe_looping(old: VState, cur: VState) -> bool:

@@ -36,6 +36,7 @@ class KfuncMeta:
     r0_size: int = 0
     r0_rdonly: bool = False
     iter_slot: tuple[int, str] | None = None  # (spi, iterator type) of an iterator argument
+    iter_frame: int = -1  # whose stack holds it: a subprogram may get its caller's iterator
     dynptr: tuple[int, str] | None = None
 
 
@@ -392,7 +393,9 @@ def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
     if spi is None:
         text = msg.ITER_EXPECTED_UNINIT if k.flags & KF.ITER_NEW else msg.ITER_EXPECTED_INIT
         raise Reject(text.format(name=short, arg=i), (note,), errno=_EINVAL)
-    slot = state.cur.stack.get(spi)
+    # func(env, reg): the iterator lives in the frame the pointer points into
+    meta.iter_frame = reg.frameno
+    slot = state.frames[reg.frameno].stack.get(spi)
     if k.flags & KF.ITER_NEW:
         if slot is not None and slot.types[7] == "i":
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
