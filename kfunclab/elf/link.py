@@ -19,7 +19,7 @@ from kfunclab.btf.types import BtfKind, Datasec, Func, Linkage, Var
 from kfunclab.elf.core import KINDS, CoreUnsupported, resolve
 from kfunclab.elf.maps import ElfMap
 from kfunclab.elf.objfile import STB_WEAK, STT_SECTION, BpfObject, Function
-from kfunclab.errors import BtfError
+from kfunclab.errors import BtfError, KfunclabError
 
 _SLOT = struct.Struct("<BBhi")
 LD_IMM64 = 0x18
@@ -57,12 +57,44 @@ def link_program(obj: BpfObject, prog: Function, maps: dict[str, ElfMap],
     """Link ``prog`` of ``obj``; ``maps`` by name, ``data_maps`` by section index."""
     linked = LinkedProgram([], [])
     _append(obj, linked, prog)
+    core_btf = custom_core_btf(obj, prog) or kernel
     pos = 0
     while pos < len(linked.units):  # every appended unit is relocated in turn
         unit, base = linked.units[pos]
-        _relocate(obj, linked, unit, base, maps, data_maps, kernel)
+        _relocate(obj, linked, unit, base, maps, data_maps, kernel, core_btf)
         pos += 1
     return linked
+
+
+def custom_core_btf(obj: BpfObject, prog: Function) -> Btf | None:
+    """The BTF a selftest's ``__btf_path("FILE")`` names for CO-RE, or None.
+
+    test_loader opens such a program's object with libbpf's ``btf_custom_path``: CO-RE
+    relocations then resolve against FILE's BTF (a raw BTF or an ELF object's ``.BTF``)
+    instead of the kernel's. FILE is read from the object's directory.
+    """
+    if obj.btf is None:
+        return None
+    tags = [t.split("=", 1)[1] for fid in obj.btf.find(prog.name, BtfKind.FUNC)
+            for t in obj.btf.decl_tags(fid) if t.startswith("comment:test_btf_path=")]
+    if not tags:
+        return None
+    from pathlib import Path
+
+    from kfunclab.elf.objfile import read_object
+
+    path = Path(obj.path).parent / tags[0]
+    try:
+        data = path.read_bytes()
+        if data[:4] == b"\x7fELF":
+            btf = read_object(path).btf
+        else:
+            btf = Btf.from_bytes(data, str(path))
+    except (OSError, KfunclabError) as exc:
+        raise LinkError(f"failed to parse target BTF '{tags[0]}': {exc}") from None
+    if btf is None:
+        raise LinkError(f"failed to parse target BTF '{tags[0]}': no .BTF section")
+    return btf
 
 
 def _append(obj: BpfObject, linked: LinkedProgram, func: Function) -> int:
@@ -96,10 +128,11 @@ def _ext_info(obj: BpfObject, linked: LinkedProgram, func: Function, base: int) 
 
 
 def _relocate(obj: BpfObject, linked: LinkedProgram, unit: Function, base: int,
-              maps: dict[str, ElfMap], data_maps: dict[int, ElfMap], kernel: Btf | None) -> None:
+              maps: dict[str, ElfMap], data_maps: dict[int, ElfMap], kernel: Btf | None,
+              core_btf: Btf | None) -> None:
     lo, hi = unit.offset, unit.offset + unit.size
     relocs = {r.offset: r for r in obj.relocs.get(unit.shndx, ()) if lo <= r.offset < hi}
-    _core(obj, linked, unit, base, kernel)
+    _core(obj, linked, unit, base, core_btf)
     n = unit.size // 8
     for i in range(n):
         slot = base + i
