@@ -86,10 +86,8 @@ def custom_core_btf(obj: BpfObject, prog: Function) -> Btf | None:
     path = Path(obj.path).parent / tags[0]
     try:
         data = path.read_bytes()
-        if data[:4] == b"\x7fELF":
-            btf = read_object(path).btf
-        else:
-            btf = Btf.from_bytes(data, str(path))
+        elf = data[:4] == b"\x7fELF"
+        btf = read_object(path).btf if elf else Btf.from_bytes(data, str(path))
     except (OSError, KfunclabError) as exc:
         raise LinkError(f"failed to parse target BTF '{tags[0]}': {exc}") from None
     if btf is None:

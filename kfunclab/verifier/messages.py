@@ -127,6 +127,9 @@ POINTER_ARITH_BAD_OP = "R{regno} {op} pointer prohibited"
 # check_reg_sane_offset(): a scalar whose smin is S64_MIN added to a pointer
 PTR_MATH_UNBOUNDED_MIN = (
     "math between {type} pointer and register with unbounded min value is not allowed")
+PTR_MATH_CONST_TOO_BIG = "math between {type} pointer and {val} is not allowed"
+PTR_OFFSET_TOO_BIG = "{type} pointer offset {off} is not allowed"
+PTR_OUT_OF_BOUNDS = "value {val} makes {type} pointer be out of bounds"
 POINTER_ALU32 = "R{regno} 32-bit pointer arithmetic prohibited"
 POINTER_POINTER_ARITH = "R{regno} pointer -= pointer prohibited"
 # check_alu_op(): division by a known zero constant

@@ -284,18 +284,21 @@ _MAX_VAR_OFF = 1 << 29  # BPF_MAX_VAR_OFF
 
 
 def _check_sane_offset(var: sc.Scalar, off: int, type_str: str) -> None:
-    """``check_reg_sane_offset()``: offsets a pointer may carry."""
+    """``check_reg_sane_offset()``: offsets a pointer may carry (-EINVAL otherwise)."""
     if var.is_const:
         val = signed64(var.const_value)
         if val >= _MAX_VAR_OFF or val <= -_MAX_VAR_OFF:
-            raise Reject(f"math between {type_str} pointer and {val} is not allowed")
+            raise Reject(msg.PTR_MATH_CONST_TOO_BIG.format(type=type_str, val=val), errno=22)
     if off >= _MAX_VAR_OFF or off <= -_MAX_VAR_OFF:
-        raise Reject(f"{type_str} pointer offset {off} is not allowed")
+        raise Reject(msg.PTR_OFFSET_TOO_BIG.format(type=type_str, off=off), errno=22)
     if var.smin == -(1 << 63):
-        raise Reject(f"math between {type_str} pointer and register with unbounded min value "
-                     "is not allowed")
+        raise Reject(msg.PTR_MATH_UNBOUNDED_MIN.format(type=type_str), errno=22)
     if var.smin >= _MAX_VAR_OFF or var.smin <= -_MAX_VAR_OFF:
-        raise Reject(f"value {var.smin} makes {type_str} pointer be out of bounds")
+        raise Reject(msg.PTR_OUT_OF_BOUNDS.format(val=var.smin, type=type_str), errno=22)
+
+
+def _fits_s32(v: int) -> bool:
+    return -(1 << 31) <= v < (1 << 31)
 
 
 def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Reg:
@@ -308,34 +311,30 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
         raise Reject(msg.POINTER_ALU32.format(regno=dst))
     if ptr.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.POINTER_ARITH_NULL.format(regno=dst, type=type_str))
-    known = off_reg.var.is_const
+    value = off_reg.var
+    known = value.is_const
     if ptr.type not in _PTR_ARITH_OK:
-        allowed = (ptr.type is RegType.CONST_PTR_TO_MAP and known and off_reg.var.const_value == 0
+        allowed = (ptr.type is RegType.CONST_PTR_TO_MAP and known and value.const_value == 0
                    and op is AluOp.ADD) or (ptr.type is RegType.PTR_TO_FLOW_KEYS and known)
         if not allowed:
             raise Reject(msg.POINTER_ARITH_PROHIBITED.format(regno=dst, type=type_str))
+    # both operands first, then the operator, then the result (the kernel's order)
+    _check_sane_offset(value, 0, type_str)
+    _check_sane_offset(ptr.var, ptr.off, type_str)
     if op in (AluOp.AND, AluOp.OR, AluOp.XOR):
         raise Reject(f"R{dst} bitwise operator {_ALU_STR[op]} on pointer prohibited")
     if op not in (AluOp.ADD, AluOp.SUB):
         raise Reject(f"R{dst} pointer arithmetic with {_ALU_STR[op]} operator prohibited")
     if op is AluOp.SUB and swapped:
         raise Reject(f"R{dst} tried to subtract pointer from scalar")
-    value = off_reg.var
-    if known:
-        delta = signed64(value.const_value)
-        new_off = ptr.off + delta if op is AluOp.ADD else ptr.off - delta
-        if not -(1 << 29) < new_off < (1 << 29):
-            raise Reject(f"value {delta} makes {type_str} pointer be out of bounds")
-        return ptr.evolve(off=new_off)
-    # check_reg_sane_offset() on the unknown scalar, before the ADD/SUB cases
-    if value.smin == -(1 << 63):
-        raise Reject(msg.PTR_MATH_UNBOUNDED_MIN.format(type=type_str), errno=22)
-    if not -(1 << 29) < value.smin < (1 << 29):
-        raise Reject(f"value {value.smin} makes {type_str} pointer be out of bounds", errno=22)
     if op is AluOp.SUB and ptr.type is RegType.PTR_TO_STACK:
         raise Reject(f"R{dst} subtraction from stack pointer prohibited")
-    _check_sane_offset(value, 0, type_str)
-    _check_sane_offset(ptr.var, ptr.off, type_str)
+    if known:  # pointer += K: accumulated into the fixed offset while it fits an s32
+        delta = signed64(value.const_value)
+        new_off = ptr.off + delta if op is AluOp.ADD else ptr.off - delta
+        if _fits_s32(new_off):
+            _check_sane_offset(ptr.var, new_off, type_str)  # the result
+            return ptr.evolve(off=new_off)
     var = sc.alu(op, ptr.var, value, True)
     _check_sane_offset(var, ptr.off, type_str)
     changes: dict = {"var": var}
