@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Datasec, Func, Linkage, Var
-from kfunclab.elf.core import KINDS, CoreUnsupported, resolve
+from kfunclab.elf.core import KINDS, CoreUnsupported, format_spec, resolve
 from kfunclab.elf.maps import ElfMap
 from kfunclab.elf.objfile import STB_WEAK, STT_SECTION, BpfObject, Function
 from kfunclab.errors import BtfError, KfunclabError
@@ -44,6 +44,8 @@ class LinkedProgram:
     c_lines: dict[int, tuple[str, int, str]] = field(default_factory=dict)
     func_info: dict[int, int] = field(default_factory=dict)  # slot -> BTF FUNC id
     poisoned: dict[int, str] = field(default_factory=dict)  # slot -> why libbpf poisoned it
+    #: slot -> the line libbpf's log fixup writes in place of the kernel's error there
+    log_fixups: dict[int, str] = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)
     core_count: int = 0
 
@@ -297,6 +299,12 @@ def _core(obj: BpfObject, linked: LinkedProgram, unit: Function, base: int,
             if is_ld:
                 linked.slots[slot + 1] = [CALL, 0, 0, CORE_POISON]
             linked.poisoned[slot] = f"failed CO-RE relocation ({KINDS[relo.kind]})"
+            try:  # libbpf's fixup_log_failed_core_relo() rewrites the kernel's error
+                spec = format_spec(relo, obj.btf)
+            except CoreUnsupported:
+                continue
+            cut = "..." if len(spec) >= 255 else ""
+            linked.log_fixups[slot] = f"failed to resolve CO-RE relocation {spec[:255]}{cut}"
             continue
         cls = s[0] & 7
         if s[0] == LD_IMM64:

@@ -206,7 +206,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
-        refused=refused,
+        refused=refused, log_fixups=dict(linked.log_fixups),
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))
 

@@ -153,6 +153,9 @@ class Program:
     #: the kernel refuses the program before verifying it, with this log line (e.g. a __ksym
     #: variable kallsyms does not know)
     refused: str | None = None
+    #: slot -> the error line libbpf's log fixup puts where the kernel refuses that slot (a
+    #: poisoned CO-RE relocation: ``failed to resolve CO-RE relocation ...``)
+    log_fixups: dict[int, str] = field(default_factory=dict)
 
     @property
     def has_prog_btf(self) -> bool:

@@ -97,7 +97,8 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
         name = (helper_name(insn.imm) or "").removeprefix("bpf_")
     full = f"bpf_{name}"
     if not 0 <= insn.imm < HELPER_MAX_ID:  # get_helper_proto(): -ERANGE
-        raise Reject(msg.INVALID_FUNC.format(imm=insn.imm))
+        # a poisoned CO-RE relocation: libbpf rewrites this line of the log
+        raise Reject(env.program.log_fixups.get(idx) or msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
     if handler is None and name in HELPER_PROTOS:
         generic_helper(env, state, insn, idx, full, HELPER_PROTOS[name])
