@@ -35,6 +35,14 @@ PROGRAMS = [
     # libbpf's rewrite of a poisoned CO-RE relocation's error
     ("test_log_fixup", "bad_relo"),
     ("test_log_fixup", "bad_relo_subprog"),
+    # BPF_F_TEST_STATE_FREQ: precision of linked scalars (bt_sync_linked_regs()), and loop
+    # checkpoints completed by propagate_backedges() when a loop visit ends
+    ("verifier_scalar_ids", "check_ids_in_regsafe"),
+    ("verifier_scalar_ids", "check_ids_in_regsafe_2"),
+    ("verifier_scalar_ids", "linked_regs_broken_link_2"),
+    ("verifier_scalar_ids", "precision_two_ids"),
+    ("iters", "loop_state_deps1"),
+    ("iters", "loop_state_deps2"),
     # check_reg_sane_offset() on both operands and on the result
     ("verifier_bounds", "on_sign_extended_mov_test1"),
     ("verifier_bounds", "size_signed_32bit_overflow_test2"),

@@ -159,11 +159,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
                  if t.startswith("comment:test_prog_flags=")]
         for flag in flags:
             if flag == "BPF_F_TEST_STATE_FREQ":
-                prog_flags |= 1 << 3
-                # modelled in the explorer, but its extra checkpoints expose pruning
-                # differences (verifier_scalar_ids) that kfunclab does not match yet
-                reasons.append(f"the load flag {flag} (a __flag() of the program) is not "
-                               "modelled faithfully yet")
+                prog_flags |= 1 << 3  # a checkpoint at every prune point (is_state_visited)
             elif flag == "BPF_F_STRICT_ALIGNMENT":
                 reasons.append(f"the load flag {flag} (a __flag() of the program) is not "
                                "modelled")

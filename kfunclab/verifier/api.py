@@ -42,6 +42,7 @@ from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
+from kfunclab.verifier.scc import SccVisits
 from kfunclab.verifier.stackdepth import check_max_stack_depth
 from kfunclab.verifier.state import VState, initial_frame
 
@@ -286,9 +287,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
 
         state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
-    if log_level >= 2:
-        explorer.scc = _scc_numbers(program, cfg)
-    explorer.loop_numbers = lambda: _scc_numbers(program, cfg)
+    explorer.scc = _scc_numbers(program, cfg)
+    explorer.sccs = SccVisits(explorer.scc)
     if log_level >= 2:
         explorer.log.verbose(_live_regs_table(program, liveness, cfg))
     if log_level and program.has_prog_btf:

@@ -10,7 +10,6 @@ the kernel's ``processed``, ``total_states``, ``peak_states`` and ``max_states_p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, Store, StoreImm
@@ -22,6 +21,7 @@ from kfunclab.verifier.log import KernelLog, format_state
 from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
 from kfunclab.verifier.regs import RegType
 from kfunclab.verifier.result import Diagnostic, PathEnd
+from kfunclab.verifier.scc import SccVisits, format_callchain
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.step import EXIT, step_insn
 
@@ -90,12 +90,8 @@ class Explorer:
         self._path: list[int] = []  # the current path's own instructions ...
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
         self._pending_print: tuple | None = None
-        self.scc: dict[int, int] = {}  # insn -> loop number (set by verify() for the log)
-        self._scc_entry: dict[tuple[tuple[int, ...], int], VState] = {}
-        self._backedges: dict[int, tuple[VState, int]] = {}  # id(entry) -> (entry, count)
-        self._loops: dict[int, int] | None = None
-        #: insn -> loop number for all programs, computed when first needed (set by verify())
-        self.loop_numbers: Callable[[], dict[int, int]] | None = None
+        self.scc: dict[int, int] = {}  # insn -> loop number (set by verify())
+        self.sccs = SccVisits({})  # set by verify() with the program's loops
         self.log = KernelLog(env.recorder.log_level)
         self.log.set_line_info(getattr(env.program, "c_lines", {}))
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
@@ -270,69 +266,38 @@ class Explorer:
 
     # --- loops (strongly connected components), for the level-2 log ----------------------------
     def _maybe_enter_scc(self, new: VState, idx: int) -> None:
-        """``maybe_enter_scc()``: the first checkpoint stored inside a loop opens its visit,
-        one per call chain (``compute_scc_callchain()``): a loop in a subprogram called from
-        two places has two visits."""
-        scc = self.scc.get(idx)
-        if scc is None:
+        """``maybe_enter_scc()``: the first checkpoint stored inside a loop opens its visit."""
+        if not self.sccs.enabled:
             return
-        key = (_callsites(new), scc)
-        if key in self._scc_entry:
-            return
-        self._scc_entry[key] = new
-        if self.log.level & 2:
-            self.log.line(f"SCC enter ({scc})")
+        key = self.sccs.enter(new)
+        if key is not None and self.log.level & 2:
+            self.log.line(f"SCC enter {format_callchain(key)}")
 
-    def _add_backedge(self, old: VState, idx: int) -> None:
+    def _add_backedge(self, old: VState, cur: VState) -> None:
         """``add_scc_backedge()``: a copy of the looping state joins the back-edges of the
-        loop's current visit, freed when the visit ends (``maybe_exit_scc()``); meanwhile
-        ``update_peak_states()`` counts it."""
+        loop's visit, kept until the visit ends; ``update_peak_states()`` counts it."""
         env = self.env
-        entry = self._visit_entry(old, idx)
-        count = self._backedges.get(id(entry), (entry, 0))[1]
-        self._backedges[id(entry)] = (entry, count + 1)
-        env.num_backedges += 1
+        key = self.sccs.add_backedge(old, cur)
+        env.num_backedges = self.sccs.num_backedges
         env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size
                               + env.num_backedges)
-        if self.log.level & 2 and idx in self.scc:
-            self.log.line(f"SCC backedge ({self.scc[idx]})")
-
-    def _visit_entry(self, old: VState, idx: int) -> VState:
-        """The checkpoint that opened the loop visit ``old`` belongs to: the oldest ancestor
-        still in the same loop with the same call chain (deeper frames, subprograms called
-        from the loop, are part of the visit)."""
-        if self._loops is None:  # computed on the first back-edge only: loops are rare
-            self._loops = self.scc or (self.loop_numbers() if self.loop_numbers else {})
-        loops = self._loops
-        scc = loops.get(idx)
-        chain = _callsites(old)
-        entry, st = old, old.parent
-        while st is not None:
-            calls = _callsites(st)
-            if calls == chain:
-                if loops.get(st.insn_idx) != scc:
-                    break
-                entry = st
-            elif calls[:len(chain)] != chain:
-                break
-            st = st.parent
-        return entry
+        if key is not None and self.log.level & 2:
+            self.log.line(f"SCC backedge {format_callchain(key)}")
 
     def _maybe_exit_scc(self, st: VState) -> None:
         """``maybe_exit_scc()``: every path from the loop's entry state has been explored;
-        ``free_backedges()`` lets its back-edge copies go."""
-        if self._backedges:
-            visit = self._backedges.get(id(st))
-            if visit is not None and visit[0] is st:
-                del self._backedges[id(st)]
-                self.env.num_backedges -= visit[1]  # free_backedges()
-        if not self._scc_entry:
+        ``propagate_backedges()`` completes the loop checkpoints' precision."""
+        if not self.sccs.visits:
             return
-        for key, entry in list(self._scc_entry.items()):
-            if entry is st:
-                del self._scc_entry[key]
-                if self.log.level & 2:
-                    self.log.line(f"SCC exit ({key[1]})")
+        key = self.sccs.exit(st, self._propagate_backedge)
+        self.env.num_backedges = self.sccs.num_backedges
+        if key is not None and self.log.level & 2:
+            self.log.line(f"SCC exit {format_callchain(key)}")
+
+    def _propagate_backedge(self, equal: VState, backedge: VState) -> bool:
+        before = self.env.precise_marks
+        self._propagate_precision(equal, backedge, self.live.regs_before(backedge.insn_idx))
+        return self.env.precise_marks != before
 
     # --- pruning -----------------------------------------------------------------------------
     def is_state_visited(self, cur: VState, idx: int) -> int | Reject | None:
@@ -360,9 +325,10 @@ class Explorer:
                 if old.branches:
                     if forced and self._iter_converged(old, cur, live_regs, live_slots):
                         # a loop closed: 6.18 keeps a copy of this state as an SCC
-                        # back-edge until the loop's visit ends; it counts towards peak_states
-                        self._add_backedge(old, idx)
-                        return self._hit(entry, cur, idx, live_regs)
+                        # back-edge until the loop's visit ends
+                        hit = self._hit(entry, cur, idx, live_regs)
+                        self._add_backedge(old, cur)
+                        return hit
                     if not forced and _maybe_looping(old, cur) and \
                             states_equal(old, cur, live_regs, live_slots, Exactness.EXACT) \
                             and not _iter_active_depths_differ(old, cur):
@@ -372,8 +338,16 @@ class Explorer:
                     if not force_new and env.jmps_processed - env.prev_jmps_processed < 20 \
                             and env.insn_processed - env.prev_insn_processed < 100:
                         add_new = False
-                elif states_equal(old, cur, live_regs, live_slots):  # NOT_EXACT
-                    return self._hit(entry, cur, idx, live_regs)
+                else:
+                    # a checkpoint of a loop whose visit has back-edges pending has incomplete
+                    # precision: compare RANGE_WITHIN, and a match is one more back-edge
+                    loop = self.sccs.incomplete(old)
+                    if states_equal(old, cur, live_regs, live_slots,
+                                    Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT):
+                        hit = self._hit(entry, cur, idx, live_regs)
+                        if loop:
+                            self._add_backedge(old, cur)
+                        return hit
                 if add_new:
                     entry.miss_cnt += 1
                 n = 64 if (forced and old.branches > 0) else 3

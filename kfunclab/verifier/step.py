@@ -32,7 +32,7 @@ from kfunclab.verifier import calls
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.precision import mark_chain_precision
+from kfunclab.verifier.precision import mark_chain_precision, record_linked_regs
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
     NOT_INIT,
@@ -460,6 +460,8 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Bran
         if marks and dst_reg.type is RegType.SCALAR:
             mark_chain_precision(env, state, marks)
         return target if pred else idx + 1
+    # before the push, so both branches share the record
+    record_linked_regs(env, state, idx, dst_reg, src_reg)
     other = explorer.push_branch(state, target, idx)
     live_taken = explorer.live.regs_before(target)
     live_fall = explorer.live.regs_before(idx + 1)
