@@ -19,10 +19,12 @@ from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules.helper_args import (
+    SIZED_RETURN,
     clobber_caller_saved,
     const_size,
     int_return,
     mem_arg,
+    sized_return,
 )
 from kfunclab.verifier.rules.memory import is_referenced_kptr, kptr_member
 from kfunclab.verifier.state import Ref, RefKind, VState
@@ -246,6 +248,8 @@ def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
 
     mark_chain_precision(env, state, {2})
     int_return(state)
+    if name in SIZED_RETURN:
+        sized_return(state, size)
 
 
 def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
