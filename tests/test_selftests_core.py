@@ -43,6 +43,14 @@ PROGRAMS = [
     ("verifier_scalar_ids", "precision_two_ids"),
     ("iters", "loop_state_deps1"),
     ("iters", "loop_state_deps2"),
+    # global functions: verified only when their call is reached (aux->called), numbered as
+    # the main program numbers them
+    ("verifier_global_subprogs", "guarded_unsupp_global_called"),
+    ("verifier_global_subprogs", "unguarded_unsupp_global_called"),
+    ("test_global_func5", "global_func5"),
+    # do_refine_retval_range(); 32-bit moves link registers
+    ("verifier_bpf_get_stack", "stack_return_r0_within_range"),
+    ("verifier_reg_equal", "subreg_equality_1"),
     # check_reg_sane_offset() on both operands and on the result
     ("verifier_bounds", "on_sign_extended_mov_test1"),
     ("verifier_bounds", "size_signed_32bit_overflow_test2"),

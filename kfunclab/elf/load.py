@@ -81,8 +81,10 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
                 except LinkError as exc:
                     main = replace(main, unsupported=f"global function '{f.name}': {exc}")
                     break
-                subs.append(_program(obj, f, own, everything, kernel, func.section,
-                                     main.global_funcs[base][1]))
+                sub = _program(obj, f, own, everything, kernel, func.section,
+                               main.global_funcs[base][1])
+                numbers = {main.func_names[b]: n for n, b in enumerate(sorted(main.func_names))}
+                subs.append(replace(sub, func_numbers=numbers))
         out.append(ObjectProgram(func.name, section, main, globals=tuple(subs)))
     return out
 

@@ -133,6 +133,9 @@ class Program:
     c_lines: dict[int, tuple[str, int, str]] = field(default_factory=dict)
     #: slot -> function name where a subprogram starts (objects: the appended subprograms)
     func_names: dict[int, str] = field(default_factory=dict)
+    #: a global function verified on its own: the kernel's ``func#N`` of each function in the
+    #: main program it belongs to (its own linking numbers them differently)
+    func_numbers: dict[str, int] = field(default_factory=dict)
     #: ``BPF_PROG_TYPE_...`` for the JSON record, when a loader knows it
     prog_type_name: str | None = None
     #: BPF_F_* load flags beyond the section's (BPF_F_TEST_STATE_FREQ = 8: a checkpoint at

@@ -56,6 +56,8 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
                           "preempt-disabled or IRQ-disabled region is not modelled", idx)
     starts = sorted(env.program.func_names)  # type: ignore[attr-defined]
     number = starts.index(target) if target in starts else 0
+    # a global verified on its own numbers functions as its main program does
+    number = env.program.func_numbers.get(name, number)  # type: ignore[attr-defined]
     invalid = f"Caller passes invalid args into func#{number} ('{name}')"
     for i, kind in enumerate(kinds):
         regno = i + 1
