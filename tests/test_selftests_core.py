@@ -51,6 +51,8 @@ PROGRAMS = [
     # do_refine_retval_range(); 32-bit moves link registers
     ("verifier_bpf_get_stack", "stack_return_r0_within_range"),
     ("verifier_reg_equal", "subreg_equality_1"),
+    # bpf_kptr_xchg into an object from bpf_obj_new
+    ("task_kfunc_success", "test_task_xchg_release"),
     # check_reg_sane_offset() on both operands and on the result
     ("verifier_bounds", "on_sign_extended_mov_test1"),
     ("verifier_bounds", "size_signed_32bit_overflow_test2"),

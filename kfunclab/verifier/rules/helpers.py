@@ -203,13 +203,26 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
     dst = state.regs[1]
     if dst.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=1))
-    if dst.type is not RegType.PTR_TO_MAP_VALUE or dst.flags & TypeFlag.MAYBE_NULL:
+    # ARG_KPTR_XCHG_DEST: a map value, or an object of the program's own type from
+    # bpf_obj_new (PTR_TO_BTF_ID | MEM_ALLOC) holding a kptr field
+    local = (dst.type is RegType.PTR_TO_BTF_ID and dst.local
+             and dst.flags == int(TypeFlag.ALLOC))
+    if not local and (dst.type is not RegType.PTR_TO_MAP_VALUE
+                      or dst.flags & TypeFlag.MAYBE_NULL):
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(dst.type, dst.flags),
                                                   expected=msg.KPTR_XCHG_DST_TYPES))
     if not dst.var.is_const:
         raise Reject(msg.KPTR_XCHG_NOT_KPTR, errno=22)
     off = dst.off + dst.var.const_value
-    member = kptr_member(dst.map, off)
+    if local:
+        struct = env.program.local_type(dst.btf_id)
+        if struct is None:
+            raise Unsupported("bpf_kptr_xchg into a local object whose type kfunclab does not "
+                              "know", idx)
+        member = next((m for m in struct.members if m.offset == off and m.kind.value in
+                       ("kptr", "kptr_untrusted", "kptr_ref")), None)
+    else:
+        member = kptr_member(dst.map, off)
     if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
     new = state.regs[2]
@@ -230,6 +243,16 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
     clobber_caller_saved(state)
     r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
+    if not r0.btf_id and env.btf is not None:
+        # btf_parse_kptr(): a pointee the kernel's BTF does not have is the program's own
+        # type, and what comes out is an allocated object (MEM_ALLOC)
+        own = next((t for t in env.program.all_local_structs()
+                    if t.name == member.type_name), None)
+        if own is None:
+            raise Unsupported(f"bpf_kptr_xchg of a kptr to '{member.type_name}', a type of the "
+                              "program's own BTF that kfunclab does not have", idx)
+        r0 = Reg(RegType.PTR_TO_BTF_ID, flags=int(TypeFlag.ALLOC | TypeFlag.MAYBE_NULL),
+                 btf_id=own.btf_id, btf_name=own.name, local=True)
     env.new_id()  # check_helper_call(): a maybe-NULL return gets an id before the acquire
     ref = acquire_reference(env, state, idx, "bpf_kptr_xchg")
     state.regs[0] = r0.evolve(id=ref, ref_obj_id=ref)
