@@ -291,3 +291,7 @@ EXIT_PREFIX_MAIN = "BPF_EXIT instruction in main prog"
 
 # --- bpf_check / bpf_prog_load: refusals before or around verification --------------------------
 SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
+
+# --- verifier core (helper "core") ---
+# save_aux_ptr_type(): two paths through one load/store with pointers of different kinds
+SAME_INSN_DIFFERENT_POINTERS = "same insn cannot be used with different pointers"
