@@ -48,6 +48,8 @@ PROGRAMS = [
     ("verifier_global_subprogs", "guarded_unsupp_global_called"),
     ("verifier_global_subprogs", "unguarded_unsupp_global_called"),
     ("test_global_func5", "global_func5"),
+    ("test_global_func10", "global_func10"),
+    ("test_global_func11", "global_func11"),
     # do_refine_retval_range(); 32-bit moves link registers
     ("verifier_bpf_get_stack", "stack_return_r0_within_range"),
     ("verifier_reg_equal", "subreg_equality_1"),

@@ -77,7 +77,10 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
                 raise Unsupported(f"argument R{regno} of global function '{name}' is "
                                   f"{'a scalar' if reg.type is RegType.SCALAR else 'unset'}; "
                                   "the kernel's exact answer is not modelled", idx)
-            check_arg_mem(env, state, regno, size)
+            try:
+                check_arg_mem(env, state, regno, size)
+            except Reject as bad:  # check_mem_reg() says why, then check_func_call() refuses
+                raise Reject(invalid, (*bad.context, bad.message), errno=22) from None
             if not nullable and reg.flags & TypeFlag.MAYBE_NULL:
                 raise Reject(invalid, (f"arg#{i} is expected to be non-NULL",), errno=22)
     log = getattr(env, "log", None)
