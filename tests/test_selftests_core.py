@@ -49,6 +49,12 @@ PROGRAMS = [
     ("verifier_global_subprogs", "unguarded_unsupp_global_called"),
     ("test_global_func5", "global_func5"),
     ("test_global_func10", "global_func10"),
+    # __arg_trusted / __arg_nullable arguments of global functions (btf_prepare_func_args())
+    ("verifier_global_ptr_args", "trusted_task_arg_nullable"),
+    ("verifier_global_ptr_args", "trusted_task_arg_nonnull_fail1"),
+    ("verifier_global_ptr_args", "trusted_task_arg_nonnull_fail2"),
+    ("verifier_global_ptr_args", "trusted_destroy_fail"),
+    ("verifier_global_ptr_args", "trusted_acq_rel"),
     ("test_global_func11", "global_func11"),
     # do_refine_retval_range(); 32-bit moves link registers
     ("verifier_bpf_get_stack", "stack_return_r0_within_range"),

@@ -285,7 +285,12 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     if program.entry_args is not None:  # a global function, verified on its own
         from kfunclab.verifier.globalfunc import entry_regs
 
-        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id)[:10]
+        def struct_id(name: str) -> int:
+            ids = env.btf.find(name, "STRUCT") if env.btf is not None else ()
+            return ids[0] if ids else 0
+
+        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id,
+                                               struct_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
     explorer.scc = _scc_numbers(program, cfg)
     explorer.sccs = SccVisits(explorer.scc)

@@ -25,11 +25,20 @@ from kfunclab.verifier.state import VState
 def parse_kind(kind: str) -> tuple[str, int, bool]:
     """``"mem?:16"`` -> ``("mem", 16, True)``; ``"scalar"`` -> ``("scalar", 0, False)``."""
     base, _, size = kind.partition(":")
-    return base.rstrip("?"), int(size or 0), base.endswith("?")
+    return base.rstrip("?"), int(size) if size.isdigit() else 0, base.endswith("?")
 
 
-def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
-    """R0-R10 at the start of a global function's own verification (R10 set by the caller)."""
+#: check_reg_type()'s btf_ptr_types for an ARG_PTR_TO_BTF_ID argument
+_BTF_PTR_FLAGS = (0, int(TypeFlag.TRUSTED), int(TypeFlag.RCU))
+_BTF_PTR_EXPECTED = "ptr_, trusted_ptr_, rcu_ptr_"
+
+
+def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int],
+               struct_id: Callable[[str], int] | None = None) -> list[Reg]:
+    """R0-R10 at the start of a global function's own verification (R10 set by the caller).
+
+    ``struct_id`` gives a kernel struct's BTF id by name (for ``__arg_trusted`` arguments).
+    """
     regs = [NOT_INIT] * 11
     for i, kind in enumerate(kinds):
         base, size, nullable = parse_kind(kind)
@@ -37,6 +46,12 @@ def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
             regs[i + 1] = UNKNOWN_SCALAR
         elif base == "ctx":
             regs[i + 1] = Reg(RegType.PTR_TO_CTX)
+        elif base == "trusted":  # a trusted pointer, not a reference: it cannot be released
+            name = kind.partition(":")[2]
+            flags = TypeFlag.TRUSTED | (TypeFlag.MAYBE_NULL if nullable else 0)
+            regs[i + 1] = Reg(RegType.PTR_TO_BTF_ID, flags=int(flags),
+                              btf_id=struct_id(name) if struct_id else 0, btf_name=name,
+                              id=new_id() if nullable else 0)
         else:
             flags = TypeFlag.MAYBE_NULL if nullable else 0
             regs[i + 1] = Reg(RegType.PTR_TO_MEM, flags=int(flags), mem_size=size,
@@ -70,6 +85,8 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
             if reg.type is not RegType.PTR_TO_CTX or reg.off or not reg.var.is_const \
                     or reg.var.const_value:
                 raise Reject(invalid, (f"arg#{i} expects pointer to ctx",), errno=22)
+        elif base == "trusted":
+            _trusted_arg(env, reg, regno, kind.partition(":")[2], nullable, invalid, idx)
         else:
             if reg.type is RegType.SCALAR and reg.var.is_const and reg.var.const_value == 0:
                 continue  # check_mem_reg(): NULL passes
@@ -88,3 +105,30 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
         log.line(f"Func#{number} ('{name}') is global and assumed valid.")
     clobber_caller_saved(state)
     state.regs[0] = UNKNOWN_SCALAR
+
+
+def _trusted_arg(env: Env, reg: Reg, regno: int, name: str, nullable: bool, invalid: str,
+                 idx: int) -> None:
+    """``btf_check_func_arg_match()`` for ARG_PTR_TO_BTF_ID | PTR_TRUSTED: NULL where it may
+    be NULL, else a BTF pointer of the kinds check_reg_type() takes, of the struct (or one
+    starting with it) at a constant offset."""
+    from kfunclab.verifier.regs import reg_type_str
+
+    if nullable and reg.type is RegType.SCALAR and reg.var.is_const \
+            and reg.var.const_value == 0:
+        return
+    flags = int(reg.flags) & ~int(TypeFlag.MAYBE_NULL) if nullable else int(reg.flags)
+    if reg.type is not RegType.PTR_TO_BTF_ID or flags not in _BTF_PTR_FLAGS:
+        raise Reject(invalid, (f"R{regno} type={reg_type_str(reg.type, reg.flags)} "
+                               f"expected={_BTF_PTR_EXPECTED}",), errno=22)
+    if not reg.var.is_const or reg.var.const_value:
+        raise Unsupported(f"R{regno}: a BTF pointer with a variable offset passed to a global "
+                          "function is not modelled", idx)
+    btf = env.btf
+    want = btf.find(name, "STRUCT") if btf is not None else ()
+    if not want or not reg.btf_id:
+        raise Unsupported(f"R{regno}: struct {name} of an __arg_trusted argument is not in the "
+                          "kernel BTF in use", idx)
+    if not btf.struct_ids_match(reg.btf_id, reg.off, want[0]):  # type: ignore[union-attr]
+        raise Reject(invalid, (f"R{regno} is of type {reg.btf_name} but {name} is expected",),
+                     errno=13)
