@@ -295,3 +295,6 @@ SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
 # --- verifier core (helper "core") ---
 # save_aux_ptr_type(): two paths through one load/store with pointers of different kinds
 SAME_INSN_DIFFERENT_POINTERS = "same insn cannot be used with different pointers"
+# check_map_prog_compatibility(): a map value with a bpf_spin_lock in these program types
+SPIN_LOCK_IN_TRACING = "tracing progs cannot use bpf_spin_lock yet"
+SPIN_LOCK_IN_SOCKET_FILTER = "socket filter progs cannot use bpf_spin_lock yet"

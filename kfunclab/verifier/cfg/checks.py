@@ -118,7 +118,7 @@ def check_cfg(
         _check_subprogs(insns, starts)
         if not program.has_prog_btf:  # check_btf_info() without func_info
             _check_abnormal_return(insns, starts)
-        _resolve_pseudo_ldimm64(insns)
+        _resolve_pseudo_ldimm64(insns, _map_refusal(program))
         _check_cfg_dfs(insns, flow, privileged)
     except _Reject as reject:
         return reject.error
@@ -198,7 +198,38 @@ MAX_USED_MAPS = 64
 _MAP_KINDS = (Imm64Kind.MAP_FD, Imm64Kind.MAP_VALUE)
 
 
-def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
+#: is_tracing_prog_type()
+_TRACING_TYPES = frozenset({"BPF_PROG_TYPE_KPROBE", "BPF_PROG_TYPE_TRACEPOINT",
+                            "BPF_PROG_TYPE_PERF_EVENT", "BPF_PROG_TYPE_RAW_TRACEPOINT",
+                            "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE"})
+
+
+def _map_refusal(program: Program) -> Callable[[str | None], str | None]:
+    """``check_map_prog_compatibility()`` for the maps the program may name: the words the
+    kernel refuses a map with in this program type, or None."""
+    from kfunclab.errors import SectionError
+    from kfunclab.isa.program import MemberKind
+    from kfunclab.progtypes import program_type
+
+    try:
+        ptype = program_type(program.section.removeprefix("?")).prog_type.kernel_name
+    except SectionError:  # an unknown section is refused elsewhere
+        return lambda name: None
+    locked = {m.name for m in program.maps if m.value.struct is not None and any(
+        f.kind is MemberKind.SPIN_LOCK for f in m.value.struct.members)}
+
+    def refusal(name: str | None) -> str | None:
+        if name not in locked:
+            return None
+        if ptype == "BPF_PROG_TYPE_SOCKET_FILTER":
+            return msg.SPIN_LOCK_IN_SOCKET_FILTER
+        return msg.SPIN_LOCK_IN_TRACING if ptype in _TRACING_TYPES else None
+
+    return refusal
+
+
+def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...],
+                            map_refusal: Callable[[str | None], str | None]) -> None:
     n, i = len(insns), 0
     used_maps: set[str | None] = set()
     while i < n:
@@ -212,6 +243,9 @@ def _resolve_pseudo_ldimm64(insns: tuple[Insn, ...]) -> None:
                 if len(used_maps) >= MAX_USED_MAPS:  # __add_used_map()
                     raise _Reject(StaticError(i, msg.TOO_MANY_MAPS.format(limit=MAX_USED_MAPS),
                                               errno.E2BIG, "resolve_pseudo_ldimm64"))
+                refused = map_refusal(ins.map_name)
+                if refused is not None:  # check_map_prog_compatibility()
+                    raise _Reject(StaticError(i, refused, errno.EINVAL, "resolve_pseudo_ldimm64"))
                 used_maps.add(ins.map_name)
             i += 2
             continue
