@@ -218,7 +218,9 @@ def _extern(obj: BpfObject, linked: LinkedProgram, slot: int, name: str, weak: b
             if not weak:
                 raise LinkError(f"extern (func ksym) '{name}': not found in kernel or module "
                                 f"BTFs")
-            linked.slots[slot] = [CALL, 0, 0, POISON_CALL_KFUNC_BASE]
+            # libbpf leaves a kfunc call with BTF id 0: the verifier skips it, and refuses
+            # the program afterwards if the call is still reachable (fixup_kfunc_call())
+            linked.slots[slot] = [CALL, PSEUDO_KFUNC_CALL << 4, 0, 0]
             linked.poisoned[slot] = f"unresolved __weak kfunc '{name}'"
             return
         linked.slots[slot][1] = PSEUDO_KFUNC_CALL << 4

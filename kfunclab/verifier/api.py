@@ -304,6 +304,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         error = explorer.run(state)
         if error is None and not collect_all:
             error = check_max_stack_depth(env)
+            unresolved = env.aux.get(-1, {}).get("unresolved_kfunc")
+            if error is None and unresolved is not None:  # fixup_kfunc_call()
+                error = Diagnostic(unresolved, msg.KFUNC_CALL_NOT_ELIMINATED, errno=22)
             if error is not None and log_level:
                 explorer.log.line(error.message)  # printed after the walk, before the stats
     except Limit as limit:
@@ -360,7 +363,7 @@ def _check_attach_target(program: Program, ptype: ProgramType, btf: object | Non
 
 def _nameless_kfunc_check(slot: int, ins: Call) -> StaticError | None:
     """``add_kfunc_call()``: a kfunc call whose BTF id names no FUNC of the kernel BTF."""
-    if ins.kind is CallKind.KFUNC and not ins.name:
+    if ins.kind is CallKind.KFUNC and not ins.name and ins.imm:  # id 0: left for later
         return StaticError(slot, msg.KFUNC_NOT_FOUND.format(btf_id=ins.imm), errno_mod.EINVAL,
                            "add_kfunc_call")
     return None

@@ -298,3 +298,6 @@ SAME_INSN_DIFFERENT_POINTERS = "same insn cannot be used with different pointers
 # check_map_prog_compatibility(): a map value with a bpf_spin_lock in these program types
 SPIN_LOCK_IN_TRACING = "tracing progs cannot use bpf_spin_lock yet"
 SPIN_LOCK_IN_SOCKET_FILTER = "socket filter progs cannot use bpf_spin_lock yet"
+# fixup_kfunc_call(): an unresolved __weak kfunc call (BTF id 0) still reachable after
+# verification
+KFUNC_CALL_NOT_ELIMINATED = "invalid kernel function call not eliminated in verifier pass"

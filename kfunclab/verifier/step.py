@@ -116,6 +116,12 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
                 check_global_call(env, state, idx, idx + 1 + imm)
                 return idx + 1
             return calls.enter_subprog(env, state, idx, idx + 1 + imm)
+        case Call(kind=CallKind.KFUNC, imm=0, name=None):
+            # an unresolved __weak kfunc (BTF id 0): check_kfunc_call() skips it, and
+            # fixup_kfunc_call() refuses the program if the call survives dead-code removal
+            env.jmps_processed += 1
+            env.aux.setdefault(-1, {}).setdefault("unresolved_kfunc", idx)
+            return idx + 1
         case Call():
             env.jmps_processed += 1
             check_call(env, state, insn, idx, explorer)
