@@ -26,10 +26,9 @@ LD_IMM64 = 0x18
 CALL = 0x85
 PSEUDO_CALL, PSEUDO_KFUNC_CALL = 1, 2
 PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_BTF_ID, PSEUDO_FUNC = 1, 2, 3, 4
-#: libbpf's poisoned instructions: a call of helper 0xbad2310 (failed CO-RE relocation) and
-#: POISON_CALL_KFUNC_BASE + extern index (an unresolved __weak kfunc)
+#: libbpf's poisoned instruction: a call of helper 0xbad2310 (failed CO-RE relocation); an
+#: unresolved __weak kfunc stays a kfunc call with BTF id 0
 CORE_POISON = 0xBAD2310
-POISON_CALL_KFUNC_BASE = 2002000000
 
 
 @dataclass
