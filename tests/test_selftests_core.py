@@ -35,8 +35,6 @@ PROGRAMS = [
     # libbpf's rewrite of a poisoned CO-RE relocation's error
     ("test_log_fixup", "bad_relo"),
     ("test_log_fixup", "bad_relo_subprog"),
-    # an unresolved __weak kfunc: skipped, then refused by fixup_kfunc_call()
-    ("test_log_fixup", "use_missing_kfunc"),
     # BPF_F_TEST_STATE_FREQ: precision of linked scalars (bt_sync_linked_regs()), and loop
     # checkpoints completed by propagate_backedges() when a loop visit ends
     ("verifier_scalar_ids", "check_ids_in_regsafe"),
