@@ -411,12 +411,14 @@ def _live_regs_table(program: Program, liveness: Liveness, cfg: object) -> str:
 
 def _scc_numbers(program: Program, cfg: object) -> dict[int, int]:
     """Instruction -> loop number (1, 2, ... by first instruction) for instructions in a loop."""
+    edges = [(slot, succ) for slot, _ in program.instructions()
+             for succ in cfg.successors(slot)]  # type: ignore[attr-defined]
+    if all(succ > slot for slot, succ in edges):
+        return {}  # only forward edges: no loop (and no graph library to load)
     import networkx as nx
 
     graph = nx.DiGraph()
-    for slot, _ in program.instructions():
-        for succ in cfg.successors(slot):  # type: ignore[attr-defined]
-            graph.add_edge(slot, succ)
+    graph.add_edges_from(edges)
     loops = [c for c in nx.strongly_connected_components(graph)
              if len(c) > 1 or any(graph.has_edge(n, n) for n in c)]
     numbers: dict[int, int] = {}

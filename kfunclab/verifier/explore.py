@@ -318,6 +318,7 @@ class Explorer:
         entries = self.explored.get(idx)
         states_cnt = 0
         forced = idx in self.force_checkpoints
+        visits = self.sccs.visits
         if entries:
             for entry in list(entries):
                 states_cnt += 1
@@ -341,7 +342,7 @@ class Explorer:
                 else:
                     # a checkpoint of a loop whose visit has back-edges pending has incomplete
                     # precision: compare RANGE_WITHIN, and a match is one more back-edge
-                    loop = self.sccs.incomplete(old)
+                    loop = bool(visits) and self.sccs.incomplete(old)
                     if states_equal(old, cur, live_regs, live_slots,
                                     Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT):
                         hit = self._hit(entry, cur, idx, live_regs)

@@ -247,14 +247,14 @@ def _check_mov(env: Env, state: VState, insn: Alu, idx: int) -> None:
     if src_reg.type is _SCALAR:
         # a 32-bit move of a value known to fit 32 bits links the registers too
         u32_src = insn.off == 0 and (insn.wide or src_reg.var.umax <= 0xFFFF_FFFF)
-        if u32_src:  # assign_scalar_id_before_mov()
+        if u32_src and (src_reg.extra or not src_reg.id):  # assign_scalar_id_before_mov()
             if src_reg.extra[:1] == ("add_const",):  # r1 = r2 + K links no further
                 src_reg = src_reg.evolve(id=0, off=0, extra=())
                 regs[src] = src_reg
             if not src_reg.id and not src_reg.var.is_const:
                 src_reg = src_reg.evolve(id=env.new_id())
                 regs[src] = src_reg
-        if insn.off == 0 and insn.wide:
+        if insn.wide and insn.off == 0:
             regs[dst] = src_reg
             return
         value = sc.alu(AluOp.MOV, src_reg.var, src_reg.var, insn.wide, insn.off)
