@@ -73,15 +73,44 @@ def verify_object(path: str | Path, **options: object) -> list[ObjectProgramResu
                                            item.error))
             continue
         result = _verify_one(prog, verify, options)
-        for sub in item.globals if result.verdict.value == "accept" else ():
-            # the kernel verifies each called global function after the main program
-            sub_result = _verify_one(sub, verify, options)
-            if sub_result.verdict.value != "accept":
-                result = sub_result
-                break
+        if result.verdict.value == "accept":
+            result = _verify_called_globals(prog, result, item.globals, verify, options)
         out.append(ObjectProgramResult(str(path), item.name, item.section, prog.prog_type_name,
                                        result))
     return out
+
+
+def _called_globals(prog: Program, result: VerificationResult) -> set[str]:
+    """The global functions whose call ``result``'s exploration reached."""
+    from kfunclab.isa.insn import Call, CallKind
+
+    names = set()
+    for slot, ins in prog.instructions():
+        if isinstance(ins, Call) and ins.kind is CallKind.SUBPROG and result.visits.get(slot):
+            target = prog.global_funcs.get(slot + 1 + ins.imm)
+            if target is not None:
+                names.add(target[0])
+    return names
+
+
+def _verify_called_globals(prog: Program, result: VerificationResult,
+                           subs: tuple[Program, ...], verify: Callable[..., VerificationResult],
+                           options: dict[str, object]) -> VerificationResult:
+    """``do_check_subprogs()``: after the main program, each global function whose call was
+    reached (``aux->called``), in passes until no new one is; one that is never called is
+    never verified (a call guarded by a constant false branch is dead code)."""
+    called = _called_globals(prog, result)
+    done: set[str] = set()
+    while True:
+        todo = [sub for sub in subs if sub.name in called and sub.name not in done]
+        if not todo:
+            return result
+        for sub in todo:
+            done.add(sub.name)
+            sub_result = _verify_one(sub, verify, options)
+            if sub_result.verdict.value != "accept":
+                return sub_result
+            called |= _called_globals(sub, sub_result)
 
 
 def _verify_one(prog: Program, verify: Callable[..., VerificationResult],

@@ -104,6 +104,45 @@ def resolve(relo: CoreRelo, local: Btf, target: Btf | None) -> CoreResult:
     return CoreResult(value, size=size, local_size=local_size)
 
 
+_KIND_STR = ("byte_off", "byte_sz", "field_exists", "signed", "lshift_u64", "rshift_u64",
+             "local_type_id", "target_type_id", "type_exists", "type_size", "enumval_exists",
+             "enumval_value", "type_matches")
+
+
+def format_spec(relo: CoreRelo, local: Btf) -> str:
+    """libbpf's ``bpf_core_format_spec()`` of the local side of ``relo``, as its log fixup
+    prints a poisoned relocation: ``<byte_sz> [15] struct task_struct___bad.fake_field (0:1 @
+    offset 4)``.
+
+    Raises :class:`CoreUnsupported` where the spec cannot be read (the caller keeps the
+    kernel's own line).
+    """
+    kind = relo.kind
+    tid = relo.type_id
+    try:
+        name = local.name(tid) or "<anon>"
+        text = f"<{_KIND_STR[kind]}> [{tid}] {local.kind(tid).kernel_name.lower()} {name}"
+        if kind in TYPE_KINDS:
+            return text
+        root = local.skip_modifiers(tid)
+        if kind in ENUM_KINDS:
+            t = local.type_by_id(root)
+            value = t.values[int(relo.access)]  # type: ignore[attr-defined]
+            return f"{text}::{value.name} = {value.value}"
+        steps = _local_steps(local, root, relo.access)
+        found = _walk(local, root, steps, local)
+    except (BtfError, IndexError, ValueError, AttributeError) as exc:
+        raise CoreUnsupported(f"CO-RE spec of relocation at {relo.insn_off}: {exc}") from None
+    for i, step in enumerate(steps):
+        if step.name:
+            text += f".{step.name}"
+        elif i > 0 or step.index > 0:
+            text += f"[{step.index}]"
+    bit = found.bit_offset if found is not None else 0
+    where = f"{bit // 8}.{bit % 8}" if bit % 8 else f"{bit // 8}"
+    return f"{text} ({relo.access} @ offset {where})"
+
+
 def _candidates(local: Btf, local_id: int, target: Btf) -> list[int]:
     kind = local.kind(local_id)
     name = essential_name(local.name(local_id))

@@ -3,7 +3,8 @@
 The kernel types a global function's arguments from its BTF prototype: integers and enums are
 scalars, a pointer to the program's context type (or one tagged ``__arg_ctx``) is the context,
 a pointer to a sized type is memory of that size that may be NULL (``__arg_nonnull``: not NULL),
-a ``struct bpf_dynptr *`` a dynptr the function may not destroy.
+a ``struct bpf_dynptr *`` a dynptr the function may not destroy;
+a pointer tagged ``__arg_trusted`` (and ``__arg_nullable``) a trusted kernel struct pointer.
 :func:`arg_kinds` gives those kinds as strings for :mod:`kfunclab.verifier.globalfunc`, or the
 reason kfunclab cannot model the prototype.
 """
@@ -38,6 +39,16 @@ def arg_kinds(btf: Btf, func_id: int, ctx_name: str | None
             return None, f"argument {i} of '{func.name}' is passed by value ({t.kind.name})"
         if tags == {"arg:ctx"}:
             kinds.append("ctx")
+            continue
+        if "arg:trusted" in tags and not tags - {"arg:trusted", "arg:nullable"}:
+            # ARG_PTR_TO_BTF_ID | PTR_TRUSTED (| PTR_MAYBE_NULL): a kernel struct, looked up
+            # by its name without a ___flavor suffix when the function is checked
+            target = btf.type_by_id(btf.skip_modifiers(t.type))
+            if not isinstance(target, Composite) or not target.name:
+                return None, (f"argument {i} of '{func.name}' is __arg_trusted but does not "
+                              "point to a named struct")
+            name = target.name.split("___")[0] if "___" in target.name[1:] else target.name
+            kinds.append(f"trusted{'?' if 'arg:nullable' in tags else ''}:{name}")
             continue
         if tags - {"arg:nonnull"}:
             return None, (f"argument {i} of '{func.name}' is tagged "

@@ -16,20 +16,19 @@ from dataclasses import dataclass, field
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Datasec, Func, Linkage, Var
-from kfunclab.elf.core import KINDS, CoreUnsupported, resolve
+from kfunclab.elf.core import KINDS, CoreUnsupported, format_spec, resolve
 from kfunclab.elf.maps import ElfMap
 from kfunclab.elf.objfile import STB_WEAK, STT_SECTION, BpfObject, Function
-from kfunclab.errors import BtfError
+from kfunclab.errors import BtfError, KfunclabError
 
 _SLOT = struct.Struct("<BBhi")
 LD_IMM64 = 0x18
 CALL = 0x85
 PSEUDO_CALL, PSEUDO_KFUNC_CALL = 1, 2
 PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_BTF_ID, PSEUDO_FUNC = 1, 2, 3, 4
-#: libbpf's poisoned instructions: a call of helper 0xbad2310 (failed CO-RE relocation) and
-#: POISON_CALL_KFUNC_BASE + extern index (an unresolved __weak kfunc)
+#: libbpf's poisoned instruction: a call of helper 0xbad2310 (failed CO-RE relocation); an
+#: unresolved __weak kfunc stays a kfunc call with BTF id 0
 CORE_POISON = 0xBAD2310
-POISON_CALL_KFUNC_BASE = 2002000000
 
 
 @dataclass
@@ -44,6 +43,8 @@ class LinkedProgram:
     c_lines: dict[int, tuple[str, int, str]] = field(default_factory=dict)
     func_info: dict[int, int] = field(default_factory=dict)  # slot -> BTF FUNC id
     poisoned: dict[int, str] = field(default_factory=dict)  # slot -> why libbpf poisoned it
+    #: slot -> the line libbpf's log fixup writes in place of the kernel's error there
+    log_fixups: dict[int, str] = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)
     core_count: int = 0
 
@@ -57,12 +58,42 @@ def link_program(obj: BpfObject, prog: Function, maps: dict[str, ElfMap],
     """Link ``prog`` of ``obj``; ``maps`` by name, ``data_maps`` by section index."""
     linked = LinkedProgram([], [])
     _append(obj, linked, prog)
+    core_btf = custom_core_btf(obj, prog) or kernel
     pos = 0
     while pos < len(linked.units):  # every appended unit is relocated in turn
         unit, base = linked.units[pos]
-        _relocate(obj, linked, unit, base, maps, data_maps, kernel)
+        _relocate(obj, linked, unit, base, maps, data_maps, kernel, core_btf)
         pos += 1
     return linked
+
+
+def custom_core_btf(obj: BpfObject, prog: Function) -> Btf | None:
+    """The BTF a selftest's ``__btf_path("FILE")`` names for CO-RE, or None.
+
+    test_loader opens such a program's object with libbpf's ``btf_custom_path``: CO-RE
+    relocations then resolve against FILE's BTF (a raw BTF or an ELF object's ``.BTF``)
+    instead of the kernel's. FILE is read from the object's directory.
+    """
+    if obj.btf is None:
+        return None
+    tags = [t.split("=", 1)[1] for fid in obj.btf.find(prog.name, BtfKind.FUNC)
+            for t in obj.btf.decl_tags(fid) if t.startswith("comment:test_btf_path=")]
+    if not tags:
+        return None
+    from pathlib import Path
+
+    from kfunclab.elf.objfile import read_object
+
+    path = Path(obj.path).parent / tags[0]
+    try:
+        data = path.read_bytes()
+        elf = data[:4] == b"\x7fELF"
+        btf = read_object(path).btf if elf else Btf.from_bytes(data, str(path))
+    except (OSError, KfunclabError) as exc:
+        raise LinkError(f"failed to parse target BTF '{tags[0]}': {exc}") from None
+    if btf is None:
+        raise LinkError(f"failed to parse target BTF '{tags[0]}': no .BTF section")
+    return btf
 
 
 def _append(obj: BpfObject, linked: LinkedProgram, func: Function) -> int:
@@ -96,10 +127,11 @@ def _ext_info(obj: BpfObject, linked: LinkedProgram, func: Function, base: int) 
 
 
 def _relocate(obj: BpfObject, linked: LinkedProgram, unit: Function, base: int,
-              maps: dict[str, ElfMap], data_maps: dict[int, ElfMap], kernel: Btf | None) -> None:
+              maps: dict[str, ElfMap], data_maps: dict[int, ElfMap], kernel: Btf | None,
+              core_btf: Btf | None) -> None:
     lo, hi = unit.offset, unit.offset + unit.size
     relocs = {r.offset: r for r in obj.relocs.get(unit.shndx, ()) if lo <= r.offset < hi}
-    _core(obj, linked, unit, base, kernel)
+    _core(obj, linked, unit, base, core_btf)
     n = unit.size // 8
     for i in range(n):
         slot = base + i
@@ -185,7 +217,9 @@ def _extern(obj: BpfObject, linked: LinkedProgram, slot: int, name: str, weak: b
             if not weak:
                 raise LinkError(f"extern (func ksym) '{name}': not found in kernel or module "
                                 f"BTFs")
-            linked.slots[slot] = [CALL, 0, 0, POISON_CALL_KFUNC_BASE]
+            # libbpf leaves a kfunc call with BTF id 0: the verifier skips it, and refuses
+            # the program afterwards if the call is still reachable (fixup_kfunc_call())
+            linked.slots[slot] = [CALL, PSEUDO_KFUNC_CALL << 4, 0, 0]
             linked.poisoned[slot] = f"unresolved __weak kfunc '{name}'"
             return
         linked.slots[slot][1] = PSEUDO_KFUNC_CALL << 4
@@ -266,6 +300,12 @@ def _core(obj: BpfObject, linked: LinkedProgram, unit: Function, base: int,
             if is_ld:
                 linked.slots[slot + 1] = [CALL, 0, 0, CORE_POISON]
             linked.poisoned[slot] = f"failed CO-RE relocation ({KINDS[relo.kind]})"
+            try:  # libbpf's fixup_log_failed_core_relo() rewrites the kernel's error
+                spec = format_spec(relo, obj.btf)
+            except CoreUnsupported:
+                continue
+            cut = "..." if len(spec) >= 255 else ""
+            linked.log_fixups[slot] = f"failed to resolve CO-RE relocation {spec[:255]}{cut}"
             continue
         cls = s[0] & 7
         if s[0] == LD_IMM64:

@@ -90,8 +90,10 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
                 except LinkError as exc:
                     main = replace(main, unsupported=f"global function '{f.name}': {exc}")
                     break
-                subs.append(_program(obj, f, own, everything, kernel, func.section,
-                                     main.global_funcs[base][1], local=local))
+                sub = _program(obj, f, own, everything, kernel, func.section,
+                               main.global_funcs[base][1], local=local)
+                numbers = {main.func_names[b]: n for n, b in enumerate(sorted(main.func_names))}
+                subs.append(replace(sub, func_numbers=numbers))
         out.append(ObjectProgram(func.name, section, main, globals=tuple(subs)))
     return out
 
@@ -174,11 +176,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
                  if t.startswith("comment:test_prog_flags=")]
         for flag in flags:
             if flag == "BPF_F_TEST_STATE_FREQ":
-                prog_flags |= 1 << 3
-                # modelled in the explorer, but its extra checkpoints expose pruning
-                # differences (verifier_scalar_ids) that kfunclab does not match yet
-                reasons.append(f"the load flag {flag} (a __flag() of the program) is not "
-                               "modelled faithfully yet")
+                prog_flags |= 1 << 3  # a checkpoint at every prune point (is_state_visited)
             elif flag == "BPF_F_STRICT_ALIGNMENT":
                 reasons.append(f"the load flag {flag} (a __flag() of the program) is not "
                                "modelled")
@@ -216,6 +214,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
         refused=refused, refused_errno=refused_errno, local_btf=local,
+        log_fixups=dict(linked.log_fixups),
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))
 

@@ -144,6 +144,9 @@ class Program:
     c_lines: dict[int, tuple[str, int, str]] = field(default_factory=dict)
     #: slot -> function name where a subprogram starts (objects: the appended subprograms)
     func_names: dict[int, str] = field(default_factory=dict)
+    #: a global function verified on its own: the kernel's ``func#N`` of each function in the
+    #: main program it belongs to (its own linking numbers them differently)
+    func_numbers: dict[str, int] = field(default_factory=dict)
     #: ``BPF_PROG_TYPE_...`` for the JSON record, when a loader knows it
     prog_type_name: str | None = None
     #: BPF_F_* load flags beyond the section's (BPF_F_TEST_STATE_FREQ = 8: a checkpoint at
@@ -168,6 +171,9 @@ class Program:
     #: an object's own BTF (:class:`kfunclab.elf.fields.LocalTypes`): the structs
     #: ``bpf_obj_new`` may allocate and graph roots name, read on demand
     local_btf: Any = None
+    #: slot -> the error line libbpf's log fixup puts where the kernel refuses that slot (a
+    #: poisoned CO-RE relocation: ``failed to resolve CO-RE relocation ...``)
+    log_fixups: dict[int, str] = field(default_factory=dict)
 
     @property
     def has_prog_btf(self) -> bool:

@@ -44,6 +44,7 @@ from kfunclab.verifier.mapcompat import check_map_prog_compatibility
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
+from kfunclab.verifier.scc import SccVisits
 from kfunclab.verifier.stackdepth import check_max_stack_depth
 from kfunclab.verifier.state import VState, initial_frame
 
@@ -289,10 +290,15 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     if program.entry_args is not None:  # a global function, verified on its own
         from kfunclab.verifier.globalfunc import entry_regs
 
-        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id)[:10]
+        def struct_id(name: str) -> int:
+            ids = env.btf.find(name, "STRUCT") if env.btf is not None else ()
+            return ids[0] if ids else 0
+
+        state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id,
+                                               struct_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
-    if log_level >= 2:
-        explorer.scc = _scc_numbers(program, cfg)
+    explorer.scc = _scc_numbers(program, cfg)
+    explorer.sccs = SccVisits(explorer.scc)
     if log_level >= 2:
         explorer.log.verbose(_live_regs_table(program, liveness, cfg))
     if log_level and program.has_prog_btf:
@@ -303,6 +309,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         error = explorer.run(state)
         if error is None and not collect_all:
             error = check_max_stack_depth(env) or check_throw_in_callbacks(env)
+            unresolved = env.aux.get(-1, {}).get("unresolved_kfunc")
+            if error is None and unresolved is not None:  # fixup_kfunc_call()
+                error = Diagnostic(unresolved, msg.KFUNC_CALL_NOT_ELIMINATED, errno=22)
             if error is not None and log_level:
                 explorer.log.line(error.message)  # printed after the walk, before the stats
     except Limit as limit:
@@ -359,7 +368,7 @@ def _check_attach_target(program: Program, ptype: ProgramType, btf: object | Non
 
 def _nameless_kfunc_check(slot: int, ins: Call) -> StaticError | None:
     """``add_kfunc_call()``: a kfunc call whose BTF id names no FUNC of the kernel BTF."""
-    if ins.kind is CallKind.KFUNC and not ins.name:
+    if ins.kind is CallKind.KFUNC and not ins.name and ins.imm:  # id 0: left for later
         return StaticError(slot, msg.KFUNC_NOT_FOUND.format(btf_id=ins.imm), errno_mod.EINVAL,
                            "add_kfunc_call")
     return None
@@ -407,12 +416,14 @@ def _live_regs_table(program: Program, liveness: Liveness, cfg: object) -> str:
 
 def _scc_numbers(program: Program, cfg: object) -> dict[int, int]:
     """Instruction -> loop number (1, 2, ... by first instruction) for instructions in a loop."""
+    edges = [(slot, succ) for slot, _ in program.instructions()
+             for succ in cfg.successors(slot)]  # type: ignore[attr-defined]
+    if all(succ > slot for slot, succ in edges):
+        return {}  # only forward edges: no loop (and no graph library to load)
     import networkx as nx
 
     graph = nx.DiGraph()
-    for slot, _ in program.instructions():
-        for succ in cfg.successors(slot):  # type: ignore[attr-defined]
-            graph.add_edge(slot, succ)
+    graph.add_edges_from(edges)
     loops = [c for c in nx.strongly_connected_components(graph)
              if len(c) > 1 or any(graph.has_edge(n, n) for n in c)]
     numbers: dict[int, int] = {}

@@ -80,6 +80,8 @@ class Env:
     total_states: int = 0
     explored_states_size: int = 0
     free_list_size: int = 0  # evicted checkpoints still some path's parent (branches > 0)
+    num_backedges: int = 0  # SCC back-edge copies kept until their loop visit is done
+    precise_marks: int = 0  # scalars marked precise so far (propagate_backedges' "changed")
     peak_states: int = 0
     max_states_per_insn: int = 0
     insn_idx: int = 0

@@ -21,6 +21,7 @@ from kfunclab.verifier.log import KernelLog, format_state
 from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
 from kfunclab.verifier.regs import RegType
 from kfunclab.verifier.result import Diagnostic, PathEnd
+from kfunclab.verifier.scc import SccVisits, format_callchain
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.step import EXIT, step_insn
 
@@ -91,8 +92,8 @@ class Explorer:
         self._path: list[int] = []  # the current path's own instructions ...
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
         self._pending_print: tuple | None = None
-        self.scc: dict[int, int] = {}  # insn -> loop number (set by verify() for the log)
-        self._scc_entry: dict[int, VState] = {}
+        self.scc: dict[int, int] = {}  # insn -> loop number (set by verify())
+        self.sccs = SccVisits({})  # set by verify() with the program's loops
         self.log = KernelLog(env.recorder.log_level)
         self.log.set_line_info(getattr(env.program, "c_lines", {}))
         env.log = self.log  # type: ignore[attr-defined]  # precision tracking prints to it
@@ -268,22 +269,37 @@ class Explorer:
     # --- loops (strongly connected components), for the level-2 log ----------------------------
     def _maybe_enter_scc(self, new: VState, idx: int) -> None:
         """``maybe_enter_scc()``: the first checkpoint stored inside a loop opens its visit."""
-        scc = self.scc.get(idx)
-        if scc is None or scc in self._scc_entry:
+        if not self.sccs.enabled:
             return
-        self._scc_entry[scc] = new
-        if self.log.level & 2:
-            self.log.line(f"SCC enter ({scc})")
+        key = self.sccs.enter(new)
+        if key is not None and self.log.level & 2:
+            self.log.line(f"SCC enter {format_callchain(key)}")
+
+    def _add_backedge(self, old: VState, cur: VState) -> None:
+        """``add_scc_backedge()``: a copy of the looping state joins the back-edges of the
+        loop's visit, kept until the visit ends; ``update_peak_states()`` counts it."""
+        env = self.env
+        key = self.sccs.add_backedge(old, cur)
+        env.num_backedges = self.sccs.num_backedges
+        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size
+                              + env.num_backedges)
+        if key is not None and self.log.level & 2:
+            self.log.line(f"SCC backedge {format_callchain(key)}")
 
     def _maybe_exit_scc(self, st: VState) -> None:
-        """``maybe_exit_scc()``: every path from the loop's entry state has been explored."""
-        if not self._scc_entry:
+        """``maybe_exit_scc()``: every path from the loop's entry state has been explored;
+        ``propagate_backedges()`` completes the loop checkpoints' precision."""
+        if not self.sccs.visits:
             return
-        for scc, entry in list(self._scc_entry.items()):
-            if entry is st:
-                del self._scc_entry[scc]
-                if self.log.level & 2:
-                    self.log.line(f"SCC exit ({scc})")
+        key = self.sccs.exit(st, self._propagate_backedge)
+        self.env.num_backedges = self.sccs.num_backedges
+        if key is not None and self.log.level & 2:
+            self.log.line(f"SCC exit {format_callchain(key)}")
+
+    def _propagate_backedge(self, equal: VState, backedge: VState) -> bool:
+        before = self.env.precise_marks
+        self._propagate_precision(equal, backedge, self.live.regs_before(backedge.insn_idx))
+        return self.env.precise_marks != before
 
     # --- pruning -----------------------------------------------------------------------------
     def is_state_visited(self, cur: VState, idx: int) -> int | Reject | None:
@@ -304,6 +320,7 @@ class Explorer:
         entries = self.explored.get(idx)
         states_cnt = 0
         forced = idx in self.force_checkpoints
+        visits = self.sccs.visits
         if entries:
             for entry in list(entries):
                 states_cnt += 1
@@ -329,8 +346,16 @@ class Explorer:
                     if not force_new and env.jmps_processed - env.prev_jmps_processed < 20 \
                             and env.insn_processed - env.prev_insn_processed < 100:
                         add_new = False
-                elif states_equal(old, cur, live_regs, live_slots):  # NOT_EXACT
-                    return self._hit(entry, cur, idx, live_regs)
+                else:
+                    # a checkpoint of a loop whose visit has back-edges pending has incomplete
+                    # precision: compare RANGE_WITHIN, and a match is one more back-edge
+                    loop = bool(visits) and self.sccs.incomplete(old)
+                    if states_equal(old, cur, live_regs, live_slots,
+                                    Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT):
+                        hit = self._hit(entry, cur, idx, live_regs)
+                        if loop:
+                            self._add_backedge(old, cur)
+                        return hit
                 if add_new:
                     entry.miss_cnt += 1
                 n = 64 if (forced and old.branches > 0) else 3
@@ -357,18 +382,17 @@ class Explorer:
         if it.type is not RegType.PTR_TO_STACK:
             return True
         spi = (-(it.off + it.var.const_value) - 1) // 8
-        slot = cur.cur.stack.get(spi)
+        if it.frameno >= len(cur.frames):
+            return False
+        slot = cur.frames[it.frameno].stack.get(spi)
         return slot is not None and bool(slot.spilled.extra) and slot.spilled.extra[1] == "active"
 
     def _loop_hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
-        # a loop closed: 6.18 keeps a copy of this state as an SCC back-edge, which counts
-        # towards peak_states
-        env = self.env
-        env.explored_states_size += 1
-        env.peak_states = max(env.peak_states, env.explored_states_size)
-        if self.log.level & 2 and idx in self.scc:
-            self.log.line(f"SCC backedge ({self.scc[idx]})")
-        return self._hit(entry, cur, idx, live_regs)
+        """A loop closed (an iterator's next, a may_goto, a callback call site): 6.18 keeps a
+        copy of this state as an SCC back-edge until the loop's visit ends."""
+        hit = self._hit(entry, cur, idx, live_regs)
+        self._add_backedge(entry.state, cur)
+        return hit
 
     def _hit(self, entry: _StateEntry, cur: VState, idx: int, live_regs: int) -> int:
         entry.hit_cnt += 1
@@ -399,7 +423,8 @@ class Explorer:
         env.total_states += 1
         env.explored_states_size += 1
         # update_peak_states(): evicted states still referenced count until they are freed
-        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size)
+        env.peak_states = max(env.peak_states, env.explored_states_size + env.free_list_size
+                              + env.num_backedges)
         env.prev_jmps_processed = env.jmps_processed
         env.prev_insn_processed = env.insn_processed
         if env.privileged:
@@ -415,6 +440,11 @@ class Explorer:
         cur.history = [idx]
         cur.jmp_history_cnt = 1 if idx in self.jmp_points else 0
         self._stored_now = True
+
+
+def _callsites(st: VState) -> tuple[int, ...]:
+    """The call sites of a state's frames, the call chain part of ``bpf_scc_callchain``."""
+    return tuple(f.callsite for f in st.frames)
 
 
 def _maybe_looping(old: VState, cur: VState) -> bool:

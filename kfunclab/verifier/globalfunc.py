@@ -26,11 +26,20 @@ from kfunclab.verifier.state import VState
 def parse_kind(kind: str) -> tuple[str, int, bool]:
     """``"mem?:16"`` -> ``("mem", 16, True)``; ``"scalar"`` -> ``("scalar", 0, False)``."""
     base, _, size = kind.partition(":")
-    return base.rstrip("?"), int(size or 0), base.endswith("?")
+    return base.rstrip("?"), int(size) if size.isdigit() else 0, base.endswith("?")
 
 
-def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
-    """R0-R10 at the start of a global function's own verification (R10 set by the caller)."""
+#: check_reg_type()'s btf_ptr_types for an ARG_PTR_TO_BTF_ID argument
+_BTF_PTR_FLAGS = (0, int(TypeFlag.TRUSTED), int(TypeFlag.RCU))
+_BTF_PTR_EXPECTED = "ptr_, trusted_ptr_, rcu_ptr_"
+
+
+def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int],
+               struct_id: Callable[[str], int] | None = None) -> list[Reg]:
+    """R0-R10 at the start of a global function's own verification (R10 set by the caller).
+
+    ``struct_id`` gives a kernel struct's BTF id by name (for ``__arg_trusted`` arguments).
+    """
     regs = [NOT_INIT] * 11
     for i, kind in enumerate(kinds):
         base, size, nullable = parse_kind(kind)
@@ -40,6 +49,12 @@ def entry_regs(kinds: tuple[str, ...], new_id: Callable[[], int]) -> list[Reg]:
             regs[i + 1] = Reg(RegType.PTR_TO_CTX)
         elif base == "dynptr":  # __mark_dynptr_reg(reg, BPF_DYNPTR_TYPE_LOCAL, true, ++id_gen)
             regs[i + 1] = Reg(RegType.CONST_PTR_TO_DYNPTR, id=new_id(), extra=("local", 0))
+        elif base == "trusted":  # a trusted pointer, not a reference: it cannot be released
+            name = kind.partition(":")[2]
+            flags = TypeFlag.TRUSTED | (TypeFlag.MAYBE_NULL if nullable else 0)
+            regs[i + 1] = Reg(RegType.PTR_TO_BTF_ID, flags=int(flags),
+                              btf_id=struct_id(name) if struct_id else 0, btf_name=name,
+                              id=new_id() if nullable else 0)
         else:
             flags = TypeFlag.MAYBE_NULL if nullable else 0
             regs[i + 1] = Reg(RegType.PTR_TO_MEM, flags=int(flags), mem_size=size,
@@ -59,6 +74,8 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
                           "preempt-disabled or IRQ-disabled region is not modelled", idx)
     starts = sorted(env.program.func_names)  # type: ignore[attr-defined]
     number = starts.index(target) if target in starts else 0
+    # a global verified on its own numbers functions as its main program does
+    number = env.program.func_numbers.get(name, number)  # type: ignore[attr-defined]
     invalid = f"Caller passes invalid args into func#{number} ('{name}')"
     for i, kind in enumerate(kinds):
         regno = i + 1
@@ -73,6 +90,8 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
                 raise Reject(invalid, (f"arg#{i} expects pointer to ctx",), errno=22)
         elif base == "dynptr":
             _dynptr_arg(env, state, regno, invalid)
+        elif base == "trusted":
+            _trusted_arg(env, reg, regno, kind.partition(":")[2], nullable, invalid, idx)
         else:
             if reg.type is RegType.SCALAR and reg.var.is_const and reg.var.const_value == 0:
                 continue  # check_mem_reg(): NULL passes
@@ -80,7 +99,10 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
                 raise Unsupported(f"argument R{regno} of global function '{name}' is "
                                   f"{'a scalar' if reg.type is RegType.SCALAR else 'unset'}; "
                                   "the kernel's exact answer is not modelled", idx)
-            check_arg_mem(env, state, regno, size)
+            try:
+                check_arg_mem(env, state, regno, size)
+            except Reject as bad:  # check_mem_reg() says why, then check_func_call() refuses
+                raise Reject(invalid, (*bad.context, bad.message), errno=22) from None
             if not nullable and reg.flags & TypeFlag.MAYBE_NULL:
                 raise Reject(invalid, (f"arg#{i} is expected to be non-NULL",), errno=22)
     log = getattr(env, "log", None)
@@ -105,3 +127,28 @@ def _dynptr_arg(env: Env, state: VState, regno: int, invalid: str) -> None:
                             origin="")
     except Reject as inner:
         raise Reject(invalid, (*inner.context, inner.message), errno=inner.errno) from None
+def _trusted_arg(env: Env, reg: Reg, regno: int, name: str, nullable: bool, invalid: str,
+                 idx: int) -> None:
+    """``btf_check_func_arg_match()`` for ARG_PTR_TO_BTF_ID | PTR_TRUSTED: NULL where it may
+    be NULL, else a BTF pointer of the kinds check_reg_type() takes, of the struct (or one
+    starting with it) at a constant offset."""
+    from kfunclab.verifier.regs import reg_type_str
+
+    if nullable and reg.type is RegType.SCALAR and reg.var.is_const \
+            and reg.var.const_value == 0:
+        return
+    flags = int(reg.flags) & ~int(TypeFlag.MAYBE_NULL) if nullable else int(reg.flags)
+    if reg.type is not RegType.PTR_TO_BTF_ID or flags not in _BTF_PTR_FLAGS:
+        raise Reject(invalid, (f"R{regno} type={reg_type_str(reg.type, reg.flags)} "
+                               f"expected={_BTF_PTR_EXPECTED}",), errno=22)
+    if not reg.var.is_const or reg.var.const_value:
+        raise Unsupported(f"R{regno}: a BTF pointer with a variable offset passed to a global "
+                          "function is not modelled", idx)
+    btf = env.btf
+    want = btf.find(name, "STRUCT") if btf is not None else ()
+    if not want or not reg.btf_id:
+        raise Unsupported(f"R{regno}: struct {name} of an __arg_trusted argument is not in the "
+                          "kernel BTF in use", idx)
+    if not btf.struct_ids_match(reg.btf_id, reg.off, want[0]):  # type: ignore[union-attr]
+        raise Reject(invalid, (f"R{regno} is of type {reg.btf_name} but {name} is expected",),
+                     errno=13)

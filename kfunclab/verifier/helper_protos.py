@@ -21,7 +21,13 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
-from kfunclab.verifier.rules.helper_args import const_size, int_return, mem_arg
+from kfunclab.verifier.rules.helper_args import (
+    SIZED_RETURN,
+    const_size,
+    int_return,
+    mem_arg,
+    sized_return,
+)
 from kfunclab.verifier.state import VState
 
 P = ProgType
@@ -94,6 +100,7 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
         raise Unsupported(f"{full}#{insn.imm} in a non-sleepable program is not modelled", idx)
     if proto.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    msize_max = 0  # meta->msize_max_value: the largest size a memory argument was given
     for i, kind in enumerate(proto.args):
         regno = i + 1
         reg = state.regs[regno]
@@ -118,7 +125,7 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
                 raise Reject(f"variable ctx access var_off=({v:#x}; {m:#x}) disallowed")
         if kind in ("mem", "mem_uninit", "mem_or_null"):
             zero_ok = proto.args[i + 1] == "size0"
-            size = const_size(state, regno + 1, zero_ok)
+            size = msize_max = const_size(state, regno + 1, zero_ok)
             if kind == "mem_or_null" and reg.type is RegType.SCALAR:
                 if not (reg.var.is_const and reg.var.const_value == 0 and size == 0):
                     raise Unsupported(f"{full}: a NULL or scalar memory argument R{regno} "
@@ -141,6 +148,9 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
     if proto.changes_pkt_data:
         clear_packet_pointers(state)
     int_return(state)
+    name = full.removeprefix("bpf_")
+    if name in SIZED_RETURN:
+        sized_return(state, msize_max)
 
 
 def clear_packet_pointers(state: VState) -> None:

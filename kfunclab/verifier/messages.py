@@ -127,6 +127,9 @@ POINTER_ARITH_BAD_OP = "R{regno} {op} pointer prohibited"
 # check_reg_sane_offset(): a scalar whose smin is S64_MIN added to a pointer
 PTR_MATH_UNBOUNDED_MIN = (
     "math between {type} pointer and register with unbounded min value is not allowed")
+PTR_MATH_CONST_TOO_BIG = "math between {type} pointer and {val} is not allowed"
+PTR_OFFSET_TOO_BIG = "{type} pointer offset {off} is not allowed"
+PTR_OUT_OF_BOUNDS = "value {val} makes {type} pointer be out of bounds"
 POINTER_ALU32 = "R{regno} 32-bit pointer arithmetic prohibited"
 POINTER_POINTER_ARITH = "R{regno} pointer -= pointer prohibited"
 # check_alu_op(): division by a known zero constant
@@ -286,6 +289,11 @@ EXIT_PREFIX_MAIN = "BPF_EXIT instruction in main prog"
 # --- bpf_check / bpf_prog_load: refusals before or around verification --------------------------
 SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
 
+# --- check_ld_abs(): legacy packet loads ---
+# may_access_skb() is false for the program type
+LD_ABS_NOT_ALLOWED = "BPF_LD_[ABS|IND] instructions not allowed for this program type"
+LD_ABS_R6_NOT_CTX = "at the time of BPF_LD_ABS|IND R6 != pointer to skb"
+
 # --- dynptrs (helpers and kfuncs): process_dynptr_func, check_func_arg, check_helper_call ---------
 # destroy_if_dynptr_stack_slot(): a write over (or a new dynptr on) a ringbuf dynptr's slots
 DYNPTR_OVERWRITE_REF = "cannot overwrite referenced dynptr"
@@ -394,3 +402,10 @@ OBJ_DROP_MIXED_TYPES = ("same call cannot be used with different types",
                         "or mark the callee with __attribute__((nomerge))")
 # check_kfunc_args(): KF_ARG_PTR_TO_CALLBACK
 KFUNC_CALLBACK_EXPECTED = "arg{arg} expected pointer to func"
+
+# --- verifier core (helper "core") ---
+# save_aux_ptr_type(): two paths through one load/store with pointers of different kinds
+SAME_INSN_DIFFERENT_POINTERS = "same insn cannot be used with different pointers"
+# fixup_kfunc_call(): an unresolved __weak kfunc call (BTF id 0) still reachable after
+# verification
+KFUNC_CALL_NOT_ELIMINATED = "invalid kernel function call not eliminated in verifier pass"

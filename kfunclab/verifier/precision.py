@@ -28,7 +28,7 @@ from kfunclab.isa.insn import (
 )
 from kfunclab.isa.printer import format_kernel
 from kfunclab.verifier.env import Env
-from kfunclab.verifier.regs import RegType
+from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.state import StackSlot, VState
 
 _IDX_MASK = 0xFFFF_FFFF
@@ -42,6 +42,58 @@ def history_entry(idx: int, spi: int | None = None, foreign: bool = False) -> in
     if spi is None:
         return idx
     return idx | ((spi + 1) << 32) | (_FOREIGN if foreign else 0)
+
+
+_LINKED_ELSEWHERE = 1 << 39  # a linked scalar outside the current frame's registers
+_LINKED_SHIFT = 40  # bit mask of the current frame's linked registers
+
+
+def record_linked_regs(env: Env, state: VState, idx: int, dst: Reg, src: Reg) -> None:
+    """``collect_linked_regs()`` + ``push_jmp_history()`` at a conditional jump that forks:
+    the scalars sharing the compared registers' ids, whose ranges the branch syncs, are kept
+    in the history entry of the jump, so precision later reaches all of them
+    (``bt_sync_linked_regs()``). Registers of the current frame are named; a linked spill or
+    another frame's register is only flagged (backtracking then falls back to marking every
+    scalar precise, as the kernel does when it loses track)."""
+    ids = {r.id for r in (dst, src) if r.type is _SCALAR and r.id and not r.extra}
+    if not ids or not state.history:
+        return
+    mask = 0
+    elsewhere = False
+    count = 0
+    last = len(state.frames) - 1
+    for fno, frame in enumerate(state.frames):
+        for regno, reg in enumerate(frame.regs):
+            if reg.type is _SCALAR and reg.id in ids:
+                count += 1
+                if fno == last:
+                    mask |= 1 << regno
+                else:
+                    elsewhere = True
+        for slot in frame.stack.values():
+            if slot.types[7] == "r" and slot.spilled.type is _SCALAR and slot.spilled.id in ids:
+                count += 1
+                elsewhere = True
+    if count < 2:
+        return
+    entry = state.history[-1]
+    if entry & _IDX_MASK != idx:
+        return
+    if not entry >> 32 and idx not in env.cfg.jmp_points:
+        state.jmp_history_cnt += 1  # push_jmp_history(): a new entry for this insn
+    state.history[-1] = entry | (mask << _LINKED_SHIFT) | (_LINKED_ELSEWHERE if elsewhere else 0)
+
+
+def _sync_linked(entry: int, regs: set[int]) -> bool:
+    """``bt_sync_linked_regs()``: one linked register tracked makes all of them tracked;
+    False when some are out of reach (the caller falls back)."""
+    linked = entry >> _LINKED_SHIFT
+    if not any((linked >> r) & 1 for r in regs):
+        return True
+    if entry & _LINKED_ELSEWHERE:
+        return False
+    regs.update(r for r in range(11) if (linked >> r) & 1)
+    return True
 
 
 class _Backtrack:
@@ -256,9 +308,15 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                     if src is not None:
                         regs.add(src)
             elif code == _BT_JUMP:
+                linked = entry > _IDX_MASK
+                if linked and not _sync_linked(entry, regs):
+                    mark_all_scalars_precise(cur)
+                    return
                 if src is not None and (dst in regs or src in regs):
                     regs.add(dst)
                     regs.add(src)
+                if linked:
+                    _sync_linked(entry, regs)
             elif code == _BT_OTHER:
                 _backtrack_insn(env, entry, bt)
                 if bt.bail:
@@ -280,6 +338,7 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                 bt.regs.discard(regno)
             else:
                 frame.regs[regno] = reg.evolve(precise=True)
+                env.precise_marks += 1
         for spi in list(bt.slots):
             slot = frame.stack.get(spi)
             if slot is None or slot.types[7] != "r" or slot.spilled.type is not _SCALAR \
@@ -287,6 +346,7 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                 bt.slots.discard(spi)
             else:
                 frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
+                env.precise_marks += 1
         if trace:
             from kfunclab.verifier.log import format_state
 

@@ -28,15 +28,14 @@ from kfunclab.isa.insn import (
     Store,
     StoreImm,
 )
-from kfunclab.progtypes import ProgType
 from kfunclab.verifier import callbacks, calls, exceptions
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.precision import mark_chain_precision
+from kfunclab.verifier.ldabs import check_ld_abs
+from kfunclab.verifier.precision import mark_chain_precision, record_linked_regs
 from kfunclab.verifier.references import mark_ptr_or_null_regs
 from kfunclab.verifier.regs import (
-    NOT_INIT,
     UNKNOWN_SCALAR,
     Reg,
     RegType,
@@ -122,6 +121,12 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
                 check_global_call(env, state, idx, idx + 1 + imm)
                 return idx + 1
             return calls.enter_subprog(env, state, idx, idx + 1 + imm)
+        case Call(kind=CallKind.KFUNC, imm=0, name=None):
+            # an unresolved __weak kfunc (BTF id 0): check_kfunc_call() skips it, and
+            # fixup_kfunc_call() refuses the program if the call survives dead-code removal
+            env.jmps_processed += 1
+            env.aux.setdefault(-1, {}).setdefault("unresolved_kfunc", idx)
+            return idx + 1
         case Call():
             env.jmps_processed += 1
             if check_call(env, state, insn, idx, explorer):
@@ -156,7 +161,7 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
             memory.check_atomic(env, state, insn, idx)
             return idx + 1
         case LoadPacket():
-            check_ld_abs(env, state, insn, idx)
+            check_ld_abs(env, state, insn)
             return idx + 1
     raise Reject(f"invalid BPF instruction at {idx}")  # pragma: no cover - parser guards
 
@@ -257,14 +262,20 @@ def _check_mov(env: Env, state: VState, insn: Alu, idx: int) -> None:
     src_reg = read_reg(state, src)
     check_dst(dst)
     if src_reg.type is _SCALAR:
-        if insn.off == 0 and insn.wide:
+        # a 32-bit move of a value known to fit 32 bits links the registers too
+        u32_src = insn.off == 0 and (insn.wide or src_reg.var.umax <= 0xFFFF_FFFF)
+        if u32_src and (src_reg.extra or not src_reg.id):  # assign_scalar_id_before_mov()
+            if src_reg.extra[:1] == ("add_const",):  # r1 = r2 + K links no further
+                src_reg = src_reg.evolve(id=0, off=0, extra=())
+                regs[src] = src_reg
             if not src_reg.id and not src_reg.var.is_const:
                 src_reg = src_reg.evolve(id=env.new_id())
                 regs[src] = src_reg
+        if insn.wide and insn.off == 0:
             regs[dst] = src_reg
             return
         value = sc.alu(AluOp.MOV, src_reg.var, src_reg.var, insn.wide, insn.off)
-        regs[dst] = Reg(RegType.SCALAR, var=value)
+        regs[dst] = src_reg.evolve(var=value) if u32_src else Reg(RegType.SCALAR, var=value)
         return
     if insn.wide and insn.off == 0:
         regs[dst] = src_reg
@@ -302,18 +313,21 @@ _MAX_VAR_OFF = 1 << 29  # BPF_MAX_VAR_OFF
 
 
 def _check_sane_offset(var: sc.Scalar, off: int, type_str: str) -> None:
-    """``check_reg_sane_offset()``: offsets a pointer may carry."""
+    """``check_reg_sane_offset()``: offsets a pointer may carry (-EINVAL otherwise)."""
     if var.is_const:
         val = signed64(var.const_value)
         if val >= _MAX_VAR_OFF or val <= -_MAX_VAR_OFF:
-            raise Reject(f"math between {type_str} pointer and {val} is not allowed")
+            raise Reject(msg.PTR_MATH_CONST_TOO_BIG.format(type=type_str, val=val), errno=22)
     if off >= _MAX_VAR_OFF or off <= -_MAX_VAR_OFF:
-        raise Reject(f"{type_str} pointer offset {off} is not allowed")
+        raise Reject(msg.PTR_OFFSET_TOO_BIG.format(type=type_str, off=off), errno=22)
     if var.smin == -(1 << 63):
-        raise Reject(f"math between {type_str} pointer and register with unbounded min value "
-                     "is not allowed")
+        raise Reject(msg.PTR_MATH_UNBOUNDED_MIN.format(type=type_str), errno=22)
     if var.smin >= _MAX_VAR_OFF or var.smin <= -_MAX_VAR_OFF:
-        raise Reject(f"value {var.smin} makes {type_str} pointer be out of bounds")
+        raise Reject(msg.PTR_OUT_OF_BOUNDS.format(val=var.smin, type=type_str), errno=22)
+
+
+def _fits_s32(v: int) -> bool:
+    return -(1 << 31) <= v < (1 << 31)
 
 
 def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Reg:
@@ -326,65 +340,36 @@ def adjust_ptr(env: Env, insn: Alu, ptr: Reg, off_reg: Reg, swapped: bool) -> Re
         raise Reject(msg.POINTER_ALU32.format(regno=dst))
     if ptr.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.POINTER_ARITH_NULL.format(regno=dst, type=type_str))
-    known = off_reg.var.is_const
+    value = off_reg.var
+    known = value.is_const
     if ptr.type not in _PTR_ARITH_OK:
-        allowed = (ptr.type is RegType.CONST_PTR_TO_MAP and known and off_reg.var.const_value == 0
+        allowed = (ptr.type is RegType.CONST_PTR_TO_MAP and known and value.const_value == 0
                    and op is AluOp.ADD) or (ptr.type is RegType.PTR_TO_FLOW_KEYS and known)
         if not allowed:
             raise Reject(msg.POINTER_ARITH_PROHIBITED.format(regno=dst, type=type_str))
+    # both operands first, then the operator, then the result (the kernel's order)
+    _check_sane_offset(value, 0, type_str)
+    _check_sane_offset(ptr.var, ptr.off, type_str)
     if op in (AluOp.AND, AluOp.OR, AluOp.XOR):
         raise Reject(f"R{dst} bitwise operator {_ALU_STR[op]} on pointer prohibited")
     if op not in (AluOp.ADD, AluOp.SUB):
         raise Reject(f"R{dst} pointer arithmetic with {_ALU_STR[op]} operator prohibited")
     if op is AluOp.SUB and swapped:
         raise Reject(f"R{dst} tried to subtract pointer from scalar")
-    value = off_reg.var
-    if known:
-        delta = signed64(value.const_value)
-        new_off = ptr.off + delta if op is AluOp.ADD else ptr.off - delta
-        if not -(1 << 29) < new_off < (1 << 29):
-            raise Reject(f"value {delta} makes {type_str} pointer be out of bounds")
-        return ptr.evolve(off=new_off)
-    # check_reg_sane_offset() on the unknown scalar, before the ADD/SUB cases
-    if value.smin == -(1 << 63):
-        raise Reject(msg.PTR_MATH_UNBOUNDED_MIN.format(type=type_str), errno=22)
-    if not -(1 << 29) < value.smin < (1 << 29):
-        raise Reject(f"value {value.smin} makes {type_str} pointer be out of bounds", errno=22)
     if op is AluOp.SUB and ptr.type is RegType.PTR_TO_STACK:
         raise Reject(f"R{dst} subtraction from stack pointer prohibited")
-    _check_sane_offset(value, 0, type_str)
-    _check_sane_offset(ptr.var, ptr.off, type_str)
+    if known:  # pointer += K: accumulated into the fixed offset while it fits an s32
+        delta = signed64(value.const_value)
+        new_off = ptr.off + delta if op is AluOp.ADD else ptr.off - delta
+        if _fits_s32(new_off):
+            _check_sane_offset(ptr.var, new_off, type_str)  # the result
+            return ptr.evolve(off=new_off)
     var = sc.alu(op, ptr.var, value, True)
     _check_sane_offset(var, ptr.off, type_str)
     changes: dict = {"var": var}
     if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         changes.update(id=env.new_id(), range=0)
     return ptr.evolve(**changes)
-
-
-# --- legacy packet loads ---------------------------------------------------------------------
-def check_ld_abs(env: Env, state: VState, insn: LoadPacket, idx: int) -> None:
-    """Legacy ``LD_ABS``/``LD_IND``: R6 must hold the skb; R0 receives a scalar."""
-    from kfunclab.verifier.state import RefKind
-
-    if env.prog_type.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS,
-                                       ProgType.SCHED_ACT):  # may_access_skb()
-        raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
-    prefix = "BPF_LD_[ABS|IND]"  # check_resource_leak()
-    if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix))
-    if any(r.kind is RefKind.PTR for r in state.refs):
-        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix))
-    if state.active_rcu_lock:
-        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix))
-    r6 = read_reg(state, 6)
-    if r6.type is not RegType.PTR_TO_CTX:
-        raise Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
-    if insn.src is not None:
-        read_reg(state, insn.src)
-    for r in range(6):
-        state.regs[r] = NOT_INIT
-    state.regs[0] = Reg(RegType.SCALAR, var=sc.load_result(int(insn.size)))
 
 
 # --- 64-bit immediates -------------------------------------------------------------------------
@@ -482,6 +467,8 @@ def check_cond_jmp(env: Env, state: VState, insn: Jump, idx: int, explorer: Bran
         if marks and dst_reg.type is RegType.SCALAR:
             mark_chain_precision(env, state, marks)
         return target if pred else idx + 1
+    # before the push, so both branches share the record
+    record_linked_regs(env, state, idx, dst_reg, src_reg)
     other = explorer.push_branch(state, target, idx)
     live_taken = explorer.live.regs_before(target)
     live_fall = explorer.live.regs_before(idx + 1)

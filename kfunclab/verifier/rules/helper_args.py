@@ -41,6 +41,23 @@ def int_return(state: VState) -> None:
     state.regs[0] = UNKNOWN_SCALAR
 
 
+#: helpers whose int result do_refine_retval_range() bounds by the buffer size they were given
+SIZED_RETURN = frozenset({"get_stack", "get_task_stack", "probe_read_str",
+                          "probe_read_kernel_str", "probe_read_user_str"})
+MAX_ERRNO = 4095
+
+
+def sized_return(state: VState, msize_max: int) -> None:
+    """``do_refine_retval_range()``: R0 of a stack/string helper lies in [-MAX_ERRNO, the
+    largest size passed] (64 and 32 bits), bounds synced."""
+    from kfunclab.verifier.regs import Reg
+    from kfunclab.verifier.scalar import Scalar, sync
+    from kfunclab.verifier.tnum import U32, U64
+
+    var = sync(Scalar((0, U64), -MAX_ERRNO, msize_max, 0, U64, -MAX_ERRNO, msize_max, 0, U32))
+    state.regs[0] = Reg(RegType.SCALAR, var=var)
+
+
 def const_size(state: VState, regno: int, zero_ok: bool) -> int:
     """ARG_CONST_SIZE(_OR_ZERO): a bounded scalar; its largest value is what is accessed."""
     reg = state.regs[regno]

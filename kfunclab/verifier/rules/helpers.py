@@ -22,10 +22,12 @@ from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import DYNPTR_HELPERS
 from kfunclab.verifier.rules.helper_args import (
+    SIZED_RETURN,
     clobber_caller_saved,
     const_size,
     int_return,
     mem_arg,
+    sized_return,
 )
 from kfunclab.verifier.rules.memory import is_referenced_kptr, kptr_member
 from kfunclab.verifier.state import Ref, RefKind, VState
@@ -102,7 +104,8 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
         name = (helper_name(insn.imm) or "").removeprefix("bpf_")
     full = f"bpf_{name}"
     if not 0 <= insn.imm < HELPER_MAX_ID:  # get_helper_proto(): -ERANGE
-        raise Reject(msg.INVALID_FUNC.format(imm=insn.imm))
+        # a poisoned CO-RE relocation: libbpf rewrites this line of the log
+        raise Reject(env.program.log_fixups.get(idx) or msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
     proto = HELPER_PROTOS.get(name) if handler is None else None
     if proto is not None and (name == "tail_call" or env.prog_type.prog_type in proto.prog_types
@@ -278,6 +281,8 @@ def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
 
     mark_chain_precision(env, state, {2})
     int_return(state)
+    if name in SIZED_RETURN:
+        sized_return(state, size)
 
 
 def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:

@@ -43,6 +43,7 @@ class KfuncMeta:
     dynptr_id: int = 0  # meta->initialized_dynptr.id (what a slice's dynptr_id names)
     dynptr_ref: int = 0  # ... and its ref_obj_id (a clone shares it)
     graph_root: Member | None = None  # the graph root argument's field (arg_list_head.field)
+    iter_frame: int = -1  # whose stack holds it: a subprogram may get its caller's iterator
 
 
 def _trusted_args(env: Env, k: Kfunc) -> bool:
@@ -395,7 +396,9 @@ def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
     if spi is None:
         text = msg.ITER_EXPECTED_UNINIT if k.flags & KF.ITER_NEW else msg.ITER_EXPECTED_INIT
         raise Reject(text.format(name=short, arg=i), (note,), errno=_EINVAL)
-    slot = state.cur.stack.get(spi)
+    # func(env, reg): the iterator lives in the frame the pointer points into
+    meta.iter_frame = reg.frameno
+    slot = state.frames[reg.frameno].stack.get(spi)
     if k.flags & KF.ITER_NEW:
         if slot is not None and slot.types[7] == "i":
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)

@@ -26,7 +26,7 @@ from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import kfunc_slice
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
-from kfunclab.verifier.state import RefKind, StackSlot, VState
+from kfunclab.verifier.state import FuncState, RefKind, StackSlot, VState
 from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
 
 if TYPE_CHECKING:
@@ -138,6 +138,8 @@ def _special_pre_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> N
             state.active_irq_id = irqs[-1].id if irqs else 0
             del stack[spi]
         return
+    if meta.iter_slot is not None and meta.iter_frame >= 0:
+        stack = state.frames[meta.iter_frame].stack
     if meta.iter_slot is not None and k.flags & KF.ITER_NEW:
         spi, short = meta.iter_slot
         ref = acquire_reference(env, state, idx, k.name, where=f"fp{-(spi + 1) * 8}")
@@ -196,7 +198,8 @@ def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Br
             if flags & KF.RCU_PROTECTED:
                 rflags |= TypeFlag.RCU
             if flags & KF.ITER_NEXT:
-                it = state.cur.stack.get(meta.iter_slot[0]) if meta.iter_slot else None
+                it = (state.frames[meta.iter_frame].stack.get(meta.iter_slot[0])
+                      if meta.iter_slot else None)
                 rcu_iter = it is not None and it.spilled.flags & TypeFlag.RCU
                 rflags |= TypeFlag.RCU if rcu_iter else TypeFlag.TRUSTED
             r0 = kernel_struct_reg(env, target.name, rflags)
@@ -277,14 +280,16 @@ def _rdonly_cast(env: Env, value: int) -> Reg:
 def _iter_next(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Branches) -> None:
     """``process_iter_next_call()``: fork an active iteration; this path sees it drained."""
     spi, short = meta.iter_slot  # type: ignore[misc]
-    stack = state.cur.stack
+    frame = meta.iter_frame
+    stack = state.frames[frame].stack
     slot = stack[spi]
     it = slot.spilled
     _, it_state, depth = it.extra[:3]
     if it_state == "active":
         queued = explorer.push_branch(state, idx + 1, idx)
-        qslot = queued.cur.stack[spi]
-        queued.cur.stack[spi] = StackSlot(qslot.types, qslot.spilled.evolve(
+        qstack = queued.frames[frame].stack
+        qslot = qstack[spi]
+        qstack[spi] = StackSlot(qslot.types, qslot.spilled.evolve(
             extra=(short, "active", depth + 1)))
         r0 = queued.regs[0]
         queued.regs[0] = r0.evolve(flags=r0.flags & ~TypeFlag.MAYBE_NULL, id=0)
@@ -298,18 +303,31 @@ def _widen_imprecise(cur: VState, queued: VState, idx: int) -> None:
     # find_prev_entry(): the checkpoint of the previous iteration at this next call (the parent
     # chain starts with the one just stored for this iteration)
     prev = cur.parent.parent if cur.parent is not None else None
-    while prev is not None and prev.insn_idx != idx:
+    while prev is not None and (prev.insn_idx != idx or not _same_callsites(prev, cur)):
         prev = prev.parent
     if prev is None:
         return
+    if len(prev.frames) != len(queued.frames):
+        return
+    for pframe, qframe in zip(prev.frames, queued.frames, strict=True):  # every frame
+        _widen_frame(pframe, qframe)
+
+
+def _same_callsites(a: VState, b: VState) -> bool:
+    """``same_callsites()``: the same call chain (one loop, not the same loop called twice)."""
+    return len(a.frames) == len(b.frames) and all(
+        fa.callsite == fb.callsite for fa, fb in zip(a.frames, b.frames, strict=True))
+
+
+def _widen_frame(prev: FuncState, queued: FuncState) -> None:
     for r, (old, new) in enumerate(zip(prev.regs, queued.regs, strict=True)):
         if (old.type is RegType.SCALAR and new.type is RegType.SCALAR and not old.precise
                 and not new.precise and old.var != new.var):
             queued.regs[r] = UNKNOWN_SCALAR
-    for spi, slot in list(queued.cur.stack.items()):
-        old_slot = prev.cur.stack.get(spi)
+    for spi, slot in list(queued.stack.items()):
+        old_slot = prev.stack.get(spi)
         if (old_slot is not None and slot.types == "rrrrrrrr" and old_slot.types == slot.types
                 and slot.spilled.type is RegType.SCALAR and old_slot.spilled.type is RegType.SCALAR
                 and not slot.spilled.precise and not old_slot.spilled.precise
                 and slot.spilled.var != old_slot.spilled.var):
-            queued.cur.stack[spi] = StackSlot(slot.types, UNKNOWN_SCALAR)
+            queued.stack[spi] = StackSlot(slot.types, UNKNOWN_SCALAR)

@@ -28,6 +28,7 @@ from kfunclab.verifier.regs import (
     signed64,
 )
 from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.rules.auxptr import save_aux_ptr_type
 from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-exported)
     RCU_PROTECTED_TYPES,
     READ,
@@ -62,22 +63,24 @@ def _check_dst(regno: int) -> None:
 
 def check_load(env: Env, state: VState, insn: Load, idx: int) -> None:
     """``check_load_mem()``: ``dst = *(size *)(src + off)``."""
-    _read_reg(state, insn.src)
+    src = _read_reg(state, insn.src)
     _check_dst(insn.dst)
     check_mem_access(env, state, idx, insn.src, insn.off, int(insn.size), READ, insn.dst,
                      signed=insn.signed)
+    save_aux_ptr_type(env, idx, src, True)
 
 
 def check_store(env: Env, state: VState, insn: Store | StoreImm, idx: int) -> None:
     """``check_store_reg()`` (STX) and the BPF_ST path: ``*(size *)(dst + off) = src|imm``."""
     if isinstance(insn, Store):
         _read_reg(state, insn.src)
-        _read_reg(state, insn.dst)
+        dst = _read_reg(state, insn.dst)
         check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, insn.src)
     else:
-        _read_reg(state, insn.dst)
+        dst = _read_reg(state, insn.dst)
         check_mem_access(env, state, idx, insn.dst, insn.off, int(insn.size), WRITE, -1,
                          imm=insn.imm)
+    save_aux_ptr_type(env, idx, dst, False)
 
 
 def check_atomic(env: Env, state: VState, insn: Atomic, idx: int) -> None:
