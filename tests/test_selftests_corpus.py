@@ -78,10 +78,11 @@ def _kernel_answers() -> dict[str, dict]:
 
 
 def _answers_of(path: Path) -> list[tuple[str, str]]:
+    from kfunclab.cli import resolve_profile
     from kfunclab.elf import ObjectError, verify_object
 
-    try:
-        results = verify_object(path, log_level=0)
+    try:  # the running kernel's own profile: its build may differ from upstream 6.18
+        results = verify_object(path, log_level=0, profile=resolve_profile("auto"))
     except ObjectError:
         return []  # no line for its programs: counted as unanswered below
     return [(f"obj/{path.name}:{r.program}", r.verdict) for r in results]
