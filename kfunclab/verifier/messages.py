@@ -288,3 +288,7 @@ EXIT_PREFIX_MAIN = "BPF_EXIT instruction in main prog"
 
 # --- bpf_check / bpf_prog_load: refusals before or around verification --------------------------
 SYSCALL_MUST_BE_SLEEPABLE = "Syscall programs can only be sleepable"
+
+# --- sockctx family: context pointers of socket program types, map types ------------------------
+#: check_flow_keys_access(): a load or store outside struct bpf_flow_keys (flow dissector).
+INVALID_FLOW_KEYS_ACCESS = "invalid access to flow keys off={off} size={size}"

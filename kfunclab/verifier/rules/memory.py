@@ -43,6 +43,7 @@ PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
                           ProgType.LWT_XMIT, ProgType.SK_SKB, ProgType.SK_MSG,
                           ProgType.CGROUP_SOCKOPT})
 BPF_MAX_VAR_OFF = 1 << 29  # include/linux/bpf_verifier.h
+FLOW_KEYS_SIZE = 56  # sizeof(struct bpf_flow_keys), UAPI
 
 
 def _read_reg(state: VState, regno: int) -> Reg:
@@ -152,6 +153,12 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             regs[value_regno] = UNKNOWN_SCALAR
     elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
+    elif t is RegType.PTR_TO_FLOW_KEYS:  # check_flow_keys_access()
+        _leak_check(env, state, kind, value_regno, "flow keys")
+        if off < 0 or off + size > FLOW_KEYS_SIZE:
+            raise Reject(msg.INVALID_FLOW_KEYS_ACCESS.format(off=off, size=size))
+        if kind == READ and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
     else:
         raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
     if kind == READ and value_regno >= 0 and size < 8:
