@@ -111,6 +111,11 @@ def _refined(reg: Reg, is_null: bool) -> Reg:
     """``mark_ptr_or_null_reg()`` for one register."""
     if is_null:
         return const(0)
+    from kfunclab.verifier.map_types import not_null_socket
+
+    sock = not_null_socket(reg)
+    if sock is not None:
+        return sock
     flags = reg.flags & ~TypeFlag.MAYBE_NULL
     # the id only served the NULL check; a referenced pointer keeps it for iterators only
     return reg.evolve(flags=flags, id=0)

@@ -16,9 +16,11 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
 from kfunclab.verifier.map_types import (
+    SOCKET_MAPS,
     check_map_func_compatibility,
     h_get_local_storage,
     map_func_compatible,
+    socket_lookup,
 )
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
@@ -81,6 +83,13 @@ def _map_arg(env: Env, state: VState, regno: int, name: str, idx: int) -> Reg:
                                                                                    reg.flags),
                                                   expected="map_ptr"))
     kv = ("array", "hash", "percpu_array", "percpu_hash", "lru_hash", "lru_percpu_hash")
+    if name == "map_lookup_elem":
+        kv += SOCKET_MAPS  # their lookups give sockets (map_types.socket_lookup)
+        if reg.map is not None and reg.map.map_type == "xskmap":
+            # the lookup is modelled (map_types.socket_lookup), but not yet what programs do
+            # with its xdp_sock: its fields, and the jeq/jne NULL inference between pointers
+            raise Unsupported("the xdp_sock of a bpf_map_lookup_elem on an xskmap is not "
+                              "modelled", idx)
     if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv \
             and map_func_compatible(env, reg.map.map_type, name):
         # an incompatible map type is refused once the other arguments are checked
@@ -156,6 +165,9 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
     m = _map_arg(env, state, 1, "map_lookup_elem", idx).map
     mem_arg(env, state, 2, m.key.size)
     check_map_func_compatibility(env, m.map_type, "map_lookup_elem")
+    if m.map_type in SOCKET_MAPS:
+        socket_lookup(env, state, m, idx)
+        return
     key = None
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
