@@ -167,10 +167,6 @@ def h_get_local_storage(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 #: maps whose bpf_map_lookup_elem() gives a socket once NULL-checked (mark_ptr_not_null_reg())
 SOCKET_MAPS = ("sockmap", "sockhash", "xskmap")
-_NOT_NULL_TYPE = {"sockmap": RegType.PTR_TO_SOCKET, "sockhash": RegType.PTR_TO_SOCKET,
-                  "xskmap": RegType.PTR_TO_XDP_SOCK}
-
-
 def socket_lookup(env: Env, state: VState, m: object, idx: int) -> None:
     """``bpf_map_lookup_elem()`` on a sockmap, sockhash or xskmap: R0 is ``map_value_or_null``
     until NULL-checked, then a socket (``sock``, ``xdp_sock``); a sockmap or sockhash lookup
@@ -181,14 +177,3 @@ def socket_lookup(env: Env, state: VState, m: object, idx: int) -> None:
         ref = acquire_reference(env, state, idx, "bpf_map_lookup_elem")
     state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, flags=TypeFlag.MAYBE_NULL, map=m,
                         id=ref or env.new_id(), ref_obj_id=ref)
-
-
-def not_null_socket(reg: Reg) -> Reg | None:
-    """``mark_ptr_not_null_reg()`` of a socket map's lookup result: the socket it points to
-    (None for every other register)."""
-    if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.map is None:
-        return None
-    new_type = _NOT_NULL_TYPE.get(reg.map.map_type)
-    if new_type is None:
-        return None
-    return reg.evolve(type=new_type, map=None, flags=reg.flags & ~TypeFlag.MAYBE_NULL, id=0)
