@@ -27,18 +27,28 @@ def _refuse(off: int, size: int) -> Reject:
     return Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size))
 
 
-def ctx_access(env: Env, off: int, size: int, kind: str) -> Reg:
-    """The value a read of ``size`` bytes at ``ctx + off`` gives (UNKNOWN_SCALAR for data)."""
+def ctx_access(env: Env, off: int, size: int, kind: str, signed: bool = False) -> Reg:
+    """The value a read of ``size`` bytes at ``ctx + off`` gives (UNKNOWN_SCALAR for data);
+    ``signed``: a sign-extending load (BPF_MEMSX), which may not load a packet pointer."""
     pt = env.prog_type.prog_type
     write = kind == "write"
     if pt is ProgType.XDP:
-        return _xdp(off, size, write)
+        reg = _xdp(off, size, write)
+        if signed and reg.is_pointer:  # info->is_ldsx
+            raise _refuse(off, size)
+        return reg
     if pt in SKB_TYPES:
         program = env.program
-        return skb_ctx_access(pt, off, size, write, program.has_cap("cap_bpf"),
-                              program.has_cap("cap_sys_admin"))
+        reg = skb_ctx_access(pt, off, size, write, program.has_cap("cap_bpf"),
+                             program.has_cap("cap_sys_admin"))
+        if signed and reg.is_pointer:  # bpf_skb_is_valid_access(): info->is_ldsx
+            raise _refuse(off, size)
+        return reg
     if pt in SOCK_CTX_TYPES:
-        return sock_ctx_access(pt, env.prog_type.expected_attach_type, off, size, write)
+        reg = sock_ctx_access(pt, env.prog_type.expected_attach_type, off, size, write)
+        if signed and pt is ProgType.FLOW_DISSECTOR and reg.is_pointer:
+            raise _refuse(off, size)  # flow_dissector_is_valid_access(): info->is_ldsx
+        return reg
     if pt is ProgType.SYSCALL:
         if off < 0 or off >= 0xFFFF or off % size:
             raise _refuse(off, size)

@@ -128,7 +128,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} disallowed")
         if not reg.var.is_const:
             raise Reject(f"variable ctx access var_off={_tn(reg.var)} disallowed")
-        result = ctx_access(env, off, size, kind)
+        result = ctx_access(env, off, size, kind, signed)
         if kind == READ and value_regno >= 0:
             if result.type is RegType.SCALAR:
                 regs[value_regno] = UNKNOWN_SCALAR
