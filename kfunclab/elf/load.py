@@ -36,7 +36,15 @@ from kfunclab.verifier.helper_protos import HELPER_PROTOS
 #: Map types whose helpers and values the verifier models.
 MODELLED_MAP_TYPES = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
                                 "lru_percpu_hash", "ringbuf", "prog_array",
-                                "user_ringbuf"})
+                                # the helpers that take these check their map type
+                                # (kfunclab.verifier.map_types); what kfunclab does not model of
+                                # them (sockmap lookups ...) answers unsupported at the call
+                                "cgroup_storage", "percpu_cgroup_storage", "sk_storage",
+                                "cgrp_storage", "task_storage", "inode_storage", "sockmap",
+                                "sockhash", "xskmap", "devmap", "devmap_hash", "cpumap",
+                                "perf_event_array", "stack_trace", "queue", "stack",
+                                "bloom_filter", "lpm_trie", "reuseport_sockarray",
+                                "cgroup_array", "user_ringbuf"})
 #: Maps of maps: modelled when the object declares their inner map (``__array(values, ...)``)
 MAP_IN_MAP_TYPES = frozenset({"array_of_maps", "hash_of_maps"})
 _SLOT = struct.Struct("<BBhi")

@@ -12,6 +12,8 @@ from kfunclab.ctype import CType, Kind
 from kfunclab.errors import BtfError
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier.ctx_skb import SKB_TYPES, skb_ctx_access
+from kfunclab.verifier.ctx_sock import SOCK_CTX_TYPES, sock_ctx_access
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 from kfunclab.verifier.trust import kernel_struct_reg
@@ -21,33 +23,32 @@ from kfunclab.verifier.trust import kernel_struct_reg
 _XDP_SIZE = 24
 _XDP_PTRS = {0: RegType.PTR_TO_PACKET, 4: RegType.PTR_TO_PACKET_END, 8: RegType.PTR_TO_PACKET_META}
 
-# struct __sk_buff (UAPI) offsets used by the access rules
-_SKB_SIZE = 192
-_SKB_MARK, _SKB_QUEUE_MAPPING, _SKB_PRIORITY, _SKB_TC_INDEX = 8, 12, 32, 44
-_SKB_CB, _SKB_CB_END = 48, 68
-_SKB_TC_CLASSID, _SKB_DATA, _SKB_DATA_END = 72, 76, 80
-_SKB_FAMILY, _SKB_LOCAL_PORT_END = 88, 140
-_SKB_DATA_META, _SKB_FLOW_KEYS, _SKB_TSTAMP, _SKB_WIRE_LEN = 140, 144, 152, 160
-_SKB_SK, _SKB_TSTAMP_TYPE, _SKB_HWTSTAMP = 168, 180, 184
-_SKB_PTRS = {_SKB_DATA: RegType.PTR_TO_PACKET, _SKB_DATA_END: RegType.PTR_TO_PACKET_END,
-             _SKB_DATA_META: RegType.PTR_TO_PACKET_META}
-_SKB_TYPES = frozenset({ProgType.SOCKET_FILTER, ProgType.SCHED_CLS, ProgType.SCHED_ACT,
-                        ProgType.CGROUP_SKB, ProgType.LWT_IN, ProgType.LWT_OUT,
-                        ProgType.LWT_XMIT, ProgType.LWT_SEG6LOCAL, ProgType.SK_SKB})
-
-
 def _refuse(off: int, size: int) -> Reject:
     return Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size))
 
 
-def ctx_access(env: Env, off: int, size: int, kind: str) -> Reg:
-    """The value a read of ``size`` bytes at ``ctx + off`` gives (UNKNOWN_SCALAR for data)."""
+def ctx_access(env: Env, off: int, size: int, kind: str, signed: bool = False) -> Reg:
+    """The value a read of ``size`` bytes at ``ctx + off`` gives (UNKNOWN_SCALAR for data);
+    ``signed``: a sign-extending load (BPF_MEMSX), which may not load a packet pointer."""
     pt = env.prog_type.prog_type
     write = kind == "write"
     if pt is ProgType.XDP:
-        return _xdp(off, size, write)
-    if pt in _SKB_TYPES:
-        return _skb(pt, off, size, write)
+        reg = _xdp(off, size, write)
+        if signed and reg.is_pointer:  # info->is_ldsx
+            raise _refuse(off, size)
+        return reg
+    if pt in SKB_TYPES:
+        program = env.program
+        reg = skb_ctx_access(pt, off, size, write, program.has_cap("cap_bpf"),
+                             program.has_cap("cap_sys_admin"))
+        if signed and reg.is_pointer:  # bpf_skb_is_valid_access(): info->is_ldsx
+            raise _refuse(off, size)
+        return reg
+    if pt in SOCK_CTX_TYPES:
+        reg = sock_ctx_access(pt, env.prog_type.expected_attach_type, off, size, write)
+        if signed and pt is ProgType.FLOW_DISSECTOR and reg.is_pointer:
+            raise _refuse(off, size)  # flow_dissector_is_valid_access(): info->is_ldsx
+        return reg
     if pt is ProgType.SYSCALL:
         if off < 0 or off >= 0xFFFF or off % size:
             raise _refuse(off, size)
@@ -57,11 +58,20 @@ def ctx_access(env: Env, off: int, size: int, kind: str) -> Reg:
     if pt is ProgType.KPROBE:
         return _read_only_struct(off, size, write, 168)
     if pt is ProgType.PERF_EVENT:
-        return _read_only_struct(off, size, write, 184)
+        return _perf_event(off, size, write)
     if pt is ProgType.TRACEPOINT:
-        return _read_only_struct(off, size, write, 2048)
+        # tp_prog_is_valid_access(): the first 8 bytes (the common header) stay hidden; the
+        # kernel compares ``off < sizeof(void *)`` unsigned, so negative offsets pass
+        if write or 0 <= off < 8 or off >= 2048 or off % size:
+            raise _refuse(off, size)
+        return UNKNOWN_SCALAR
     if pt in (ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE):
-        if write or off < 0 or off >= 8 * 12 or off % size or size != 8:
+        if pt is ProgType.RAW_TRACEPOINT_WRITABLE and off == 0 and size == 8 and not write:
+            raise Unsupported("the tracepoint buffer of a writable raw tracepoint "
+                              "(PTR_TO_TP_BUFFER) is not modelled by kfunclab")
+        # bpf_tracing_ctx_access(): any aligned read of the 12 u64 arguments
+        if write or off < 0 or off >= 8 * 12 or off % size or (
+                pt is ProgType.RAW_TRACEPOINT_WRITABLE and off == 0):
             raise _refuse(off, size)
         return UNKNOWN_SCALAR
     # other program types (sock_ops, sock_addr, sockopt, sk_msg ...): each has its own
@@ -78,76 +88,17 @@ def _xdp(off: int, size: int, write: bool) -> Reg:
     return Reg(ptr) if ptr is not None else UNKNOWN_SCALAR
 
 
-def _skb(pt: ProgType, off: int, size: int, write: bool) -> Reg:
-    """``tc_cls_act_is_valid_access()`` / ``sk_filter_is_valid_access()`` and friends."""
-    tc = pt in (ProgType.SCHED_CLS, ProgType.SCHED_ACT)
-    if _refused_for(pt, off) or _in_wide_field(off, size):
+def _perf_event(off: int, size: int, write: bool) -> Reg:
+    """``pe_prog_is_valid_access()``: struct bpf_perf_event_data, read only; the registers
+    (168 bytes of pt_regs) whole u64s, sample_period (168) and addr (176) narrow too."""
+    if write or off < 0 or off >= 184 or off % size:
         raise _refuse(off, size)
-    if pt is ProgType.SOCKET_FILTER and (
-            off in (_SKB_TC_CLASSID, _SKB_DATA, _SKB_DATA_META, _SKB_DATA_END, _SKB_WIRE_LEN)
-            or _SKB_FAMILY <= off < _SKB_LOCAL_PORT_END or _SKB_TSTAMP <= off < _SKB_TSTAMP + 8
-            or _SKB_HWTSTAMP <= off < _SKB_HWTSTAMP + 8):
-        raise _refuse(off, size)
-    if write:
-        writable = _SKB_CB <= off < _SKB_CB_END
-        if tc:
-            writable = writable or off in (_SKB_MARK, _SKB_TC_INDEX, _SKB_PRIORITY,
-                                           _SKB_TC_CLASSID, _SKB_QUEUE_MAPPING, _SKB_TSTAMP)
-        if not writable:
+    if off >= 168:
+        if size > 8 or size & (size - 1):
             raise _refuse(off, size)
-    if off < 0 or off >= _SKB_SIZE or off % size:
-        raise _refuse(off, size)
-    if _SKB_CB <= off < _SKB_CB_END:
-        if off + size > _SKB_CB_END:
-            raise _refuse(off, size)
-        return UNKNOWN_SCALAR
-    if off in _SKB_PTRS:
-        if size != 4:
-            raise _refuse(off, size)
-        return Reg(_SKB_PTRS[off])
-    if off in (_SKB_FLOW_KEYS, _SKB_TSTAMP_TYPE) or _SKB_TSTAMP_TYPE < off < _SKB_HWTSTAMP:
-        raise _refuse(off, size)
-    if off in (_SKB_TSTAMP, _SKB_HWTSTAMP):
-        if size != 8 or (off == _SKB_HWTSTAMP and write):
-            raise _refuse(off, size)
-        return UNKNOWN_SCALAR
-    if off == _SKB_SK:
-        if write or size != 8:
-            raise _refuse(off, size)
-        return Reg(RegType.PTR_TO_SOCK_COMMON, flags=TypeFlag.MAYBE_NULL)
-    if write and size != 4:
-        raise _refuse(off, size)
-    if not write and size > 4:
+    elif size != 8:
         raise _refuse(off, size)
     return UNKNOWN_SCALAR
-
-
-# Fields the other __sk_buff program types may not touch (lwt_is_valid_access(),
-# sk_skb_is_valid_access(), cg_skb_is_valid_access()): (start, end) byte ranges.
-_SKB_TYPE_REFUSED = {
-    ProgType.LWT_IN: ((_SKB_TC_CLASSID, _SKB_TC_CLASSID + 4), (_SKB_FAMILY, _SKB_LOCAL_PORT_END),
-                      (_SKB_DATA_META, _SKB_DATA_META + 4), (_SKB_TSTAMP, _SKB_TSTAMP + 8),
-                      (_SKB_WIRE_LEN, _SKB_WIRE_LEN + 4), (_SKB_HWTSTAMP, _SKB_HWTSTAMP + 8)),
-    ProgType.SK_SKB: ((_SKB_TC_CLASSID, _SKB_TC_CLASSID + 4), (_SKB_DATA_META, _SKB_DATA_META + 4),
-                      (_SKB_TSTAMP, _SKB_TSTAMP + 8), (_SKB_WIRE_LEN, _SKB_WIRE_LEN + 4),
-                      (_SKB_HWTSTAMP, _SKB_HWTSTAMP + 8)),
-    ProgType.CGROUP_SKB: ((_SKB_TC_CLASSID, _SKB_TC_CLASSID + 4),
-                          (_SKB_DATA_META, _SKB_DATA_META + 4),
-                          (_SKB_WIRE_LEN, _SKB_WIRE_LEN + 4)),
-}
-for _t in (ProgType.LWT_OUT, ProgType.LWT_XMIT, ProgType.LWT_SEG6LOCAL):
-    _SKB_TYPE_REFUSED[_t] = _SKB_TYPE_REFUSED[ProgType.LWT_IN]
-# 8-byte fields (pointers and u64s) that are only read whole: (start, end)
-_SKB_WIDE = ((_SKB_FLOW_KEYS, _SKB_FLOW_KEYS + 8), (_SKB_TSTAMP, _SKB_TSTAMP + 8),
-             (_SKB_SK, _SKB_SK + 8), (_SKB_HWTSTAMP, _SKB_HWTSTAMP + 8))
-
-
-def _refused_for(pt: ProgType, off: int) -> bool:
-    return any(lo <= off < hi for lo, hi in _SKB_TYPE_REFUSED.get(pt, ()))
-
-
-def _in_wide_field(off: int, size: int) -> bool:
-    return any(lo <= off < hi and (off != lo or size != 8) for lo, hi in _SKB_WIDE)
 
 
 def _read_only_struct(off: int, size: int, write: bool, struct_size: int) -> Reg:

@@ -409,3 +409,7 @@ SAME_INSN_DIFFERENT_POINTERS = "same insn cannot be used with different pointers
 # fixup_kfunc_call(): an unresolved __weak kfunc call (BTF id 0) still reachable after
 # verification
 KFUNC_CALL_NOT_ELIMINATED = "invalid kernel function call not eliminated in verifier pass"
+
+# --- sockctx family: context pointers of socket program types, map types ------------------------
+#: check_flow_keys_access(): a load or store outside struct bpf_flow_keys (flow dissector).
+INVALID_FLOW_KEYS_ACCESS = "invalid access to flow keys off={off} size={size}"

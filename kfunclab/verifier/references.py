@@ -109,10 +109,29 @@ def mark_ptr_or_null_regs(env: Env, state: VState, regno: int, is_null: bool, in
             set_reg_at(state, fno, key, _refined(other, is_null, keep))
 
 
+#: mark_ptr_not_null_reg(): a socket map's lookup result is the socket once NULL-checked
+_NOT_NULL_SOCKET = {"sockmap": RegType.PTR_TO_SOCKET, "sockhash": RegType.PTR_TO_SOCKET,
+                    "xskmap": RegType.PTR_TO_XDP_SOCK}
+
+
+def not_null_socket(reg: Reg) -> Reg | None:
+    """The socket a NULL-checked lookup in a sockmap, sockhash or xskmap points to
+    (None for every other register)."""
+    if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.map is None:
+        return None
+    new_type = _NOT_NULL_SOCKET.get(reg.map.map_type)
+    if new_type is None:
+        return None
+    return reg.evolve(type=new_type, map=None, flags=reg.flags & ~TypeFlag.MAYBE_NULL, id=0)
+
+
 def _refined(reg: Reg, is_null: bool, keep_id: bool = False) -> Reg:
     """``mark_ptr_or_null_reg()`` for one register."""
     if is_null:
         return const(0)
+    sock = not_null_socket(reg)
+    if sock is not None:
+        return sock
     flags = reg.flags & ~TypeFlag.MAYBE_NULL
     # the id only served the NULL check, except where it names a bpf_spin_lock
     # (reg_may_point_to_spin_lock()): map values and objects holding one

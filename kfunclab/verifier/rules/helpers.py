@@ -16,6 +16,13 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
+from kfunclab.verifier.map_types import (
+    SOCKET_MAPS,
+    check_map_func_compatibility,
+    h_get_local_storage,
+    map_func_compatible,
+    socket_lookup,
+)
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
@@ -72,7 +79,7 @@ def _helper_allowed(env: Env, name: str) -> bool:
     return model_helper_allowed(env.prog_type.prog_type, name, perfmon)
 
 
-def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
+def _map_arg(env: Env, state: VState, regno: int, name: str, idx: int) -> Reg:
     reg = state.regs[regno]
     if reg.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=regno))
@@ -82,9 +89,16 @@ def _map_arg(state: VState, regno: int, name: str, idx: int) -> Reg:
                                                   expected="map_ptr"))
     kv = ("array", "hash", "percpu_array", "percpu_hash", "lru_hash", "lru_percpu_hash")
     of_maps = name == "map_lookup_elem" and reg.map is not None and reg.map.inner is not None
+    if name == "map_lookup_elem":
+        kv += SOCKET_MAPS  # their lookups give sockets (map_types.socket_lookup)
+        if reg.map is not None and reg.map.map_type == "xskmap":
+            # the lookup is modelled (map_types.socket_lookup), but not yet what programs do
+            # with its xdp_sock: its fields, and the jeq/jne NULL inference between pointers
+            raise Unsupported("the xdp_sock of a bpf_map_lookup_elem on an xskmap is not "
+                              "modelled", idx)
     if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv \
-            and not of_maps:
-        # check_map_func_compatibility(): which map types each helper takes
+            and not of_maps and map_func_compatible(env, reg.map.map_type, name):
+        # an incompatible map type is refused once the other arguments are checked
         raise Unsupported(f"bpf_{name} on a {reg.map.map_type} map is not modelled", idx)
     return reg
 
@@ -166,8 +180,12 @@ def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int |
 
 
 def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
-    m = _map_arg(state, 1, "map_lookup_elem", idx).map
+    m = _map_arg(env, state, 1, "map_lookup_elem", idx).map
     mem_arg(env, state, 2, m.key.size)
+    check_map_func_compatibility(env, m.map_type, "map_lookup_elem")
+    if m.map_type in SOCKET_MAPS:
+        socket_lookup(env, state, m, idx)
+        return
     key = None
     if m.map_type in ("array", "percpu_array"):  # can_elide_value_nullness()
         key = _constant_map_key(env, state, state.regs[2], m.key.size)
@@ -187,16 +205,18 @@ def _h_map_lookup(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 
 def _h_map_update(env: Env, state: VState, idx: int, insn: Call) -> None:
-    m = _map_arg(state, 1, "map_update_elem", idx).map
+    m = _map_arg(env, state, 1, "map_update_elem", idx).map
     mem_arg(env, state, 2, m.key.size)
     mem_arg(env, state, 3, m.value.size)
     _scalar_args(state, range(4, 5))
+    check_map_func_compatibility(env, m.map_type, "map_update_elem")
     int_return(state)
 
 
 def _h_map_delete(env: Env, state: VState, idx: int, insn: Call) -> None:
-    m = _map_arg(state, 1, "map_delete_elem", idx).map
+    m = _map_arg(env, state, 1, "map_delete_elem", idx).map
     mem_arg(env, state, 2, m.key.size)
+    check_map_func_compatibility(env, m.map_type, "map_delete_elem")
     int_return(state)
 
 
@@ -287,7 +307,7 @@ def _h_write_buffer(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 def _h_ringbuf_reserve(env: Env, state: VState, idx: int, insn: Call) -> None:
     """``bpf_ringbuf_reserve(map, size, flags)``: acquires a record (mem_or_null, sized)."""
-    m = _map_arg(state, 1, "ringbuf_reserve", idx).map
+    m = _map_arg(env, state, 1, "ringbuf_reserve", idx).map
     if m.map_type != "ringbuf":
         raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
                                                   func="bpf_ringbuf_reserve#131"), errno=22)
@@ -332,7 +352,7 @@ def _h_ringbuf_release(env: Env, state: VState, idx: int, insn: Call) -> None:
 
 
 def _h_ringbuf_output(env: Env, state: VState, idx: int, insn: Call) -> None:
-    m = _map_arg(state, 1, "ringbuf_output", idx).map
+    m = _map_arg(env, state, 1, "ringbuf_output", idx).map
     if m.map_type != "ringbuf":
         raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(m.map_type, m.map_type),
                                                   func="bpf_ringbuf_output#130"), errno=22)
@@ -416,4 +436,5 @@ _HELPERS = {
     "ringbuf_submit": _h_ringbuf_release,
     "ringbuf_discard": _h_ringbuf_release,
     "ringbuf_output": _h_ringbuf_output,
+    "get_local_storage": h_get_local_storage,
 }

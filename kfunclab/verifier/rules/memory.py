@@ -47,6 +47,7 @@ PKT_WRITERS = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP,
                           ProgType.LWT_XMIT, ProgType.SK_SKB, ProgType.SK_MSG,
                           ProgType.CGROUP_SOCKOPT})
 BPF_MAX_VAR_OFF = 1 << 29  # include/linux/bpf_verifier.h
+FLOW_KEYS_SIZE = 56  # sizeof(struct bpf_flow_keys), UAPI
 
 
 def _read_reg(state: VState, regno: int) -> Reg:
@@ -133,7 +134,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} disallowed")
         if not reg.var.is_const:
             raise Reject(f"variable ctx access var_off={_tn(reg.var)} disallowed")
-        result = ctx_access(env, off, size, kind)
+        result = ctx_access(env, off, size, kind, signed)
         if kind == READ and value_regno >= 0:
             if result.type is RegType.SCALAR:
                 regs[value_regno] = UNKNOWN_SCALAR
@@ -165,6 +166,12 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             raise Reject(msg.MAP_KEY_WRITE.format(regno=regno))
         _mem_region(reg, regno, off, size, reg.map.key.size, msg.INVALID_MAP_KEY_ACCESS)
         if value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t is RegType.PTR_TO_FLOW_KEYS:  # check_flow_keys_access()
+        _leak_check(env, state, kind, value_regno, "flow keys")
+        if off < 0 or off + size > FLOW_KEYS_SIZE:
+            raise Reject(msg.INVALID_FLOW_KEYS_ACCESS.format(off=off, size=size))
+        if kind == READ and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
     else:
         raise Reject(msg.INVALID_MEM_ACCESS.format(regno=regno, type=reg_type_str(t, flags)))
