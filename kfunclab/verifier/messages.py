@@ -200,6 +200,8 @@ STACK_OBJ_AT_OFFSET = "cannot pass in {kind} at an offset={off}"
 # --- check_kfunc_call / check_kfunc_args: kfuncs -------------------------------------------------
 # fetch_kfunc_meta()
 KFUNC_NOT_ALLOWED = "calling kernel function {name} is not allowed"
+# bpf_dev_bound_kfunc_check() from add_kfunc_call(): an XDP metadata kfunc, no device binding
+KFUNC_NEEDS_DEV_BOUND = "metadata kfuncs require device-bound program"
 # add_kfunc_call(): a call name that is no kfunc at all
 KFUNC_NOT_FOUND = "kernel btf_id {btf_id} is not a function"
 # check_kfunc_call(): KF_DESTRUCTIVE

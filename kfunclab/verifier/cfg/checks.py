@@ -40,6 +40,10 @@ from kfunclab.verifier.cfg.flow import (
     helper_in,
 )
 
+#: XDP_METADATA_KFUNC_xxx (include/net/xdp.h): kfuncs a device-bound XDP program's driver
+#: replaces; the kernel refuses them in a program loaded without prog_ifindex
+DEV_BOUND_KFUNCS = frozenset({"bpf_xdp_metadata_rx_timestamp", "bpf_xdp_metadata_rx_hash",
+                              "bpf_xdp_metadata_rx_vlan_tag"})
 BPF_MAX_SUBPROGS = 256  # include/linux/bpf_verifier.h, main program included
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000  # program length limit for a bpf_capable loader
 BPF_MAXINSNS = 4096  # ... and for one without CAP_BPF / CAP_SYS_ADMIN
@@ -159,6 +163,9 @@ def _add_subprog_and_kfunc(
             error = kfunc_check(i, ins)
             if error is not None:
                 raise _Reject(error)
+        if ins.name in DEV_BOUND_KFUNCS:  # bpf_dev_bound_kfunc_check(): kfunclab never binds
+            raise _Reject(StaticError(i, msg.KFUNC_NEEDS_DEV_BOUND, errno.EINVAL,
+                                      "add_kfunc_call"))
     return sorted(starts)
 
 
