@@ -153,11 +153,41 @@ def _before_text(env: Env, idx: int) -> str:
     return text
 
 
+def _trace_segment(env: Env, frameno: int, header: tuple[int, int, int] | None,
+                   regs: tuple[int, ...], slots: tuple[int, ...], walked: tuple[int, ...]) -> str:
+    """The level-2 lines of one state's part of a backtracking walk, formatted when the log is
+    read: the ``last_idx`` header, then one line per history entry walked (``walked`` is in
+    history order; the walk goes newest first) with what was still looked for before it.
+    The sets are replayed from those at the start with :func:`_backtrack_insn`, which the
+    walk's inlined cases follow exactly."""
+    out = []
+    if header is not None:
+        last, first, subseq = header
+        out.append(f"mark_precise: frame{frameno}: last_idx {last} first_idx {first} "
+                   f"subseq_idx {subseq} \n")
+    bt = _Backtrack(set(regs), set(slots))
+    for entry in reversed(walked):
+        out.append(f"mark_precise: frame{frameno}: {_bt_text(bt)}"
+                   f"{_before_text(env, entry & _IDX_MASK)}")
+        _backtrack_insn(env, entry, bt)
+    return "".join(out)
+
+
+def _parent_line(frameno: int, bt_text: str, *state: object) -> str:
+    from kfunclab.verifier.log import format_frozen_state
+
+    return (f"mark_precise: frame{frameno}: parent state {bt_text}: "
+            f"{format_frozen_state(*state, None, None)}\n")  # type: ignore[misc]
+
+
 def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                          slots: set[int] | None = None, skip_current: bool = True) -> None:
     """Mark what produced ``regnos`` (and stack ``slots``) precise in ``cur``'s checkpoints.
 
     ``skip_current``: the last history entry is the instruction asking (not backtracked).
+    At log level 2 the walk is printed as the kernel prints it; the lines go to the log as
+    deferred items (:meth:`KernelLog.defer`): a 1M-instruction loop walks ~10M entries, and
+    the kernel's buffer keeps the last 16 MiB of their text.
     """
     if not env.precision:
         return
@@ -170,18 +200,18 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
     table = _bt_table(env)
     regs, slots_left = bt.regs, bt.slots
     while st is not None:
-        if trace and st.history:
-            last, first = st.history[-1] & _IDX_MASK, st.history[0] & _IDX_MASK
-            log.verbose(f"mark_precise: frame{len(st.frames) - 1}: last_idx {last} "
-                        f"first_idx {first} subseq_idx {subseq} \n")
-        for entry in reversed(st.history):
-            if skip_first:
-                skip_first = False
-                continue
-            if trace:
-                idx = entry & _IDX_MASK
-                log.verbose(f"mark_precise: frame{len(st.frames) - 1}: {_bt_text(bt)}"
-                            f"{_before_text(env, idx)}")
+        hist = st.history
+        stop = len(hist) - 1  # the newest entry to walk back over
+        if skip_first and hist:
+            skip_first = False
+            stop -= 1
+        done = False
+        lo = 0  # the oldest entry walked (the loop leaves it where it stopped)
+        if trace:
+            header = (hist[-1] & _IDX_MASK, hist[0] & _IDX_MASK, subseq) if hist else None
+            start = (tuple(regs), tuple(slots_left))
+        for lo in range(stop, -1, -1):
+            entry = hist[lo]
             code, dst, src = table[entry & _IDX_MASK]
             if code == _BT_ALU:  # _backtrack_insn()'s cases inlined for the common kinds
                 if src is not None and dst in regs:
@@ -198,10 +228,20 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
             elif code == _BT_OTHER:
                 _backtrack_insn(env, entry, bt)
                 if bt.bail:
-                    mark_all_scalars_precise(cur)
-                    return
+                    done = True
+                    break
             if not regs and not slots_left:
-                return
+                done = True
+                break
+        if trace:
+            walked = tuple(hist[lo:stop + 1]) if stop >= 0 else ()
+            if header is not None or walked:
+                log.defer(52 * len(walked) + (50 if header is not None else 0), _trace_segment,
+                          env, len(st.frames) - 1, header, *start, walked)
+        if done:
+            if bt.bail:
+                mark_all_scalars_precise(cur)
+            return
         child_first = st.history[0] & _IDX_MASK if st.history else -1
         st = st.parent
         if st is None:
@@ -221,11 +261,9 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
             else:
                 frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
         if trace:
-            from kfunclab.verifier.log import format_state
+            from kfunclab.verifier.log import frozen_state
 
-            log.verbose(f"mark_precise: frame{len(st.frames) - 1}: parent state "
-                        f"{_bt_text(bt)}: "
-                        f"{format_state(st, None, None)}\n")
+            log.defer(48, _parent_line, len(st.frames) - 1, _bt_text(bt), *frozen_state(st))
         if bt.empty():
             return
         subseq = child_first
