@@ -45,23 +45,28 @@ def _callees(env: Env, start: int, end: int) -> list[int]:
     return out
 
 
+def _walk(env: Env, subprogs: dict, first: list[tuple[int, int]], start: int, depth: int,
+          frame: int) -> None:
+    """Add ``start``'s frame to the chain's ``depth``; note the first chain over the limit.
+
+    A module function, not a closure calling itself: that closure would be a reference cycle
+    holding ``env`` (and the whole walk's recording) until the cyclic GC ran."""
+    depth += round_up_stack_depth(env.stack_depth.get(start, 0))
+    if depth > MAX_BPF_STACK and not first:
+        first.append((frame + 1, depth))
+    if frame + 1 >= MAX_CALL_FRAMES:
+        return  # do_check() already refused deeper chains
+    sub = subprogs[start]
+    for callee in _callees(env, sub.start, sub.end):
+        if callee in subprogs:
+            _walk(env, subprogs, first, callee, depth, frame + 1)
+
+
 def check_max_stack_depth(env: Env) -> Diagnostic | None:
     """The kernel's refusal of a call chain whose stack is over 512 bytes, or None."""
     subprogs = {s.start: s for s in env.cfg.subprogs}
     first: list[tuple[int, int]] = []  # (frames, depth) where a chain first went over
-
-    def walk(start: int, depth: int, frame: int) -> None:
-        depth += round_up_stack_depth(env.stack_depth.get(start, 0))
-        if depth > MAX_BPF_STACK and not first:
-            first.append((frame + 1, depth))
-        if frame + 1 >= MAX_CALL_FRAMES:
-            return  # do_check() already refused deeper chains
-        sub = subprogs[start]
-        for callee in _callees(env, sub.start, sub.end):
-            if callee in subprogs:
-                walk(callee, depth, frame + 1)
-
-    walk(0, 0, 0)
+    _walk(env, subprogs, first, 0, 0, 0)
     if not first:
         return None
     frames, depth = first[0]
