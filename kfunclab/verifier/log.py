@@ -82,6 +82,7 @@ class _StateView(NamedTuple):
 
 
 _NO_STACK: dict = {}
+_PADS: dict[int, str] = {}  # instruction line length -> the padding and ';' before its state
 
 
 def frozen_state(state: VState) -> tuple[tuple, dict, int, tuple]:
@@ -323,7 +324,15 @@ class KernelLog:
             text = f"{idx}: {format_kernel(insn, idx, self.resolve_name)}\n"
             cached = self._insn_text[idx] = (text, len(text.encode()))
         text, size = cached
-        self.verbose(text)
+        if self.lazy:  # verbose(text) inlined: once per instruction walked
+            self._items.append(text)
+            self._count += 1
+            self._lb += size
+            self._final = None
+            if self._lb > 2 * self.size:
+                self._compact()
+        else:
+            self.verbose(text)
         self.prev_insn_print_pos = size  # the line's length in bytes, what the kernel pads by
         self.prev_log_pos = self.end_pos
 
@@ -338,12 +347,28 @@ class KernelLog:
         """``print_insn_state()``: append to the last instruction line when nothing came since."""
         if self.prev_log_pos and self.prev_log_pos == self.end_pos:
             self._take_back_newline()
-            prefix = " " * _vlog_alignment(self.prev_insn_print_pos) + ";"
+            prefix = _PADS.get(self.prev_insn_print_pos)
+            if prefix is None:
+                prefix = _PADS[self.prev_insn_print_pos] = \
+                    " " * _vlog_alignment(self.prev_insn_print_pos) + ";"
         else:
             prefix = f"{idx}:"
         if self.lazy:  # one item: the state is formatted only if the buffer still holds it
-            self.defer(len(prefix) + 1, _state_line, *frozen_state(state), regs_mask,
-                       slots if slots is None else tuple(slots), prefix)
+            # defer(len(prefix) + 1, _state_line, *frozen_state(state), ...) inlined: this runs
+            # for every instruction of a level-2 walk
+            frame = state.frames[-1]
+            stack = frame.stack
+            refs = state.refs
+            lower_bound = len(prefix) + 1
+            self._items.append((lower_bound, _state_line, tuple(frame.regs),
+                                dict(stack) if stack else _NO_STACK, frame.frameno,
+                                tuple(refs) if refs else (), regs_mask,
+                                slots if slots is None else tuple(slots), prefix))
+            self._count += 1
+            self._lb += lower_bound
+            self._final = None
+            if self._lb > 2 * self.size:
+                self._compact()
         else:
             self.verbose(f"{prefix}{format_state(state, regs_mask, slots)}\n")
 

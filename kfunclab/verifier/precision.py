@@ -154,7 +154,7 @@ def _before_text(env: Env, idx: int) -> str:
 
 
 def _trace_segment(env: Env, frameno: int, header: tuple[int, int, int] | None,
-                   regs: tuple[int, ...], slots: tuple[int, ...], walked: tuple[int, ...]) -> str:
+                   regs: tuple[int, ...], slots: tuple[int, ...], walked: list[int]) -> str:
     """The level-2 lines of one state's part of a backtracking walk, formatted when the log is
     read: the ``last_idx`` header, then one line per history entry walked (``walked`` is in
     history order; the walk goes newest first) with what was still looked for before it.
@@ -166,16 +166,24 @@ def _trace_segment(env: Env, frameno: int, header: tuple[int, int, int] | None,
         out.append(f"mark_precise: frame{frameno}: last_idx {last} first_idx {first} "
                    f"subseq_idx {subseq} \n")
     bt = _Backtrack(set(regs), set(slots))
+    table = _bt_table(env)
     for entry in reversed(walked):
-        out.append(f"mark_precise: frame{frameno}: {_bt_text(bt)}"
-                   f"{_before_text(env, entry & _IDX_MASK)}")
-        _backtrack_insn(env, entry, bt)
+        idx = entry & _IDX_MASK
+        out.append(f"mark_precise: frame{frameno}: {_bt_text(bt)}{_before_text(env, idx)}")
+        code, dst, src = table[idx]
+        if code == _BT_ALU:  # the walk's own shortcut for the common case
+            if src is not None and dst in bt.regs:
+                bt.regs.add(src)
+        elif code != _BT_NONE:
+            _backtrack_insn(env, entry, bt)
     return "".join(out)
 
 
-def _parent_line(frameno: int, bt_text: str, *state: object) -> str:
+def _parent_line(frameno: int, regs: tuple[int, ...], slots: tuple[int, ...],
+                 *state: object) -> str:
     from kfunclab.verifier.log import format_frozen_state
 
+    bt_text = _bt_text(_Backtrack(set(regs), set(slots)))
     return (f"mark_precise: frame{frameno}: parent state {bt_text}: "
             f"{format_frozen_state(*state, None, None)}\n")  # type: ignore[misc]
 
@@ -209,7 +217,7 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
         lo = 0  # the oldest entry walked (the loop leaves it where it stopped)
         if trace:
             header = (hist[-1] & _IDX_MASK, hist[0] & _IDX_MASK, subseq) if hist else None
-            start = (tuple(regs), tuple(slots_left))
+            start_regs, start_slots = tuple(regs), tuple(slots_left)
         for lo in range(stop, -1, -1):
             entry = hist[lo]
             code, dst, src = table[entry & _IDX_MASK]
@@ -234,10 +242,10 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                 done = True
                 break
         if trace:
-            walked = tuple(hist[lo:stop + 1]) if stop >= 0 else ()
+            walked = hist[lo:stop + 1] if stop >= 0 else []  # a copy: cur's history grows
             if header is not None or walked:
                 log.defer(52 * len(walked) + (50 if header is not None else 0), _trace_segment,
-                          env, len(st.frames) - 1, header, *start, walked)
+                          env, len(st.frames) - 1, header, start_regs, start_slots, walked)
         if done:
             if bt.bail:
                 mark_all_scalars_precise(cur)
@@ -263,7 +271,8 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
         if trace:
             from kfunclab.verifier.log import frozen_state
 
-            log.defer(48, _parent_line, len(st.frames) - 1, _bt_text(bt), *frozen_state(st))
+            log.defer(48, _parent_line, len(st.frames) - 1, tuple(regs), tuple(slots_left),
+                      *frozen_state(st))
         if bt.empty():
             return
         subseq = child_first
