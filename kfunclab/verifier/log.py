@@ -331,10 +331,11 @@ class KernelLog:
             self._final = None
             if self._lb > 2 * self.size:
                 self._compact()
+            self.prev_log_pos = self._count
         else:
             self.verbose(text)
+            self.prev_log_pos = self.base + len(self.buf)
         self.prev_insn_print_pos = size  # the line's length in bytes, what the kernel pads by
-        self.prev_log_pos = self.end_pos
 
     def after_insn(self, idx: int, state: VState, scratched_regs: int,
                    scratched_slots: set[int], any_scratched: bool) -> None:
@@ -345,7 +346,9 @@ class KernelLog:
     def _print_insn_state(self, idx: int, state: VState, regs_mask: int | None,
                           slots: set[int] | None) -> None:
         """``print_insn_state()``: append to the last instruction line when nothing came since."""
-        if self.prev_log_pos and self.prev_log_pos == self.end_pos:
+        lazy = self.lazy
+        if self.prev_log_pos and self.prev_log_pos == (
+                self._count if lazy else self.base + len(self.buf)):  # end_pos, without the call
             self._take_back_newline()
             prefix = _PADS.get(self.prev_insn_print_pos)
             if prefix is None:
@@ -353,7 +356,7 @@ class KernelLog:
                     " " * _vlog_alignment(self.prev_insn_print_pos) + ";"
         else:
             prefix = f"{idx}:"
-        if self.lazy:  # one item: the state is formatted only if the buffer still holds it
+        if lazy:  # one item: the state is formatted only if the buffer still holds it
             # defer(len(prefix) + 1, _state_line, *frozen_state(state), ...) inlined: this runs
             # for every instruction of a level-2 walk
             frame = state.frames[-1]
