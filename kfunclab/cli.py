@@ -222,8 +222,8 @@ def _verify_object(file: str, args: argparse.Namespace, path: str | None = None)
     from kfunclab.elf import verify_object
 
     try:
-        only = getattr(args, "split_program", None)  # one program's task of --jobs N
-        results = verify_object(path or file, None if only is None else (only,),
+        only = getattr(args, "split_programs", None)  # a task of --jobs N: these programs
+        results = verify_object(path or file, only,
                                 btf=args.btf, profile=args.profile,
                                 catalog=args.kfuncs or args.catalog,
                                 collect_all=args.all_errors, **_verify_options(args))
@@ -274,11 +274,11 @@ def _verify_options(args: argparse.Namespace) -> dict:
     return {"log_level": args.log_level, "max_recorded_steps": 0}
 
 
-def _verify_tasks(args: argparse.Namespace) -> list[tuple[str, str | None]]:
-    """The tasks of ``verify --jobs N``: each file, and each program of an object file, in the
-    order ``verify`` prints them. An object whose programs cannot be listed stays one task
-    (its error prints once); ``--program`` and ``--compare-log`` keep objects whole."""
-    tasks: list[tuple[str, str | None]] = []
+def _verify_tasks(args: argparse.Namespace) -> list[tuple[str, tuple[str, ...] | None]]:
+    """The tasks of ``verify --jobs N``: each file, and an object file's programs in N groups,
+    in the order ``verify`` prints them. An object whose programs cannot be listed stays one
+    task (its error prints once); ``--program`` and ``--compare-log`` keep objects whole."""
+    tasks: list[tuple[str, tuple[str, ...] | None]] = []
     for file in args.files:
         names: list[str] = []
         if args.program is None and not args.compare_log and not file.endswith(".c"):
@@ -289,14 +289,17 @@ def _verify_tasks(args: argparse.Namespace) -> list[tuple[str, str | None]]:
                     names = [func.name for func in read_object(file).programs]
             except Exception:  # the task itself reports it, as one file
                 names = []
-        if len(names) > 1:
-            tasks.extend((file, name) for name in names)
+        if len(names) > 1:  # N contiguous groups: each process reads and links only its own
+            jobs = min(args.jobs, len(names))
+            tasks.extend((file, tuple(names[len(names) * k // jobs:len(names) * (k + 1) // jobs]))
+                         for k in range(jobs))
         else:
             tasks.append((file, None))
     return tasks
 
 
-def _verify_jobs(args: argparse.Namespace, tasks: list[tuple[str, str | None]]) -> int:
+def _verify_jobs(args: argparse.Namespace,
+                 tasks: list[tuple[str, tuple[str, ...] | None]]) -> int:
     """``verify --jobs N``: the tasks (files, programs of objects) over N processes, printed in
     input order: the same lines as one process prints."""
     from concurrent.futures import ProcessPoolExecutor
@@ -312,15 +315,16 @@ def _verify_jobs(args: argparse.Namespace, tasks: list[tuple[str, str | None]]) 
     return status
 
 
-def _verify_captured(task: tuple[argparse.Namespace, str, str | None]) -> tuple[int, str, str]:
-    """Verify one file (or one program of an object) as ``verify`` does, returning its exit
+def _verify_captured(task: tuple[argparse.Namespace, str, tuple[str, ...] | None]
+                     ) -> tuple[int, str, str]:
+    """Verify one file (or some programs of an object) as ``verify`` does, returning its exit
     status, stdout and stderr."""
     import contextlib
     import io
 
-    args, file, program = task
+    args, file, programs = task
     one = argparse.Namespace(**{**vars(args), "files": [file], "jobs": 1,
-                                "split_program": program})
+                                "split_programs": programs})
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = _verify(one)

@@ -63,13 +63,16 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]
     return status, out, err
 
 
-def test_jobs_split_an_object_into_its_programs(obj: Path, tmp_path: Path) -> None:
+def test_jobs_split_an_object_into_groups_of_its_programs(obj: Path, tmp_path: Path) -> None:
     asm = tmp_path / "one.s"
     asm.write_text('# SEC("xdp")\n  r0 = 2\n  exit\n')
-    args = argparse.Namespace(files=[str(asm), str(obj)], program=None, compare_log=None)
-    assert cli._verify_tasks(args) == [(str(asm), None), (str(obj), "first"),
-                                       (str(obj), "second"), (str(obj), "third"),
-                                       (str(obj), "fourth")]
+    args = argparse.Namespace(files=[str(asm), str(obj)], program=None, compare_log=None,
+                              jobs=2)
+    assert cli._verify_tasks(args) == [(str(asm), None), (str(obj), ("first", "second")),
+                                       (str(obj), ("third", "fourth"))]
+    args.jobs = 3
+    assert cli._verify_tasks(args) == [(str(asm), None), (str(obj), ("first",)),
+                                       (str(obj), ("second",)), (str(obj), ("third", "fourth"))]
     # --program keeps the object whole (one task: nothing to spread)
     args.program = "third"
     assert cli._verify_tasks(args) == [(str(asm), None), (str(obj), None)]
@@ -85,8 +88,8 @@ def test_jobs_2_prints_what_jobs_1_prints_for_an_object(obj: Path, tmp_path: Pat
     argv = ["verify", "--btf", "bundled", "--profile", "linux-6.18", *extra,
             str(obj), str(asm), str(obj)]
     one = _run([*argv, "--jobs", "1"], capsys)
-    two = _run([*argv, "--jobs", "2"], capsys)
-    assert one == two
+    for jobs in ("2", "3"):
+        assert _run([*argv, "--jobs", jobs], capsys) == one
     assert one[0] == cli.EXIT_REJECT  # 'second' is rejected
     if extra == ["--json"]:
         assert len(one[1].splitlines()) == 9  # 4 programs, the .s file, 4 programs again

@@ -69,9 +69,7 @@ def verify_object(path: str | Path, programs: Collection[str] | None = None,
 
     kernel = resolve_btf(str(options.get("btf", "default")))
     out = []
-    for item in object_programs(path, kernel):  # type: ignore[arg-type]
-        if programs is not None and item.name not in programs:
-            continue
+    for item in object_programs(path, kernel, programs):  # type: ignore[arg-type]
         prog = item.program
         if prog is None:
             out.append(ObjectProgramResult(str(path), item.name, item.section, None, None,
