@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="line the kernel's verifier log up with kfunclab's walk (log level 2) "
                         "and show the first step where they differ")
     v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="verify the files in N processes (output stays in input order)")
+                   help="verify the files, and the programs of object files, in N processes "
+                        "(output stays in input order)")
     lg = sub.add_parser("log", help="read a kernel verifier log (level 1 or 2)")
     lg.add_argument("file", metavar="FILE.log", help="the log ('-': standard input)")
     lg.add_argument("--json", action="store_true", help="one JSON object")
@@ -146,8 +147,10 @@ def _verify(args: argparse.Namespace) -> int:
     except KfunclabError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
-    if getattr(args, "jobs", 1) > 1 and len(args.files) > 1:
-        return _verify_jobs(args)
+    if getattr(args, "jobs", 1) > 1:
+        tasks = _verify_tasks(args)
+        if len(tasks) > 1:
+            return _verify_jobs(args, tasks)
     status = EXIT_OK
     for file in args.files:
         try:
@@ -219,7 +222,9 @@ def _verify_object(file: str, args: argparse.Namespace, path: str | None = None)
     from kfunclab.elf import verify_object
 
     try:
-        results = verify_object(path or file, btf=args.btf, profile=args.profile,
+        only = getattr(args, "split_programs", None)  # a task of --jobs N: these programs
+        results = verify_object(path or file, only,
+                                btf=args.btf, profile=args.profile,
                                 catalog=args.kfuncs or args.catalog,
                                 collect_all=args.all_errors, **_verify_options(args))
         if args.program is not None:
@@ -269,13 +274,40 @@ def _verify_options(args: argparse.Namespace) -> dict:
     return {"log_level": args.log_level, "max_recorded_steps": 0}
 
 
-def _verify_jobs(args: argparse.Namespace) -> int:
-    """``verify --jobs N``: one file per task over N processes, printed in input order."""
+def _verify_tasks(args: argparse.Namespace) -> list[tuple[str, tuple[str, ...] | None]]:
+    """The tasks of ``verify --jobs N``: each file, and an object file's programs in N groups,
+    in the order ``verify`` prints them. An object whose programs cannot be listed stays one
+    task (its error prints once); ``--program`` and ``--compare-log`` keep objects whole."""
+    tasks: list[tuple[str, tuple[str, ...] | None]] = []
+    for file in args.files:
+        names: list[str] = []
+        if args.program is None and not args.compare_log and not file.endswith(".c"):
+            try:
+                if _is_elf(file):
+                    from kfunclab.elf import read_object
+
+                    names = [func.name for func in read_object(file).programs]
+            except Exception:  # the task itself reports it, as one file
+                names = []
+        if len(names) > 1:  # N contiguous groups: each process reads and links only its own
+            jobs = min(args.jobs, len(names))
+            tasks.extend((file, tuple(names[len(names) * k // jobs:len(names) * (k + 1) // jobs]))
+                         for k in range(jobs))
+        else:
+            tasks.append((file, None))
+    return tasks
+
+
+def _verify_jobs(args: argparse.Namespace,
+                 tasks: list[tuple[str, tuple[str, ...] | None]]) -> int:
+    """``verify --jobs N``: the tasks (files, programs of objects) over N processes, printed in
+    input order: the same lines as one process prints."""
     from concurrent.futures import ProcessPoolExecutor
 
     status = EXIT_OK
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for code, out, err in pool.map(_verify_captured, [(args, f) for f in args.files]):
+        for code, out, err in pool.map(_verify_captured,
+                                       [(args, file, name) for file, name in tasks]):
             sys.stdout.write(out)
             sys.stderr.write(err)
             sys.stdout.flush()
@@ -283,13 +315,16 @@ def _verify_jobs(args: argparse.Namespace) -> int:
     return status
 
 
-def _verify_captured(task: tuple[argparse.Namespace, str]) -> tuple[int, str, str]:
-    """Verify one file as ``verify`` does, returning its exit status, stdout and stderr."""
+def _verify_captured(task: tuple[argparse.Namespace, str, tuple[str, ...] | None]
+                     ) -> tuple[int, str, str]:
+    """Verify one file (or some programs of an object) as ``verify`` does, returning its exit
+    status, stdout and stderr."""
     import contextlib
     import io
 
-    args, file = task
-    one = argparse.Namespace(**{**vars(args), "files": [file], "jobs": 1})
+    args, file, programs = task
+    one = argparse.Namespace(**{**vars(args), "files": [file], "jobs": 1,
+                                "split_programs": programs})
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = _verify(one)

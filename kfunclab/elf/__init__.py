@@ -11,7 +11,7 @@ in use) and verifies each on its own, as ``BPF_PROG_LOAD`` would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -57,16 +57,19 @@ class ObjectProgramResult:
         return record
 
 
-def verify_object(path: str | Path, **options: object) -> list[ObjectProgramResult]:
+def verify_object(path: str | Path, programs: Collection[str] | None = None,
+                  **options: object) -> list[ObjectProgramResult]:
     """Verify every program of the BPF object at ``path``; ``options`` go to ``verify()``.
 
-    Raises :class:`ObjectError` for a file that is not a BPF ELF object.
+    ``programs``: only those (ELF function names), in the object's order — what ``verify
+    --jobs N`` gives each process. Raises :class:`ObjectError` for a file that is not a BPF
+    ELF object.
     """
     from kfunclab.verifier.api import resolve_btf, verify
 
     kernel = resolve_btf(str(options.get("btf", "default")))
     out = []
-    for item in object_programs(path, kernel):  # type: ignore[arg-type]
+    for item in object_programs(path, kernel, programs):  # type: ignore[arg-type]
         prog = item.program
         if prog is None:
             out.append(ObjectProgramResult(str(path), item.name, item.section, None, None,

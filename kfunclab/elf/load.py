@@ -9,6 +9,7 @@ verifier does not model is put on the program as :attr:`Program.unsupported` (a 
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -62,8 +63,10 @@ class ObjectProgram:
     globals: tuple[Program, ...] = ()
 
 
-def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]:
-    """Every program of the object at ``path``, linked against the kernel BTF ``kernel``."""
+def object_programs(path: str | Path, kernel: Btf | None,
+                    only: Collection[str] | None = None) -> list[ObjectProgram]:
+    """Every program of the object at ``path`` (or those named in ``only``), linked against
+    the kernel BTF ``kernel``."""
     obj = read_object(path)
     maps = btf_maps(obj.btf) if obj.btf is not None else {}
     obj_name = Path(obj.path).name
@@ -83,6 +86,8 @@ def object_programs(path: str | Path, kernel: Btf | None) -> list[ObjectProgram]
     everything[".kconfig"] = kconfig
     out = []
     for func in obj.programs:
+        if only is not None and func.name not in only:
+            continue
         section = func.section
         try:
             linked = link_program(obj, func, maps, data_maps, kernel)

@@ -38,6 +38,7 @@ from kfunclab.verifier.cfg import (
 from kfunclab.verifier.env import Env, Limit, Unsupported
 from kfunclab.verifier.exceptions import check_throw_in_callbacks
 from kfunclab.verifier.explore import Explorer
+from kfunclab.verifier.gcpause import paused_cyclic_gc
 from kfunclab.verifier.liveness import Liveness
 from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
 from kfunclab.verifier.mapcompat import check_map_prog_compatibility
@@ -306,7 +307,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         # (and kernel-verdict) load it
         explorer.log.line("arg#0 reference type('UNKNOWN ') size cannot be determined: -22")
     try:
-        error = explorer.run(state)
+        with paused_cyclic_gc():  # the walk makes no reference cycles (gcpause.py)
+            error = explorer.run(state)
         if error is None and not collect_all:
             error = check_max_stack_depth(env) or check_throw_in_callbacks(env)
             unresolved = env.aux.get(-1, {}).get("unresolved_kfunc")

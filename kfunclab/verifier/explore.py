@@ -152,8 +152,9 @@ class Explorer:
                         log.after_insn(*self._pending_print)
                     self._pending_print = None
                     log.before_insn(idx, insn, state)
-                    before = dict(state.cur.stack)
                     base = _stack_access_slot(insn, state)
+                    # only a call's scratched slots compare the stack before and after
+                    before = dict(state.cur.stack) if base.__class__ is frozenset else None
                 entry_state = state.copy() if rec.steps_recorded < rec.max_steps else None
                 try:
                     outcome = step_insn(env, state, insn, idx, self)
@@ -452,6 +453,8 @@ def _maybe_looping(old: VState, cur: VState) -> bool:
     if len(old.frames) != len(cur.frames):
         return False
     for o, c in zip(old.frames[-1].regs, cur.frames[-1].regs, strict=True):
+        if o is c:  # shared registers (R10, NOT_INIT, untouched values): alike by identity
+            continue
         if not (same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
             return False
     return True
@@ -501,15 +504,22 @@ def _stack_access_slot(insn: object, state: VState) -> int | frozenset[int] | No
     return (-addr - 1) // 8 if addr < 0 else None
 
 
-def _scratched(insn: object, before: dict, base: int | frozenset[int] | None,
+_SCRATCH_REGS: dict[object, int] = {}
+
+
+def _scratched(insn: object, before: dict | None, base: int | frozenset[int] | None,
                state: VState) -> tuple[int, set[int], bool]:
     """Registers and stack slots the kernel marks scratched for this instruction's log line:
     the registers it reads or writes, the slot it loads or stores, and iterator / dynptr /
     IRQ-flag slots a kfunc sets up or changes."""
-    used, defined, _, _ = insn_effects(insn, {})
-    regs = used | defined
+    regs = _SCRATCH_REGS.get(insn)  # instructions are frozen values: the same on every visit
+    if regs is None:
+        used, defined, _, _ = insn_effects(insn, {})
+        regs = _SCRATCH_REGS[insn] = used | defined
+        if len(_SCRATCH_REGS) > 65536:  # pragma: no cover - bounded across many programs
+            _SCRATCH_REGS.clear()
     after = state.cur.stack
-    if isinstance(base, frozenset):  # a call: the special slots its arguments point at
+    if before is not None and isinstance(base, frozenset):  # a call: its arguments' slots
         slots = {k for k in base if before.get(k) is not after.get(k)
                  and any(s is not None and s.types[7] in "dif"
                          for s in (before.get(k), after.get(k)))}

@@ -253,11 +253,64 @@ def _before_text(env: Env, idx: int) -> str:
     return text
 
 
+def _trace_segment(env: Env, frameno: int, header: tuple[int, int, int] | None,
+                   start: tuple[tuple[int, ...], tuple[int, ...], int, int],
+                   walked: list[int]) -> str:
+    """The level-2 lines of one state's part of a backtracking walk, formatted when the log is
+    read: the ``last_idx`` header, then one line per history entry walked (``walked`` is in
+    history order; the walk goes newest first) with what was still looked for before it.
+    ``start`` is the walk's (regs, slots, callback skip depth, later insn) when it reached this
+    state; the sets are replayed with the walk's own rules (callbacks, linked scalars)."""
+    out = []
+    if header is not None:
+        last, first, subseq = header
+        out.append(f"mark_precise: frame{frameno}: last_idx {last} first_idx {first} "
+                   f"subseq_idx {subseq} \n")
+    regs, slots, skip, later = start
+    bt = _Backtrack(set(regs), set(slots))
+    bt.skip = skip
+    table = _bt_table(env)
+    callbacks = bool(env.cfg.calls_callback)
+    for entry in reversed(walked):
+        idx = entry & _IDX_MASK
+        out.append(f"mark_precise: frame{frameno}: {_bt_text(bt)}{_before_text(env, idx)}")
+        if callbacks:
+            was, later = later, idx
+            if bt.skip or table[idx][0] == _BT_OTHER:
+                _backtrack_insn(env, entry, bt, was)
+                continue
+        code, dst, src = table[idx]
+        if code == _BT_ALU:  # the walk's own shortcut for the common case
+            if src is not None and dst in bt.regs:
+                bt.regs.add(src)
+        elif code == _BT_JUMP and entry > _IDX_MASK:  # linked scalars, as the walk does
+            _sync_linked(entry, bt.regs)
+            if src is not None and (dst in bt.regs or src in bt.regs):
+                bt.regs.update((dst, src))
+            _sync_linked(entry, bt.regs)
+        elif code != _BT_NONE:
+            _backtrack_insn(env, entry, bt)
+    return "".join(out)
+
+
+def _parent_line(frameno: int, regs: tuple[int, ...], slots: tuple[int, ...],
+                 *state: object) -> str:
+    from kfunclab.verifier.log import format_frozen_state
+
+    bt_text = _bt_text(_Backtrack(set(regs), set(slots)))
+    return (f"mark_precise: frame{frameno}: parent state {bt_text}: "
+            f"{format_frozen_state(*state, None, None)}\n")  # type: ignore[misc]
+
+
 def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                          slots: set[int] | None = None, skip_current: bool = True) -> None:
     """Mark what produced ``regnos`` (and stack ``slots``) precise in ``cur``'s checkpoints.
 
     ``skip_current``: the last history entry is the instruction asking (not backtracked).
+    At log level 2 the walk is printed as the kernel prints it; each state's part goes to the
+    log as one deferred item (:meth:`KernelLog.defer`), replayed by :func:`_trace_segment` only
+    if the kernel's buffer still holds it: a 1M-instruction loop walks ~10M entries, and the
+    kernel keeps the last 16 MiB of their text.
     """
     if not env.precision:
         return
@@ -274,29 +327,27 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
     callbacks = bool(env.cfg.calls_callback)
     later = -1
     while st is not None:
-        if trace and st.history:
-            last, first = st.history[-1] & _IDX_MASK, st.history[0] & _IDX_MASK
-            log.verbose(f"mark_precise: frame{len(st.frames) - 1}: last_idx {last} "
-                        f"first_idx {first} subseq_idx {subseq} \n")
-        for entry in reversed(st.history):
-            if skip_first:
-                skip_first = False
-                later = entry & _IDX_MASK
-                continue
-            if trace:
-                idx = entry & _IDX_MASK
-                log.verbose(f"mark_precise: frame{len(st.frames) - 1}: {_bt_text(bt)}"
-                            f"{_before_text(env, idx)}")
+        hist = st.history
+        stop = len(hist) - 1  # the newest entry to walk back over
+        if skip_first and hist:
+            skip_first = False
+            later = hist[-1] & _IDX_MASK
+            stop -= 1
+        done = False
+        lo = stop + 1  # the oldest entry walked (none yet)
+        if trace:
+            header = (hist[-1] & _IDX_MASK, hist[0] & _IDX_MASK, subseq) if hist else None
+            start = (tuple(regs), tuple(slots_left), bt.skip, later)
+        for lo in range(stop, -1, -1):
+            entry = hist[lo]
             if callbacks:
                 was = later
                 later = entry & _IDX_MASK
                 if bt.skip or table[later][0] == _BT_OTHER:
                     _backtrack_insn(env, entry, bt, was)
-                    if bt.bail:
-                        mark_all_scalars_precise(cur)
-                        return
-                    if bt.done or (not regs and not slots_left):
-                        return
+                    if bt.bail or bt.done or (not regs and not slots_left):
+                        done = True
+                        break
                     continue
             code, dst, src = table[entry & _IDX_MASK]
             if code == _BT_ALU:  # _backtrack_insn()'s cases inlined for the common kinds
@@ -310,8 +361,9 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
             elif code == _BT_JUMP:
                 linked = entry > _IDX_MASK
                 if linked and not _sync_linked(entry, regs):
-                    mark_all_scalars_precise(cur)
-                    return
+                    bt.bail = True
+                    done = True
+                    break
                 if src is not None and (dst in regs or src in regs):
                     regs.add(dst)
                     regs.add(src)
@@ -320,11 +372,21 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
             elif code == _BT_OTHER:
                 _backtrack_insn(env, entry, bt)
                 if bt.bail:
-                    mark_all_scalars_precise(cur)
-                    return
+                    done = True
+                    break
             if not regs and not slots_left:
-                return
-        child_first = st.history[0] & _IDX_MASK if st.history else -1
+                done = True
+                break
+        if trace:
+            walked = hist[lo:stop + 1] if stop >= lo else []  # a copy: cur's history grows
+            if header is not None or walked:
+                log.defer(52 * len(walked) + (50 if header is not None else 0), _trace_segment,
+                          env, len(st.frames) - 1, header, start, walked)
+        if done:
+            if bt.bail:
+                mark_all_scalars_precise(cur)
+            return
+        child_first = hist[0] & _IDX_MASK if hist else -1
         st = st.parent
         if st is None:
             break
@@ -348,11 +410,10 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                 frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
                 env.precise_marks += 1
         if trace:
-            from kfunclab.verifier.log import format_state
+            from kfunclab.verifier.log import frozen_state
 
-            log.verbose(f"mark_precise: frame{len(st.frames) - 1}: parent state "
-                        f"{_bt_text(bt)}: "
-                        f"{format_state(st, None, None)}\n")
+            log.defer(48, _parent_line, len(st.frames) - 1, tuple(regs), tuple(slots_left),
+                      *frozen_state(st))
         if bt.empty():
             return
         subseq = child_first

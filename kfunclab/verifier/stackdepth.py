@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: include/linux/bpf_verifier.h MAX_CALL_FRAMES
 MAX_CALL_FRAMES = 8
+
+
 def round_up_stack_depth(depth: int) -> int:
     """``round_up_stack_depth()`` with ``jit_requested``: to a multiple of 16."""
     return (depth + 15) // 16 * 16
@@ -48,28 +50,33 @@ def _callees(env: Env, start: int, end: int) -> list[int]:
     return out
 
 
+def _walk(env: Env, subprogs: dict, first: list[tuple[int, int]], start: int, depth: int,
+          frame: int) -> None:
+    """Add ``start``'s frame to the chain's ``depth``; note the first chain over the limit.
+
+    A module function, not a closure calling itself: that closure would be a reference cycle
+    holding ``env`` (and the whole walk's recording) until the cyclic GC ran."""
+    depth += round_up_stack_depth(env.stack_depth.get(start, 0))
+    if depth > MAX_BPF_STACK and not first:
+        first.append((frame + 1, depth))
+    if frame + 1 >= MAX_CALL_FRAMES:
+        return  # do_check() already refused deeper chains
+    sub = subprogs[start]
+    for callee in _callees(env, sub.start, sub.end):
+        if callee in subprogs:
+            _walk(env, subprogs, first, callee, depth, frame + 1)
+
+
 def check_max_stack_depth(env: Env) -> Diagnostic | None:
     """The kernel's refusal of a call chain whose stack is over 512 bytes, or None."""
     subprogs = {s.start: s for s in env.cfg.subprogs}
     first: list[tuple[int, int]] = []  # (frames, depth) where a chain first went over
-
-    def walk(start: int, depth: int, frame: int) -> None:
-        depth += round_up_stack_depth(env.stack_depth.get(start, 0))
-        if depth > MAX_BPF_STACK and not first:
-            first.append((frame + 1, depth))
-        if frame + 1 >= MAX_CALL_FRAMES:
-            return  # do_check() already refused deeper chains
-        sub = subprogs[start]
-        for callee in _callees(env, sub.start, sub.end):
-            if callee in subprogs:
-                walk(callee, depth, frame + 1)
-
     # the kernel walks the async callbacks' subtrees first (highest subprogram first), then main
     roots = sorted((s for s, kind in env.callback_subprogs.items() if kind == "async_cb"),
                    reverse=True)
     for root in [*roots, 0]:
         if root in subprogs and not first:
-            walk(root, 0, 0)
+            _walk(env, subprogs, first, root, 0, 0)
     if not first:
         return None
     frames, depth = first[0]
