@@ -26,6 +26,7 @@ from kfunclab.elf.link import (
 )
 from kfunclab.elf.maps import ElfMap, btf_maps, data_map
 from kfunclab.elf.objfile import BpfObject, Function, read_object
+from kfunclab.elf.structops import StructOpsSlot, struct_ops_members
 from kfunclab.errors import BtfError, SectionError
 from kfunclab.isa.encoding import DecodeError, decode
 from kfunclab.isa.helpers import helper_name
@@ -84,6 +85,7 @@ def object_programs(path: str | Path, kernel: Btf | None,
     everything: dict[str, ElfMap] = {m.decl.name: m for m in maps.values()}
     everything.update({m.decl.name: m for m in data_maps.values()})
     everything[".kconfig"] = kconfig
+    st_ops = struct_ops_members(obj.path, obj.btf)
     out = []
     for func in obj.programs:
         if only is not None and func.name not in only:
@@ -94,7 +96,8 @@ def object_programs(path: str | Path, kernel: Btf | None,
         except LinkError as exc:
             out.append(ObjectProgram(func.name, section, None, f"libbpf: {exc}"))
             continue
-        main = _program(obj, func, linked, everything, kernel, local=local)
+        main = _program(obj, func, linked, everything, kernel, local=local,
+                        struct_ops=st_ops)
         subs = []
         for f, base in linked.units[1:]:
             if base in main.global_funcs:
@@ -104,7 +107,9 @@ def object_programs(path: str | Path, kernel: Btf | None,
                     main = replace(main, unsupported=f"global function '{f.name}': {exc}")
                     break
                 sub = _program(obj, f, own, everything, kernel, func.section,
-                               main.global_funcs[base][1], local=local)
+                               main.global_funcs[base][1], local=local,
+                               struct_ops={f.name: st_ops[func.name]}
+                               if func.name in st_ops else None)
                 numbers = {main.func_names[b]: n for n, b in enumerate(sorted(main.func_names))}
                 subs.append(replace(sub, func_numbers=numbers))
         out.append(ObjectProgram(func.name, section, main, globals=tuple(subs)))
@@ -124,9 +129,11 @@ def _kconfig_size(obj: BpfObject) -> int:
 def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
              maps: dict[str, ElfMap], kernel: Btf | None, section: str | None = None,
              entry_args: tuple[str, ...] | None = None,
-             local: LocalTypes | None = None) -> Program:
+             local: LocalTypes | None = None,
+             struct_ops: dict[str, StructOpsSlot] | None = None) -> Program:
     section = (section or func.section).removeprefix("?")
     reasons = list(linked.unsupported)
+    struct_ops = struct_ops or {}
     why_insn: int | None = None
     try:
         ptype = program_type(section)
@@ -193,9 +200,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
             elif flag == "BPF_F_STRICT_ALIGNMENT":
                 reasons.append(f"the load flag {flag} (a __flag() of the program) is not "
                                "modelled")
-    if ptype_name == "BPF_PROG_TYPE_STRUCT_OPS":
-        reasons.append("struct_ops programs (their context comes from the struct_ops map's "
-                       "member prototype) are not modelled")
+    slot = struct_ops.get(func.name) if ptype_name == "BPF_PROG_TYPE_STRUCT_OPS" else None
     func_names = {base: f.name for f, base in linked.units}
     global_funcs: dict[int, tuple[str, tuple[str, ...]]] = {}
     ctx = ptype.context.ctype if ptype_name else None
@@ -227,6 +232,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
         refused=refused, refused_errno=refused_errno, local_btf=local,
+        struct_ops=(slot.struct_name, slot.member) if slot is not None else None,
         log_fixups=dict(linked.log_fixups),
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))

@@ -157,6 +157,9 @@ class Program:
     global_funcs: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     #: a global function verified on its own: its argument kinds (R1 is not the context)
     entry_args: tuple[str, ...] | None = None
+    #: a struct_ops program: (kernel struct, member) it implements, from the object's
+    #: struct_ops map (libbpf's attach_btf_id and expected_attach_type)
+    struct_ops: tuple[str, str] | None = None
     #: first slots of static subprograms whose BTF prototype returns void: R0 may be unset at
     #: their exit (it stays unset in the caller)
     void_funcs: frozenset[int] = frozenset()

@@ -35,7 +35,7 @@ from kfunclab.verifier.cfg import (
     check_cfg,
     license_is_gpl_compatible,
 )
-from kfunclab.verifier.env import Env, Limit, Unsupported
+from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.exceptions import check_throw_in_callbacks
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.gcpause import paused_cyclic_gc
@@ -48,6 +48,7 @@ from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationRes
 from kfunclab.verifier.scc import SccVisits
 from kfunclab.verifier.stackdepth import check_max_stack_depth
 from kfunclab.verifier.state import VState, initial_frame
+from kfunclab.verifier.struct_ops import member_of
 
 BPF_F_TEST_STATE_FREQ = 1 << 3
 
@@ -92,8 +93,11 @@ class _BtfBackedRegistry:
         return found
 
     def _resolve(self, name: str, prog: ProgContext) -> Kfunc | None:
+        # the live probe cannot load struct_ops programs (no attach target): the catalogue
+        # decides for them
         visible = (self.profile.kfunc_visible(name, prog.prog_type)
-                   if self.profile is not None else None)
+                   if self.profile is not None
+                   and prog.prog_type != "BPF_PROG_TYPE_STRUCT_OPS" else None)
         if visible is False:
             return None
         found = self._lookup(name, prog)
@@ -277,6 +281,16 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                                                    "add_subprog_and_kfunc", "bpf_prog_load"):
             static_prefix.append("func#0 @0")
         return finish(Diagnostic(static.insn, static.message, errno=static.errno))
+    if ptype.prog_type is ProgType.STRUCT_OPS:  # check_attach_btf_id(), after the subprogs
+        try:
+            member_of(env)
+        except Reject as refused:
+            if log_level >= 2:
+                static_prefix.append("func#0 @0")
+            return finish(Diagnostic(None, refused.message, errno=refused.errno))
+        except Unsupported as missing:
+            return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
+                           error=Diagnostic(None, missing.reason, errno=95))
     if ptype.prog_type is ProgType.SYSCALL and not ptype.sleepable:
         return finish(Diagnostic(None, msg.SYSCALL_MUST_BE_SLEEPABLE, errno=22))
     kfunc_args = {}
@@ -348,6 +362,8 @@ def _check_attach_target(program: Program, ptype: ProgramType, btf: object | Non
     BTF the target cannot be checked, which the returned note says.
     """
     if ptype.prog_type is ProgType.STRUCT_OPS:
+        if program.struct_ops is not None:  # an object's: its struct_ops map names the member
+            return ""
         raise SectionError(
             f"{_where(program)}SEC(\"{program.section}\"): libbpf loads a struct_ops program only "
             "through the struct_ops map that names its kernel struct and member "

@@ -23,6 +23,7 @@ from kfunclab.verifier.rules.helpers import (  # noqa: F401
     modelled_helpers,
 )
 from kfunclab.verifier.state import RefKind, VState
+from kfunclab.verifier.struct_ops import void_exit
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
 from kfunclab.verifier.trust import in_rcu_cs, is_trusted_reg, kernel_struct_reg  # noqa: F401
@@ -82,6 +83,8 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
         raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
     if state.active_preempt_locks:
         raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
+    if not state.frames[0].cb and void_exit(env):  # a void struct_ops member
+        return
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)

@@ -16,6 +16,7 @@ from kfunclab.verifier.ctx_skb import SKB_TYPES, skb_ctx_access
 from kfunclab.verifier.ctx_sock import SOCK_CTX_TYPES, sock_ctx_access
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
+from kfunclab.verifier.struct_ops import ctx_arg_struct, member_of
 from kfunclab.verifier.trust import kernel_struct_reg
 
 # struct xdp_md (UAPI): data, data_end, data_meta, ingress_ifindex, rx_queue_index,
@@ -117,6 +118,8 @@ def _trusted_args(env: Env) -> bool:
 
 def tracing_args(env: Env) -> tuple[CType, ...]:
     pt = env.prog_type
+    if pt.prog_type is ProgType.STRUCT_OPS:  # the member's prototype
+        return member_of(env).args
     if env.btf is None or pt.attach_target is None:
         return ()
     try:
@@ -135,7 +138,8 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         raise Unsupported("the context of an iterator program (struct bpf_iter__* with "
                           "nullable arguments) is not modelled by kfunclab")
     args = tracing_args(env)
-    name = env.prog_type.attach_target
+    struct_ops = env.prog_type.prog_type is ProgType.STRUCT_OPS
+    name = member_of(env).member if struct_ops else env.prog_type.attach_target
     if write or off < 0:
         raise _refuse(off, size)
     if off % 8:
@@ -160,4 +164,5 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         log.line(f"func '{name}' arg{index} has btf_id {ids[0] if ids else 0} type STRUCT "
                  f"'{target.name}'")
     flags = TypeFlag.TRUSTED if _trusted_args(env) else 0
-    return kernel_struct_reg(env, target.name, flags)
+    struct = ctx_arg_struct(env, index, ctype) if struct_ops else target.name
+    return kernel_struct_reg(env, struct, flags)

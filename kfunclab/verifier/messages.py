@@ -415,3 +415,16 @@ KFUNC_CALL_NOT_ELIMINATED = "invalid kernel function call not eliminated in veri
 # --- sockctx family: context pointers of socket program types, map types ------------------------
 #: check_flow_keys_access(): a load or store outside struct bpf_flow_keys (flow dissector).
 INVALID_FLOW_KEYS_ACCESS = "invalid access to flow keys off={off} size={size}"
+
+# --- struct_ops programs (kfunclab.verifier.struct_ops) ---
+#: check_struct_ops_btf_id()
+STRUCT_OPS_GPL = "struct ops programs must have a GPL compatible license"
+#: check_struct_ops_btf_id(): the member is not a function pointer
+STRUCT_OPS_INVALID_MEMBER = "attach to invalid member {member}(@idx {idx}) of struct {struct}"
+#: check_struct_ops_btf_id(): the struct's check_member() refused the member
+STRUCT_OPS_UNSUPPORTED_MEMBER = "attach to unsupported member {member} of struct {struct}"
+#: bpf_tcp_ca_btf_struct_access()
+TCP_CA_NO_WRITE = "no write support to tcp_sock at off {off}"
+#: bpf_tcp_ca_btf_struct_access()
+TCP_CA_WRITE_BEYOND = ("write access at off {off} with size {size} beyond the member of "
+                       "tcp_sock ended at {end}")

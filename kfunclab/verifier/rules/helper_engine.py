@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from kfunclab.isa.helpers import MAP_TYPES
 from kfunclab.isa.insn import Call
+from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
@@ -36,6 +37,7 @@ from kfunclab.verifier.rules.helper_args import clobber_caller_saved, const_size
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.scalar.value import sync_fields
 from kfunclab.verifier.state import VState
+from kfunclab.verifier.struct_ops import struct_ops_proto
 from kfunclab.verifier.trust import kernel_struct_reg
 
 R = RegType
@@ -127,6 +129,8 @@ def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
     """``get_helper_proto()``: the prototype this program's table returns, or the kernel's
     refusal. The live probe answers availability where it ran; the source's tables elsewhere."""
     full = spec.name
+    if env.prog_type.prog_type is ProgType.STRUCT_OPS:  # the struct's own get_func_proto()
+        return struct_ops_proto(env, spec, insn, idx)
     pt = _prog_type_key(env)
     probed = env.profile.helper_allowed(full, env.prog_type.prog_type.kernel_name)
     if probed is False:
@@ -339,7 +343,9 @@ def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
                               else None)
     if want is None or want == "BPF_PTR_POISON":
         raise Unsupported(f"{full}: R{regno}'s expected BTF type is not in the data", idx)
-    if reg.btf_name != want:
+    want_ids = env.btf.find(want, "STRUCT") if env.btf is not None else ()
+    if reg.btf_name != want and not (want_ids and reg.btf_id and env.btf.struct_ids_match(
+            reg.btf_id, reg.off, want_ids[0], arg.has("OBJ_RELEASE"))):
         # btf_struct_ids_match() also walks first members (a sock starts with sock_common)
         raise Unsupported(f"{full}: R{regno} is a {reg.btf_name}, not {want}; the "
                           "first-member walk of btf_struct_ids_match() is not modelled here", idx)

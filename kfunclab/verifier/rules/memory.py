@@ -39,6 +39,7 @@ from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-expor
 )
 from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
+from kfunclab.verifier.struct_ops import btf_write
 from kfunclab.verifier.trust import walk_btf_pointer
 
 BPF_F_RDONLY_PROG = 1 << 7
@@ -497,8 +498,8 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
         if kind == READ and value_regno >= 0:
             state.regs[value_regno] = UNKNOWN_SCALAR
         return
-    if kind == WRITE:
-        raise Reject(msg.BTF_WRITE_ONLY_ALLOWED)
+    if kind == WRITE:  # env->ops->btf_struct_access (struct_ops), else read only
+        return btf_write(env, reg, name, off, size)
     result = walk_btf_pointer(env, state, reg, off, size)
     if value_regno >= 0:
         state.regs[value_regno] = result
