@@ -56,7 +56,11 @@ def struct_ops_members(path: str | Path, btf: Btf | None) -> dict[str, StructOps
         for idx, sec in enumerate(elf.iter_sections()):
             if sec.name not in STRUCT_OPS_SECTIONS:
                 continue
-            layout = _variables(btf, sec.name)
+            # clang leaves a DATASEC's offsets to the loader (btf_fixup_datasec() reads them
+            # from the symbols), so the variables' places come from the symbol table
+            places = {sym.name: (sym["st_value"], sym["st_size"])
+                      for sym in symtab.iter_symbols() if sym["st_shndx"] == idx and sym.name}
+            layout = _variables(btf, sec.name, places)
             for rel in elf.iter_sections():
                 if rel["sh_type"] != "SHT_REL" or rel["sh_info"] != idx:
                     continue
@@ -68,7 +72,8 @@ def struct_ops_members(path: str | Path, btf: Btf | None) -> dict[str, StructOps
     return out
 
 
-def _variables(btf: Btf, section: str) -> list[tuple[int, int, str, int]]:
+def _variables(btf: Btf, section: str,
+               places: dict[str, tuple[int, int]]) -> list[tuple[int, int, str, int]]:
     """(offset, size, variable name, struct type id) of the section's variables."""
     out = []
     for sec_id in btf.find(section, BtfKind.DATASEC):
@@ -78,7 +83,8 @@ def _variables(btf: Btf, section: str) -> list[tuple[int, int, str, int]]:
         for info in ds.vars:
             var = btf.type_by_id(info.type)
             if isinstance(var, Var):
-                out.append((info.offset, info.size, var.name, btf.skip_modifiers(var.type)))
+                offset, size = places.get(var.name, (info.offset, info.size))
+                out.append((offset, size, var.name, btf.skip_modifiers(var.type)))
     return out
 
 
