@@ -90,15 +90,19 @@ def expected(btf: object) -> dict[str, tuple[str, str | None]]:
         # check_struct_ops_btf_id(): bpf_tcp_ca_check_member() refuses get_info
         "get_info_member": ("reject", "attach to unsupported member get_info of struct "
                             "tcp_congestion_ops"),
+        # check_struct_ops_btf_id(): nogpl.bpf.c's licence is MIT
+        "nogpl_init": ("reject", "struct ops programs must have a GPL compatible license"),
     }
 
 
 def _answers(path: Path, **options: object) -> dict[str, tuple[str, str | None]]:
+    """kfunclab's answers for every object in ``path``'s folder."""
     from kfunclab.elf import verify_object
 
     return {r.program: (r.result.verdict.value,
                         r.result.error.message if r.result.error else None)
-            for r in verify_object(path, **options)}
+            for obj in sorted(path.parent.glob("*.bpf.o"))
+            for r in verify_object(obj, **options)}
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +115,10 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.getbasetemp() / "kfunclab-cache"))
         for btf in ("bundled", "auto"):
             folder = tmp_path_factory.mktemp(f"structops-{btf}")
-            obj = cc.compile_text(SOURCE.read_text(), "tcp_cc.bpf.c", btf=btf)
-            out[btf] = Path(shutil.copy(obj.path, folder / "tcp_cc.bpf.o"))
+            for source in (SOURCE, SOURCE.with_name("nogpl.bpf.c")):
+                obj = cc.compile_text(source.read_text(), source.name, btf=btf)
+                shutil.copy(obj.path, folder / source.name.replace(".c", ".o"))
+            out[btf] = folder / "tcp_cc.bpf.o"
     return out
 
 
