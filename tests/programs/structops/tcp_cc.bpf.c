@@ -52,6 +52,15 @@ void BPF_PROG(write_cwnd_wide, struct sock *sk, __u32 ack, __u32 acked)
 	*(volatile __u64 *)&tcp_sk(sk)->snd_cwnd = ack;
 }
 
+/* one u64 store at snd_cwnd (a u32): past the end of the writable field */
+SEC("struct_ops")
+void BPF_PROG(write_cwnd_u64, struct sock *sk, __u32 ack, __u32 acked)
+{
+	asm volatile("*(u64 *)(%[tp] + %[off]) = %[v]"
+		     :: [tp]"r"(sk), [off]"i"(__builtin_offsetof(struct tcp_sock, snd_cwnd)),
+			[v]"r"((__u64)ack) : "memory");
+}
+
 /* icsk_ca_priv is writable at any offset inside it */
 SEC("struct_ops")
 void BPF_PROG(write_ca_priv, struct sock *sk, __u32 ack, __u32 acked)
@@ -144,4 +153,10 @@ SEC(".struct_ops")
 struct tcp_congestion_ops kfl_cc_f = {
 	.cong_avoid = (void *)write_ctx,
 	.name = "kfl_cc_f",
+};
+
+SEC(".struct_ops")
+struct tcp_congestion_ops kfl_cc_g = {
+	.cong_avoid = (void *)write_cwnd_u64,
+	.name = "kfl_cc_g",
 };
