@@ -415,3 +415,9 @@ KFUNC_CALL_NOT_ELIMINATED = "invalid kernel function call not eliminated in veri
 # --- sockctx family: context pointers of socket program types, map types ------------------------
 #: check_flow_keys_access(): a load or store outside struct bpf_flow_keys (flow dissector).
 INVALID_FLOW_KEYS_ACCESS = "invalid access to flow keys off={off} size={size}"
+
+# --- bpf_rbtree_add's less() callback (helper "rbcb"): in_rbtree_lock_required_cb() ----------
+#: check_func_arg(), ARG_PTR_TO_SPIN_LOCK, in an rbtree callback
+RBTREE_CB_SPIN_LOCK = "can't spin_{lock,unlock} in rbtree cb"
+#: check_kfunc_args(), KF_ARG_PTR_TO_RB_NODE of a kfunc other than bpf_rbtree_add_impl
+RBTREE_CB_NOT_ALLOWED = "{name} not allowed in rbtree cb"

@@ -116,6 +116,9 @@ def graph_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
                       and reg.flags & TypeFlag.NON_OWN_REF)  # type_is_non_owning_ref()
         if not non_owning and not reg.ref_obj_id:
             raise Reject(msg.GRAPH_NODE_NON_OWNING.format(name=name), errno=_EINVAL)
+        from kfunclab.verifier.rules.rbtree_cb import check_node_api_in_cb
+
+        check_node_api_in_cb(env, state, name)
     _node_arg(env, meta, regno, reg, root_t, node_t)
 
 
@@ -179,14 +182,6 @@ def callback_arg(i: int, reg: Reg) -> None:
     """``KF_ARG_PTR_TO_CALLBACK``: the argument is a subprogram's address."""
     if reg.type is not RegType.PTR_TO_FUNC:
         raise Reject(msg.KFUNC_CALLBACK_EXPECTED.format(arg=i), errno=_EINVAL)
-
-
-def rbtree_add_callback(name: str) -> None:
-    """``push_callback_call(.., set_rbtree_add_callback_state)``: the less() callback would be
-    verified now, with two non-owning nodes; kfunclab stops here."""
-    if name == "bpf_rbtree_add_impl":
-        raise Unsupported("verifying bpf_rbtree_add's less() callback (a callback with two "
-                          "non-owning nodes, in the lock) is not modelled")
 
 
 # --- after the arguments -------------------------------------------------------------------------
