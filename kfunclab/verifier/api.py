@@ -36,7 +36,7 @@ from kfunclab.verifier.cfg import (
     license_is_gpl_compatible,
 )
 from kfunclab.verifier.env import Env, Limit, Unsupported
-from kfunclab.verifier.exceptions import check_throw_in_callbacks
+from kfunclab.verifier.exceptions import check_throw_in_callbacks, is_exception_cb
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.gcpause import paused_cyclic_gc
 from kfunclab.verifier.liveness import Liveness
@@ -279,6 +279,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         return finish(Diagnostic(static.insn, static.message, errno=static.errno))
     if ptype.prog_type is ProgType.SYSCALL and not ptype.sleepable:
         return finish(Diagnostic(None, msg.SYSCALL_MUST_BE_SLEEPABLE, errno=22))
+    if is_exception_cb(program) and program.entry_args != ("scalar",):
+        return finish(Diagnostic(None, msg.EXC_CB_SINGLE_ARG, errno=22))
     kfunc_args = {}
     for _, ins in program.instructions():
         if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name:

@@ -421,3 +421,10 @@ INVALID_FLOW_KEYS_ACCESS = "invalid access to flow keys off={off} size={size}"
 RBTREE_CB_SPIN_LOCK = "can't spin_{lock,unlock} in rbtree cb"
 #: check_kfunc_args(), KF_ARG_PTR_TO_RB_NODE of a kfunc other than bpf_rbtree_add_impl
 RBTREE_CB_NOT_ALLOWED = "{name} not allowed in rbtree cb"
+
+# --- exception callbacks (helper "rbcb"): __exception_cb(fn) ---------------------------------
+#: do_check_common() for env->exception_callback_subprog
+EXC_CB_SINGLE_ARG = "exception cb only supports single integer argument"
+#: check_max_stack_depth_subprog(): a BPF_PSEUDO_CALL to the exception callback (the kernel
+#: prints it without a newline, so it runs into the summary line)
+EXC_CB_CALLED_DIRECTLY = "insn {insn} cannot call exception cb directly"
