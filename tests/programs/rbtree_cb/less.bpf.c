@@ -91,3 +91,31 @@ int add_then_read_after_unlock(void *ctx)
 	bpf_spin_unlock(&tlock);
 	return n->key;
 }
+
+/* nodes with a bpf_refcount: ref_set_non_owning() makes the callback's nodes MEM_RCU too */
+struct ritem {
+	long key;
+	struct bpf_rb_node rb;
+	struct bpf_refcount ref;
+};
+
+private(R) struct bpf_spin_lock rlock;
+private(R) struct bpf_rb_root rtree __contains(ritem, rb);
+
+static bool less_refcounted(struct bpf_rb_node *a, const struct bpf_rb_node *b)
+{
+	return container_of(a, struct ritem, rb)->key < container_of(b, struct ritem, rb)->key;
+}
+
+SEC("?tc")
+int add_refcounted(void *ctx)
+{
+	struct ritem *n = bpf_obj_new(struct ritem);
+
+	if (!n)
+		return 0;
+	bpf_spin_lock(&rlock);
+	bpf_rbtree_add(&rtree, &n->rb, less_refcounted);
+	bpf_spin_unlock(&rlock);
+	return 0;
+}
