@@ -29,6 +29,7 @@ from kfunclab.kfuncs.catalog import Catalog, prototype_resolver
 from kfunclab.kfuncs.profiles import Profile
 from kfunclab.progtypes import ProgramType, ProgType, program_type
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier.calls import is_exception_cb
 from kfunclab.verifier.cfg import (
     StaticError,
     build_cfg,
@@ -36,7 +37,7 @@ from kfunclab.verifier.cfg import (
     license_is_gpl_compatible,
 )
 from kfunclab.verifier.env import Env, Limit, Unsupported
-from kfunclab.verifier.exceptions import check_throw_in_callbacks, is_exception_cb
+from kfunclab.verifier.exceptions import check_throw_in_callbacks
 from kfunclab.verifier.explore import Explorer
 from kfunclab.verifier.gcpause import paused_cyclic_gc
 from kfunclab.verifier.liveness import Liveness

@@ -70,13 +70,6 @@ def throw_exit(env: Env, state: VState, idx: int, cookie: Reg) -> bool:
     return True
 
 
-def is_exception_cb(program: object) -> bool:
-    """The program is the exception callback, verified on its own (``in_exception_callback_fn``)."""
-    exc = getattr(program, "exception_callback", None)
-    return bool(exc) and getattr(program, "entry_args", None) is not None \
-        and getattr(program, "name", None) == exc
-
-
 def _exception_cb_start(env: Env) -> int | None:
     """The exception callback's first slot in the main program, if it has one."""
     exc = getattr(env.program, "exception_callback", None)

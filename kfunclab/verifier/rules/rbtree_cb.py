@@ -15,9 +15,10 @@ most kfuncs inside it fail with "function calls are not allowed while holding a 
 called by an rbtree kfunc) adds two refusals: ``bpf_spin_{lock,unlock}``
 (``check_func_arg()``, ARG_PTR_TO_SPIN_LOCK) and any rbtree kfunc taking a non-owning node
 (``check_kfunc_args()``, KF_ARG_PTR_TO_RB_NODE: ``bpf_rbtree_remove`` ...). The callback's
-exit goes back to the call, which runs again (``prepare_func_exit()``).
+exit goes back to the call, which runs again (``prepare_func_exit()``). (The node-argument
+check and ``in_rbtree_lock_required_cb()`` live in :mod:`.graph`, which this module builds on.)
 
->>> sorted(RBTREE_API_KFUNCS)[:2]
+>>> sorted(graph.RBTREE_API_KFUNCS)[:2]
 ['bpf_rbtree_add_impl', 'bpf_rbtree_first']
 """
 
@@ -25,47 +26,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kfunclab.isa.insn import Call, CallKind
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import NOT_INIT, RegType
 from kfunclab.verifier.rules import graph
+from kfunclab.verifier.rules.graph import in_rbtree_lock_required_cb
 from kfunclab.verifier.state import FuncState, VState
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
     from kfunclab.verifier.rules.graph import KfuncMeta
 
-#: is_bpf_rbtree_api_kfunc(): the kfuncs whose callbacks run in the tree's lock
-RBTREE_API_KFUNCS = frozenset({"bpf_rbtree_add_impl", "bpf_rbtree_remove", "bpf_rbtree_first",
-                               "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right"})
-_EINVAL, _EACCES = 22, 13
-
-
-def in_rbtree_lock_required_cb(env: Env, state: VState) -> bool:
-    """``in_rbtree_lock_required_cb()``: the *current* frame is a sync callback whose call site
-    is an rbtree kfunc (a subprogram the callback calls is not)."""
-    if len(state.frames) < 2:
-        return False
-    callee = state.frames[-1]
-    if callee.cb != "cb" or callee.callsite < 0:
-        return False
-    call = env.program.insns[callee.callsite]
-    return isinstance(call, Call) and call.kind is CallKind.KFUNC \
-        and call.name in RBTREE_API_KFUNCS
+_EACCES = 13
 
 
 def check_spin_lock_in_cb(env: Env, state: VState) -> None:
     """``check_func_arg()`` ARG_PTR_TO_SPIN_LOCK: no lock or unlock in an rbtree callback."""
     if in_rbtree_lock_required_cb(env, state):
         raise Reject(msg.RBTREE_CB_SPIN_LOCK, errno=_EACCES)
-
-
-def check_node_api_in_cb(env: Env, state: VState, name: str) -> None:
-    """``check_kfunc_args()`` KF_ARG_PTR_TO_RB_NODE (not ``bpf_rbtree_add``): refused in an
-    rbtree callback, after the non-owning-or-refcounted check."""
-    if in_rbtree_lock_required_cb(env, state):
-        raise Reject(msg.RBTREE_CB_NOT_ALLOWED.format(name=name), errno=_EINVAL)
 
 
 def _has_refcount(env: Env, name: str) -> bool:
@@ -90,7 +68,7 @@ def push_rbtree_add_callback(env: Env, state: VState, meta: KfuncMeta, idx: int,
 
     less = state.regs[3]
     if less.type is not RegType.PTR_TO_FUNC:  # checked by the arguments already
-        raise Reject(msg.KFUNC_CALLBACK_EXPECTED.format(arg=2), errno=_EINVAL)
+        raise Reject(msg.KFUNC_CALLBACK_EXPECTED.format(arg=2), errno=22)
     root = meta.graph_root
     if root is None or root.contains is None:
         raise Reject("verifier internal error: bpf_rbtree_add without its root", errno=14)
