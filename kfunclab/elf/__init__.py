@@ -76,11 +76,23 @@ def verify_object(path: str | Path, programs: Collection[str] | None = None,
                                            item.error))
             continue
         result = _verify_one(prog, verify, options)
-        if result.verdict.value == "accept":
+        if result.verdict.value == "accept" or _exc_cb_called_directly(prog, result):
+            # do_check_subprogs() comes before check_max_stack_depth(), which refuses a direct
+            # call of the exception callback: a called global's error is printed first
             result = _verify_called_globals(prog, result, item.globals, verify, options)
         out.append(ObjectProgramResult(str(path), item.name, item.section, prog.prog_type_name,
                                        result))
     return out
+
+
+def _exc_cb_called_directly(prog: Program, result: VerificationResult) -> bool:
+    """``result`` is check_max_stack_depth_subprog()'s refusal of a direct call of the
+    program's exception callback, found after the main program's walk."""
+    from kfunclab.verifier.messages import EXC_CB_CALLED_DIRECTLY
+
+    err = result.error
+    return bool(prog.exception_callback) and err is not None and err.insn is not None \
+        and err.message == EXC_CB_CALLED_DIRECTLY.format(insn=err.insn)
 
 
 def _called_globals(prog: Program, result: VerificationResult) -> set[str]:
@@ -103,6 +115,8 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
     reached (``aux->called``), in passes until no new one is; one that is never called is
     never verified (a call guarded by a constant false branch is dead code)."""
     called = _called_globals(prog, result)
+    if prog.exception_callback:  # "exception callback is presumed to be always called"
+        called.add(prog.exception_callback)
     done: set[str] = set()
     while True:
         todo = [sub for sub in subs if sub.name in called and sub.name not in done]

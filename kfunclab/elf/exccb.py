@@ -5,7 +5,8 @@
 decl tag ``exception_callback:NAME``: more than one such tag, a NAME that is no FUNC of the
 program's BTF, a FUNC that is not global, or a FUNC the loaded program's func_info does not
 hold (libbpf only links functions the program calls) refuses the program. A callback that is
-found would be verified on its own; kfunclab does not model that yet (unsupported).
+found is verified on its own after the main program, as a global function is
+(``do_check_subprogs()`` marks it called): see kfunclab.verifier.exceptions.
 
 >>> TAG_PREFIX
 'exception_callback:'
@@ -22,8 +23,8 @@ TAG_PREFIX = "exception_callback:"
 def exception_callback_check(btf: Btf, main_id: int,
                              func_info: dict[int, int]) -> tuple[str | None, str | None]:
     """``(refusal, unsupported)`` for the main function ``main_id``: the kernel's log line when
-    it refuses the program, or the reason kfunclab cannot answer; ``(None, None)`` without a
-    callback. ``func_info`` maps the linked program's slots to BTF FUNC ids."""
+    it refuses the program, or the reason kfunclab cannot answer; ``(None, None)`` when there
+    is no callback or it is found. ``func_info`` maps the linked program's slots to BTF FUNC ids."""
     tags = [t for t in btf.decl_tags(main_id) if t.startswith(TAG_PREFIX)]
     if not tags:
         return None, None
@@ -41,4 +42,10 @@ def exception_callback_check(btf: Btf, main_id: int,
         return "exception callback type id not found in func_info", None
     if 0 in slots:
         return "invalid exception callback insn_off in func_info: 0", None
-    return None, "an exception callback (__exception_cb) is not modelled"
+    return None, None
+
+
+def exception_callback_name(btf: Btf, main_id: int) -> str | None:
+    """The NAME of the main function's one ``exception_callback:NAME`` decl tag, else None."""
+    tags = [t for t in btf.decl_tags(main_id) if t.startswith(TAG_PREFIX)]
+    return tags[0][len(TAG_PREFIX):] if len(tags) == 1 else None

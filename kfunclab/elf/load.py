@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Func, FuncProto, Linkage
-from kfunclab.elf.exccb import exception_callback_check
+from kfunclab.elf.exccb import exception_callback_check, exception_callback_name
 from kfunclab.elf.fields import LocalTypes
 from kfunclab.elf.globals import arg_kinds
 from kfunclab.elf.link import (
@@ -111,7 +111,8 @@ def object_programs(path: str | Path, kernel: Btf | None,
                                struct_ops={f.name: st_ops[func.name]}
                                if func.name in st_ops else None)
                 numbers = {main.func_names[b]: n for n, b in enumerate(sorted(main.func_names))}
-                subs.append(replace(sub, func_numbers=numbers))
+                subs.append(replace(sub, func_numbers=numbers,
+                                    exception_callback=main.exception_callback))
         out.append(ObjectProgram(func.name, section, main, globals=tuple(subs)))
     return out
 
@@ -184,6 +185,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
             why_insn = slot if why_insn is None else why_insn
     main_id = linked.func_info.get(0)
     prog_flags = 0
+    exc_cb = None
     if obj.btf is not None and main_id:
         exc_refusal, exc_missing = exception_callback_check(obj.btf, main_id, linked.func_info)
         if exc_missing:
@@ -191,6 +193,8 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         if exc_refusal:  # add_subprog_and_kfunc() comes before any other refusal
             refused = exc_refusal
             refused_errno = 22
+        else:
+            exc_cb = exception_callback_name(obj.btf, main_id)
         # the selftests' __flag(): load flags test_loader passes, read from the object
         flags = [t.split("=", 1)[1] for t in obj.btf.decl_tags(main_id)
                  if t.startswith("comment:test_prog_flags=")]
@@ -231,7 +235,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
-        refused=refused, refused_errno=refused_errno, local_btf=local,
+        refused=refused, refused_errno=refused_errno, local_btf=local, exception_callback=exc_cb,
         struct_ops=(slot.struct_name, slot.member) if slot is not None else None,
         log_fixups=dict(linked.log_fixups),
         void_funcs=frozenset(base for f, base in linked.units[1:]

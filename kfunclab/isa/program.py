@@ -165,6 +165,10 @@ class Program:
     void_funcs: frozenset[int] = frozenset()
     #: something kfunclab cannot model, known before verification (verify() answers
     #: ``unsupported`` with it), and the slot it is about
+    #: the main function's ``__exception_cb(NAME)`` callback (``exception_callback_subprog``),
+    #: on the main program and on each of its global functions; that global function is
+    #: verified as the exception callback (one scalar argument, the program's return range)
+    exception_callback: str | None = None
     unsupported: str | None = None
     unsupported_insn: int | None = None
     #: the kernel refuses the program before verifying it, with this log line (e.g. a __ksym

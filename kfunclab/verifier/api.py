@@ -29,6 +29,7 @@ from kfunclab.kfuncs.catalog import Catalog, prototype_resolver
 from kfunclab.kfuncs.profiles import Profile
 from kfunclab.progtypes import ProgramType, ProgType, program_type
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier.calls import is_exception_cb
 from kfunclab.verifier.cfg import (
     StaticError,
     build_cfg,
@@ -293,6 +294,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                            error=Diagnostic(None, missing.reason, errno=95))
     if ptype.prog_type is ProgType.SYSCALL and not ptype.sleepable:
         return finish(Diagnostic(None, msg.SYSCALL_MUST_BE_SLEEPABLE, errno=22))
+    if is_exception_cb(program) and program.entry_args != ("scalar",):
+        return finish(Diagnostic(None, msg.EXC_CB_SINGLE_ARG, errno=22))
     kfunc_args = {}
     for _, ins in program.instructions():
         if isinstance(ins, Call) and ins.kind is CallKind.KFUNC and ins.name:

@@ -326,8 +326,8 @@ def helper_name_of(insn: Call) -> str:
 
 
 #: callback-calling kfuncs (a kfunc argument that is a callback): not modelled here; the
-#: rbtree one belongs with the graph kfuncs (set_rbtree_add_callback_state())
-UNMODELLED_KFUNCS = frozenset({"bpf_wq_set_callback_impl",  # rbtree_add: rules/graph.py
+#: rbtree one is modelled in rules/rbtree_cb.py (set_rbtree_add_callback_state())
+UNMODELLED_KFUNCS = frozenset({"bpf_wq_set_callback_impl",  # rbtree_add: rules/rbtree_cb.py
                                "bpf_task_work_schedule_signal_impl",
                                "bpf_task_work_schedule_resume_impl"})
 

@@ -66,6 +66,13 @@ def exit_subprog(env: Env, state: VState) -> int:
 
 
 # --- exit --------------------------------------------------------------------------------------
+def is_exception_cb(program: object) -> bool:
+    """The program is the exception callback, verified on its own (``in_exception_callback_fn``)."""
+    exc = getattr(program, "exception_callback", None)
+    return bool(exc) and getattr(program, "entry_args", None) is not None \
+        and getattr(program, "name", None) == exc
+
+
 def check_exit(env: Env, state: VState, idx: int) -> None:
     """``process_bpf_exit_full()``: locks, leaks and R0 at the main program's exit."""
     prefix = msg.EXIT_PREFIX_MAIN
@@ -93,7 +100,9 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
 
         check_async_return(env, state, r0)
         return
-    if env.program.entry_args is not None:  # a global function returns a scalar, any value
+    # a global function returns a scalar, any value; the exception callback returns what the
+    # program would (check_return_code(): in_exception_callback_fn)
+    if env.program.entry_args is not None and not is_exception_cb(env.program):
         if r0.type is not RegType.SCALAR:
             raise Reject("At subprogram exit the register R0 is not a scalar value "
                          f"({reg_type_str(r0.type, r0.flags)})")

@@ -12,6 +12,13 @@ After exploration, ``check_max_stack_depth_subprog()`` refuses a ``bpf_throw`` i
 or in any function a callback calls: "bpf_throw kfunc (insn N) cannot be called from
 callback subprog M".
 
+An exception callback (``__exception_cb(fn)`` on the main function: a global function of one
+integer argument) replaces the default one, so ``bpf_throw``'s cookie is then not checked. The
+kernel marks it a callback (``mark_subprog_exc_cb()``: is_cb, is_async_cb, is_exception_cb),
+verifies it after the main program as a global function that is always called, with R0
+checked against the program's return range at its exit, and refuses any direct call of it
+("insn N cannot call exception cb directly") or a ``bpf_throw`` in what it runs.
+
 >>> THROW_KFUNC
 'bpf_throw'
 """
@@ -63,9 +70,21 @@ def throw_exit(env: Env, state: VState, idx: int, cookie: Reg) -> bool:
     return True
 
 
+def _exception_cb_start(env: Env) -> int | None:
+    """The exception callback's first slot in the main program, if it has one."""
+    exc = getattr(env.program, "exception_callback", None)
+    if not exc or env.program.entry_args is not None:
+        return None
+    return next((slot for slot, name in env.program.func_names.items() if name == exc and slot),
+                None)
+
+
 def check_throw_in_callbacks(env: Env) -> Diagnostic | None:
-    """``check_max_stack_depth_subprog()``'s bpf_throw rule, over the call graph from main."""
-    if not env.callback_subprogs:
+    """``check_max_stack_depth_subprog()``'s bpf_throw and exception-callback rules, over the
+    call graph from each root: the exception callback (an async callback, walked before main:
+    the kernel goes from the last subprogram down), then main."""
+    exc = _exception_cb_start(env)
+    if not env.callback_subprogs and exc is None:
         return None
     insns = env.program.insns
     subprogs = {s.start: s for s in env.cfg.subprogs}
@@ -73,7 +92,7 @@ def check_throw_in_callbacks(env: Env) -> Diagnostic | None:
     seen: set[tuple[int, bool]] = set()
 
     def walk(start: int, in_cb: bool) -> Diagnostic | None:
-        in_cb = in_cb or start in env.callback_subprogs  # is_cb, async ones too
+        in_cb = in_cb or start in env.callback_subprogs or start == exc  # is_cb
         if (start, in_cb) in seen or start not in subprogs:
             return None
         seen.add((start, in_cb))
@@ -87,9 +106,12 @@ def check_throw_in_callbacks(env: Env) -> Diagnostic | None:
                                       errno=errno.EINVAL)
             elif (type(ins) is Call and ins.kind is CallKind.SUBPROG) or (
                     type(ins) is LoadImm64 and ins.kind is Imm64Kind.FUNC):
+                if type(ins) is Call and i + ins.imm + 1 == exc:
+                    return Diagnostic(i, msg.EXC_CB_CALLED_DIRECTLY.format(insn=i),
+                                      errno=errno.EINVAL)
                 found = walk(i + ins.imm + 1, in_cb)
                 if found is not None:
                     return found
         return None
 
-    return walk(0, False)
+    return (walk(exc, True) if exc is not None else None) or walk(0, False)

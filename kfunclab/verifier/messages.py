@@ -428,3 +428,16 @@ TCP_CA_NO_WRITE = "no write support to tcp_sock at off {off}"
 #: bpf_tcp_ca_btf_struct_access()
 TCP_CA_WRITE_BEYOND = ("write access at off {off} with size {size} beyond the member of "
                        "tcp_sock ended at {end}")
+
+# --- bpf_rbtree_add's less() callback (helper "rbcb"): in_rbtree_lock_required_cb() ----------
+#: check_func_arg(), ARG_PTR_TO_SPIN_LOCK, in an rbtree callback
+RBTREE_CB_SPIN_LOCK = "can't spin_{lock,unlock} in rbtree cb"
+#: check_kfunc_args(), KF_ARG_PTR_TO_RB_NODE of a kfunc other than bpf_rbtree_add_impl
+RBTREE_CB_NOT_ALLOWED = "{name} not allowed in rbtree cb"
+
+# --- exception callbacks (helper "rbcb"): __exception_cb(fn) ---------------------------------
+#: do_check_common() for env->exception_callback_subprog
+EXC_CB_SINGLE_ARG = "exception cb only supports single integer argument"
+#: check_max_stack_depth_subprog(): a BPF_PSEUDO_CALL to the exception callback (the kernel
+#: prints it without a newline, so it runs into the summary line)
+EXC_CB_CALLED_DIRECTLY = "insn {insn} cannot call exception cb directly"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kfunclab.isa.insn import Call, CallKind
 from kfunclab.isa.program import Member
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
@@ -116,6 +117,7 @@ def graph_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
                       and reg.flags & TypeFlag.NON_OWN_REF)  # type_is_non_owning_ref()
         if not non_owning and not reg.ref_obj_id:
             raise Reject(msg.GRAPH_NODE_NON_OWNING.format(name=name), errno=_EINVAL)
+        check_node_api_in_cb(env, state, name)
     _node_arg(env, meta, regno, reg, root_t, node_t)
 
 
@@ -181,12 +183,29 @@ def callback_arg(i: int, reg: Reg) -> None:
         raise Reject(msg.KFUNC_CALLBACK_EXPECTED.format(arg=i), errno=_EINVAL)
 
 
-def rbtree_add_callback(name: str) -> None:
-    """``push_callback_call(.., set_rbtree_add_callback_state)``: the less() callback would be
-    verified now, with two non-owning nodes; kfunclab stops here."""
-    if name == "bpf_rbtree_add_impl":
-        raise Unsupported("verifying bpf_rbtree_add's less() callback (a callback with two "
-                          "non-owning nodes, in the lock) is not modelled")
+#: is_bpf_rbtree_api_kfunc(): the kfuncs whose callbacks run in the tree's lock
+RBTREE_API_KFUNCS = frozenset({"bpf_rbtree_add_impl", "bpf_rbtree_remove", "bpf_rbtree_first",
+                               "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right"})
+
+
+def in_rbtree_lock_required_cb(env: Env, state: VState) -> bool:
+    """``in_rbtree_lock_required_cb()``: the *current* frame is a sync callback whose call site
+    is an rbtree kfunc (a subprogram the callback calls is not)."""
+    if len(state.frames) < 2:
+        return False
+    callee = state.frames[-1]
+    if callee.cb != "cb" or callee.callsite < 0:
+        return False
+    call = env.program.insns[callee.callsite]
+    return isinstance(call, Call) and call.kind is CallKind.KFUNC \
+        and call.name in RBTREE_API_KFUNCS
+
+
+def check_node_api_in_cb(env: Env, state: VState, name: str) -> None:
+    """``check_kfunc_args()`` KF_ARG_PTR_TO_RB_NODE (not ``bpf_rbtree_add``): refused in an
+    rbtree callback, after the non-owning-or-refcounted check."""
+    if in_rbtree_lock_required_cb(env, state):
+        raise Reject(msg.RBTREE_CB_NOT_ALLOWED.format(name=name), errno=_EINVAL)
 
 
 # --- after the arguments -------------------------------------------------------------------------

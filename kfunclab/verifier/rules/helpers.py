@@ -37,6 +37,7 @@ from kfunclab.verifier.rules.helper_args import (
     sized_return,
 )
 from kfunclab.verifier.rules.memory import is_referenced_kptr, kptr_member
+from kfunclab.verifier.rules.rbtree_cb import check_spin_lock_in_cb
 from kfunclab.verifier.state import Ref, RefKind, VState
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
@@ -374,6 +375,7 @@ def _spin_lock_arg(env: Env, state: VState, lock: bool) -> Reg:
             or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=1, type=reg_type_str(reg.type, reg.flags),
                                                   expected="map_value, ptr_"))
+    check_spin_lock_in_cb(env, state)
     if not reg.var.is_const:
         raise Reject(msg.SPIN_LOCK_VAR_OFFSET.format(regno=1), errno=22)
     struct = records.reg_record(env, reg)

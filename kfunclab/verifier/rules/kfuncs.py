@@ -26,6 +26,7 @@ from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import kfunc_slice
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
+from kfunclab.verifier.rules.rbtree_cb import push_rbtree_add_callback
 from kfunclab.verifier.state import FuncState, RefKind, StackSlot, VState
 from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
 
@@ -48,7 +49,8 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
         raise Reject(msg.KFUNC_SLEEPABLE_IN_NON_SLEEPABLE.format(name=name))
     meta = KfuncMeta(kfunc)
     check_kfunc_args(env, state, meta, idx)
-    graph.rbtree_add_callback(name)
+    if name == "bpf_rbtree_add_impl":
+        push_rbtree_add_callback(env, state, meta, idx, explorer)
     if name in ("bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl"):
         graph.drop_site_type(env, state.regs[1], idx)
     _lock_state(env, state, name, sleepable)
