@@ -96,6 +96,14 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
     if t != cur.type or old.flags != cur.flags:
         return False
     if t is _SCALAR:
+        if not (old.id or cur.id or old.ref_obj_id or cur.ref_obj_id):
+            # no ids to map (the common case): regs_exact() is same_value(), and
+            # check_scalar_ids() of two fresh ids always holds
+            if old.var == cur.var and same_value(old, cur):
+                return True
+            if not old.precise and exact is _NOT_EXACT:
+                return True
+            return within(old.var, cur.var)
         if regs_exact(old, cur, idmap):
             return True
         if not old.precise and exact is _NOT_EXACT:
