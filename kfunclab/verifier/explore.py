@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
+from kfunclab.isa.insn import Alu, Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.equiv import Exactness, same_value, states_equal
@@ -23,7 +23,7 @@ from kfunclab.verifier.regs import RegType
 from kfunclab.verifier.result import Diagnostic, PathEnd
 from kfunclab.verifier.scc import SccVisits, format_callchain
 from kfunclab.verifier.state import VState
-from kfunclab.verifier.step import EXIT, step_insn
+from kfunclab.verifier.step import EXIT, check_alu, step_insn
 
 BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
 BPF_COMPLEXITY_LIMIT_STATES = 64
@@ -155,9 +155,14 @@ class Explorer:
                     base = _stack_access_slot(insn, state)
                     # only a call's scratched slots compare the stack before and after
                     before = dict(state.cur.stack) if base.__class__ is frozenset else None
-                entry_state = state.copy() if rec.steps_recorded < rec.max_steps else None
+                recording = rec.steps_recorded < rec.max_steps
+                entry_state = state.copy() if recording else None
                 try:
-                    outcome = step_insn(env, state, insn, idx, self)
+                    if insn.__class__ is Alu:  # the commonest instruction, without the match
+                        check_alu(env, state, insn, idx, self)
+                        outcome = idx + 1
+                    else:
+                        outcome = step_insn(env, state, insn, idx, self)
                 except Unsupported as missing:
                     if missing.insn is None:
                         missing.insn = idx
@@ -172,7 +177,7 @@ class Explorer:
                     rec.end_path(PathEnd.REJECTED, idx, error=diag)
                     ended = PathEnd.REJECTED
                 else:
-                    if rec.steps_recorded < rec.max_steps:
+                    if recording:
                         rec.step(idx, state)
                     else:  # what rec.step() does past its budget, without the call
                         visits[idx] += 1
