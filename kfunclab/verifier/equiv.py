@@ -96,6 +96,10 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
     if t != cur.type or old.flags != cur.flags:
         return False
     if t is _SCALAR:
+        if not (old.id or cur.id or old.ref_obj_id or cur.ref_obj_id):
+            # no ids to map (the common case): regs_exact() is same_value(), which implies
+            # within(), and check_scalar_ids() of two fresh ids always holds
+            return (not old.precise and exact is _NOT_EXACT) or within(old.var, cur.var)
         if regs_exact(old, cur, idmap):
             return True
         if not old.precise and exact is _NOT_EXACT:
@@ -226,6 +230,12 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
             o, c = oregs[regno], cregs[regno]
             if o is c and not o.id and not o.ref_obj_id:
                 continue  # the same value, no ids to map: regsafe() holds in every mode
+            if o.type is _SCALAR and exact is not _EXACT and c.type is _SCALAR \
+                    and o.flags == c.flags and not (o.id or c.id or o.ref_obj_id or c.ref_obj_id):
+                # regsafe()'s id-free scalar case, without the call
+                if (not o.precise and exact is _NOT_EXACT) or within(o.var, c.var):
+                    continue
+                return False
             if not regsafe(o, c, idmap, exact):
                 return False
         if oframe.stack and not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots):

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
+from kfunclab.isa.insn import Alu, Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.equiv import Exactness, same_value, states_equal
 from kfunclab.verifier.liveness import Liveness, insn_effects
 from kfunclab.verifier.log import KernelLog, format_state
 from kfunclab.verifier.precision import mark_all_scalars_imprecise, mark_chain_precision
-from kfunclab.verifier.regs import RegType
+from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, PathEnd
 from kfunclab.verifier.scc import SccVisits, format_callchain
 from kfunclab.verifier.state import VState
-from kfunclab.verifier.step import EXIT, step_insn
+from kfunclab.verifier.step import EXIT, check_alu, step_insn
 
 BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
 BPF_COMPLEXITY_LIMIT_STATES = 64
@@ -155,9 +155,14 @@ class Explorer:
                     base = _stack_access_slot(insn, state)
                     # only a call's scratched slots compare the stack before and after
                     before = dict(state.cur.stack) if base.__class__ is frozenset else None
-                entry_state = state.copy() if rec.steps_recorded < rec.max_steps else None
+                recording = rec.steps_recorded < rec.max_steps
+                entry_state = state.copy() if recording else None
                 try:
-                    outcome = step_insn(env, state, insn, idx, self)
+                    if insn.__class__ is Alu:  # the commonest instruction, without the match
+                        check_alu(env, state, insn, idx, self)
+                        outcome = idx + 1
+                    else:
+                        outcome = step_insn(env, state, insn, idx, self)
                 except Unsupported as missing:
                     if missing.insn is None:
                         missing.insn = idx
@@ -172,7 +177,7 @@ class Explorer:
                     rec.end_path(PathEnd.REJECTED, idx, error=diag)
                     ended = PathEnd.REJECTED
                 else:
-                    if rec.steps_recorded < rec.max_steps:
+                    if recording:
                         rec.step(idx, state)
                     else:  # what rec.step() does past its budget, without the call
                         visits[idx] += 1
@@ -312,22 +317,23 @@ class Explorer:
         env = self.env
         # "avoid accumulating infinitely long jmp history": the kernel counts jump-history
         # entries (jump points, stack accesses), not instructions
-        force_new = (env.test_state_freq or idx in self.force_checkpoints
-                     or cur.jmp_history_cnt > 40)
+        forced = idx in self.force_checkpoints
+        force_new = env.test_state_freq or forced or cur.jmp_history_cnt > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
         live_regs = self.live.regs_before(idx)
         live_slots = self.live.slots_before(idx)
         entries = self.explored.get(idx)
         states_cnt = 0
-        forced = idx in self.force_checkpoints
         visits = self.sccs.visits
         if entries:
+            may_goto = idx in self.may_goto_points
+            n_frames = len(cur.frames)
+            cregs = cur.frames[-1].regs
             for entry in list(entries):
                 states_cnt += 1
                 old = entry.state
                 if old.branches:
-                    may_goto = idx in self.may_goto_points
                     if may_goto:
                         # a loop through may_goto converges once a deeper iteration is
                         # within an earlier one (is_state_visited(), is_may_goto_insn_at())
@@ -336,7 +342,8 @@ class Explorer:
                             return self._loop_hit(entry, cur, idx, live_regs)
                     elif forced and self._iter_converged(old, cur, live_regs, live_slots):
                         return self._loop_hit(entry, cur, idx, live_regs)
-                    if (may_goto or not forced) and _maybe_looping(old, cur) and \
+                    if (may_goto or not forced) and len(old.frames) == n_frames and \
+                            _regs_alike(old.frames[-1].regs, cregs) and \
                             old.may_goto_depth == cur.may_goto_depth and \
                             old.callback_unroll_depth == cur.callback_unroll_depth and \
                             not _iter_active_depths_differ(old, cur) and \
@@ -448,14 +455,14 @@ def _callsites(st: VState) -> tuple[int, ...]:
     return tuple(f.callsite for f in st.frames)
 
 
-def _maybe_looping(old: VState, cur: VState) -> bool:
-    """``states_maybe_looping()``: same frames, and the current frame's registers look alike."""
-    if len(old.frames) != len(cur.frames):
-        return False
-    for o, c in zip(old.frames[-1].regs, cur.frames[-1].regs, strict=True):
+def _regs_alike(oregs: list[Reg], cregs: list[Reg]) -> bool:
+    """The register part of ``states_maybe_looping()`` (asked per live checkpoint at a prune
+    point, so the frame check is done by the caller)."""
+    for o, c in zip(oregs, cregs, strict=False):  # both 11 long
         if o is c:  # shared registers (R10, NOT_INIT, untouched values): alike by identity
             continue
-        if not (same_value(o, c) and o.id == c.id and o.ref_obj_id == c.ref_obj_id):
+        if o.var != c.var or o.type is not c.type or o.id != c.id \
+                or o.ref_obj_id != c.ref_obj_id or not same_value(o, c):
             return False
     return True
 

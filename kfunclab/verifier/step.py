@@ -75,6 +75,7 @@ _NOT_INIT, _SCALAR = RegType.NOT_INIT, RegType.SCALAR
 _NEG, _MOV, _ADD = AluOp.NEG, AluOp.MOV, AluOp.ADD
 _DIV_MOD = frozenset({AluOp.DIV, AluOp.MOD})
 _SHIFT_OPS = frozenset({AluOp.LSH, AluOp.RSH, AluOp.ARSH})
+_AND_OR = frozenset({AluOp.AND, AluOp.OR})
 _MAYBE_NULL = int(TypeFlag.MAYBE_NULL)
 
 
@@ -212,25 +213,34 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int,
     if op is _MOV:
         _check_mov(env, state, insn, idx)
         return
-    src_reg = read_reg(state, src) if src is not None else None
-    dst_reg = read_reg(state, dst)
-    if op in _DIV_MOD and src is None and insn.imm == 0:
-        raise Reject(msg.DIV_BY_ZERO, errno=22)
-    if op in _SHIFT_OPS and src is None:
-        size = 64 if insn.wide else 32
-        if insn.imm < 0 or insn.imm >= size:
-            raise Reject(msg.INVALID_SHIFT.format(amount=insn.imm), errno=22)
-    check_dst(dst)
-    imm_reg = const(insn.imm if insn.wide else insn.imm & 0xFFFF_FFFF) if src is None else None
-    operand = src_reg if src_reg is not None else imm_reg
-    assert operand is not None
+    # read_reg() inlined (it runs for every ALU instruction): it is called only to refuse
+    if src is not None:
+        operand = regs[src]
+        if operand.type is _NOT_INIT:
+            read_reg(state, src)
+    dst_reg = regs[dst]
+    if dst_reg.type is _NOT_INIT:
+        read_reg(state, dst)
+    if src is None:
+        imm = insn.imm
+        if op in _DIV_MOD and imm == 0:
+            raise Reject(msg.DIV_BY_ZERO, errno=22)
+        if op in _SHIFT_OPS and (imm < 0 or imm >= (64 if insn.wide else 32)):
+            raise Reject(msg.INVALID_SHIFT.format(amount=imm), errno=22)
+        if dst == 10:
+            check_dst(dst)
+        operand = const(imm if insn.wide else imm & 0xFFFF_FFFF)
+    elif dst == 10:
+        check_dst(dst)
     if dst_reg.type is not _SCALAR or operand.type is not _SCALAR:
         _pointer_alu(env, state, insn, dst_reg, operand, idx)
         return
     if src is not None and dst_reg.precise:
         mark_chain_precision(env, state, {src})
     dst_var = dst_reg.var
-    fork = sc.fork_scalars(op, dst_var, operand.var) if explorer is not None else None
+    # maybe_fork_scalars() only splits AND and OR
+    fork = (sc.fork_scalars(op, dst_var, operand.var)
+            if explorer is not None and op in _AND_OR else None)
     if fork is not None:
         # maybe_fork_scalars(): `x s>> 63; x &= K` is explored as x = -1 here and x = 0 in a
         # pushed state that runs this instruction again
@@ -239,15 +249,13 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int,
         branch.regs[dst] = Reg(RegType.SCALAR, var=pushed)
         dst_var = here
     value = sc.alu(op, dst_var, operand.var, insn.wide, insn.off)
-    new_id = 0
-    off = 0
-    delta = signed64(operand.var.const_value) if operand.var.is_const else 0
-    if (env.privileged and op is _ADD and insn.wide and dst_reg.id
-            and operand.var.is_const and not (dst_reg.extra and dst_reg.extra[0] == "add_const")
-            and -_S32_MAX - 1 <= delta <= _S32_MAX):
-        new_id, off = dst_reg.id, delta
-        regs[dst] = Reg(RegType.SCALAR, var=value, id=new_id, off=off, extra=("add_const",))
-        return
+    if dst_reg.id and op is _ADD and insn.wide and env.privileged and operand.var.is_const \
+            and not (dst_reg.extra and dst_reg.extra[0] == "add_const"):
+        delta = signed64(operand.var.const_value)
+        if -_S32_MAX - 1 <= delta <= _S32_MAX:
+            regs[dst] = Reg(RegType.SCALAR, var=value, id=dst_reg.id, off=delta,
+                            extra=("add_const",))
+            return
     regs[dst] = plain_scalar(value)
 
 
