@@ -415,3 +415,11 @@ KFUNC_CALL_NOT_ELIMINATED = "invalid kernel function call not eliminated in veri
 # --- sockctx family: context pointers of socket program types, map types ------------------------
 #: check_flow_keys_access(): a load or store outside struct bpf_flow_keys (flow dissector).
 INVALID_FLOW_KEYS_ACCESS = "invalid access to flow keys off={off} size={size}"
+
+# --- misc family: writes through kernel-struct pointers (the tc/XDP btf_struct_access hook) ----
+#: _nf_conntrack_btf_struct_access() (net/netfilter/nf_conntrack_bpf.c): a store at an
+#: nf_conn member other than mark.
+NF_CONN_NO_WRITE = "no write support to nf_conn at off {off}"
+#: _nf_conntrack_btf_struct_access(): a store at mark that runs past the member's end.
+NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond the member of "
+                             "nf_conn ended at {end}")

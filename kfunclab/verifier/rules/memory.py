@@ -16,6 +16,7 @@ from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.nfconn import check_btf_write
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.records import field_name, field_overlap, local_object_access
 from kfunclab.verifier.regs import (
@@ -495,7 +496,8 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
             state.regs[value_regno] = UNKNOWN_SCALAR
         return
     if kind == WRITE:
-        raise Reject(msg.BTF_WRITE_ONLY_ALLOWED)
+        check_btf_write(env, reg, off, size)  # env->ops->btf_struct_access(): nf_conn.mark
+        return
     result = walk_btf_pointer(env, state, reg, off, size)
     if value_regno >= 0:
         state.regs[value_regno] = result
