@@ -423,3 +423,5 @@ NF_CONN_NO_WRITE = "no write support to nf_conn at off {off}"
 #: _nf_conntrack_btf_struct_access(): a store at mark that runs past the member's end.
 NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond the member of "
                              "nf_conn ended at {end}")
+#: check_reg_arg(): a register field past r10 (raw instructions can name r11-r15).
+REG_INVALID = "R{regno} is invalid"

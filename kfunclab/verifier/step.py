@@ -35,6 +35,7 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.ldabs import check_ld_abs
 from kfunclab.verifier.precision import mark_chain_precision, record_linked_regs
 from kfunclab.verifier.references import each_reg, mark_ptr_or_null_regs, set_reg_at
+from kfunclab.verifier.regnums import check_reg_numbers
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
     Reg,
@@ -94,6 +95,7 @@ def check_dst(regno: int) -> None:
 
 def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branches) -> int:
     """Check and apply ``insn`` at ``idx``; the next instruction index, or :data:`EXIT`."""
+    check_reg_numbers(insn)
     match insn:
         case Alu():
             check_alu(env, state, insn, idx, explorer)
