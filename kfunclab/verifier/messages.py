@@ -425,3 +425,5 @@ NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond 
                              "nf_conn ended at {end}")
 #: check_reg_arg(): a register field past r10 (raw instructions can name r11-r15).
 REG_INVALID = "R{regno} is invalid"
+#: check_max_stack_depth_subprog(): a call chain (global calls included) past MAX_CALL_FRAMES
+CALL_STACK_TOO_DEEP = "the call stack of {frames} frames is too deep !"

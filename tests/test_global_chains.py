@@ -1,0 +1,93 @@
+"""Call chains through global functions: ``check_max_stack_depth()`` after every global
+function is verified (kfunclab.verifier.chaindepth).
+
+Each C program is compiled with clang (the test skips where it or libbpf-dev is missing) and
+verified from its ELF object. The expectations are what a 6.18.44 kernel answered when these
+objects were loaded through libbpf (the selftests corpus' load script): the same verdicts, and
+for the wide pair "combined stack size of 2 calls is 640. Too large" (the byte count depends on
+clang's frame layout, so only the message's shape is pinned).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_cc import needs_clang
+
+from kfunclab import cc
+from kfunclab.elf import verify_object
+
+pytestmark = [needs_clang]
+
+HEAD = """#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+# nine frames: main and eight global functions, each calling the next
+DEEP = HEAD + "".join(
+    f"""
+__attribute__((noinline)) int f{i}(int x)
+{{
+	return {"x + 1" if i == 8 else f"f{i + 1}(x) + 1"};
+}}
+""" for i in range(8, 0, -1)) + """
+SEC("tc")
+int deep(struct __sk_buff *skb)
+{
+	return f1(skb->len);
+}
+"""
+
+# two frames of 320 bytes each: 640 bytes of stack together
+WIDE = HEAD + """
+__attribute__((noinline)) int big(int x)
+{
+	volatile char buf[320];
+
+	buf[x & 255] = 1;
+	return buf[(x + 1) & 255];
+}
+
+SEC("tc")
+int wide(struct __sk_buff *skb)
+{
+	volatile char buf[320];
+
+	buf[skb->len & 255] = 1;
+	return big(skb->len) + buf[3];
+}
+"""
+
+# two frames of 200 bytes: within the limit
+NARROW = WIDE.replace("[320]", "[200]").replace("& 255", "& 127")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache(tmp_path_factory: pytest.TempPathFactory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KFUNCLAB_CACHE", str(tmp_path_factory.getbasetemp() / "kfunclab-cache"))
+        yield
+
+
+def _verify(text: str, name: str):
+    obj = cc.compile_text(text, f"{name}.bpf.c")
+    (item,) = verify_object(obj.path)
+    return item.result
+
+
+def test_nine_frames_through_global_functions_are_too_deep() -> None:
+    result = _verify(DEEP, "deep")
+    assert result.verdict.value == "reject"
+    assert result.error.message == "the call stack of 8 frames is too deep !"
+
+
+def test_two_wide_frames_through_a_global_function_are_too_large() -> None:
+    result = _verify(WIDE, "wide")
+    assert result.verdict.value == "reject"
+    assert result.error.message.startswith("combined stack size of 2 calls is ")
+    assert result.error.message.endswith(". Too large")
+
+
+def test_two_narrow_frames_through_a_global_function_fit() -> None:
+    assert _verify(NARROW, "narrow").verdict.value == "accept"
