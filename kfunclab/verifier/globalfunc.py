@@ -110,6 +110,10 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
         log.line(f"Func#{number} ('{name}') is global and assumed valid.")
     clobber_caller_saved(state)
     state.regs[0] = UNKNOWN_SCALAR
+    if target in getattr(env.program, "pkt_changing_funcs", ()):  # subprog changes_pkt_data
+        from kfunclab.verifier.helper_protos import clear_packet_pointers
+
+        clear_packet_pointers(state)
 
 
 def _dynptr_arg(env: Env, state: VState, regno: int, invalid: str) -> None:

@@ -1,11 +1,13 @@
-"""Call chains through global functions: ``check_max_stack_depth()`` after every global
-function is verified (kfunclab.verifier.chaindepth).
+"""Global functions from C: call chains (``check_max_stack_depth()`` after every global
+function is verified, kfunclab.verifier.chaindepth) and the packet pointers a call of one that
+changes packet data kills (``subprog_info[].changes_pkt_data``).
 
 Each C program is compiled with clang (the test skips where it or libbpf-dev is missing) and
 verified from its ELF object. The expectations are what a 6.18.44 kernel answered when these
 objects were loaded through libbpf (the selftests corpus' load script): the same verdicts, and
-for the wide pair "combined stack size of 2 calls is 640. Too large" (the byte count depends on
-clang's frame layout, so only the message's shape is pinned).
+for the wide pair "combined stack size of 2 calls is 640. Too large" and for the pull
+"R7 invalid mem access 'scalar'" (byte counts and register numbers depend on clang's code, so
+only the message's shape is pinned).
 """
 
 from __future__ import annotations
@@ -91,3 +93,41 @@ def test_two_wide_frames_through_a_global_function_are_too_large() -> None:
 
 def test_two_narrow_frames_through_a_global_function_fit() -> None:
     assert _verify(NARROW, "narrow").verdict.value == "accept"
+
+
+# a global function that may move the packet (bpf_skb_pull_data, one call down) kills the
+# caller's packet pointers (check_cfg()'s changes_pkt_data, merged from callee to caller)
+PULLS = HEAD + """
+__attribute__((noinline)) long pull2(struct __sk_buff *skb, __u32 len)
+{
+	return bpf_skb_pull_data(skb, len);
+}
+
+__attribute__((noinline)) long pull1(struct __sk_buff *skb, __u32 len)
+{
+	return pull2(skb, len);
+}
+
+SEC("tc")
+int pulls(struct __sk_buff *skb)
+{
+	int *p = (void *)(long)skb->data;
+
+	if ((void *)(p + 1) > (void *)(long)skb->data_end)
+		return 2;
+	pull1(skb, 0);
+	*p = 42;
+	return 0;
+}
+"""
+KEEPS = PULLS.replace("return bpf_skb_pull_data(skb, len);", "return len + skb->len;")
+
+
+def test_global_function_that_pulls_data_kills_packet_pointers() -> None:
+    result = _verify(PULLS, "pulls")
+    assert result.verdict.value == "reject"
+    assert result.error.message.endswith("invalid mem access 'scalar'")
+
+
+def test_global_function_that_leaves_the_packet_keeps_packet_pointers() -> None:
+    assert _verify(KEEPS, "keeps").verdict.value == "accept"
