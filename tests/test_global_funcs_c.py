@@ -131,3 +131,31 @@ def test_global_function_that_pulls_data_kills_packet_pointers() -> None:
 
 def test_global_function_that_leaves_the_packet_keeps_packet_pointers() -> None:
     assert _verify(KEEPS, "keeps").verdict.value == "accept"
+
+
+# 6.18 calls a global function that cannot sleep inside an RCU read section
+# (check_func_call(): subprog_info[].might_sleep is clear)
+IN_RCU = HEAD + """
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+__attribute__((noinline)) int twice(struct __sk_buff *skb)
+{
+	return skb->len * 2;
+}
+
+SEC("tc")
+int in_rcu(struct __sk_buff *skb)
+{
+	int n;
+
+	bpf_rcu_read_lock();
+	n = twice(skb);
+	bpf_rcu_read_unlock();
+	return n & 1;
+}
+"""
+
+
+def test_global_function_that_cannot_sleep_runs_inside_rcu() -> None:
+    assert _verify(IN_RCU, "in_rcu").verdict.value == "accept"
