@@ -30,6 +30,7 @@ from kfunclab.isa.insn import Call
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
+from kfunclab.verifier.percpu_args import check_percpu_arg
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved, const_size
@@ -180,6 +181,10 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
     if fn.might_sleep and not env.sleepable:
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
+    for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
+        if kind.type == "ARG_PTR_TO_PERCPU_BTF_ID":
+            check_percpu_arg(state, i + 1)
+            break
     for kind in (fn.ret, *fn.args):
         if kind.type in _NOT_HERE:
             raise Unsupported(f"{full}#{insn.imm}: {_NOT_HERE[kind.type]} is not modelled by "
