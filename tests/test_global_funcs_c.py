@@ -159,3 +159,29 @@ int in_rcu(struct __sk_buff *skb)
 
 def test_global_function_that_cannot_sleep_runs_inside_rcu() -> None:
     assert _verify(IN_RCU, "in_rcu").verdict.value == "accept"
+
+
+# a global function whose argument points to a struct only declared: btf_prepare_func_args()
+# cannot size it, and every call of the function is refused
+FWD = HEAD + """
+struct never_defined;
+
+__attribute__((noinline)) int peek(const struct never_defined *p)
+{
+	return p ? *(const int *)p : 0;
+}
+
+SEC("tc")
+int fwd(struct __sk_buff *skb)
+{
+	return peek((void *)0);
+}
+"""
+
+
+def test_global_function_with_an_unsized_argument_refuses_its_callers() -> None:
+    result = _verify(FWD, "fwd")
+    assert result.verdict.value == "reject"
+    assert result.error.message == "Caller passes invalid args into func#1 ('peek')"
+    assert result.error.context == (
+        "arg#0 reference type('FWD never_defined') size cannot be determined: -22",)

@@ -81,6 +81,9 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
     # a global verified on its own numbers functions as its main program does
     number = env.program.func_numbers.get(name, number)  # type: ignore[attr-defined]
     invalid = f"Caller passes invalid args into func#{number} ('{name}')"
+    bad = next((k for k in kinds if k.startswith("bad:")), None)
+    if bad is not None:  # btf_prepare_func_args() refused the prototype
+        raise Reject(invalid, (bad.removeprefix("bad:"),), errno=22)
     for i, kind in enumerate(kinds):
         regno = i + 1
         reg = state.regs[regno]
