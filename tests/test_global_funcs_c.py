@@ -185,3 +185,27 @@ def test_global_function_with_an_unsized_argument_refuses_its_callers() -> None:
     assert result.error.message == "Caller passes invalid args into func#1 ('peek')"
     assert result.error.context == (
         "arg#0 reference type('FWD never_defined') size cannot be determined: -22",)
+
+
+# a kprobe's global function may name its context with the compatibility struct
+# bpf_user_pt_regs_t (btf_is_prog_ctx_type() matches the kernel's context type by name)
+KPROBE_CTX = HEAD + """
+struct bpf_user_pt_regs_t {};
+
+__attribute__((noinline)) int ctx_sub(struct bpf_user_pt_regs_t *ctx)
+{
+	__u64 buf[4] = {};
+
+	return bpf_get_stack(ctx, buf, sizeof(buf), 0) > 0;
+}
+
+SEC("kprobe")
+int kprobe_ctx(void *ctx)
+{
+	return ctx_sub(ctx);
+}
+"""
+
+
+def test_kprobe_global_function_takes_its_context_as_bpf_user_pt_regs_t() -> None:
+    assert _verify(KPROBE_CTX, "kprobe_ctx").verdict.value == "accept"
