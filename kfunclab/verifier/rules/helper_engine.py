@@ -337,7 +337,7 @@ def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
         if not arg.has("MEM_RDONLY"):
             raise Reject(msg.HELPER_MAY_WRITE_BTF.format(
                 name=full, regno=regno, type=reg_type_str(reg.type, reg.flags)))
-        raise Unsupported(f"{full}: a trusted kernel pointer as read-only memory", idx)
+        return  # read-only memory: the size argument walks the struct (check_helper_mem_access)
     if reg.maybe_null and (not arg.has("PTR_MAYBE_NULL") or arg.has("OBJ_RELEASE")):
         raise Reject(msg.HELPER_POSSIBLY_NULL.format(regno=regno))
     want = arg.btf_struct or ("sock_common" if arg.type == "ARG_PTR_TO_BTF_ID_SOCK_COMMON"
