@@ -345,9 +345,17 @@ def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
     if want is None or want == "BPF_PTR_POISON":
         raise Unsupported(f"{full}: R{regno}'s expected BTF type is not in the data", idx)
     if reg.btf_name != want:
-        # btf_struct_ids_match() also walks first members (a sock starts with sock_common)
-        raise Unsupported(f"{full}: R{regno} is a {reg.btf_name}, not {want}; the "
-                          "first-member walk of btf_struct_ids_match() is not modelled here", idx)
+        # btf_struct_ids_match() also walks first members (a sock starts with sock_common),
+        # except for a release argument (strict), bpf_sk_release's aside
+        btf = env.btf
+        ids = btf.find(want, "STRUCT") if btf is not None and not reg.local else ()
+        if not ids or not reg.btf_id:
+            raise Unsupported(f"{full}: R{regno} is a {reg.btf_name}, not {want}; the "
+                              "first-member walk of btf_struct_ids_match() needs the BTF", idx)
+        strict = arg.has("OBJ_RELEASE") and full != "bpf_sk_release"
+        if not btf.struct_ids_match(reg.btf_id, reg.off, ids[0], strict):
+            raise Reject(msg.HELPER_BTF_MISMATCH.format(regno=regno, type=reg.btf_name,
+                                                        expected=want))
 
 
 def _check_arg_reg_off(reg: Reg, regno: int, arg: ArgSpec, full: str, idx: int) -> None:
