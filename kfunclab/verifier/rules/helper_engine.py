@@ -36,6 +36,7 @@ from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeF
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved, const_size
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.scalar.value import sync_fields
+from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import kernel_struct_reg
 
@@ -195,12 +196,11 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=full, imm=insn.imm), errno=22)
     if (state.active_preempt_locks or state.active_irq_id) and fn.might_sleep:
         raise Unsupported(f"{full}: a sleepable helper with preemption or IRQs disabled", idx)
-    if full == "bpf_snprintf":
-        raise Unsupported("bpf_snprintf: its format string check (check_bpf_snprintf_call) "
-                          "is not modelled", idx)
     meta = CallMeta()
     for i, arg in enumerate(fn.args):
         check_func_arg(env, state, i + 1, arg, fn, meta, full, idx)
+    if full == "bpf_snprintf":
+        check_snprintf_call(env, state, idx)
     if meta.size_regs and env.precision:
         from kfunclab.verifier.precision import mark_chain_precision
 
