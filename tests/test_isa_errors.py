@@ -111,7 +111,6 @@ def test_parse_error_says_where_and_what(text: str, line: int, col: int, message
 
 DECODE_ERRORS = [
     ("b7 01 0000 01000000 ff", "slot 1: 9 bytes is not a whole number of 8-byte instructions"),
-    ("b7 0b 0000 01000000", "slot 0: (b7) uses register 11 (r0-r10 exist)"),
     ("95 00 0000 00000000 b7 21 0000 01000000",
      "slot 1: (b7) dst_reg=1 src_reg=2 off=0 imm=1 is not a valid instruction"),
     ("18 01 0000 00000000", "slot 0: (18) ld_imm64 is missing its second slot"),
@@ -134,6 +133,24 @@ def test_decode_error_names_the_slot(spaced: str, message: str) -> None:
     with pytest.raises(DecodeError) as info:
         decode(bytes.fromhex(spaced.replace(" ", "")))
     assert str(info.value) == message
+
+
+def test_register_past_r10_decodes_and_the_verifier_refuses_it() -> None:
+    """A 4-bit register field can name r11-r15: decoding keeps it (as the kernel does) and
+    check_reg_arg()'s test refuses it, the source before the destination."""
+    from kfunclab.isa.insn import Alu
+    from kfunclab.verifier.env import Reject
+    from kfunclab.verifier.regnums import check_reg_numbers
+
+    (mov,) = decode(bytes.fromhex("bffb000000000000"))  # r11 = r15
+    assert isinstance(mov, Alu) and (mov.dst, mov.src) == (11, 15)
+    with pytest.raises(Reject) as info:
+        check_reg_numbers(mov)
+    assert info.value.message == "R15 is invalid"
+    (imm,) = decode(bytes.fromhex("b70b000001000000"))  # r11 = 1: only the destination
+    with pytest.raises(Reject) as info:
+        check_reg_numbers(imm)
+    assert info.value.message == "R11 is invalid"
 
 
 @settings(max_examples=300, deadline=None)

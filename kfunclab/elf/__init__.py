@@ -118,16 +118,46 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
     if prog.exception_callback:  # "exception callback is presumed to be always called"
         called.add(prog.exception_callback)
     done: set[str] = set()
+    depths = _depths_by_name(prog, result, {})
     while True:
         todo = [sub for sub in subs if sub.name in called and sub.name not in done]
         if not todo:
-            return result
+            return _check_call_chains(prog, result, depths)
         for sub in todo:
             done.add(sub.name)
             sub_result = _verify_one(sub, verify, options)
             if sub_result.verdict.value != "accept":
                 return sub_result
             called |= _called_globals(sub, sub_result)
+            depths = _depths_by_name(sub, sub_result, depths)
+
+
+def _depths_by_name(prog: Program, result: VerificationResult,
+                    depths: dict[str, int]) -> dict[str, int]:
+    """``depths`` grown by the stack depths ``result``'s walk gave ``prog``'s subprograms:
+    one subprogram's ``stack_depth`` is the deepest any verification gave it."""
+    out = dict(depths)
+    names = {0: prog.name or "", **prog.func_names}
+    for start, depth in result.stack_depths.items():
+        name = names.get(start)
+        if name is not None:
+            out[name] = max(out.get(name, 0), depth)
+    return out
+
+
+def _check_call_chains(prog: Program, result: VerificationResult,
+                       depths: dict[str, int]) -> VerificationResult:
+    """``check_max_stack_depth()`` after ``do_check_subprogs()``: chains through global
+    functions, with the depths every verification recorded."""
+    from kfunclab.verifier.chaindepth import check_call_chains
+    from kfunclab.verifier.result import Verdict
+
+    if not prog.global_funcs:
+        return result
+    error = check_call_chains(prog, depths, {0: prog.name or "", **prog.func_names})
+    if error is None:
+        return result
+    return replace(result, verdict=Verdict.REJECT, error=error, rejected=(error,))
 
 
 def _verify_one(prog: Program, verify: Callable[..., VerificationResult],

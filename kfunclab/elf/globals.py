@@ -12,7 +12,7 @@ reason kfunclab cannot model the prototype.
 from __future__ import annotations
 
 from kfunclab.btf.model import Btf
-from kfunclab.btf.types import Composite, Enum, FuncProto, Int, Ptr, Void
+from kfunclab.btf.types import Composite, Enum, FuncProto, Fwd, Int, Ptr, Void
 from kfunclab.errors import BtfError
 
 
@@ -54,7 +54,10 @@ def arg_kinds(btf: Btf, func_id: int, ctx_name: str | None
             return None, (f"argument {i} of '{func.name}' is tagged "
                           f"{', '.join(sorted(tags))}, not modelled")
         target = btf.type_by_id(btf.skip_modifiers(t.type))
-        if isinstance(target, Composite) and ctx_name and target.name == ctx_name and not tags:
+        # btf_is_prog_ctx_type(): the kernel's context type by name; for kprobes (context
+        # struct pt_regs) also the compatibility struct named like the kernel's typedef
+        names = (ctx_name, "bpf_user_pt_regs_t") if ctx_name == "pt_regs" else (ctx_name,)
+        if isinstance(target, Composite) and ctx_name and target.name in names and not tags:
             kinds.append("ctx")
             continue
         if isinstance(target, Composite) and target.name == "bpf_dynptr" and not tags:
@@ -64,6 +67,12 @@ def arg_kinds(btf: Btf, func_id: int, ctx_name: str | None
                                         and target.name.startswith("bpf_")):
             return None, (f"argument {i} of '{func.name}' points to "
                           f"{target.name or 'void'}, not modelled")
+        if isinstance(target, Fwd) and target.name:
+            # btf_prepare_func_args() fails on it: every call is refused ("Caller passes
+            # invalid args"), after this line (kept as the kind "bad:LINE")
+            kinds.append(f"bad:arg#{i} reference type('FWD {target.name}') size cannot be "
+                         "determined: -22")
+            return tuple(kinds), None
         try:
             size = btf.sizeof(t.type)
         except BtfError:

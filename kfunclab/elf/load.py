@@ -220,11 +220,10 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
             why_insn = base if why_insn is None else why_insn
             continue
         global_funcs[base] = (f.name, kinds)
-        end = base + f.size // 8
-        for s in linked.slots[base:end]:
-            if s[0] == 0x85 and s[1] >> 4 == 0 and _changes_pkt(s[3]):
-                reasons.append(f"global function '{f.name}' changes packet data; not modelled")
-    if global_funcs:
+    # chains through global functions are checked after their verification
+    # (kfunclab.verifier.chaindepth); with callbacks taken by address in the chain, kfunclab
+    # still answers unsupported near the limits
+    if global_funcs and any(s[0] == 0x18 and s[1] >> 4 == 4 for s in linked.slots):
         deep = _call_chain_limits(linked)
         if deep:
             reasons.append(deep)
@@ -238,6 +237,7 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         refused=refused, refused_errno=refused_errno, local_btf=local, exception_callback=exc_cb,
         struct_ops=(slot.struct_name, slot.member) if slot is not None else None,
         log_fixups=dict(linked.log_fixups),
+        pkt_changing_funcs=_pkt_changing(linked, global_funcs),
         void_funcs=frozenset(base for f, base in linked.units[1:]
                              if _returns_void(obj, linked.func_info.get(base))))
 
@@ -250,6 +250,35 @@ def _returns_void(obj: BpfObject, type_id: int | None) -> bool:
     except BtfError:
         return False
     return isinstance(proto, FuncProto) and proto.type == 0
+
+
+def _pkt_changing(linked: LinkedProgram, global_funcs: dict) -> frozenset[int]:
+    """Global functions whose call kills packet pointers: check_cfg() marks a subprogram
+    that calls a packet-changing helper (bpf_tail_call too) and merges each callee's mark
+    into its callers (merge_callee_effects())."""
+    if not global_funcs:
+        return frozenset()
+    units = [(base, base + f.size // 8) for f, base in linked.units]
+    marked, callees = set(), {}
+    for start, end in units:
+        callees[start] = set()
+        for pc in range(start, end):
+            code, regs, _, imm = linked.slots[pc]
+            if code == 0x85 and regs >> 4 == 0 and (imm == _TAIL_CALL or _changes_pkt(imm)):
+                marked.add(start)
+            elif code == 0x85 and regs >> 4 == 1:
+                callees[start].add(pc + 1 + imm)
+    grew = True
+    while grew:
+        grew = False
+        for start, called in callees.items():
+            if start not in marked and called & marked:
+                marked.add(start)
+                grew = True
+    return frozenset(b for b in global_funcs if b in marked)
+
+
+_TAIL_CALL = 12  # BPF_FUNC_tail_call: a tail-called program may change the packet
 
 
 def _changes_pkt(helper: int) -> bool:

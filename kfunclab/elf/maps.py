@@ -239,6 +239,11 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
                                   contains=contains))
             else:
                 inner_why = _special_in(btf, res.id)
+                leaves = _kptr_leaves(btf, m.type, m.name, off) if inner_why == _NESTED_KPTR \
+                    and st.kind is BtfKind.STRUCT else None
+                if leaves is not None:
+                    out.extend(leaves)
+                    continue
                 nested = _nested(btf, st, t) if inner_why else None
                 if nested is not None:  # btf_find_nested_struct(): its fields, at their offsets
                     out.extend(replace(x, name=f"{m.name}.{x.name}", offset=off + x.offset)
@@ -250,10 +255,68 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
                 roots := _root_array(btf, t, m.name, off, _contains(btf, st, i, var_ids))):
             out.extend(roots)  # btf_repeat_fields(): one graph root per element
         else:
-            why = why or _special_in(btf, res.id)
+            inner_why = _special_in(btf, res.id)
+            leaves = _kptr_leaves(btf, m.type, m.name, off) if inner_why == _NESTED_KPTR \
+                and isinstance(t, Array) and st.kind is BtfKind.STRUCT else None
+            if leaves is not None:
+                out.extend(leaves)
+                continue
+            why = why or inner_why
             signed = bool(getattr(t, "signed", False))
             out.append(Member(m.name, MemberKind.INT, size, off, t.name or "int", signed))
+    if sum(x.kind in KPTR_TAGS.values() for x in out) > _BTF_FIELDS_MAX:
+        why = why or f"a map value with more than {_BTF_FIELDS_MAX} kptrs is not modelled"
     return tuple(out), why
+
+
+_NESTED_KPTR = "a __kptr inside a nested struct or array of a map value is not modelled"
+_BTF_FIELDS_MAX = 11  # include/linux/bpf.h: the special fields one value may hold
+
+
+def _kptr_leaves(btf: Btf, type_id: int, name: str, off: int, depth: int = 0
+                 ) -> list[Member] | None:
+    """``btf_find_nested_struct()`` and ``btf_repeat_fields()``: a struct or array whose only
+    special fields are kptrs, flattened into members at their offsets (every kptr of every
+    element, the rest plain bytes); None when it holds anything else special."""
+    res = btf.resolve(type_id)
+    t = btf.type_by_id(res.id)
+    if depth > 8:
+        return None
+    if isinstance(t, Ptr):
+        ptr_res = btf.resolve(t.type)
+        if any(tag in ("percpu_kptr", "uptr") for tag in ptr_res.tags):
+            return None
+        kind = next((KPTR_TAGS[tag] for tag in ptr_res.tags if tag in KPTR_TAGS),
+                    MemberKind.PTR)
+        return [Member(name, kind, 8, off, btf.type_by_id(ptr_res.id).name or "void")]
+    if isinstance(t, Array):
+        step = btf.sizeof(t.type)
+        out: list[Member] = []
+        for k in range(t.nelems):
+            inner = _kptr_leaves(btf, t.type, f"{name}[{k}]", off + k * step, depth + 1)
+            if inner is None:
+                return None
+            if k == 0 and not any(x.kind in KPTR_TAGS.values() for x in inner):
+                return [Member(name, MemberKind.INT, btf.sizeof(res.id), off, "array")]
+            out.extend(inner)
+        return out
+    if isinstance(t, Composite):
+        if t.kind is not BtfKind.STRUCT or t.name in SPECIAL_STRUCTS or t.name in (
+                "bpf_spin_lock", *GRAPH_KINDS):
+            return None
+        out = []
+        for m in t.members:
+            moff = off + m.bit_offset // 8
+            if m.bitfield_size:
+                out.append(Member(f"{name}.{m.name}", MemberKind.INT, 0, moff, "bitfield"))
+                continue
+            inner = _kptr_leaves(btf, m.type, f"{name}.{m.name}", moff, depth + 1)
+            if inner is None:
+                return None
+            out.extend(inner)
+        return out
+    signed = bool(getattr(t, "signed", False))
+    return [Member(name, MemberKind.INT, btf.sizeof(res.id), off, t.name or "int", signed)]
 
 
 def _contains(btf: Btf, st: Composite, i: int, var_ids: dict[int, int] | None
@@ -299,7 +362,7 @@ def _special_in(btf: Btf, type_id: int, depth: int = 0) -> str | None:
     if isinstance(t, Ptr):
         tags = btf.resolve(t.type).tags
         if any(tag in KPTR_TAGS or tag in ("percpu_kptr", "uptr") for tag in tags):
-            return "a __kptr inside a nested struct or array of a map value is not modelled"
+            return _NESTED_KPTR
         return None
     if isinstance(t, Composite):
         if t.name in SPECIAL_STRUCTS:

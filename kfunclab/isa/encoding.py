@@ -147,7 +147,7 @@ def encode(insn: Insn) -> bytes:
     '18010000341200000000000000000000'
     """
     code, dst, src, off, imm = fields(insn)
-    if not (0 <= dst <= MAX_REGISTER and 0 <= src <= 0xF and -(1 << 15) <= off < 1 << 15
+    if not (0 <= dst <= 0xF and 0 <= src <= 0xF and -(1 << 15) <= off < 1 << 15
             and -(1 << 31) <= imm < 1 << 31):
         raise ProgramError(f"cannot encode {insn!r}: a register or field is out of range")
     first = _SLOT.pack(code, dst | src << 4, off, imm)
@@ -200,8 +200,8 @@ def decode(data: bytes, resolve_kfunc: Callable[[int], str | None] | None = None
             out.append(IMM64_TAIL)
             pc += 2
             continue
-        if dst > MAX_REGISTER or src > MAX_REGISTER:
-            raise DecodeError(pc, f"({code:02x}) uses register {max(dst, src)} (r0-r10 exist)")
+        # a register number past r10 decodes: the verifier refuses it where the kernel's
+        # check_reg_arg() does ("R15 is invalid"), after the passes that come before
         insn = _DECODERS[code & 0x07](code, dst, src, off, imm, resolve_kfunc)
         if insn is None:
             raise DecodeError(pc, f"({code:02x}) dst_reg={dst} src_reg={src} off={off} "

@@ -163,6 +163,10 @@ class Program:
     #: first slots of static subprograms whose BTF prototype returns void: R0 may be unset at
     #: their exit (it stays unset in the caller)
     void_funcs: frozenset[int] = frozenset()
+    #: first slots of global functions that may change packet data (a helper of
+    #: bpf_helper_changes_pkt_data(), bpf_tail_call included, in them or in a function they
+    #: call): a call of one kills the caller's packet pointers (subprog_info[].changes_pkt_data)
+    pkt_changing_funcs: frozenset[int] = frozenset()
     #: something kfunclab cannot model, known before verification (verify() answers
     #: ``unsupported`` with it), and the slot it is about
     #: the main function's ``__exception_cb(NAME)`` callback (``exception_callback_subprog``),

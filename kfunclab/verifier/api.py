@@ -253,7 +253,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
             references=recorder.lifetimes(), rejected=rejected or ((error,) if error else ()),
             log_lines=tuple(recorder.log), log_level=log_level,
             truncated=truncated or recorder.truncated, visits=dict(recorder.visits),
-            notes=tuple(notes))
+            notes=tuple(notes), stack_depths=dict(env.stack_depth))
 
     notes: list[str] = [attach_note] if attach_note else []
     if ptype.uses_trampoline:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.mightsleep import might_sleep
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
 
@@ -68,8 +69,11 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
     from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 
     name, kinds = env.program.global_funcs[target]  # type: ignore[attr-defined]
-    if state.active_locks or state.active_rcu_lock or state.active_preempt_locks \
-            or state.active_irq_id:
+    # 6.18 calls a global function that cannot sleep (subprog_info[].might_sleep clear)
+    # with RCU, preemption or IRQs off; kfunclab models no global call with a lock held
+    critical = state.active_rcu_lock or state.active_preempt_locks or state.active_irq_id
+    if state.active_locks or (critical and might_sleep(
+            env.program, target, lambda k: env.registry.lookup(k, env.prog_context))):
         raise Unsupported(f"a call of global function '{name}' inside a lock, RCU, "
                           "preempt-disabled or IRQ-disabled region is not modelled", idx)
     starts = sorted(env.program.func_names)  # type: ignore[attr-defined]
@@ -77,6 +81,9 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
     # a global verified on its own numbers functions as its main program does
     number = env.program.func_numbers.get(name, number)  # type: ignore[attr-defined]
     invalid = f"Caller passes invalid args into func#{number} ('{name}')"
+    bad = next((k for k in kinds if k.startswith("bad:")), None)
+    if bad is not None:  # btf_prepare_func_args() refused the prototype
+        raise Reject(invalid, (bad.removeprefix("bad:"),), errno=22)
     for i, kind in enumerate(kinds):
         regno = i + 1
         reg = state.regs[regno]
@@ -110,6 +117,10 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
         log.line(f"Func#{number} ('{name}') is global and assumed valid.")
     clobber_caller_saved(state)
     state.regs[0] = UNKNOWN_SCALAR
+    if target in getattr(env.program, "pkt_changing_funcs", ()):  # subprog changes_pkt_data
+        from kfunclab.verifier.helper_protos import clear_packet_pointers
+
+        clear_packet_pointers(state)
 
 
 def _dynptr_arg(env: Env, state: VState, regno: int, invalid: str) -> None:

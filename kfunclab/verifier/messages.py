@@ -441,3 +441,15 @@ EXC_CB_SINGLE_ARG = "exception cb only supports single integer argument"
 #: check_max_stack_depth_subprog(): a BPF_PSEUDO_CALL to the exception callback (the kernel
 #: prints it without a newline, so it runs into the summary line)
 EXC_CB_CALLED_DIRECTLY = "insn {insn} cannot call exception cb directly"
+
+# --- misc family: writes through kernel-struct pointers (the tc/XDP btf_struct_access hook) ----
+#: _nf_conntrack_btf_struct_access() (net/netfilter/nf_conntrack_bpf.c): a store at an
+#: nf_conn member other than mark.
+NF_CONN_NO_WRITE = "no write support to nf_conn at off {off}"
+#: _nf_conntrack_btf_struct_access(): a store at mark that runs past the member's end.
+NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond the member of "
+                             "nf_conn ended at {end}")
+#: check_reg_arg(): a register field past r10 (raw instructions can name r11-r15).
+REG_INVALID = "R{regno} is invalid"
+#: check_max_stack_depth_subprog(): a call chain (global calls included) past MAX_CALL_FRAMES
+CALL_STACK_TOO_DEEP = "the call stack of {frames} frames is too deep !"

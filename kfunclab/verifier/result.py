@@ -206,6 +206,8 @@ class VerificationResult:
     #: where this answer and the live kernel's may part (e.g. trampoline programs, which the
     #: development machines' kernel refuses before verifying)
     notes: tuple[str, ...] = ()
+    #: subprogram start -> the deepest stack the walk gave it (subprog_info[].stack_depth)
+    stack_depths: dict[int, int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:

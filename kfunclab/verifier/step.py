@@ -34,7 +34,8 @@ from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.ldabs import check_ld_abs
 from kfunclab.verifier.precision import mark_chain_precision, record_linked_regs
-from kfunclab.verifier.references import mark_ptr_or_null_regs
+from kfunclab.verifier.references import each_reg, mark_ptr_or_null_regs, set_reg_at
+from kfunclab.verifier.regnums import check_reg_numbers
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
     Reg,
@@ -50,7 +51,7 @@ from kfunclab.verifier.rules import helpers, memory
 from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.rules.maygoto import check_may_goto
 from kfunclab.verifier.rules.sockets import infer_not_null_on_eq
-from kfunclab.verifier.state import VState
+from kfunclab.verifier.state import StackSlot, VState
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def check_dst(regno: int) -> None:
 
 def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branches) -> int:
     """Check and apply ``insn`` at ``idx``; the next instruction index, or :data:`EXIT`."""
+    check_reg_numbers(insn)
     match insn:
         case Alu():
             check_alu(env, state, insn, idx, explorer)
@@ -293,7 +295,9 @@ def _check_mov(env: Env, state: VState, insn: Alu, idx: int) -> None:
         return
     if not env.allow_ptr_leaks:
         raise Reject(f"R{src} partial copy of pointer")
-    regs[dst] = UNKNOWN_SCALAR
+    # check_alu_op(): mark_reg_unknown(), then a 32-bit move zero-extends (zext_32_to_64)
+    regs[dst] = UNKNOWN_SCALAR if insn.wide else Reg(
+        RegType.SCALAR, var=sc.alu(AluOp.MOV, UNKNOWN_SCALAR.var, UNKNOWN_SCALAR.var, False, 0))
 
 
 def _pointer_alu(env: Env, state: VState, insn: Alu, dst_reg: Reg, operand: Reg,
@@ -520,6 +524,11 @@ def _set_scalar(state: VState, regno: int, old: Reg, value: sc.Scalar, live: int
                 if reg.type is RegType.SCALAR and reg.id == old.id and not reg.extra \
                         and (fno, r) != (last, regno) and (fno != last or (live >> r) & 1):
                     frame.regs[r] = reg.evolve(var=value)
+            for spi, slot in list(frame.stack.items()):  # collect_linked_regs(): spills too
+                sp = slot.spilled
+                if slot.types[7] == "r" and sp.type is RegType.SCALAR and sp.id == old.id \
+                        and not sp.extra:
+                    frame.stack[spi] = StackSlot(slot.types, sp.evolve(var=value))
 
 
 class _Quiet:
@@ -580,8 +589,8 @@ def _match_pkt_pointers(insn: Jump, dst_reg: Reg, src_reg: Reg, this: VState,
 
 
 def _mark_pkt_range(state: VState, pkt_reg: Reg, new_range: int) -> None:
-    """``find_good_pkt_pointers()``: every packet pointer with the same id gets the range."""
-    for frame in state.frames:
-        for r, reg in enumerate(frame.regs):
-            if reg.type is pkt_reg.type and reg.id == pkt_reg.id and reg.range < new_range:
-                frame.regs[r] = reg.evolve(range=new_range)
+    """``find_good_pkt_pointers()``: every packet pointer with the same id gets the range,
+    spilled ones too (bpf_for_each_reg_in_vstate() walks the stack's spills)."""
+    for fno, _, reg, key in list(each_reg(state)):
+        if reg.type is pkt_reg.type and reg.id == pkt_reg.id and reg.range < new_range:
+            set_reg_at(state, fno, key, reg.evolve(range=new_range))

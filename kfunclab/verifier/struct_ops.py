@@ -33,6 +33,7 @@ from kfunclab.isa.insn import Call
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import HelperSpec, ProtoSpec
+from kfunclab.verifier.nfconn import check_btf_write
 from kfunclab.verifier.regs import Reg
 
 #: struct_ops whose verifier_ops kfunclab models (net/ipv4/bpf_tcp_ca.c,
@@ -140,11 +141,13 @@ def ctx_arg_struct(env: Env, index: int, ctype: CType) -> str:
 
 def btf_write(env: Env, reg: Reg, name: str, off: int, size: int) -> None:
     """A write of ``size`` bytes at ``off`` into the kernel struct ``name`` (``reg``): the
-    struct_ops' ``btf_struct_access``, else ``only read is supported``."""
+    struct_ops' ``btf_struct_access``; other program types: their hook's (nf_conn.mark from tc
+    and XDP, :func:`kfunclab.verifier.nfconn.check_btf_write`), else ``only read is supported``."""
     from kfunclab.progtypes import ProgType
 
     if env.prog_type.prog_type is not ProgType.STRUCT_OPS:
-        raise Reject(msg.BTF_WRITE_ONLY_ALLOWED)
+        check_btf_write(env, reg, off, size)
+        return
     member = member_of(env)
     if member.struct_name != "tcp_congestion_ops":
         raise Unsupported(f"writes through PTR_TO_BTF_ID in {member.struct_name} programs "

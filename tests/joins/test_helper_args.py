@@ -1099,7 +1099,6 @@ def test_a_narrowing_spill_drops_the_scalar_id() -> None:
         "reject", 13, "invalid unbounded variable-offset read from stack R1")
 
 
-@pytest.mark.xfail(strict=True, reason="kfunclab drops the scalar id on a narrow fill")
 def test_a_narrow_spill_that_fits_keeps_the_scalar_id() -> None:
     assert verify(parse_program(NARROW_SPILL_OK, "narrow.s"), btf="bundled").accepted
 

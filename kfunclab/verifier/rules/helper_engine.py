@@ -31,11 +31,13 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
+from kfunclab.verifier.percpu_args import check_percpu_arg
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved, const_size
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.scalar.value import sync_fields
+from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
 from kfunclab.verifier.trust import kernel_struct_reg
@@ -184,6 +186,10 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
     if fn.might_sleep and not env.sleepable:
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
+    for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
+        if kind.type == "ARG_PTR_TO_PERCPU_BTF_ID":
+            check_percpu_arg(state, i + 1)
+            break
     for kind in (fn.ret, *fn.args):
         if kind.type in _NOT_HERE:
             raise Unsupported(f"{full}#{insn.imm}: {_NOT_HERE[kind.type]} is not modelled by "
@@ -194,12 +200,11 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=full, imm=insn.imm), errno=22)
     if (state.active_preempt_locks or state.active_irq_id) and fn.might_sleep:
         raise Unsupported(f"{full}: a sleepable helper with preemption or IRQs disabled", idx)
-    if full == "bpf_snprintf":
-        raise Unsupported("bpf_snprintf: its format string check (check_bpf_snprintf_call) "
-                          "is not modelled", idx)
     meta = CallMeta()
     for i, arg in enumerate(fn.args):
         check_func_arg(env, state, i + 1, arg, fn, meta, full, idx)
+    if full == "bpf_snprintf":
+        check_snprintf_call(env, state, idx)
     if meta.size_regs and env.precision:
         from kfunclab.verifier.precision import mark_chain_precision
 
@@ -336,19 +341,25 @@ def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
         if not arg.has("MEM_RDONLY"):
             raise Reject(msg.HELPER_MAY_WRITE_BTF.format(
                 name=full, regno=regno, type=reg_type_str(reg.type, reg.flags)))
-        raise Unsupported(f"{full}: a trusted kernel pointer as read-only memory", idx)
+        return  # read-only memory: the size argument walks the struct (check_helper_mem_access)
     if reg.maybe_null and (not arg.has("PTR_MAYBE_NULL") or arg.has("OBJ_RELEASE")):
         raise Reject(msg.HELPER_POSSIBLY_NULL.format(regno=regno))
     want = arg.btf_struct or ("sock_common" if arg.type == "ARG_PTR_TO_BTF_ID_SOCK_COMMON"
                               else None)
     if want is None or want == "BPF_PTR_POISON":
         raise Unsupported(f"{full}: R{regno}'s expected BTF type is not in the data", idx)
-    want_ids = env.btf.find(want, "STRUCT") if env.btf is not None else ()
-    if reg.btf_name != want and not (want_ids and reg.btf_id and env.btf.struct_ids_match(
-            reg.btf_id, reg.off, want_ids[0], arg.has("OBJ_RELEASE"))):
-        # btf_struct_ids_match() also walks first members (a sock starts with sock_common)
-        raise Unsupported(f"{full}: R{regno} is a {reg.btf_name}, not {want}; the "
-                          "first-member walk of btf_struct_ids_match() is not modelled here", idx)
+    if reg.btf_name != want:
+        # btf_struct_ids_match() also walks first members (a sock starts with sock_common),
+        # except for a release argument (strict), bpf_sk_release's aside
+        btf = env.btf
+        ids = btf.find(want, "STRUCT") if btf is not None and not reg.local else ()
+        if not ids or not reg.btf_id:
+            raise Unsupported(f"{full}: R{regno} is a {reg.btf_name}, not {want}; the "
+                              "first-member walk of btf_struct_ids_match() needs the BTF", idx)
+        strict = arg.has("OBJ_RELEASE") and full != "bpf_sk_release"
+        if not btf.struct_ids_match(reg.btf_id, reg.off, ids[0], strict):
+            raise Reject(msg.HELPER_BTF_MISMATCH.format(regno=regno, type=reg.btf_name,
+                                                        expected=want))
 
 
 def _check_arg_reg_off(reg: Reg, regno: int, arg: ArgSpec, full: str, idx: int) -> None:

@@ -176,9 +176,11 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
     sized = next_ann in (Annotation.SIZE, Annotation.CONST_SIZE)
     if (env.profile.trusted_struct_args and (trusted or rcu) and not sized and target is not None
             and target.kind is Kind.STRUCT and reg.type not in (RegType.SCALAR, RegType.NOT_INIT)
-            and not is_trusted_reg(reg)):
-        # probed on patched builds (the live profile): an unsized struct argument is a BTF_ID
-        # argument whatever the register holds, so a stack or ctx pointer is not trusted
+            and not is_trusted_reg(reg) and _struct_of_scalars(env, target.name, 0)):
+        # probed on patched builds (the live profile): an unsized struct-of-scalars argument is
+        # a BTF_ID argument whatever the register holds, so a stack or ctx pointer is not
+        # trusted; any other struct still fails as memory first (cgrp_kfunc_acquire_fp: "must
+        # point to scalar, or struct with scalar" for a stack pointer as struct cgroup *)
         raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
     _mem_arg_type_check(env, i, target, sized)
     if sized:

@@ -38,6 +38,7 @@ from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-expor
     kptr_member,
 )
 from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
+from kfunclab.verifier.stackfill import narrow_fill, narrow_fill_value, value_fits
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.struct_ops import btf_write
 from kfunclab.verifier.trust import walk_btf_pointer
@@ -180,7 +181,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
         out = regs[value_regno]
         if out.type is RegType.SCALAR:
             value = sc.sign_extend(out.var, size) if signed else sc.truncate(out.var, size)
-            regs[value_regno] = out.evolve(var=value, id=0 if not out.var.is_const else out.id)
+            link = out.id if out.var.is_const else narrow_fill_value(out, size).id
+            regs[value_regno] = out.evolve(var=value, id=link)
 
 
 def _tn(x: sc.Scalar) -> str:
@@ -305,10 +307,10 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
     aligned = addr % 8 == 0
     types = list(old.types)
     if value is not None and aligned and value.type is RegType.SCALAR and env.privileged:
-        if not value.id and not value.var.is_const and _value_fits(value.var, size):
+        if not value.id and not value.var.is_const and value_fits(value.var, size):
             value = value.evolve(id=env.new_id())  # assign_scalar_id_before_mov()
             state.regs[value_regno] = value
-        spilled = value if _value_fits(value.var, size) else value.evolve(id=0)
+        spilled = value if value_fits(value.var, size) else value.evolve(id=0)
         frame.stack[spi] = _spill(types, spilled, size)
         _history_stack(env, state, spi, reg.frameno)
         return
@@ -330,16 +332,11 @@ def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_r
         if value is not None:
             mark_chain_precision(env, state, {value_regno})
         fill = "0"
-    if old.types[7] in "rdif":
-        types = ["m" if c in "rdif" else c for c in types]
+    if old.types[7] in "rdif":  # scrub_spilled_slot(): every written byte, zeros too
+        types = ["m" if c != "?" else c for c in types]
     for i in range(size):
         types[(slot_base - i) % 8] = fill
     frame.stack[spi] = StackSlot("".join(types))
-
-
-def _value_fits(var: sc.Scalar, size: int) -> bool:
-    """``get_reg_width(reg) <= 8 * size``: the value needs no more bits than the slot has."""
-    return size == 8 or var.umax < (1 << (8 * size))
 
 
 def _spill(types: list[str], value: Reg, size: int) -> StackSlot:
@@ -406,7 +403,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
             if dst < 0:
                 return
             if size <= spill_size and addr % 8 == 0:  # bpf_stack_narrow_access_ok()
-                state.regs[dst] = spilled.evolve(id=0)
+                state.regs[dst] = narrow_fill(env, frame, spi, size, spill_size)
                 _history_stack(env, state, spi, reg.frameno)
                 return
             spill_cnt = zero_cnt = 0
@@ -498,7 +495,7 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
         if kind == READ and value_regno >= 0:
             state.regs[value_regno] = UNKNOWN_SCALAR
         return
-    if kind == WRITE:  # env->ops->btf_struct_access (struct_ops), else read only
+    if kind == WRITE:  # env->ops->btf_struct_access: struct_ops', nf_conn.mark from tc/XDP
         return btf_write(env, reg, name, off, size)
     result = walk_btf_pointer(env, state, reg, off, size)
     if value_regno >= 0:
