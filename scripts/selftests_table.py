@@ -5,8 +5,9 @@
 
 OBJ_DIR holds the built objects (../shared/selftests/build.sh), EXPECTED.json the running
 kernel's answers (its load.py). Every program the kernel accepted or rejected is verified by
-kfunclab and compared: the verdict, and for kernel rejects the first-error line (score.py's
-rule: ``Result.error.message`` against the kernel's recorded ``error``). With ``--model FILE``
+kfunclab under the running kernel's profile (``auto``) and compared: the verdict, and for
+kernel rejects the first-error line (score.py's rule: ``Result.error.message`` against the
+kernel's recorded ``error``). With ``--model FILE``
 the list of families below 100% replaces the text between the two marker lines of FILE.
 """
 
@@ -18,6 +19,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from kfunclab.cli import resolve_profile
 from kfunclab.elf import ObjectError, verify_object
 
 BEGIN = "<!-- BEGIN selftests families (scripts/selftests_table.py) -->"
@@ -47,9 +49,10 @@ def _score(obj_dir: str, expected_path: str) -> tuple[dict, dict]:
     kernel = json.loads(Path(expected_path).read_text())
     rows: dict[str, Counter] = defaultdict(Counter)
     whys: dict[str, Counter] = defaultdict(Counter)
+    profile = resolve_profile("auto")  # the running kernel's own, where it can be probed
     for path in sorted(Path(obj_dir).glob("*.bpf.o")):
         try:
-            results = {r.program: r for r in verify_object(path, log_level=0)}
+            results = {r.program: r for r in verify_object(path, log_level=0, profile=profile)}
         except ObjectError:
             results = {}
         for key, want in kernel.items():

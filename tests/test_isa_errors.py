@@ -183,3 +183,14 @@ def test_random_text_never_raises_anything_but_kfunclab_errors(words: list[str])
             parse_program(candidate, "fuzz.s")
     with contextlib.suppress(KfunclabError):
         parse_insn(text)
+
+
+def test_register_past_r10_is_refused_through_verify() -> None:
+    """The explorer's fast path for ALU instructions must not skip check_reg_arg()'s test: a
+    verified program naming r15 is rejected with the kernel's message (not an IndexError)."""
+    from kfunclab.isa.program import Program
+    from kfunclab.verifier.api import verify
+
+    insns = decode(bytes.fromhex("bf0f000000000000" "b700000000000000" "9500000000000000"))
+    result = verify(Program(insns=tuple(insns), section="socket"), btf=None)
+    assert (result.verdict.value, result.error.message) == ("reject", "R15 is invalid")

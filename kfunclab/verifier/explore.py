@@ -158,7 +158,9 @@ class Explorer:
                 recording = rec.steps_recorded < rec.max_steps
                 entry_state = state.copy() if recording else None
                 try:
-                    if insn.__class__ is Alu:  # the commonest instruction, without the match
+                    # the commonest instruction, without the match (step_insn() refuses
+                    # register numbers past r10 first)
+                    if insn.__class__ is Alu and insn.dst <= 10 and (insn.src or 0) <= 10:
                         check_alu(env, state, insn, idx, self)
                         outcome = idx + 1
                     else:
