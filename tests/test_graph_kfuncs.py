@@ -16,29 +16,18 @@ The selftests' graph objects (linked_list_fail, rbtree_fail ...) are checked to 
 
 from __future__ import annotations
 
-import ctypes.util
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ckit import HAVE_CLANG, HAVE_LIBBPF, OBJ_DIR, corpus_answers, kernel_answers, needs_clang
 
 from kfunclab import cc
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "programs" / "graph" / "lists.bpf.c"
-SHARED = next((p for p in (HERE.parents[1] / "shared", Path("/work/shared")) if p.is_dir()),
-              Path("../shared"))
-CORPUS = SHARED / "selftests"
-OBJ_DIR = Path(os.environ.get("KFL_SELFTESTS_OBJ", f"/tmp/kfl-selftests-obj-{os.getuid()}"))
 
-HAVE_CLANG = any(shutil.which(n) for n in cc.CLANG_NAMES)
-HAVE_LIBBPF = any((d / "bpf" / "bpf_helpers.h").is_file() for d in cc.LIBBPF_DIRS)
-needs_clang = pytest.mark.skipif(not (HAVE_CLANG and HAVE_LIBBPF),
-                                 reason="clang or libbpf-dev (bpf/bpf_helpers.h) is missing")
 
 #: program -> (verdict, first-error line) under Linux 6.18, and the kernel function deciding it
 EXPECTED = {
@@ -133,30 +122,10 @@ def test_graph_rules_match_linux_6_18(compiled: Path) -> None:
     assert _all_answers(compiled.parent, btf="bundled") == {**EXPECTED, **NOTEBOOK_EXPECTED}
 
 
-def _why_no_live_kernel() -> str | None:
-    if os.geteuid() != 0:
-        return "asking the kernel needs root (bpf())"
-    if not (CORPUS / "load.py").is_file():
-        return f"no selftests loader at {CORPUS}/load.py"
-    build = Path(os.environ.get("KFL_SELFTESTS_BUILD", "/tmp/kfl-selftests-build"))
-    if not (build / "libbpf" / "libbpf.so.1").is_file() and not ctypes.util.find_library("bpf"):
-        return "no libbpf.so.1 for the selftests loader (apt-get install libbpf1)"
-    return None
-
-
 @needs_clang
 def test_graph_rules_match_the_running_kernel(compiled: Path, tmp_path: Path) -> None:
-    why = _why_no_live_kernel()
-    if why:
-        pytest.skip(why)
-    out = tmp_path / "answers.json"
-    done = subprocess.run([sys.executable, "load.py", "--obj-dir", str(compiled.parent),
-                           "--out", str(out), "--meta", str(tmp_path / "meta.json")],
-                          cwd=CORPUS, capture_output=True, text=True, timeout=600)
-    if done.returncode or not out.is_file():
-        pytest.skip(f"the selftests loader could not ask the kernel: {done.stderr[-500:]}")
     kernel = {k.split(":", 1)[1]: (v["verdict"], v.get("error"))
-              for k, v in json.loads(out.read_text()).items()}
+              for k, v in kernel_answers(compiled.parent, tmp_path).items()}
     if any(v[0] not in ("accept", "reject") for v in kernel.values()):
         pytest.skip(f"the kernel did not judge every program: {kernel}")
     # kfunclab under the running kernel's types (the live/auto profile)
@@ -174,14 +143,9 @@ GRAPH_OBJECTS = {"linked_list_fail.bpf.o": 112, "linked_list.bpf.o": 10, "rbtree
 def test_graph_family_of_the_selftests() -> None:
     """The kernel's recorded answers (this machine's, see test_selftests_corpus.py) for the graph
     objects: kfunclab agrees to the message on most, never accepts a rejected program."""
-    answers = OBJ_DIR / f"expected-{os.uname().release}.json"
-    if not answers.is_file():
-        answers = OBJ_DIR / "expected.json"
-    if not answers.is_file() or not all((OBJ_DIR / o).is_file() for o in GRAPH_OBJECTS):
-        pytest.skip(f"no built selftests corpus with the kernel's answers in {OBJ_DIR}")
+    kernel = corpus_answers(GRAPH_OBJECTS)
     from kfunclab.elf import verify_object
 
-    kernel = json.loads(answers.read_text())
     for name, floor in GRAPH_OBJECTS.items():
         agree = 0
         for r in verify_object(OBJ_DIR / name, log_level=0):

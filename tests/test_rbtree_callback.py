@@ -9,28 +9,17 @@ corpus's loader where root and libbpf are available (as tests/test_graph_kfuncs.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ckit import HAVE_CLANG, HAVE_LIBBPF, OBJ_DIR, kernel_answers, needs_clang
 
 from kfunclab import cc
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "programs" / "rbtree_cb" / "less.bpf.c"
-SHARED = next((p for p in (HERE.parents[1] / "shared", Path("/work/shared")) if p.is_dir()),
-              Path("../shared"))
-CORPUS = SHARED / "selftests"
-OBJ_DIR = Path(os.environ.get("KFL_SELFTESTS_OBJ", f"/tmp/kfl-selftests-obj-{os.getuid()}"))
 
-HAVE_CLANG = any(shutil.which(n) for n in cc.CLANG_NAMES)
-HAVE_LIBBPF = any((d / "bpf" / "bpf_helpers.h").is_file() for d in cc.LIBBPF_DIRS)
-needs_clang = pytest.mark.skipif(not (HAVE_CLANG and HAVE_LIBBPF),
-                                 reason="clang or libbpf-dev (bpf/bpf_helpers.h) is missing")
 
 #: program -> (verdict, first-error line) under Linux 6.18, and the kernel function deciding it
 EXPECTED = {
@@ -90,17 +79,7 @@ def test_less_callback_rules_match_linux_6_18(compiled: Path) -> None:
 
 @needs_clang
 def test_less_callback_rules_match_the_running_kernel(compiled: Path, tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("asking the kernel needs root (bpf())")
-    if not (CORPUS / "load.py").is_file():
-        pytest.skip(f"no selftests loader at {CORPUS}/load.py")
-    out = tmp_path / "answers.json"
-    done = subprocess.run([sys.executable, "load.py", "--obj-dir", str(compiled.parent),
-                           "--out", str(out), "--meta", str(tmp_path / "meta.json")],
-                          cwd=CORPUS, capture_output=True, text=True, timeout=600)
-    if done.returncode or not out.is_file():
-        pytest.skip(f"the selftests loader could not ask the kernel: {done.stderr[-500:]}")
-    kernel = json.loads(out.read_text())
+    kernel = kernel_answers(compiled.parent, tmp_path)
     if any(v["verdict"] not in ("accept", "reject") for v in kernel.values()):
         pytest.skip(f"the kernel did not judge every program: {kernel}")
     from kfunclab.elf import verify_object

@@ -16,14 +16,11 @@ recorded answers in ``test_struct_ops_family_of_the_selftests``.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ckit import HAVE_CLANG, HAVE_LIBBPF, OBJ_DIR, corpus_answers, kernel_answers, needs_clang
 
 from kfunclab import cc
 from kfunclab.btf import load_btf
@@ -31,15 +28,6 @@ from kfunclab.elf.structops import struct_ops_members
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "programs" / "structops" / "tcp_cc.bpf.c"
-SHARED = next((p for p in (HERE.parents[1] / "shared", Path("/work/shared")) if p.is_dir()),
-              Path("../shared"))
-CORPUS = SHARED / "selftests"
-OBJ_DIR = Path(os.environ.get("KFL_SELFTESTS_OBJ", f"/tmp/kfl-selftests-obj-{os.getuid()}"))
-
-HAVE_CLANG = any(shutil.which(n) for n in cc.CLANG_NAMES)
-HAVE_LIBBPF = any((d / "bpf" / "bpf_helpers.h").is_file() for d in cc.LIBBPF_DIRS)
-needs_clang = pytest.mark.skipif(not (HAVE_CLANG and HAVE_LIBBPF),
-                                 reason="clang or libbpf-dev (bpf/bpf_helpers.h) is missing")
 
 
 def _offset(btf: object, struct: str, field: str) -> int:
@@ -144,30 +132,11 @@ def test_struct_ops_rules_match_linux_6_18(compiled: dict[str, Path]) -> None:
     assert _answers(compiled["bundled"], btf="bundled") == expected(load_btf("bundled"))
 
 
-def _why_no_live_kernel() -> str | None:
-    if os.geteuid() != 0:
-        return "asking the kernel needs root (bpf())"
-    if not (CORPUS / "load.py").is_file():
-        return f"no selftests loader at {CORPUS}/load.py"
-    if not Path("/sys/kernel/btf/vmlinux").is_file():
-        return "no kernel BTF (/sys/kernel/btf/vmlinux)"
-    return None
-
-
 @needs_clang
 def test_struct_ops_rules_match_the_running_kernel(compiled: dict[str, Path],
                                                    tmp_path: Path) -> None:
-    why = _why_no_live_kernel()
-    if why:
-        pytest.skip(why)
-    out = tmp_path / "answers.json"
-    done = subprocess.run([sys.executable, "load.py", "--obj-dir", str(compiled["auto"].parent),
-                           "--out", str(out), "--meta", str(tmp_path / "meta.json")],
-                          cwd=CORPUS, capture_output=True, text=True, timeout=600)
-    if done.returncode or not out.is_file():
-        pytest.skip(f"the selftests loader could not ask the kernel: {done.stderr[-500:]}")
     kernel = {k.split(":", 1)[1]: (v["verdict"], v.get("error"))
-              for k, v in json.loads(out.read_text()).items()}
+              for k, v in kernel_answers(compiled["auto"].parent, tmp_path).items()}
     if any(v[0] not in ("accept", "reject") for v in kernel.values()):
         pytest.skip(f"the kernel did not judge every program: {kernel}")
     assert _answers(compiled["auto"]) == kernel
@@ -179,14 +148,9 @@ STRUCT_OPS_OBJECTS = {"bpf_cc_cubic.bpf.o": 7, "bpf_dctcp.bpf.o": 7}
 
 
 def test_struct_ops_family_of_the_selftests() -> None:
-    answers = OBJ_DIR / f"expected-{os.uname().release}.json"
-    if not answers.is_file():
-        answers = OBJ_DIR / "expected.json"
-    if not answers.is_file() or not all((OBJ_DIR / o).is_file() for o in STRUCT_OPS_OBJECTS):
-        pytest.skip(f"no built selftests corpus with the kernel's answers in {OBJ_DIR}")
+    kernel = corpus_answers(STRUCT_OPS_OBJECTS)
     from kfunclab.elf import verify_object
 
-    kernel = json.loads(answers.read_text())
     for name, floor in STRUCT_OPS_OBJECTS.items():
         agree = 0
         for r in verify_object(OBJ_DIR / name, log_level=0):
