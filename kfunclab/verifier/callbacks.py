@@ -35,6 +35,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, reg_type_str
 from kfunclab.verifier.state import FuncState, VState
+from kfunclab.verifier.widen import widen_imprecise_scalars
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches as Explorer
@@ -411,28 +412,3 @@ def _find_prev_entry(explorer: Explorer, cur: VState, idx: int) -> VState | None
                                                              strict=True)):
             return old
     return None
-
-
-def _maybe_widen(old: Reg, cur: Reg) -> Reg:
-    """``maybe_widen_reg()``: an imprecise scalar that changed becomes unknown."""
-    if old.type is not RegType.SCALAR or cur.type is not RegType.SCALAR:
-        return cur
-    if old.precise or cur.precise or (old.var == cur.var and old.id == cur.id):
-        return cur
-    return UNKNOWN_SCALAR
-
-
-def widen_imprecise_scalars(old: VState, cur: VState) -> None:
-    """``widen_imprecise_scalars()`` over every frame's registers and spilled slots."""
-    from kfunclab.verifier.state import StackSlot
-
-    for fold, fcur in zip(old.frames, cur.frames, strict=True):
-        for r in range(11):
-            fcur.regs[r] = _maybe_widen(fold.regs[r], fcur.regs[r])
-        for spi, slot in list(fcur.stack.items()):
-            was = fold.stack.get(spi)
-            if was is None or was.types[7] != "r" or slot.types[7] != "r":
-                continue
-            new = _maybe_widen(was.spilled, slot.spilled)
-            if new is not slot.spilled:
-                fcur.stack[spi] = StackSlot(slot.types, new)

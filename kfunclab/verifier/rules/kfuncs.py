@@ -27,8 +27,9 @@ from kfunclab.verifier.rules.dynptrs import kfunc_slice
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
 from kfunclab.verifier.rules.rbtree_cb import push_rbtree_add_callback
-from kfunclab.verifier.state import FuncState, RefKind, StackSlot, VState
+from kfunclab.verifier.state import RefKind, StackSlot, VState
 from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
+from kfunclab.verifier.widen import widen_imprecise_scalars
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
@@ -311,25 +312,10 @@ def _widen_imprecise(cur: VState, queued: VState, idx: int) -> None:
         return
     if len(prev.frames) != len(queued.frames):
         return
-    for pframe, qframe in zip(prev.frames, queued.frames, strict=True):  # every frame
-        _widen_frame(pframe, qframe)
+    widen_imprecise_scalars(prev, queued)
 
 
 def _same_callsites(a: VState, b: VState) -> bool:
     """``same_callsites()``: the same call chain (one loop, not the same loop called twice)."""
     return len(a.frames) == len(b.frames) and all(
         fa.callsite == fb.callsite for fa, fb in zip(a.frames, b.frames, strict=True))
-
-
-def _widen_frame(prev: FuncState, queued: FuncState) -> None:
-    for r, (old, new) in enumerate(zip(prev.regs, queued.regs, strict=True)):
-        if (old.type is RegType.SCALAR and new.type is RegType.SCALAR and not old.precise
-                and not new.precise and old.var != new.var):
-            queued.regs[r] = UNKNOWN_SCALAR
-    for spi, slot in list(queued.stack.items()):
-        old_slot = prev.stack.get(spi)
-        if (old_slot is not None and slot.types == "rrrrrrrr" and old_slot.types == slot.types
-                and slot.spilled.type is RegType.SCALAR and old_slot.spilled.type is RegType.SCALAR
-                and not slot.spilled.precise and not old_slot.spilled.precise
-                and slot.spilled.var != old_slot.spilled.var):
-            queued.stack[spi] = StackSlot(slot.types, UNKNOWN_SCALAR)

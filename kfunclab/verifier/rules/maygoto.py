@@ -22,9 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kfunclab.isa.insn import MayGoto
-from kfunclab.verifier.equiv import IdMap, regs_exact
-from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType
-from kfunclab.verifier.state import StackSlot, VState
+from kfunclab.verifier.state import VState
+from kfunclab.verifier.widen import widen_imprecise_scalars
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
@@ -55,27 +54,3 @@ def find_prev_entry(state: VState, idx: int) -> VState | None:
     while prev is not None and prev.insn_idx != idx:
         prev = prev.parent
     return prev
-
-
-def widen_imprecise_scalars(old: VState, cur: VState) -> None:
-    """``widen_imprecise_scalars()``: a scalar, in any frame, register or spilled slot, that is
-    imprecise on both sides and changed since ``old`` becomes unknown in ``cur``, so a loop
-    counter does not make every iteration a new state."""
-    idmap = IdMap()  # one scratch map for the whole state, as the kernel resets it once
-    for fold, fcur in zip(old.frames, cur.frames, strict=False):
-        for r, (rold, rcur) in enumerate(zip(fold.regs, fcur.regs, strict=True)):
-            if _widens(rold, rcur, idmap):
-                fcur.regs[r] = UNKNOWN_SCALAR
-        for spi, slot in list(fcur.stack.items()):
-            old_slot = fold.stack.get(spi)
-            if old_slot is None or old_slot.types[7] != "r" or slot.types[7] != "r":
-                continue  # is_spilled_reg() on both sides
-            if _widens(old_slot.spilled, slot.spilled, idmap):
-                fcur.stack[spi] = StackSlot(slot.types, UNKNOWN_SCALAR)
-
-
-def _widens(rold: Reg, rcur: Reg, idmap: IdMap) -> bool:
-    """``maybe_widen_reg()``."""
-    if rold.type is not RegType.SCALAR or rcur.type is not RegType.SCALAR:
-        return False
-    return not (rold.precise or rcur.precise or regs_exact(rold, rcur, idmap))
