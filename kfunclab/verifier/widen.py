@@ -23,6 +23,25 @@ from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType
 from kfunclab.verifier.state import StackSlot, VState
 
 
+def find_prev_entry(cur: VState, idx: int) -> VState | None:
+    """``find_prev_entry()``: the checkpoint at ``idx`` of the previous iteration.
+
+    The kernel takes the most recent state stored at ``idx`` that is still on the current DFS
+    path (``branches != 0``), older than ``cur`` and with the same call sites; on a path those
+    are ``cur``'s ancestors, starting past the checkpoint just stored for this visit.
+    """
+    prev = cur.parent.parent if cur.parent is not None else None
+    while prev is not None and (prev.insn_idx != idx or not same_callsites(prev, cur)):
+        prev = prev.parent
+    return prev
+
+
+def same_callsites(a: VState, b: VState) -> bool:
+    """``same_callsites()``: the same call chain (one loop, not the same loop called twice)."""
+    return len(a.frames) == len(b.frames) and all(
+        fa.callsite == fb.callsite for fa, fb in zip(a.frames, b.frames, strict=True))
+
+
 def widen_imprecise_scalars(old: VState, cur: VState) -> None:
     """Widen, in ``cur``, every imprecise scalar that changed since ``old`` (in place)."""
     idmap = IdMap()  # one scratch map for the whole state: the kernel resets it once

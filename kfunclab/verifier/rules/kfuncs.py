@@ -29,7 +29,7 @@ from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
 from kfunclab.verifier.rules.rbtree_cb import push_rbtree_add_callback
 from kfunclab.verifier.state import RefKind, StackSlot, VState
 from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
-from kfunclab.verifier.widen import widen_imprecise_scalars
+from kfunclab.verifier.widen import find_prev_entry, widen_imprecise_scalars
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
@@ -302,20 +302,7 @@ def _iter_next(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Bra
 
 
 def _widen_imprecise(cur: VState, queued: VState, idx: int) -> None:
-    """``widen_imprecise_scalars()``: scalars that changed since the last visit become unknown."""
-    # find_prev_entry(): the checkpoint of the previous iteration at this next call (the parent
-    # chain starts with the one just stored for this iteration)
-    prev = cur.parent.parent if cur.parent is not None else None
-    while prev is not None and (prev.insn_idx != idx or not _same_callsites(prev, cur)):
-        prev = prev.parent
-    if prev is None:
-        return
-    if len(prev.frames) != len(queued.frames):
-        return
-    widen_imprecise_scalars(prev, queued)
-
-
-def _same_callsites(a: VState, b: VState) -> bool:
-    """``same_callsites()``: the same call chain (one loop, not the same loop called twice)."""
-    return len(a.frames) == len(b.frames) and all(
-        fa.callsite == fb.callsite for fa, fb in zip(a.frames, b.frames, strict=True))
+    """``widen_imprecise_scalars()`` against the previous iteration's checkpoint at this call."""
+    prev = find_prev_entry(cur, idx)
+    if prev is not None and len(prev.frames) == len(queued.frames):
+        widen_imprecise_scalars(prev, queued)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from kfunclab.isa.insn import MayGoto
 from kfunclab.verifier.state import VState
-from kfunclab.verifier.widen import widen_imprecise_scalars
+from kfunclab.verifier.widen import find_prev_entry, widen_imprecise_scalars
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
@@ -42,15 +42,3 @@ def check_may_goto(env: Env, state: VState, insn: MayGoto, idx: int, explorer: B
     if prev is not None:
         widen_imprecise_scalars(prev, queued)
     return idx + 1 + insn.off
-
-
-def find_prev_entry(state: VState, idx: int) -> VState | None:
-    """``find_prev_entry(cur->parent)``: the checkpoint at ``idx`` of the previous iteration.
-
-    The kernel takes the most recent state stored at ``idx`` that is still on the current path
-    and older than the checkpoint just stored for this visit; those are ``state``'s ancestors.
-    """
-    prev = state.parent.parent if state.parent is not None else None
-    while prev is not None and prev.insn_idx != idx:
-        prev = prev.parent
-    return prev
