@@ -267,3 +267,44 @@ def test_an_unprivileged_may_goto_loop_is_a_back_edge() -> None:
     static = check_cfg(parse_program(text, "u.s"), privileged=False)
     assert static is not None and static.message == "back-edge from insn 2 to 1"
     assert check_cfg(parse_program(text, "u.s"), privileged=True) is None
+
+
+# --- find_prev_entry() needs the same call sites ---------------------------------------------
+
+#: one subprogram with a may_goto counter loop, called twice: the second call's first visit of
+#: the may_goto must not widen against the first call's checkpoints (find_prev_entry():
+#: same_callsites()); widening across calls ended the second loop early (48 insns, not 55)
+CALLED_TWICE = """\
+# SEC("socket")
+	r1 = 5
+	call count
+	r6 = r0
+	r1 = 7
+	call count
+	r0 = 0
+	exit
+count:
+	r2 = r1
+loop:
+	may_goto out
+	r2 += 1
+	goto loop
+out:
+	r0 = r2
+	exit
+"""
+
+
+def test_a_loop_called_twice_widens_per_call_site() -> None:
+    got = verify_text(CALLED_TWICE, btf="bundled", profile="linux-6.18")
+    assert got.verdict.value == "accept"
+    assert (got.stats.processed_insns, got.stats.total_states) == (55, 6)
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not KERNEL_OK, reason=WHY)
+def test_a_loop_called_twice_kernel_agrees() -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    kernel = kernel_verdict(parse_program(CALLED_TWICE))
+    assert (kernel.verdict, kernel.processed_insns, kernel.total_states) == ("accept", 55, 6)
