@@ -397,7 +397,8 @@ def _find_prev_entry(explorer: Explorer, cur: VState, idx: int) -> VState | None
     """``find_prev_entry()``: the checkpoint at ``idx`` this path came through (same call
     sites, still being explored), most recent first."""
     # the explorer's checkpoint lists (is_state_visited()'s); a stand-in explorer has none
-    entries = getattr(explorer, "explored", {}).get(idx)
+    entries_at = getattr(explorer, "entries_at", None)
+    entries = entries_at(cur, idx) if entries_at is not None else ()
     if not entries:
         return None
     ancestors = set()
@@ -405,8 +406,7 @@ def _find_prev_entry(explorer: Explorer, cur: VState, idx: int) -> VState | None
     while st is not None:
         ancestors.add(id(st))
         st = st.parent
-    for entry in entries:
-        old = entry.state
+    for old in entries:
         if old.branches and id(old) in ancestors and len(old.frames) == len(cur.frames) and \
                 all(a.callsite == b.callsite for a, b in zip(old.frames, cur.frames,
                                                              strict=True)):

@@ -80,7 +80,12 @@ class Explorer:
         self.env = env
         self.live = liveness
         self.collect_all = collect_all
+        #: explored_states[]: the kernel hashes checkpoints by ``(insn ^ callsite) % prog len``
+        #: (explored_state()), so a bucket can hold other instructions' states (counted in
+        #: max_states_per_insn, never compared) and one instruction's states of other call sites
+        #: live elsewhere (no miss counted against them)
         self.explored: dict[int, list[_StateEntry]] = {}
+        self._htab = max(len(env.program.insns), 1)
         self.stack: list[_Pending] = []
         self.rejections: list[Diagnostic] = []
         self.prune_points = env.cfg.prune_points
@@ -325,7 +330,7 @@ class Explorer:
                                 and env.insn_processed - env.prev_insn_processed >= 8)
         live_regs = self.live.regs_before(idx)
         live_slots = self.live.slots_before(idx)
-        entries = self.explored.get(idx)
+        entries = self.explored.get(self.bucket(cur, idx))
         states_cnt = 0
         visits = self.sccs.visits
         if entries:
@@ -335,6 +340,8 @@ class Explorer:
             for entry in list(entries):
                 states_cnt += 1
                 old = entry.state
+                if old.insn_idx != idx:
+                    continue
                 if old.branches:
                     if may_goto:
                         # a loop through may_goto converges once a deeper iteration is
@@ -383,6 +390,15 @@ class Explorer:
             return None
         self._store_checkpoint(cur, idx)
         return None
+
+    def bucket(self, st: VState, idx: int) -> int:
+        """``explored_state()``: the hash bucket of ``idx`` for ``st``'s current frame."""
+        return ((idx ^ st.frames[-1].callsite) & 0xFFFFFFFF) % self._htab
+
+    def entries_at(self, st: VState, idx: int) -> list[VState]:
+        """The checkpoints at ``idx`` in ``st``'s bucket, most recent first."""
+        return [e.state for e in self.explored.get(self.bucket(st, idx), ())
+                if e.state.insn_idx == idx]
 
     def _iter_converged(self, old: VState, cur: VState, live_regs: int,
                         live_slots: frozenset[int] | None) -> bool:
@@ -444,7 +460,7 @@ class Explorer:
         new.insn_idx = idx
         new.checkpoint_id = env.recorder.checkpoint(idx, new)
         self._maybe_enter_scc(new, idx)
-        self.explored.setdefault(idx, []).insert(0, _StateEntry(new))
+        self.explored.setdefault(self.bucket(new, idx), []).insert(0, _StateEntry(new))
         cur.parent = new
         cur.first_insn_idx = idx
         cur.history = [idx]
