@@ -308,3 +308,11 @@ def test_a_loop_called_twice_kernel_agrees() -> None:
 
     kernel = kernel_verdict(parse_program(CALLED_TWICE))
     assert (kernel.verdict, kernel.processed_insns, kernel.total_states) == ("accept", 55, 6)
+
+
+def test_a_loop_called_twice_has_the_kernels_state_figures() -> None:
+    """explored_state(): checkpoints are hashed by ``(insn ^ callsite) % prog->len``, so the
+    second call's states do not count misses against the first call's (nor evict them) and
+    ``max_states_per_insn`` counts a bucket, not an instruction (the kernel: 2 and peak 7)."""
+    got = verify_text(CALLED_TWICE, btf="bundled", profile="linux-6.18").stats
+    assert (got.max_states_per_insn, got.peak_states) == (2, 7)
