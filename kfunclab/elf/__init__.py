@@ -19,7 +19,7 @@ from kfunclab.elf.load import ObjectProgram, object_programs
 from kfunclab.elf.objfile import ObjectError, is_elf, read_object
 from kfunclab.errors import KfunclabError
 from kfunclab.isa.program import Program
-from kfunclab.verifier.result import VerificationResult
+from kfunclab.verifier.result import Stats, VerificationResult
 
 __all__ = ["ObjectError", "ObjectProgram", "ObjectProgramResult", "is_elf", "object_programs",
            "read_object", "verify_object"]
@@ -119,17 +119,27 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
         called.add(prog.exception_callback)
     done: set[str] = set()
     depths = _depths_by_name(prog, result, {})
+    stats = result.stats  # one load: the kernel's counters run on across the verifications
     while True:
         todo = [sub for sub in subs if sub.name in called and sub.name not in done]
         if not todo:
-            return _check_call_chains(prog, result, depths)
+            return _check_call_chains(prog, _with_stats(result, stats), depths)
         for sub in todo:
             done.add(sub.name)
             sub_result = _verify_one(sub, verify, options)
+            stats = stats.then(sub_result.stats)
             if sub_result.verdict.value != "accept":
-                return sub_result
+                return _with_stats(sub_result, stats)
             called |= _called_globals(sub, sub_result)
             depths = _depths_by_name(sub, sub_result, depths)
+
+
+def _with_stats(result: VerificationResult, stats: Stats) -> VerificationResult:
+    """``result`` with the load's running figures, its log's summary line too."""
+    lines = result.log_lines
+    if lines and lines[-1] == result.stats.summary_line():
+        lines = (*lines[:-1], stats.summary_line())
+    return replace(result, stats=stats, log_lines=lines)
 
 
 def _depths_by_name(prog: Program, result: VerificationResult,

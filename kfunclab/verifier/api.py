@@ -235,7 +235,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     def finish(error: Diagnostic | None, rejected: tuple[Diagnostic, ...] = (),
                truncated: bool = False) -> VerificationResult:
         stats = Stats(env.insn_processed, env.total_states, env.peak_states,
-                      env.max_states_per_insn)
+                      env.max_states_per_insn,
+                      held_states=env.explored_states_size + env.free_list_size)
         text = explorer.log.text() if explorer is not None else ""
         if explorer is not None and explorer.log.truncated and LOG_TRUNCATED_NOTE not in notes:
             notes.append(LOG_TRUNCATED_NOTE)
