@@ -60,14 +60,15 @@ def map_prog_compatibility(decl: MapDecl, prog_type: ProgType) -> str | None:
 
 
 def check_map_prog_compatibility(program: Program, prog_type: ProgType) -> Diagnostic | None:
-    """The first map load (in instruction order) whose map the program type may not use."""
+    """``resolve_pseudo_ldimm64()``, before the walk: the first map load (in instruction
+    order) whose fd names no map, or whose map the program type may not use."""
     for _slot, insn in program.instructions():
         if type(insn) is not LoadImm64 or insn.kind not in (Imm64Kind.MAP_FD,
                                                              Imm64Kind.MAP_VALUE):
             continue
         decl = program.map_named(insn.map_name or "")
-        if decl is None:
-            continue
+        if decl is None:  # processed 0 insns: refused before do_check()
+            return Diagnostic(None, msg.MAP_NOT_FOUND.format(fd=insn.imm), errno=errno.EBADF)
         refusal = map_prog_compatibility(decl, prog_type)
         if refusal is not None:
             return Diagnostic(None, refusal, errno=errno.EINVAL)
