@@ -145,12 +145,26 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
 
         mark_chain_precision(env, state, {i + 1 for i, k in enumerate(proto.args)
                                           if k in ("size", "size0")})
+    if full == "bpf_tail_call":
+        _record_func_key(env, state)
     if proto.changes_pkt_data:
         clear_packet_pointers(state)
     int_return(state)
     name = full.removeprefix("bpf_")
     if name in SIZED_RETURN:
         sized_return(state, msize_max)
+
+
+def _record_func_key(env: Env, state: VState) -> None:
+    """``record_func_key()``: a constant index below the prog_array's ``max_entries`` lets the
+    JIT emit a direct jump, so R3 is marked precise (a path with another constant must not be
+    pruned against this one); any other index poisons the key and needs nothing."""
+    from kfunclab.verifier.precision import mark_chain_precision
+
+    key, prog_array = state.regs[3], state.regs[2].map
+    if key.type is RegType.SCALAR and key.var.is_const and prog_array is not None \
+            and key.var.const_value < prog_array.max_entries:
+        mark_chain_precision(env, state, {3})
 
 
 def clear_packet_pointers(state: VState) -> None:
