@@ -126,10 +126,10 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
             return _check_call_chains(prog, _with_stats(result, stats), depths)
         for sub in todo:
             done.add(sub.name)
-            sub_result = _verify_one(sub, verify, options)
-            stats = stats.then(sub_result.stats)
+            sub_result = _verify_one(sub, verify, {**options, "resume": stats})
+            stats = sub_result.stats
             if sub_result.verdict.value != "accept":
-                return _with_stats(sub_result, stats)
+                return sub_result
             called |= _called_globals(sub, sub_result)
             depths = _depths_by_name(sub, sub_result, depths)
 

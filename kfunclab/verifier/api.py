@@ -169,7 +169,7 @@ def verify_text(text: str, file: str = "<string>", **options: object) -> Verific
 def verify(program: Program, *, btf: str | None = "default", profile: str = "linux-6.18",
            catalog: str | Catalog | None = None, log_level: int = 1, collect_all: bool = False,
            max_recorded_steps: int = 200_000, precision: bool = True,
-           insn_limit: int = 1_000_000) -> VerificationResult:
+           insn_limit: int = 1_000_000, resume: Stats | None = None) -> VerificationResult:
     """Verify ``program`` like the kernel's verifier does and return a :class:`VerificationResult`.
 
     Parameters
@@ -190,6 +190,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         in scalars, even ``__k`` constants — unsafe, and shown in the pruning tutorial.
     insn_limit : int
         The complexity budget (the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000).
+    resume : Stats, optional
+        The figures an earlier verification of the same load ended with (a global function is
+        verified after the main program, ``do_check_subprogs()``): the kernel's counters run on,
+        so the complexity budget, the checkpoint heuristics and the summary are the load's.
 
     Raises only for input that is not a program (unknown section, unknown call name, BTF that
     cannot be read); a program the kernel would reject is a result with ``verdict`` reject.
@@ -222,6 +226,11 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
               allow_ptr_leaks=bool(caps_ok), allow_uninit_stack=bool(caps_ok),
               sleepable=ptype.sleepable, precision=precision, insn_limit=insn_limit,
               test_state_freq=bool(program.prog_flags & BPF_F_TEST_STATE_FREQ))
+    if resume is not None:
+        env.insn_processed, env.total_states = resume.processed_insns, resume.total_states
+        env.peak_states, env.max_states_per_insn = resume.peak_states, resume.max_states_per_insn
+        (env.explored_states_size, env.jmps_processed, env.prev_insn_processed,
+         env.prev_jmps_processed) = resume.carry
     env.program_gpl = license_is_gpl_compatible(program.license)  # type: ignore[attr-defined]
     env.prog_context = ProgContext(ptype.prog_type.kernel_name,  # type: ignore[attr-defined]
                                    ptype.expected_attach_type.kernel_name
@@ -236,7 +245,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                truncated: bool = False) -> VerificationResult:
         stats = Stats(env.insn_processed, env.total_states, env.peak_states,
                       env.max_states_per_insn,
-                      held_states=env.explored_states_size + env.free_list_size)
+                      carry=(env.explored_states_size + env.free_list_size, env.jmps_processed,
+                             env.prev_insn_processed, env.prev_jmps_processed))
         text = explorer.log.text() if explorer is not None else ""
         if explorer is not None and explorer.log.truncated and LOG_TRUNCATED_NOTE not in notes:
             notes.append(LOG_TRUNCATED_NOTE)

@@ -177,20 +177,11 @@ class Stats:
     peak_states: int = 0
     max_states_per_insn: int = 0
     mark_read: int = 0
-    #: ``explored_states_size + free_list_size`` when the walk ended: the kernel never resets
-    #: those counters between ``do_check_common()`` runs, so the next global function's
-    #: ``peak_states`` starts from them (not printed)
-    held_states: int = 0
-
-    def then(self, later: Stats) -> Stats:
-        """The figures of one verification after another in the same load (the main program,
-        then each called global function): sums, maxima, and the later peak on top of what the
-        earlier runs left held."""
-        return Stats(self.processed_insns + later.processed_insns,
-                     self.total_states + later.total_states,
-                     max(self.peak_states, self.held_states + later.peak_states),
-                     max(self.max_states_per_insn, later.max_states_per_insn),
-                     self.mark_read + later.mark_read, self.held_states + later.held_states)
+    #: the counters the kernel keeps across ``do_check_common()`` runs of one load (the main
+    #: program, then each called global function), as the walk left them: held checkpoints
+    #: (``explored_states_size + free_list_size``), ``jmps_processed``,
+    #: ``prev_insn_processed``, ``prev_jmps_processed`` (not printed; see ``resume``)
+    carry: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def summary_line(self) -> str:
         return (f"processed {self.processed_insns} insns (limit 1000000) "
