@@ -453,3 +453,11 @@ NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond 
 REG_INVALID = "R{regno} is invalid"
 #: check_max_stack_depth_subprog(): a call chain (global calls included) past MAX_CALL_FRAMES
 CALL_STACK_TOO_DEEP = "the call stack of {frames} frames is too deep !"
+
+# --- iterctx family: iterator programs (SEC("iter/...")) and their key/value buffers ---------
+#: __check_buffer_access() via check_buffer_access(): a PTR_TO_BUF access below its start
+#: (info is "rdonly" or "rdwr")
+INVALID_BUFFER_ACCESS = "R{regno} invalid {info} buffer access: off={off}, size={size}"
+#: __check_buffer_access(): a PTR_TO_BUF with a variable (or non-zero tnum) offset
+INVALID_VARIABLE_BUFFER_OFFSET = ("R{regno} invalid variable buffer offset: off={off}, "
+                                  "var_off={var_off}")

@@ -16,6 +16,7 @@ from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.iter_ctx import check_buffer_access
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.records import field_name, field_overlap, local_object_access
 from kfunclab.verifier.regs import (
@@ -159,6 +160,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
         _packet_access(reg, regno, off, size)
         if kind == READ and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
+    elif t is RegType.PTR_TO_BUF and not flags & TypeFlag.MAYBE_NULL:
+        check_buffer_access(regs, reg, regno, off, size, kind, value_regno)
     elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
     elif t in SOCK_TYPES and not flags & TypeFlag.MAYBE_NULL:
