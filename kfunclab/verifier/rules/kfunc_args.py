@@ -406,9 +406,10 @@ def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
         meta.iter_slot = (spi, short)
         return
-    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra:
-        raise Unsupported(f"an iterator argument that is not the first slot of a "
-                          f"bpf_iter_{short} is not modelled")
+    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra \
+            and k.flags & KF.RCU_PROTECTED:  # -EPROTO if unlock marked that slot untrusted
+        raise Unsupported(f"an argument pointing into a bpf_iter_{short} past its first slot "
+                          "(an RCU-protected iterator) is not modelled")
     if slot is None or slot.types[7] != "i" or slot.spilled.extra[0] != short:
         raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i), errno=_EINVAL)
     if slot.spilled.flags & TypeFlag.UNTRUSTED:  # an RCU-protected iterator after unlock

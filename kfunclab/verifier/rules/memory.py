@@ -575,11 +575,11 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
         spi, j = _spi(addr)
         slot = frame.stack.get(spi, EMPTY_SLOT)
         t = slot.types[j]
-        if raw_mode and kind == WRITE:
+        if raw_mode and kind == WRITE:  # check_stack_write_fixed_off(), byte by byte
             types = list(slot.types)
+            if slot.types[7] in "rif":  # is_stack_slot_special(): scrub_spilled_slot()
+                types = ["m" if c != "?" else c for c in types]
             types[j] = "m"
-            if slot.types[7] == "r":
-                types = ["m" if c == "r" else c for c in types]
             frame.stack[spi] = StackSlot("".join(types))
             continue
         if t == "m":
