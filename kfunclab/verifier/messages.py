@@ -461,3 +461,6 @@ INVALID_BUFFER_ACCESS = "R{regno} invalid {info} buffer access: off={off}, size=
 #: __check_buffer_access(): a PTR_TO_BUF with a variable (or non-zero tnum) offset
 INVALID_VARIABLE_BUFFER_OFFSET = ("R{regno} invalid variable buffer offset: off={off}, "
                                   "var_off={var_off}")
+#: btf_struct_walk() (kernel/bpf/btf.c): a pointer member read or written in part
+PTR_MEMBER_PARTIAL = ("cannot access ptr member {name} with moff {moff} in struct {struct} with "
+                      "off {off} size {size}")

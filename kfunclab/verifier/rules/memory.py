@@ -494,9 +494,9 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
     if reg.flags & TypeFlag.PERCPU:
         raise Reject(f"R{regno} is ptr_{name} access percpu memory: off={off}")
     if reg.local:
-        local_object_access(env.program.local_type(reg.btf_id), reg, off, size)
+        loaded = local_object_access(env.program.local_type(reg.btf_id), reg, off, size)
         if kind == READ and value_regno >= 0:
-            state.regs[value_regno] = UNKNOWN_SCALAR
+            state.regs[value_regno] = loaded
         return
     if kind == WRITE:  # env->ops->btf_struct_access: struct_ops', nf_conn.mark from tc/XDP
         return btf_write(env, reg, name, off, size)
