@@ -464,3 +464,10 @@ INVALID_VARIABLE_BUFFER_OFFSET = ("R{regno} invalid variable buffer offset: off=
 #: btf_struct_walk() (kernel/bpf/btf.c): a pointer member read or written in part
 PTR_MEMBER_PARTIAL = ("cannot access ptr member {name} with moff {moff} in struct {struct} with "
                       "off {off} size {size}")
+#: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: not an allocated object
+KFUNC_NOT_OWNING_OR_NON_OWNING = "arg#{arg} is neither owning or non-owning ref"
+#: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: the record has no refcount_off
+KFUNC_NO_REFCOUNT_FIELD = "arg#{arg} doesn't point to a type with bpf_refcount field"
+#: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: reg_btf_record() is NULL (a struct
+#: without special fields has no btf_struct_meta); verifier_bug() prefixes "verifier bug: "
+VERIFIER_BUG_NO_RECORD = "verifier bug: Couldn't find btf_record"

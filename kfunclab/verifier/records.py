@@ -143,3 +143,18 @@ def local_object_access(struct: LocalStruct | None, reg: Reg, off: int, size: in
     if ptr.ptr_to_struct:
         return UNKNOWN_SCALAR
     return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED, mem_size=0)
+
+
+def local_has_refcount(program: Any, name: str) -> bool:
+    """The program's own struct ``name`` has a ``struct bpf_refcount`` member
+    (``rec->refcount_off >= 0``). The local struct flattens it into plain bytes, so the
+    object's BTF is asked; program files cannot declare one."""
+    btf = getattr(getattr(program, "local_btf", None), "btf", None)
+    if btf is None:
+        return False
+    for tid in btf.find(name, "STRUCT"):
+        for m in getattr(btf.type_by_id(tid), "members", ()):
+            if getattr(btf.type_by_id(btf.skip_modifiers(m.type)), "name", None) == \
+                    "bpf_refcount":
+                return True
+    return False
