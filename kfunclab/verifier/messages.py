@@ -471,3 +471,6 @@ KFUNC_NO_REFCOUNT_FIELD = "arg#{arg} doesn't point to a type with bpf_refcount f
 #: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: reg_btf_record() is NULL (a struct
 #: without special fields has no btf_struct_meta); verifier_bug() prefixes "verifier bug: "
 VERIFIER_BUG_NO_RECORD = "verifier bug: Couldn't find btf_record"
+#: process_dynptr_func(): MEM_UNINIT | MEM_RDONLY, i.e. a const dynptr (a callback's or a
+#: global function's argument) given to a kfunc's __uninit dynptr argument (verifier_bug())
+DYNPTR_FLAGS_MISCONFIGURED = "verifier bug: misconfigured dynptr helper type flags"
