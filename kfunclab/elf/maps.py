@@ -224,7 +224,8 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
                     kind = KPTR_TAGS[tag]
                 elif tag in ("percpu_kptr", "uptr"):
                     why = why or f"map value field '{m.name}' is __{tag}, not modelled"
-            out.append(Member(m.name, kind, 8, off, target.name or "void"))
+            out.append(Member(m.name, kind, 8, off, target.name or "void",
+                              ptr_to_struct=isinstance(target, Composite)))
         elif isinstance(t, Composite):
             if t.name == "bpf_spin_lock" and st.kind is BtfKind.STRUCT:
                 out.append(Member(m.name, MemberKind.SPIN_LOCK, size, off, t.name))

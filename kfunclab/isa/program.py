@@ -52,6 +52,9 @@ class Member:
     signed: bool = False
     #: a graph root's ``__contains(T, node)``: (T, node) as the decl tag names them
     contains: tuple[str, str] | None = None
+    #: a pointer member: whether it points to a struct or union (modifiers skipped); a pointer
+    #: to anything else (an int, void, a forward declaration) walks to untrusted read-only memory
+    ptr_to_struct: bool = True
 
 
 @dataclass(frozen=True, slots=True)

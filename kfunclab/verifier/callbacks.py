@@ -334,13 +334,11 @@ UNMODELLED_KFUNCS = frozenset({"bpf_wq_set_callback_impl",  # rbtree_add: rules/
 
 
 def check_callback_kfunc(state: VState, insn: Call, idx: int) -> None:
-    """Unsupported for a kfunc that would call one of the program's functions back, or that
-    gets a callback's const dynptr (process_dynptr_func()'s rules for it are not modelled)."""
+    """Unsupported for a kfunc that would call one of the program's functions back. (A const
+    dynptr, a callback's or a global function's argument, is a kfunc's KF_ARG_PTR_TO_DYNPTR
+    with MEM_RDONLY: rules/dynptrs.kfunc_dynptr_arg.)"""
     if insn.name in UNMODELLED_KFUNCS:
         raise Unsupported(f"a callback of kfunc {insn.name} is not modelled", idx)
-    if any(r.type is RegType.CONST_PTR_TO_DYNPTR for r in state.regs[1:6]):
-        raise Unsupported(f"a callback's const dynptr passed to kfunc {insn.name} is not "
-                          "modelled", idx)
 
 
 def check_callback_helper(env: Env, state: VState, insn: Call, idx: int,

@@ -134,6 +134,8 @@ def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
               ProgType.CGROUP_DEVICE: (0, 1), ProgType.CGROUP_SYSCTL: (0, 1),
               ProgType.CGROUP_SOCKOPT: (0, 1),
               ProgType.CGROUP_SOCK_ADDR: _SOCK_ADDR_RANGES.get(at, (0, 1))}
+    if pt is ProgType.TRACING and at is AttachType.TRACE_ITER:
+        ranges[pt] = (0, 1)  # BPF_TRACE_ITER keeps the default retval_range(0, 1)
     if pt not in ranges:
         return
     if r0.type is not RegType.SCALAR:

@@ -15,6 +15,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier.ctx_skb import SKB_TYPES, skb_ctx_access
 from kfunclab.verifier.ctx_sock import SOCK_CTX_TYPES, sock_ctx_access
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.iter_ctx import iter_ctx_access
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 from kfunclab.verifier.struct_ops import ctx_arg_struct, member_of
 from kfunclab.verifier.trust import kernel_struct_reg
@@ -135,8 +136,7 @@ def tracing_args(env: Env) -> tuple[CType, ...]:
 def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
     """``btf_ctx_access()``: ctx is an array of u64 arguments typed by the attach target."""
     if env.prog_type.expected_attach_type is AttachType.TRACE_ITER:
-        raise Unsupported("the context of an iterator program (struct bpf_iter__* with "
-                          "nullable arguments) is not modelled by kfunclab")
+        return iter_ctx_access(env, off, size, write)
     args = tracing_args(env)
     struct_ops = env.prog_type.prog_type is ProgType.STRUCT_OPS
     name = member_of(env).member if struct_ops else env.prog_type.attach_target

@@ -453,3 +453,24 @@ NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond 
 REG_INVALID = "R{regno} is invalid"
 #: check_max_stack_depth_subprog(): a call chain (global calls included) past MAX_CALL_FRAMES
 CALL_STACK_TOO_DEEP = "the call stack of {frames} frames is too deep !"
+
+# --- iterctx family: iterator programs (SEC("iter/...")) and their key/value buffers ---------
+#: __check_buffer_access() via check_buffer_access(): a PTR_TO_BUF access below its start
+#: (info is "rdonly" or "rdwr")
+INVALID_BUFFER_ACCESS = "R{regno} invalid {info} buffer access: off={off}, size={size}"
+#: __check_buffer_access(): a PTR_TO_BUF with a variable (or non-zero tnum) offset
+INVALID_VARIABLE_BUFFER_OFFSET = ("R{regno} invalid variable buffer offset: off={off}, "
+                                  "var_off={var_off}")
+#: btf_struct_walk() (kernel/bpf/btf.c): a pointer member read or written in part
+PTR_MEMBER_PARTIAL = ("cannot access ptr member {name} with moff {moff} in struct {struct} with "
+                      "off {off} size {size}")
+#: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: not an allocated object
+KFUNC_NOT_OWNING_OR_NON_OWNING = "arg#{arg} is neither owning or non-owning ref"
+#: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: the record has no refcount_off
+KFUNC_NO_REFCOUNT_FIELD = "arg#{arg} doesn't point to a type with bpf_refcount field"
+#: check_kfunc_args(), KF_ARG_PTR_TO_REFCOUNTED_KPTR: reg_btf_record() is NULL (a struct
+#: without special fields has no btf_struct_meta); verifier_bug() prefixes "verifier bug: "
+VERIFIER_BUG_NO_RECORD = "verifier bug: Couldn't find btf_record"
+#: process_dynptr_func(): MEM_UNINIT | MEM_RDONLY, i.e. a const dynptr (a callback's or a
+#: global function's argument) given to a kfunc's __uninit dynptr argument (verifier_bug())
+DYNPTR_FLAGS_MISCONFIGURED = "verifier bug: misconfigured dynptr helper type flags"

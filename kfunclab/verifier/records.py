@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from kfunclab.isa.program import LocalStruct, Member, MemberKind
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Reject
-from kfunclab.verifier.regs import Reg, RegType
+from kfunclab.verifier.env import Reject, Unsupported
+from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 
 
 class Env(Protocol):
@@ -118,11 +118,43 @@ def field_name(m: Member) -> str:
     return "bpf_timer" if m.kind is MemberKind.TIMER else m.kind.value
 
 
-def local_object_access(struct: LocalStruct | None, reg: Reg, off: int, size: int) -> None:
+def local_object_access(struct: LocalStruct | None, reg: Reg, off: int, size: int) -> Reg:
     """A load or store of ``size`` bytes at ``off`` of a ``bpf_obj_new`` object (its program-local
-    struct ``struct``): ``btf_struct_access()`` refuses special fields and bytes past the end."""
+    struct ``struct``): ``btf_struct_access()`` refuses special fields and bytes past the end;
+    the value a load gives (``btf_struct_walk()``): a pointer member read whole is a scalar when
+    it points to a struct (WALK_PTR of an allocated object), else untrusted read-only memory
+    (WALK_PTR_UNTRUSTED: ``rdonly_untrusted_mem``)."""
     special = field_overlap(struct, off, off + size)
     if special is not None:
         raise Reject(msg.LOCAL_FIELD_DIRECT_ACCESS.format(field=field_name(special)))
     if off + size > (struct.size if struct is not None else 0):
         raise Reject(msg.BTF_ACCESS_BEYOND.format(name=reg.btf_name, off=off, size=size))
+    assert struct is not None
+    ptr = next((m for m in struct.members if m.kind is MemberKind.PTR
+                and m.offset <= off < m.offset + m.size), None)
+    if ptr is None:
+        return UNKNOWN_SCALAR
+    if ptr.offset != off or size != 8:
+        if "." in ptr.name:  # flattened from a nested struct: the kernel names the inner one
+            raise Unsupported(f"a partial access to pointer member {ptr.name} of a nested "
+                              "struct of a local object is not modelled")
+        raise Reject(msg.PTR_MEMBER_PARTIAL.format(name=ptr.name, moff=ptr.offset,
+                                                   struct=struct.name, off=off, size=size))
+    if ptr.ptr_to_struct:
+        return UNKNOWN_SCALAR
+    return Reg(RegType.PTR_TO_MEM, flags=TypeFlag.RDONLY | TypeFlag.UNTRUSTED, mem_size=0)
+
+
+def local_has_refcount(program: Any, name: str) -> bool:
+    """The program's own struct ``name`` has a ``struct bpf_refcount`` member
+    (``rec->refcount_off >= 0``). The local struct flattens it into plain bytes, so the
+    object's BTF is asked; program files cannot declare one."""
+    btf = getattr(getattr(program, "local_btf", None), "btf", None)
+    if btf is None:
+        return False
+    for tid in btf.find(name, "STRUCT"):
+        for m in getattr(btf.type_by_id(tid), "members", ()):
+            if getattr(btf.type_by_id(btf.skip_modifiers(m.type)), "name", None) == \
+                    "bpf_refcount":
+                return True
+    return False

@@ -102,6 +102,9 @@ def kfunc_dynptr_arg(env: Env, state: VState, meta: Any, regno: int, uninit: boo
     name = meta.kfunc.name
     reg = state.regs[regno]
     dtype, clone_ref, parent = None, 0, 0
+    if uninit and reg.type is RegType.CONST_PTR_TO_DYNPTR:
+        # a const dynptr makes the argument MEM_RDONLY, which MEM_UNINIT excludes
+        raise Reject(msg.DYNPTR_FLAGS_MISCONFIGURED, errno=14)
     if uninit:
         dtype = CONSTRUCTORS.get(name)
         if name == "bpf_dynptr_clone" and meta.dynptr_id:

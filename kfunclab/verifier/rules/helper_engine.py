@@ -31,6 +31,7 @@ from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
+from kfunclab.verifier.iter_ctx import iter_helper_refusal
 from kfunclab.verifier.percpu_args import check_percpu_arg
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
@@ -134,6 +135,12 @@ def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
     if env.prog_type.prog_type is ProgType.STRUCT_OPS:  # the struct's own get_func_proto()
         return struct_ops_proto(env, spec, insn, idx)
     pt = _prog_type_key(env)
+    refused = iter_helper_refusal(env, full) if env.prog_type.prog_type is ProgType.TRACING \
+        else None
+    if refused:
+        raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
+    if refused is False:  # an iterator's own helper: its one tracing prototype
+        return protos_for(full, pt)[0]
     probed = env.profile.helper_allowed(full, env.prog_type.prog_type.kernel_name)
     if probed is False:
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from kfunclab.btf.types import BtfKind
 from kfunclab.ctype import CType, Kind
-from kfunclab.isa.program import Member
+from kfunclab.isa.program import Member, MemberKind
 from kfunclab.kfuncs import KF, Annotation, Kfunc
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
-from kfunclab.verifier.records import GRAPH_ARGS
+from kfunclab.verifier.records import GRAPH_ARGS, local_has_refcount
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.graph import callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
@@ -44,6 +44,8 @@ class KfuncMeta:
     dynptr_ref: int = 0  # ... and its ref_obj_id (a clone shares it)
     graph_root: Member | None = None  # the graph root argument's field (arg_list_head.field)
     iter_frame: int = -1  # whose stack holds it: a subprogram may get its caller's iterator
+    refcounted: Reg | None = None  # the __refcounted_kptr argument (meta->arg_btf, arg_btf_id)
+    arg_owning_ref: bool = False  # ... and whether it was an owning reference
 
 
 def _trusted_args(env: Env, k: Kfunc) -> bool:
@@ -150,8 +152,8 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
         _iter_arg(env, state, meta, i, regno, reg, tname)
         return 1
     if ann is Annotation.REFCOUNTED_KPTR:
-        raise Unsupported(f"the __refcounted_kptr argument of {k.name} (refcounted objects) is "
-                          "not modelled")
+        _refcounted_kptr_arg(env, meta, i, regno, reg)
+        return 1
     if ann is Annotation.IRQ_FLAG:
         _irq_arg(env, state, meta, i, regno, reg)
         return 1
@@ -406,9 +408,10 @@ def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
             raise Reject(msg.ITER_EXPECTED_UNINIT.format(name=short, arg=i), errno=_EINVAL)
         meta.iter_slot = (spi, short)
         return
-    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra:
-        raise Unsupported(f"an iterator argument that is not the first slot of a "
-                          f"bpf_iter_{short} is not modelled")
+    if slot is not None and slot.types[7] == "i" and not slot.spilled.extra \
+            and k.flags & KF.RCU_PROTECTED:  # -EPROTO if unlock marked that slot untrusted
+        raise Unsupported(f"an argument pointing into a bpf_iter_{short} past its first slot "
+                          "(an RCU-protected iterator) is not modelled")
     if slot is None or slot.types[7] != "i" or slot.spilled.extra[0] != short:
         raise Reject(msg.ITER_EXPECTED_INIT.format(name=short, arg=i), errno=_EINVAL)
     if slot.spilled.flags & TypeFlag.UNTRUSTED:  # an RCU-protected iterator after unlock
@@ -432,3 +435,24 @@ def _irq_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg: 
     elif slot is None or slot.types[7] != "f":
         raise Reject(msg.IRQ_FLAG_EXPECTED_INIT.format(arg=i), errno=_EINVAL)
     meta.iter_slot = (spi, "irq")
+
+
+def _refcounted_kptr_arg(env: Env, meta: KfuncMeta, i: int, regno: int, reg: Reg) -> None:
+    """``check_kfunc_args()`` KF_ARG_PTR_TO_REFCOUNTED_KPTR (bpf_refcount_acquire): an owning
+    or non-owning reference to an allocated object whose type has a ``bpf_refcount``."""
+    if reg.type is not RegType.PTR_TO_BTF_ID or not reg.flags & TypeFlag.ALLOC:
+        raise Reject(msg.KFUNC_NOT_OWNING_OR_NON_OWNING.format(arg=i), errno=_EINVAL)
+    if reg.off or not reg.var.is_const or reg.var.const_value:
+        raise Unsupported(f"a __refcounted_kptr argument of {meta.kfunc.name} pointing inside "
+                          "its object is not modelled")
+    meta.arg_owning_ref = not reg.flags & TypeFlag.NON_OWN_REF
+    struct = env.program.local_type(reg.btf_id) if reg.local else None
+    refcounted = struct is not None and local_has_refcount(env.program, struct.name)
+    # btf_parse_struct_metas(): a record only for a struct with a special field as a member
+    if not refcounted and (struct is None or not any(
+            m.kind not in (MemberKind.INT, MemberKind.PTR, MemberKind.TIMER)
+            and "." not in m.name for m in struct.members)):
+        raise Reject(msg.VERIFIER_BUG_NO_RECORD, errno=14)
+    if not refcounted:
+        raise Reject(msg.KFUNC_NO_REFCOUNT_FIELD.format(arg=i), errno=_EINVAL)
+    meta.refcounted = reg

@@ -206,11 +206,12 @@ def _set_return(env: Env, state: VState, meta: KfuncMeta, idx: int, explorer: Br
                 rcu_iter = it is not None and it.spilled.flags & TypeFlag.RCU
                 rflags |= TypeFlag.RCU if rcu_iter else TypeFlag.TRUSTED
             r0 = kernel_struct_reg(env, target.name, rflags)
-    if flags & KF.RET_NULL:
+    ret_null = flags & KF.RET_NULL and not meta.arg_owning_ref  # is_kfunc_ret_null()
+    if ret_null:
         r0 = r0.evolve(flags=r0.flags | TypeFlag.MAYBE_NULL, id=env.new_id())
     if flags & KF.ACQUIRE:
         ref = acquire_reference(env, state, idx, k.name)
-        r0 = r0.evolve(ref_obj_id=ref, id=ref if flags & KF.RET_NULL else r0.id)
+        r0 = r0.evolve(ref_obj_id=ref, id=ref if ret_null else r0.id)
     elif k.name in records.NODE_RETURNS:
         r0 = graph.set_non_owning(env, r0)
     if r0.local and not r0.id and records.may_point_to_spin_lock(env, r0):
@@ -225,6 +226,10 @@ def _special_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> Reg |
     name = meta.kfunc.name
     if name in records.NODE_RETURNS:
         return graph.node_return(env, meta)
+    if name == "bpf_refcount_acquire_impl" and meta.refcounted is not None:
+        arg = meta.refcounted  # PTR_TO_BTF_ID | MEM_ALLOC of the argument's type
+        return Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC, btf_id=arg.btf_id,
+                   btf_name=arg.btf_name, local=True)
     if name in ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl"):
         type_id = meta.arg_constant or 0
         if not 0 <= type_id < 1 << 32:

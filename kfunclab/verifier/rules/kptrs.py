@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.regs import RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.records import local_has_refcount
+from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
 
@@ -62,10 +63,11 @@ def kptr_access(env: Env, state: VState, member: object, kind: str, value_regno:
         return
     if value_regno < 0:
         return
-    if env.btf is not None and not env.btf.find(member.type_name, "STRUCT") \
-            and env.program.local_named(member.type_name) is not None:
-        raise Unsupported(f"loading a kptr to the program's own struct {member.type_name} "
-                          "(a bpf_obj_new object) is not modelled")
+    local = env.program.local_named(member.type_name) \
+        if env.btf is None or not env.btf.find(member.type_name, "STRUCT") else None
+    if local is not None:
+        state.regs[value_regno] = _local_kptr_load(env, state, local, referenced)
+        return
     flags = TypeFlag.MAYBE_NULL
     if referenced and member.type_name in RCU_PROTECTED_TYPES and in_rcu_cs(env, state):
         flags |= TypeFlag.RCU
@@ -73,3 +75,22 @@ def kptr_access(env: Env, state: VState, member: object, kind: str, value_regno:
         flags |= TypeFlag.UNTRUSTED
     new = kernel_struct_reg(env, member.type_name, flags)
     state.regs[value_regno] = new.evolve(id=env.new_id())
+
+
+def _local_kptr_load(env: Env, state: VState, local: object, referenced: bool) -> Reg:
+    """``btf_ld_kptr_type()`` for a kptr to the program's own struct (a ``bpf_obj_new``
+    object): a type with a ``bpf_refcount`` is RCU-protected (``rcu_protected_object()``), so in
+    an RCU critical section the load is ``MEM_RCU | MEM_ALLOC`` (plus ``NON_OWN_REF`` when the
+    type is a graph node), maybe NULL; elsewhere it is untrusted."""
+    members = getattr(local, "members", ())
+    refcounted = local_has_refcount(env.program, local.name)
+    if not (referenced and refcounted and in_rcu_cs(env, state)):
+        # PTR_UNTRUSTED into program BTF: btf_struct_access() walks of such a pointer
+        raise Unsupported(f"loading a kptr to the program's own struct {local.name} without a "
+                          "bpf_refcount, or outside an RCU critical section (an untrusted "
+                          "pointer to a program type) is not modelled")
+    flags = TypeFlag.MAYBE_NULL | TypeFlag.RCU | TypeFlag.ALLOC
+    if any(m.kind.value in ("bpf_list_node", "bpf_rb_node") for m in members):
+        flags |= TypeFlag.NON_OWN_REF
+    return Reg(RegType.PTR_TO_BTF_ID, flags=int(flags), btf_id=local.btf_id,
+               btf_name=local.name, local=True, id=env.new_id())

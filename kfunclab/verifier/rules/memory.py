@@ -16,6 +16,7 @@ from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.iter_ctx import check_buffer_access
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
 from kfunclab.verifier.records import field_name, field_overlap, local_object_access
 from kfunclab.verifier.regs import (
@@ -159,6 +160,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
         _packet_access(reg, regno, off, size)
         if kind == READ and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
+    elif t is RegType.PTR_TO_BUF and not flags & TypeFlag.MAYBE_NULL:
+        check_buffer_access(regs, reg, regno, off, size, kind, value_regno)
     elif t is RegType.PTR_TO_BTF_ID and not flags & TypeFlag.MAYBE_NULL:
         _btf_access(env, state, reg, regno, off, size, kind, value_regno)
     elif t in SOCK_TYPES and not flags & TypeFlag.MAYBE_NULL:
@@ -491,9 +494,9 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
     if reg.flags & TypeFlag.PERCPU:
         raise Reject(f"R{regno} is ptr_{name} access percpu memory: off={off}")
     if reg.local:
-        local_object_access(env.program.local_type(reg.btf_id), reg, off, size)
+        loaded = local_object_access(env.program.local_type(reg.btf_id), reg, off, size)
         if kind == READ and value_regno >= 0:
-            state.regs[value_regno] = UNKNOWN_SCALAR
+            state.regs[value_regno] = loaded
         return
     if kind == WRITE:  # env->ops->btf_struct_access: struct_ops', nf_conn.mark from tc/XDP
         return btf_write(env, reg, name, off, size)
@@ -572,11 +575,11 @@ def _stack_range_initialized(env: Env, state: VState, regno: int, reg: Reg, size
         spi, j = _spi(addr)
         slot = frame.stack.get(spi, EMPTY_SLOT)
         t = slot.types[j]
-        if raw_mode and kind == WRITE:
+        if raw_mode and kind == WRITE:  # check_stack_write_fixed_off(), byte by byte
             types = list(slot.types)
+            if slot.types[7] in "rif":  # is_stack_slot_special(): scrub_spilled_slot()
+                types = ["m" if c != "?" else c for c in types]
             types[j] = "m"
-            if slot.types[7] == "r":
-                types = ["m" if c == "r" else c for c in types]
             frame.stack[spi] = StackSlot("".join(types))
             continue
         if t == "m":

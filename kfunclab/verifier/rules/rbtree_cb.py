@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import NOT_INIT, RegType
 from kfunclab.verifier.rules import graph
@@ -46,20 +47,6 @@ def check_spin_lock_in_cb(env: Env, state: VState) -> None:
         raise Reject(msg.RBTREE_CB_SPIN_LOCK, errno=_EACCES)
 
 
-def _has_refcount(env: Env, name: str) -> bool:
-    """The program's own struct ``name`` has a ``struct bpf_refcount`` member (the local
-    struct kfunclab reads flattens it into plain bytes, so ask the object's BTF)."""
-    btf = getattr(getattr(env.program, "local_btf", None), "btf", None)
-    if btf is None:
-        return False
-    for tid in btf.find(name, "STRUCT"):
-        for m in getattr(btf.type_by_id(tid), "members", ()):
-            t = btf.type_by_id(m.type)
-            if getattr(t, "name", None) == "bpf_refcount":
-                return True
-    return False
-
-
 def push_rbtree_add_callback(env: Env, state: VState, meta: KfuncMeta, idx: int,
                              explorer: Branches) -> None:
     """``push_callback_call(.., set_rbtree_add_callback_state)`` for ``bpf_rbtree_add_impl``,
@@ -72,7 +59,7 @@ def push_rbtree_add_callback(env: Env, state: VState, meta: KfuncMeta, idx: int,
     root = meta.graph_root
     if root is None or root.contains is None:
         raise Reject("verifier internal error: bpf_rbtree_add without its root", errno=14)
-    if _has_refcount(env, root.contains[0]):
+    if records.local_has_refcount(env.program, root.contains[0]):
         # ref_set_non_owning() adds MEM_RCU for a type with a bpf_refcount: not modelled
         raise Unsupported("bpf_rbtree_add's less() callback on refcounted nodes "
                           "(non-owning MEM_RCU references) is not modelled", idx)

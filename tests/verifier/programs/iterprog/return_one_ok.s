@@ -1,0 +1,4 @@
+# SEC("iter/task")
+# 1 stops the iteration; in range
+	r0 = 1
+	exit
