@@ -181,7 +181,7 @@ class Stats:
     #: program, then each called global function), as the walk left them: held checkpoints
     #: (``explored_states_size + free_list_size``), ``jmps_processed``,
     #: ``prev_insn_processed``, ``prev_jmps_processed`` (not printed; see ``resume``)
-    carry: tuple[int, int, int, int] = (0, 0, 0, 0)
+    carry: tuple[int, int, int, int] = field(default=(0, 0, 0, 0), compare=False)
 
     def summary_line(self) -> str:
         return (f"processed {self.processed_insns} insns (limit 1000000) "
