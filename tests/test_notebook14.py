@@ -46,12 +46,17 @@ def expected(btf: object) -> dict[str, tuple[str, str | None]]:
     return {
         # prepare_func_exit() back to the call site until is_state_visited() prunes the walk
         "loop_sum_c": ("accept", None),
+        # check_mem_access(): the callback's R2 is a PTR_TO_MAP_KEY
+        "for_each_key_write_c": ("reject", "write to change key R2 not allowed"),
         # prepare_func_exit(): bpf_loop's callback_ret_range is [0, 1]
         "loop_ret_two_c": ("reject", "At callback return the register R0 has smin=2 smax=2 "
                            "should have been in [0, 1]"),
         # check_return_code(): an async (timer) callback returns 0
         "timer_ret_one_c": ("reject", "At async callback return the register R0 has smin=1 "
                             "smax=1 should have been in [0, 0]"),
+        # check_kfunc_call(): in_sleepable() is false in a timer callback (push_async_cb())
+        "timer_sleeps_c": ("reject", "program must be sleepable to call sleepable kfunc "
+                           "bpf_copy_from_user_str"),
         # check_reference_leak() at main's exit: the callback's reference is the state's
         "loop_acquire_c": ("reject", "BPF_EXIT instruction in main prog would lead to "
                            "reference leak"),
