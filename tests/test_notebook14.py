@@ -64,6 +64,8 @@ def expected(btf: object) -> dict[str, tuple[str, str | None]]:
         "ref_across_loop_c": ("accept", None),
         # do_check_insn(): no helper call but bpf_spin_unlock under a lock
         "lock_across_loop_c": ("reject", "function calls are not allowed while holding a lock"),
+        # ... and in bpf_rbtree_add's less(), walked inside the lock
+        "rbtree_less_c": ("reject", "function calls are not allowed while holding a lock"),
         # bpf_tcp_ca_kfunc_set, registered for BPF_PROG_TYPE_STRUCT_OPS
         "cc_slow_start_c": ("accept", None),
         # check_kfunc_call(): not in a set registered for BPF_PROG_TYPE_SCHED_CLS
@@ -160,10 +162,19 @@ def test_the_leak_names_the_callbacks_kfunc_call(bundled: dict) -> None:
     result = bundled["loop_acquire_c"]
     prog = result.program
     (context,) = result.error.context
-    alloc = int(re.fullmatch(r"Unreleased reference id=\d+ alloc_insn=(\d+)", context).group(1))
+    alloc = int(re.fullmatch(r"Unreleased reference id=2 alloc_insn=(\d+)", context).group(1))
     callback = next(i for i, name in prog.func_names.items() if name == "find_init")
     assert alloc >= callback > result.error.insn
     assert getattr(prog.insns[alloc], "name", "") == "bpf_task_from_pid"
+
+
+def test_the_rbtree_callback_is_refused_inside_itself(bundled: dict) -> None:
+    """rbtree_less_c: the error is the helper call in coin(), not the bpf_rbtree_add call."""
+    result = bundled["rbtree_less_c"]
+    prog = result.program
+    coin = next(i for i, name in prog.func_names.items() if name == "coin")
+    assert result.error.insn >= coin
+    assert getattr(prog.insns[result.error.insn], "name", "") == "bpf_get_prandom_u32"
 
 
 def test_struct_ops_argument_is_a_trusted_tcp_sock(bundled: dict) -> None:
