@@ -78,7 +78,8 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
     if state.active_locks or (critical and might_sleep(
             env.program, target, lambda k: env.registry.lookup(k, env.prog_context))):
         raise Unsupported(f"a call of global function '{name}' inside a lock, RCU, "
-                          "preempt-disabled or IRQ-disabled region is not modelled", idx)
+                          "preempt-disabled or IRQ-disabled region, or from a timer callback, "
+                          "is not modelled", idx)
     starts = sorted(env.program.func_names)  # type: ignore[attr-defined]
     number = starts.index(target) if target in starts else 0
     # a global verified on its own numbers functions as its main program does
