@@ -22,6 +22,7 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.mightsleep import might_sleep
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
+from kfunclab.verifier.trust import in_sleepable
 
 
 def parse_kind(kind: str) -> tuple[str, int, bool]:
@@ -70,12 +71,15 @@ def check_global_call(env: Env, state: VState, idx: int, target: int) -> None:
 
     name, kinds = env.program.global_funcs[target]  # type: ignore[attr-defined]
     # 6.18 calls a global function that cannot sleep (subprog_info[].might_sleep clear)
-    # with RCU, preemption or IRQs off; kfunclab models no global call with a lock held
-    critical = state.active_rcu_lock or state.active_preempt_locks or state.active_irq_id
+    # with RCU, preemption or IRQs off, or from a state that cannot sleep (a timer callback's:
+    # in_sleepable()); kfunclab models no global call with a lock held
+    critical = (state.active_rcu_lock or state.active_preempt_locks or state.active_irq_id
+                or (env.sleepable and not in_sleepable(env, state)))
     if state.active_locks or (critical and might_sleep(
             env.program, target, lambda k: env.registry.lookup(k, env.prog_context))):
         raise Unsupported(f"a call of global function '{name}' inside a lock, RCU, "
-                          "preempt-disabled or IRQ-disabled region is not modelled", idx)
+                          "preempt-disabled or IRQ-disabled region, or from a timer callback, "
+                          "is not modelled", idx)
     starts = sorted(env.program.func_names)  # type: ignore[attr-defined]
     number = starts.index(target) if target in starts else 0
     # a global verified on its own numbers functions as its main program does

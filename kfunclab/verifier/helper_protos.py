@@ -29,6 +29,7 @@ from kfunclab.verifier.rules.helper_args import (
     sized_return,
 )
 from kfunclab.verifier.state import VState
+from kfunclab.verifier.trust import in_sleepable
 
 P = ProgType
 _SKB_READERS = frozenset({P.SOCKET_FILTER, P.SCHED_CLS, P.SCHED_ACT, P.CGROUP_SKB, P.LWT_IN,
@@ -96,7 +97,7 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
     if env.prog_type.prog_type not in proto.prog_types:
         raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
                           f"{env.prog_type.prog_type.kernel_name}", idx)
-    if proto.sleepable_only and not env.sleepable:
+    if proto.sleepable_only and not in_sleepable(env, state):
         raise Unsupported(f"{full}#{insn.imm} in a non-sleepable program is not modelled", idx)
     if proto.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)

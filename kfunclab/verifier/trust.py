@@ -6,7 +6,8 @@ trusted pointer gives an *untrusted* pointer (or no flags), unless the field is 
 critical section), ``BTF_TYPE_SAFE_RCU_OR_NULL``. The lists are 6.18's (kernel/bpf/verifier.c).
 
 The predicates every rule about kernel pointers asks live here too: :func:`is_trusted_reg`,
-:func:`is_rcu_reg`, :func:`in_rcu_cs`, and :func:`kernel_struct_reg` to make such a pointer.
+:func:`is_rcu_reg`, :func:`in_sleepable`, :func:`in_rcu_cs`, and :func:`kernel_struct_reg` to make
+such a pointer.
 """
 
 from __future__ import annotations
@@ -66,11 +67,26 @@ def is_trusted_reg(reg: Reg) -> bool:
     return bool(reg.flags & (TypeFlag.TRUSTED | TypeFlag.ALLOC))
 
 
+def in_sleepable(env: Env, state: VState) -> bool:
+    """``in_sleepable()``: whether the state, not the program, may sleep.
+
+    The kernel asks ``cur_state->in_sleepable``: the program's flag, except on the walk of a
+    timer callback, which ``push_async_cb()`` starts with ``is_async_cb_sleepable()`` false
+    (a timer fires in softirq context), even in a sleepable program. kfunclab models no other
+    async callback (bpf_wq's and task_work's, which are sleepable, are Unsupported).
+
+    >>> from types import SimpleNamespace as S
+    >>> in_sleepable(S(sleepable=True), S(frames=[S(cb="async_cb")]))
+    False
+    """
+    return env.sleepable and state.frames[0].cb != "async_cb"
+
+
 def in_rcu_cs(env: Env, state: VState) -> bool:
     """``in_rcu_cs()``: inside bpf_rcu_read_lock, with preemption/IRQs off, or non-sleepable."""
     return (bool(state.active_rcu_lock) or bool(state.active_locks)
             or bool(state.active_preempt_locks) or bool(state.active_irq_id)
-            or not env.sleepable)
+            or not in_sleepable(env, state))
 
 
 def kernel_struct_reg(env: Env, struct_name: str, flags: int = 0) -> Reg:

@@ -41,7 +41,7 @@ from kfunclab.verifier.scalar.value import sync_fields
 from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
-from kfunclab.verifier.trust import kernel_struct_reg
+from kfunclab.verifier.trust import in_sleepable, kernel_struct_reg
 
 R = RegType
 _MEM_TYPES = ((R.PTR_TO_STACK, 0), (R.PTR_TO_PACKET, 0), (R.PTR_TO_PACKET_META, 0),
@@ -191,7 +191,7 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
     fn = choose_proto(env, spec, insn, idx)
     if fn.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
-    if fn.might_sleep and not env.sleepable:
+    if fn.might_sleep and not in_sleepable(env, state):  # a timer callback's state too
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
     for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
         if kind.type == "ARG_PTR_TO_PERCPU_BTF_ID":

@@ -28,7 +28,7 @@ from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
 from kfunclab.verifier.rules.rbtree_cb import push_rbtree_add_callback
 from kfunclab.verifier.state import RefKind, StackSlot, VState
-from kfunclab.verifier.trust import in_rcu_cs, kernel_struct_reg
+from kfunclab.verifier.trust import in_rcu_cs, in_sleepable, kernel_struct_reg
 from kfunclab.verifier.widen import find_prev_entry, widen_imprecise_scalars
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
     if flags & KF.DESTRUCTIVE and not env.has_cap("cap_sys_boot"):
         raise Reject(msg.KFUNC_DESTRUCTIVE)
     sleepable = bool(flags & KF.SLEEPABLE)
-    if sleepable and not env.sleepable:
+    if sleepable and not in_sleepable(env, state):
         raise Reject(msg.KFUNC_SLEEPABLE_IN_NON_SLEEPABLE.format(name=name))
     meta = KfuncMeta(kfunc)
     check_kfunc_args(env, state, meta, idx)
