@@ -327,7 +327,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         with paused_cyclic_gc():  # the walk makes no reference cycles (gcpause.py)
             error = explorer.run(state)
         if error is None and not collect_all:
-            error = check_max_stack_depth(env) or check_throw_in_callbacks(env)
+            error = check_max_stack_depth(env, explorer.last_insn) \
+                or check_throw_in_callbacks(env)
             unresolved = env.aux.get(-1, {}).get("unresolved_kfunc")
             if error is None and unresolved is not None:  # fixup_kfunc_call()
                 error = Diagnostic(unresolved, msg.KFUNC_CALL_NOT_ELIMINATED, errno=22)

@@ -453,3 +453,12 @@ NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond 
 REG_INVALID = "R{regno} is invalid"
 #: check_max_stack_depth_subprog(): a call chain (global calls included) past MAX_CALL_FRAMES
 CALL_STACK_TOO_DEEP = "the call stack of {frames} frames is too deep !"
+
+# --- misc2 family: bpf_tail_call in subprograms (kfunclab/verifier/tailcall.py) --------------
+#: check_helper_call() -> check_resource_leak(env, false, true, "tail_call"): the prefix of the
+#: LOCK/LEAK/IRQ/RCU/PREEMPT_AT_EXIT messages for a tail call
+TAIL_CALL_PREFIX = "tail_call"
+#: check_max_stack_depth_subprog(): a subprogram with a tail call entered with 256 bytes or
+#: more of its callers' (rounded) stack
+TAIL_CALL_STACK_TOO_LARGE = ("tail_calls are not allowed when call stack of previous frames is "
+                             "{depth} bytes. Too large")
