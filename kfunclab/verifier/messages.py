@@ -462,3 +462,9 @@ TAIL_CALL_PREFIX = "tail_call"
 #: more of its callers' (rounded) stack
 TAIL_CALL_STACK_TOO_LARGE = ("tail_calls are not allowed when call stack of previous frames is "
                              "{depth} bytes. Too large")
+#: include/linux/errno.h ENOTSUPP (kernel-internal, 524)
+ENOTSUPP = 524
+#: check_struct_ops_btf_id(): a struct_ops program loaded without attach_btf_id gets -ENOTSUPP
+#: and no message; the kernel's log is then "func#0 @0" (check_subprogs(), level 2) and the
+#: summary, so its last line before the summary is that one (api.silent_refusal())
+STRUCT_OPS_NO_ATTACH_BTF_ID = "func#0 @0"
