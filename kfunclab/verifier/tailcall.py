@@ -89,6 +89,10 @@ def after_tail_call_in_subprog(env: Env, state: VState, idx: int, explorer: Bran
     explorer.push_branch(state, idx + 1, idx)
     clear_packet_pointers(state)
     state.regs[0] = UNKNOWN_SCALAR
+    if state.frames[-1].cb:  # a sync callback: R0 must be in its return range
+        from kfunclab.verifier.callbacks import exit_callback
+
+        return exit_callback(env, state, explorer)  # type: ignore[arg-type]
     return exit_subprog(env, state)
 
 
