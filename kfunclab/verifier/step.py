@@ -52,7 +52,7 @@ from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.rules.maygoto import check_may_goto
 from kfunclab.verifier.rules.sockets import infer_not_null_on_eq
 from kfunclab.verifier.state import StackSlot, VState
-from kfunclab.verifier.tailcall import next_after_call
+from kfunclab.verifier.tailcall_exit import next_after_call
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ falls through to the next instruction. ``check_helper_call()`` of Linux 6.18 the
   tail call that *returned*: packet pointers die (``clear_all_pkt_pointers()``), R0 is an
   unknown scalar, and the subprogram returns to its caller (``prepare_func_exit()``).
 
+The path after the call is :mod:`kfunclab.verifier.tailcall_exit`'s.
 ``check_max_stack_depth()`` adds one rule (:func:`kfunclab.verifier.stackdepth`): a
 subprogram with a tail call may not be entered with 256 bytes or more of callers' stack.
 
@@ -32,17 +33,12 @@ subprogram with a tail call may not be entered with 256 bytes or more of callers
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kfunclab.isa.insn import Call, CallKind
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject
-from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR
+from kfunclab.verifier.regs import NOT_INIT
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.state import RefKind, VState
-
-if TYPE_CHECKING:
-    from kfunclab.verifier.branching import Branches
 
 #: include/uapi/linux/bpf.h: BPF_FUNC_tail_call
 TAIL_CALL_ID = 12
@@ -78,30 +74,6 @@ def check_tail_call_leak(env: Env, state: VState, idx: int) -> None:
 def tail_call_return(state: VState) -> None:
     """R0 after the call on the fall-through path: ``RET_VOID`` leaves it unset."""
     state.regs[0] = NOT_INIT
-
-
-def after_tail_call_in_subprog(env: Env, state: VState, idx: int, explorer: Branches) -> int:
-    """A tail call in a subprogram: push the fall-through, return to the caller on this path
-    (the next instruction index)."""
-    from kfunclab.verifier.calls import exit_subprog
-    from kfunclab.verifier.helper_protos import clear_packet_pointers
-
-    explorer.push_branch(state, idx + 1, idx)
-    clear_packet_pointers(state)
-    state.regs[0] = UNKNOWN_SCALAR
-    if state.frames[-1].cb:  # a sync callback: R0 must be in its return range
-        from kfunclab.verifier.callbacks import exit_callback
-
-        return exit_callback(env, state, explorer)  # type: ignore[arg-type]
-    return exit_subprog(env, state)
-
-
-def next_after_call(env: Env, state: VState, insn: object, idx: int, explorer: Branches) -> int:
-    """The instruction after a helper or kfunc call: the next one, except after a tail call in
-    a subprogram (:func:`after_tail_call_in_subprog`)."""
-    if len(state.frames) > 1 and is_tail_call(insn):
-        return after_tail_call_in_subprog(env, state, idx, explorer)
-    return idx + 1
 
 
 def has_tail_call(insns: tuple | list, start: int, end: int) -> bool:
