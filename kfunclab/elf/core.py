@@ -79,6 +79,12 @@ def resolve(relo: CoreRelo, local: Btf, target: Btf | None) -> CoreResult:
     # type-based relocations name the type itself (a typedef stays a typedef)
     local_id = local.skip_modifiers(relo.type_id) if kind not in TYPE_KINDS else relo.type_id
     local_name = local.name(local_id)
+    if not local_name and local.name(relo.type_id):
+        # a typedef of an anonymous struct or union (siphash_key_t): libbpf names the
+        # candidates by relo->type_id itself, typedefs of that name (bpf_core_find_cands()),
+        # and matches the access path past the typedef (bpf_core_spec_match())
+        local_id = relo.type_id
+        local_name = local.name(local_id)
     if not local_name:
         raise CoreUnsupported(f"CO-RE {KINDS[kind]} relocation on an anonymous type")
     cands = _candidates(local, local_id, target)

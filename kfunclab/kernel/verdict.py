@@ -98,6 +98,26 @@ def error_line(log: str, errno: int) -> str:
     return f"errno {errno} ({bpf.errno_name(errno)}), empty verifier log"
 
 
+#: errno of map_check_no_btf(): the map type takes no BTF key/value types (xskmap, sockmap,
+#: devmap, cpumap, maps of maps ...)
+_ENOTSUPP = 524
+
+
+def _create_map(decl: Any, map_type: int, btf_fd: int) -> int:
+    """BPF_MAP_CREATE with the declaration's BTF key/value ids, and without them where the map
+    type refuses BTF (``map_check_no_btf()``), as libbpf's ``bpf_object__create_map()``
+    retries."""
+    sizes = dict(map_type=map_type, key_size=decl.key_size, value_size=decl.value_size,
+                 max_entries=decl.max_entries, map_flags=decl.flags, name=decl.name)
+    try:
+        return bpf.map_create(**sizes, btf_fd=btf_fd, btf_key_type_id=decl.key_type_id,
+                              btf_value_type_id=decl.value_type_id)
+    except bpf.BpfCommandError as err:
+        if err.errno != _ENOTSUPP or not (decl.key_type_id or decl.value_type_id):
+            raise
+    return bpf.map_create(**sizes)
+
+
 def _load(plan: LoadPlan, log_level: int) -> dict[str, Any]:
     """Create BTF and maps, load the program, close every fd; a JSON-able outcome."""
     fds: list[int] = []
@@ -109,11 +129,7 @@ def _load(plan: LoadPlan, log_level: int) -> dict[str, Any]:
             fds.append(btf_fd)
             map_fds = {}
             for decl, map_type in zip(plan.prog_btf.maps, plan.map_types, strict=True):
-                map_fds[decl.name] = bpf.map_create(
-                    map_type=map_type, key_size=decl.key_size, value_size=decl.value_size,
-                    max_entries=decl.max_entries, map_flags=decl.flags, name=decl.name,
-                    btf_fd=btf_fd, btf_key_type_id=decl.key_type_id,
-                    btf_value_type_id=decl.value_type_id)
+                map_fds[decl.name] = _create_map(decl, map_type, btf_fd)
                 fds.append(map_fds[decl.name])
             patched = bytearray(insns)
             for slot, name in plan.map_slots:  # BPF_PSEUDO_MAP_FD: imm of the first slot = fd

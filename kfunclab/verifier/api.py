@@ -297,6 +297,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         try:
             member_of(env)
         except Reject as refused:
+            if refused.message == msg.STRUCT_OPS_NO_ATTACH_BTF_ID:  # no message of its own
+                return finish(Diagnostic(None, silent_refusal(refused.errno, log_level),
+                                         errno=refused.errno))
             if log_level >= 2:
                 static_prefix.append("func#0 @0")
             return finish(Diagnostic(None, refused.message, errno=refused.errno))
@@ -338,7 +341,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         with paused_cyclic_gc():  # the walk makes no reference cycles (gcpause.py)
             error = explorer.run(state)
         if error is None and not collect_all:
-            error = check_max_stack_depth(env) or check_throw_in_callbacks(env)
+            error = check_max_stack_depth(env, explorer.last_insn) \
+                or check_throw_in_callbacks(env)
             unresolved = env.aux.get(-1, {}).get("unresolved_kfunc")
             if error is None and unresolved is not None:  # fixup_kfunc_call()
                 error = Diagnostic(unresolved, msg.KFUNC_CALL_NOT_ELIMINATED, errno=22)
@@ -350,6 +354,21 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         return replace(finish(None), verdict=Verdict.UNSUPPORTED,
                        error=Diagnostic(missing.insn, missing.reason, errno=95), rejected=())
     return finish(error, tuple(explorer.rejections))
+
+
+def silent_refusal(err: int, log_level: int) -> str:
+    """The first-error line of a refusal the kernel prints no message for, after
+    ``check_subprogs()``: at log level 2 the last line before the summary is ``func#0 @0``; at
+    level 1 the log is empty (the empty-log convention). Level 0 answers as the recorded kernel
+    answers (asked at level 2) do.
+
+    >>> silent_refusal(524, 1)
+    'errno 524 (ENOTSUPP), empty verifier log'
+    """
+    if log_level == 1:
+        name = "ENOTSUPP" if err == msg.ENOTSUPP else errno_mod.errorcode.get(err, str(err))
+        return msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name)
+    return "func#0 @0"
 
 
 def _where(program: Program, line: int | None = None) -> str:

@@ -132,7 +132,7 @@ def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
     ranges = {ProgType.CGROUP_SKB: (0, 3) if at is AttachType.CGROUP_INET_EGRESS else (0, 1),
               ProgType.CGROUP_SOCK: (0, 1), ProgType.SOCK_OPS: (0, 1),
               ProgType.CGROUP_DEVICE: (0, 1), ProgType.CGROUP_SYSCTL: (0, 1),
-              ProgType.CGROUP_SOCKOPT: (0, 1),
+              ProgType.CGROUP_SOCKOPT: (0, 1), ProgType.NETFILTER: (0, 1),  # NF_DROP, NF_ACCEPT
               ProgType.CGROUP_SOCK_ADDR: _SOCK_ADDR_RANGES.get(at, (0, 1))}
     if pt is ProgType.TRACING and at is AttachType.TRACE_ITER:
         ranges[pt] = (0, 1)  # BPF_TRACE_ITER keeps the default retval_range(0, 1)

@@ -27,6 +27,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier.result import Diagnostic
 from kfunclab.verifier.stackdepth import MAX_CALL_FRAMES, round_up_stack_depth
 from kfunclab.verifier.state import MAX_BPF_STACK
+from kfunclab.verifier.tailcall import TAIL_CALL_STACK_LIMIT, has_tail_call
 
 
 class _Refused(Exception):
@@ -51,6 +52,9 @@ def check_call_chains(program: Program, depths: Mapping[str, int],
               for i, s in enumerate(starts)}
 
     def walk(start: int, depth: int, frame: int) -> None:
+        if start and depth >= TAIL_CALL_STACK_LIMIT and has_tail_call(insns, *bounds[start]):
+            raise _Refused(Diagnostic(None, msg.TAIL_CALL_STACK_TOO_LARGE.format(depth=depth),
+                                      errno=errno.EACCES))
         depth += round_up_stack_depth(depths.get(names[start], 0))
         if depth > MAX_BPF_STACK:
             raise _Refused(Diagnostic(None, msg.COMBINED_STACK_TOO_LARGE.format(

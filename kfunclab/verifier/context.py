@@ -51,6 +51,8 @@ def ctx_access(env: Env, off: int, size: int, kind: str, signed: bool = False) -
         if signed and pt is ProgType.FLOW_DISSECTOR and reg.is_pointer:
             raise _refuse(off, size)  # flow_dissector_is_valid_access(): info->is_ldsx
         return reg
+    if pt is ProgType.NETFILTER:
+        return _netfilter(env, off, size, write)
     if pt is ProgType.SYSCALL:
         if off < 0 or off >= 0xFFFF or off % size:
             raise _refuse(off, size)
@@ -88,6 +90,19 @@ def _xdp(off: int, size: int, write: bool) -> Reg:
         raise _refuse(off, size)
     ptr = _XDP_PTRS.get(off)
     return Reg(ptr) if ptr is not None else UNKNOWN_SCALAR
+
+
+#: struct bpf_nf_ctx (include/net/netfilter/nf_bpf_link.h): the struct each u64 points to
+_NF_CTX_FIELDS = {0: "nf_hook_state", 8: "sk_buff"}
+
+
+def _netfilter(env: Env, off: int, size: int, write: bool) -> Reg:
+    """``nf_is_valid_access()``: struct bpf_nf_ctx is read only, its two pointers read whole;
+    each is a trusted kernel pointer (``nf_ptr_to_btf_id()``: PTR_TO_BTF_ID | PTR_TRUSTED)."""
+    struct = _NF_CTX_FIELDS.get(off)
+    if write or struct is None or size != 8:
+        raise _refuse(off, size)
+    return kernel_struct_reg(env, struct, TypeFlag.TRUSTED)
 
 
 def _perf_event(off: int, size: int, write: bool) -> Reg:

@@ -94,6 +94,7 @@ class Explorer:
         self.may_goto_points = frozenset(i for i, insn in enumerate(env.program.insns)
                                          if type(insn) is MayGoto)
         self._stored_now = False
+        self.last_insn: int | None = None  # set when run() ends
         self._path: list[int] = []  # the current path's own instructions ...
         self._path_base: _PathSoFar | None = None  # ... after those of the path it branched from
         self._pending_print: tuple | None = None
@@ -213,6 +214,9 @@ class Explorer:
             self._update_branch_counts(state)
             popped = self._pop()
             if popped is None:
+                # the last instruction line of the log (post-walk errors): a pruned end
+                # prints only "N: safe" after the one before
+                self.last_insn = prev_insn if ended is PathEnd.PRUNED else idx
                 return self.rejections[0] if self.rejections else None
             state, prev_insn, path = popped
             self._path = path

@@ -134,13 +134,9 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
                 continue
             mem_arg(env, state, regno, size, "write" if kind == "mem_uninit" else "read",
                      raw_mode=kind == "mem_uninit")
-        if kind == "prog_array":
-            if reg.type is not RegType.CONST_PTR_TO_MAP or reg.map.map_type != "prog_array":
-                raise Unsupported(f"{full}: R{regno} is not a prog_array map", idx)
-            if len(state.frames) > 1 or state.refs or state.active_locks \
-                    or state.active_rcu_lock or state.active_preempt_locks:
-                raise Unsupported(f"{full} in a subprogram or with references, locks or RCU "
-                                  "held is not modelled", idx)
+        if kind == "prog_array" and (reg.type is not RegType.CONST_PTR_TO_MAP
+                                     or reg.map.map_type != "prog_array"):
+            raise Unsupported(f"{full}: R{regno} is not a prog_array map", idx)
     if any(k in ("size", "size0") for k in proto.args):
         from kfunclab.verifier.precision import mark_chain_precision
 
@@ -148,10 +144,19 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
                                           if k in ("size", "size0")})
     if full == "bpf_tail_call":
         _record_func_key(env, state)
+    name = full.removeprefix("bpf_")
+    if name == "tail_call":
+        from kfunclab.verifier.tailcall import check_tail_call_leak, tail_call_return
+
+        check_tail_call_leak(env, state, idx)
+        # R0 unset, packet pointers kept; in a subprogram step_insn() then returns to the
+        # caller (tailcall.after_tail_call_in_subprog)
+        int_return(state)
+        tail_call_return(state)
+        return
     if proto.changes_pkt_data:
         clear_packet_pointers(state)
     int_return(state)
-    name = full.removeprefix("bpf_")
     if name in SIZED_RETURN:
         sized_return(state, msize_max)
 

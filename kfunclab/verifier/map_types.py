@@ -175,5 +175,9 @@ def socket_lookup(env: Env, state: VState, m: object, idx: int) -> None:
     ref = 0
     if m.map_type != "xskmap":  # type: ignore[attr-defined]
         ref = acquire_reference(env, state, idx, "bpf_map_lookup_elem")
-    state.regs[0] = Reg(RegType.PTR_TO_MAP_VALUE, flags=TypeFlag.MAYBE_NULL, map=m,
-                        id=ref or env.new_id(), ref_obj_id=ref)
+    # The running 6.18 kernel types R0 as the socket already (its log prints
+    # "R0=xdp_sock_or_null(id=1)", "sock_or_null(id=2,ref_obj_id=2)", no map=): the NULL check
+    # then only drops PTR_MAYBE_NULL, as mark_ptr_not_null_reg() makes of a map value.
+    sock = RegType.PTR_TO_XDP_SOCK if m.map_type == "xskmap" else RegType.PTR_TO_SOCKET  # type: ignore[attr-defined]
+    state.regs[0] = Reg(sock, flags=TypeFlag.MAYBE_NULL, id=ref or env.new_id(),
+                        ref_obj_id=ref)

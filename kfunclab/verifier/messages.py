@@ -474,3 +474,18 @@ VERIFIER_BUG_NO_RECORD = "verifier bug: Couldn't find btf_record"
 #: process_dynptr_func(): MEM_UNINIT | MEM_RDONLY, i.e. a const dynptr (a callback's or a
 #: global function's argument) given to a kfunc's __uninit dynptr argument (verifier_bug())
 DYNPTR_FLAGS_MISCONFIGURED = "verifier bug: misconfigured dynptr helper type flags"
+
+# --- misc2 family: bpf_tail_call in subprograms (kfunclab/verifier/tailcall.py) --------------
+#: check_helper_call() -> check_resource_leak(env, false, true, "tail_call"): the prefix of the
+#: LOCK/LEAK/IRQ/RCU/PREEMPT_AT_EXIT messages for a tail call
+TAIL_CALL_PREFIX = "tail_call"
+#: check_max_stack_depth_subprog(): a subprogram with a tail call entered with 256 bytes or
+#: more of its callers' (rounded) stack
+TAIL_CALL_STACK_TOO_LARGE = ("tail_calls are not allowed when call stack of previous frames is "
+                             "{depth} bytes. Too large")
+#: include/linux/errno.h ENOTSUPP (kernel-internal, 524)
+ENOTSUPP = 524
+#: check_struct_ops_btf_id(): a struct_ops program loaded without attach_btf_id gets -ENOTSUPP
+#: and no message; the kernel's log is then "func#0 @0" (check_subprogs(), level 2) and the
+#: summary, so its last line before the summary is that one (api.silent_refusal())
+STRUCT_OPS_NO_ATTACH_BTF_ID = "func#0 @0"

@@ -22,6 +22,7 @@ from kfunclab.isa.insn import Call, CallKind, Imm64Kind, LoadImm64
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.result import Diagnostic
 from kfunclab.verifier.state import MAX_BPF_STACK
+from kfunclab.verifier.tailcall import TAIL_CALL_STACK_LIMIT, has_tail_call
 
 if TYPE_CHECKING:
     from kfunclab.verifier.env import Env
@@ -56,19 +57,26 @@ def _walk(env: Env, subprogs: dict, first: list[tuple[int, int]], start: int, de
 
     A module function, not a closure calling itself: that closure would be a reference cycle
     holding ``env`` (and the whole walk's recording) until the cyclic GC ran."""
+    sub = subprogs[start]
+    if start and not first and depth >= TAIL_CALL_STACK_LIMIT \
+            and has_tail_call(env.program.insns, sub.start, sub.end):
+        # a tail call unwinds its own frame but not its callers': 32 x 256 bytes at most
+        first.append((0, depth))
     depth += round_up_stack_depth(env.stack_depth.get(start, 0))
     if depth > MAX_BPF_STACK and not first:
         first.append((frame + 1, depth))
     if frame + 1 >= MAX_CALL_FRAMES:
         return  # do_check() already refused deeper chains
-    sub = subprogs[start]
     for callee in _callees(env, sub.start, sub.end):
         if callee in subprogs:
             _walk(env, subprogs, first, callee, depth, frame + 1)
 
 
-def check_max_stack_depth(env: Env) -> Diagnostic | None:
-    """The kernel's refusal of a call chain whose stack is over 512 bytes, or None."""
+def check_max_stack_depth(env: Env, last_insn: int | None = None) -> Diagnostic | None:
+    """The kernel's refusal of a call chain whose stack is over 512 bytes, or None.
+
+    ``last_insn``: the last instruction the walk processed, where the kernel's log stands
+    when it prints the refusal (the diagnostic's ``insn``)."""
     subprogs = {s.start: s for s in env.cfg.subprogs}
     first: list[tuple[int, int]] = []  # (frames, depth) where a chain first went over
     # the kernel walks the async callbacks' subtrees first (highest subprogram first), then main
@@ -80,5 +88,8 @@ def check_max_stack_depth(env: Env) -> Diagnostic | None:
     if not first:
         return None
     frames, depth = first[0]
-    return Diagnostic(None, msg.COMBINED_STACK_TOO_LARGE.format(frames=frames, depth=depth),
+    if not frames:  # a subprogram with a tail call, entered with too much stack below it
+        return Diagnostic(last_insn, msg.TAIL_CALL_STACK_TOO_LARGE.format(depth=depth),
+                          errno=errno.EACCES)
+    return Diagnostic(last_insn, msg.COMBINED_STACK_TOO_LARGE.format(frames=frames, depth=depth),
                       errno=errno.EACCES)

@@ -52,6 +52,7 @@ from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.rules.maygoto import check_may_goto
 from kfunclab.verifier.rules.sockets import infer_not_null_on_eq
 from kfunclab.verifier.state import StackSlot, VState
+from kfunclab.verifier.tailcall_exit import next_after_call
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
             env.jmps_processed += 1
             if check_call(env, state, insn, idx, explorer):
                 return EXIT  # bpf_throw: an exception exit ends the path
-            return idx + 1
+            return next_after_call(env, state, insn, idx, explorer)  # a tail call may return
         case Exit():
             env.jmps_processed += 1
             if len(state.frames) > 1:

@@ -76,9 +76,14 @@ def attach_member(env: Env) -> StructOpsMember:
         raise Reject(msg.STRUCT_OPS_GPL, errno=22)
     btf = env.btf
     ids = btf.find(struct_name, "STRUCT") if btf is not None else ()
+    if not ids and btf is not None:
+        # libbpf cannot give the program an attach_btf_id (its struct_ops map cannot be made
+        # against this kernel); loaded anyway, as the selftests' loader does, it has none, and
+        # check_struct_ops_btf_id() returns -ENOTSUPP without a message. kfunclab reads no
+        # module BTF: a module's struct (bpf_testmod_ops) is refused as a kernel without it does.
+        raise Reject(msg.STRUCT_OPS_NO_ATTACH_BTF_ID, errno=msg.ENOTSUPP)
     if not ids:
-        raise Unsupported(f"struct_ops struct '{struct_name}' is not in the kernel BTF in use "
-                          "(a module's struct_ops, or an older kernel): not modelled")
+        raise Unsupported(f"struct_ops struct '{struct_name}': no kernel BTF in use")
     if struct_name not in MODELLED:
         raise Unsupported(f"struct_ops of struct '{struct_name}' (its verifier_ops: context, "
                           "writes, helpers) are not modelled by kfunclab")

@@ -92,11 +92,6 @@ def _map_arg(env: Env, state: VState, regno: int, name: str, idx: int) -> Reg:
     of_maps = name == "map_lookup_elem" and reg.map is not None and reg.map.inner is not None
     if name == "map_lookup_elem":
         kv += SOCKET_MAPS  # their lookups give sockets (map_types.socket_lookup)
-        if reg.map is not None and reg.map.map_type == "xskmap":
-            # the lookup is modelled (map_types.socket_lookup), but not yet what programs do
-            # with its xdp_sock: its fields, and the jeq/jne NULL inference between pointers
-            raise Unsupported("the xdp_sock of a bpf_map_lookup_elem on an xskmap is not "
-                              "modelled", idx)
     if name.startswith("map_") and reg.map is not None and reg.map.map_type not in kv \
             and not of_maps and map_func_compatible(env, reg.map.map_type, name):
         # an incompatible map type is refused once the other arguments are checked

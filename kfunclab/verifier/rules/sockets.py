@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Reject
+from kfunclab.verifier.references import not_null_socket
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
 
@@ -104,6 +105,10 @@ def infer_not_null_on_eq(eq_branch: VState | None, dst_reg: Reg, src_reg: Reg, d
                                                                           src_reg.type):
         return
     regno, reg = (src, src_reg) if src_reg.maybe_null else (dst, dst_reg)
+    sock = not_null_socket(reg)
+    if sock is not None:  # a sockmap/sockhash/xskmap value is its socket (the id stays)
+        eq_branch.regs[regno] = sock.evolve(id=reg.id)
+        return
     if reg.type is RegType.PTR_TO_MAP_VALUE and reg.map is not None \
             and reg.map.map_type not in ("array", "hash", "percpu_array", "percpu_hash",
                                          "lru_hash", "lru_percpu_hash", "ringbuf"):

@@ -1,0 +1,14 @@
+# SEC("tc")
+# MAP: xsks xskmap key=u32 value=u32 max_entries=4
+# the verifier does not restrict an xskmap lookup to XDP programs
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = xsks ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r0 = *(u32 *)(r0 + 0)
+out:
+	r0 = 0
+	exit

@@ -1,0 +1,15 @@
+# SEC("xdp")
+# MAP: xsks xskmap key=u32 value=u32 max_entries=4
+# an xdp_sock is read-only
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = xsks ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r1 = 1
+	*(u32 *)(r0 + 0) = r1          # bug: write
+out:
+	r0 = 2
+	exit
