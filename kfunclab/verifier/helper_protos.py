@@ -89,11 +89,12 @@ del P
 
 
 def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
-                    proto: HelperProto) -> None:
-    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return."""
+                    proto: HelperProto, available: bool = False) -> None:
+    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return.
+    ``available``: the caller already asked the program type's table (the data)."""
     if env.prog_type.prog_type in proto.refused_in:
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
-    if env.prog_type.prog_type not in proto.prog_types:
+    if not available and env.prog_type.prog_type not in proto.prog_types:
         raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
                           f"{env.prog_type.prog_type.kernel_name}", idx)
     if proto.sleepable_only and not env.sleepable:

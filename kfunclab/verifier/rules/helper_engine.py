@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from kfunclab.isa.helpers import MAP_TYPES
 from kfunclab.isa.insn import Call
-from kfunclab.progtypes import ProgType
+from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
@@ -109,69 +109,77 @@ class CallMeta:
 #: kernel configurations that builds commonly leave out: where no kernel can be asked, a
 #: prototype that exists only with one of them is not assumed present
 OPTIONAL_CONFIGS = ("CONFIG_BPF_KPROBE_OVERRIDE", "CONFIG_IPV6_SEG6_BPF")
-#: helpers whose availability changed after the source the data was generated from: 6.18's
-#: bpf_base_func_proto() gives them (with CAP_PERFMON) to program types the older tables do
-#: not; the live 6.18 kernel allows them there (``kfunclab probe``). Where no kernel can be
-#: asked, a refusal by the older tables is therefore not trusted.
-CHANGED_SINCE_SOURCE = frozenset({
-    "bpf_copy_from_user", "bpf_copy_from_user_task", "bpf_find_vma",
-    "bpf_get_branch_snapshot", "bpf_get_task_stack", "bpf_perf_event_read",
-    "bpf_perf_event_read_value", "bpf_send_signal", "bpf_send_signal_thread",
-    "bpf_task_storage_get", "bpf_task_storage_delete", "bpf_current_task_under_cgroup",
-    "bpf_get_cgroup_classid", "bpf_get_current_comm", "bpf_get_current_uid_gid",
-    "bpf_get_retval", "bpf_set_retval", "bpf_get_netns_cookie", "bpf_skb_set_tunnel_key",
-    "bpf_skb_set_tunnel_opt", "bpf_skb_pull_data"})
-
-
 def _prog_type_key(env: Env) -> str:
     return env.prog_type.prog_type.name.lower()
 
 
+def _cap_ok(env: Env, cap: object) -> bool:
+    """``bpf_token_capable()``: CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON."""
+    if cap is None or env.has_cap("cap_sys_admin"):
+        return True
+    return cap in ("CAP_BPF", "CAP_PERFMON") and env.has_cap(str(cap).lower())
+
+
+def _attach_ok(env: Env, cond: dict[str, object]) -> bool:
+    """A case that ``prog->expected_attach_type`` decides (a nested switch, ``== BPF_X ?``)."""
+    try:
+        attach = AttachType(env.prog_type.expected_attach_type_value).name
+    except ValueError:
+        attach = str(env.prog_type.expected_attach_type_value)
+    if "attach" in cond:
+        return attach in cond["attach"]  # type: ignore[operator]
+    return attach not in cond.get("attach_not", ())  # type: ignore[operator]
+
+
+def _undecided(cond: dict[str, object]) -> bool:
+    """An ``if``/``?:`` the data cannot decide (lockdown, a trampoline, the attach BTF ...)."""
+    return bool(cond.get("conditional")) and not cond.get("never_null") \
+        and "attach" not in cond and "attach_not" not in cond
+
+
 def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
     """``get_helper_proto()``: the prototype this program's table returns, or the kernel's
-    refusal. The live probe answers availability where it ran; the source's tables elsewhere."""
+    refusal. The live probe answers availability where it ran; the source's tables elsewhere.
+    Either way the data decides what depends on the program rather than the kernel: the
+    capability gates of ``bpf_base_func_proto()`` (the loader's capabilities),
+    ``prog->sleepable ? &a : &b`` and ``prog->expected_attach_type`` cases. What depends on
+    lockdown, a trampoline or a configuration builds leave out is unsupported where no kernel
+    was asked."""
     full = spec.name
     if env.prog_type.prog_type is ProgType.STRUCT_OPS:  # the struct's own get_func_proto()
         return struct_ops_proto(env, spec, insn, idx)
     pt = _prog_type_key(env)
-    probed = env.profile.helper_allowed(full, env.prog_type.prog_type.kernel_name)
+    kernel_name = env.prog_type.prog_type.kernel_name
+    refused = Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
+    probed = env.profile.helper_allowed(full, kernel_name)
     if probed is False:
-        raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
-    candidates = protos_for(full, pt)
+        raise refused
+    conds = [(p, p.condition(pt) or {}) for p in protos_for(full, pt)]
+    decided = [(p, c) for p, c in conds if _cap_ok(env, c.get("cap")) and _attach_ok(env, c)
+               and c.get("sleepable", env.sleepable) == env.sleepable]
+    if conds and not decided:  # the loader's capabilities or the attach type rule it out
+        raise refused
     if probed is None:
-        caps = [p.condition(pt).get("cap") for p in candidates]  # type: ignore[union-attr]
-        perfmon = env.has_cap("cap_perfmon") or env.has_cap("cap_sys_admin")
-        bpf = env.has_cap("cap_bpf") or env.has_cap("cap_sys_admin")
-        candidates = [p for p, cap in zip(candidates, caps, strict=True)
-                      if cap is None or (cap == "CAP_PERFMON" and perfmon)
-                      or (cap == "CAP_BPF" and bpf)]
-        if not candidates and full in CHANGED_SINCE_SOURCE:
-            raise Unsupported(f"{full}#{insn.imm}: whether 6.18 offers it to "
-                              f"{env.prog_type.prog_type.kernel_name} needs the live probe "
-                              "(its tables changed after the source of kfunclab's data)", idx)
-        for p in candidates:
-            cond = p.condition(pt) or {}
-            config = str(cond.get("config") or "")
-            if cond.get("conditional") or any(c in config for c in OPTIONAL_CONFIGS):
-                raise Unsupported(f"{full}#{insn.imm}: whether "
-                                  f"{env.prog_type.prog_type.kernel_name} gets it depends on "
-                                  f"{config or 'the attach type, capabilities or lockdown'}; "
-                                  "no kernel was asked", idx)
-        if not candidates:
-            raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
-    if len(candidates) == 1 and (candidates[0].condition(pt) or {}).get("conditional"):
-        # `return cond ? &proto : NULL`: the probe asked one attach type, this program may
-        # have another (get_func_arg in tracing, sleepable-only helpers ...)
-        raise Unsupported(f"{full}#{insn.imm}: whether {env.prog_type.prog_type.kernel_name} "
-                          "gets it depends on the attach type or flags; not modelled", idx)
-    if not candidates:
-        raise Unsupported(f"{full}#{insn.imm}: the kernel allows it to "
-                          f"{env.prog_type.prog_type.kernel_name} but kfunclab's data (Linux "
-                          "source tables) has no prototype for it there", idx)
-    if len({(p.args, p.ret, p.gpl_only) for p in candidates}) > 1:
-        by_sleep = [p for p in candidates if p.might_sleep == env.sleepable]
-        if len({(p.args, p.ret, p.gpl_only) for p in by_sleep}) == 1:
-            return by_sleep[0]
+        for _p, c in decided:
+            config = str(c.get("config") or "")
+            optional = any(o in config for o in OPTIONAL_CONFIGS)
+            if _undecided(c) or optional:
+                why = config if optional else "the attach target or lockdown"
+                raise Unsupported(f"{full}#{insn.imm}: whether {kernel_name} gets it depends "
+                                  f"on {why}; no kernel was asked", idx)
+        if not decided:
+            raise refused
+    elif len(decided) == 1 and _undecided(decided[0][1]):
+        # `return cond ? &proto : NULL`: the probe asked one attach target, this program may
+        # have another (get_func_arg without a trampoline ...)
+        raise Unsupported(f"{full}#{insn.imm}: whether {kernel_name} gets it depends on the "
+                          "attach target; not modelled", idx)
+    if not decided:
+        raise Unsupported(f"{full}#{insn.imm}: the kernel allows it to {kernel_name} but "
+                          "kfunclab's data (Linux source tables) has no prototype for it "
+                          "there", idx)
+    candidates = [p for p, _c in decided]
+    if len({(p.args, p.ret, p.gpl_only, p.might_sleep) for p in candidates}) > 1:
         raise Unsupported(f"{full}#{insn.imm}: which of its prototypes "
                           f"({', '.join(p.name for p in candidates)}) the kernel picks depends "
                           "on the attach type; not modelled", idx)
@@ -392,11 +400,17 @@ def _fixed_size(env: Env, text: str) -> int | None:
     inner = text.removeprefix("sizeof(").removesuffix(")").strip()
     if inner in _SCALAR_SIZES:
         return _SCALAR_SIZES[inner]
+    name = inner.removeprefix("struct ").strip()
     if inner.startswith("struct ") and env.btf is not None:
-        ids = env.btf.find(inner.removeprefix("struct ").strip(), "STRUCT")
+        ids = env.btf.find(name, "STRUCT")
         if ids:
             return getattr(env.btf.type_by_id(ids[0]), "size", None)
-    return None
+    return _WIRE_HEADERS.get(name) if inner.startswith("struct ") else None
+
+
+#: protocol headers whose size the wire format fixes (include/uapi/linux/ip.h, ipv6.h, tcp.h):
+#: the answer where the BTF in use (a trimmed snapshot) lacks the struct
+_WIRE_HEADERS = {"iphdr": 20, "ipv6hdr": 40, "tcphdr": 20}
 
 
 def _check_aligned(reg: Reg, size: int, full: str, idx: int) -> None:
