@@ -98,6 +98,11 @@ def btf_id_lists(texts: dict[str, str]) -> dict[str, list[str]]:
         for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?\((\w+)(?:,\s*\w+)?\)\s*\n"
                              r"((?:\s*BTF_ID\(\w+,\s*\w+\)\s*\n)+)", text):
             lists.setdefault(m.group(1), re.findall(r"BTF_ID\(\w+,\s*(\w+)\)", m.group(2)))
+        # an id found at init: `type_id = btf_find_by_name_kind(btf, "tcp_sock", ...);
+        # if (...) return ...; tcp_sock_id = type_id;` (net/ipv4/bpf_tcp_ca.c)
+        for m in re.finditer(r"btf_find_by_name_kind\(\s*\w+,\s*\"(\w+)\",\s*BTF_KIND_STRUCT\s*\)"
+                             r";\s*if\s*\([^)]*\)\s*return[^;]*;\s*(\w+)\s*=\s*type_id;", text):
+            lists.setdefault(m.group(2), [m.group(1)])
     return lists
 
 
@@ -113,6 +118,9 @@ def btf_index_enums(btf_ids_h: str) -> dict[str, tuple[int, str]]:
 
 def resolve_btf(value: str, lists: dict[str, list[str]],
                 enums: dict[str, tuple[int, str]]) -> str | None:
+    single = re.fullmatch(r"&\s*(\w+)", value.strip())
+    if single and len(lists.get(single.group(1), ())) == 1:
+        return lists[single.group(1)][0]
     m = re.fullmatch(r"&\s*(\w+)\[(\w+)\]", value.strip())
     if not m:
         return None if "POISON" not in value else "BPF_PTR_POISON"
@@ -247,6 +255,9 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
         elif cond and protos and not sub and "NULL" not in flat and "break" not in flat:
             never_null = True  # an `if` picks between prototypes; every path returns one
         attach = _attach_rule(flat, protos) if cond and len(set(protos)) == 1 else None
+        # `security_locked_down(...) < 0 ? NULL : &proto`: the running kernel's lockdown state
+        lockdown = cond and bool(re.fullmatch(r"return\s+security_locked_down\(\w+\)\s*<\s*0\s*"
+                                              r"\?\s*NULL\s*:\s*[&\w()]+\s*;\s*", flat))
         if label is None and not group:
             for s in sub:
                 calls.append({"table": s, "where": "after"})
@@ -255,7 +266,8 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
                 cases[name] = {"protos": protos, "tables": sub, "conditional": cond,
                                "cap": case_cap, "null": not protos and not sub,
                                "config": configs(tok.start()), "sleepable": sleepable,
-                               "never_null": never_null, "attach": attach}
+                               "never_null": never_null, "attach": attach,
+                               "lockdown": lockdown}
         for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", tail):
             calls.append({"table": cm.group(1), "where": "after"})
         # after a switch: `if (!bpf_token_capable(..., CAP_X)) return NULL;` gates the rest
@@ -385,7 +397,8 @@ def resolve(table: str, tables: dict, seen: tuple = ()) -> dict[str, list[dict]]
         entries = [{"proto": p, "conditional": case["conditional"], "cap": case["cap"],
                     "config": case["config"], "table": table,
                     "sleepable": case["sleepable"].get(p), **(case["attach"] or {}),
-                    "never_null": case["never_null"]} for p in case["protos"]]
+                    "never_null": case["never_null"], "lockdown": case["lockdown"]}
+                   for p in case["protos"]]
         for sub in case["tables"]:
             for e in resolve(sub, tables, (*seen, table)).get(h, []):
                 entries.append({**e, "conditional": e["conditional"] or case["conditional"],
@@ -497,6 +510,7 @@ def main() -> None:
                                       ("config", e.get("config")),
                                       ("never_null", e.get("never_null") and e["conditional"]),
                                       ("attach", e.get("attach")),
+                                      ("lockdown", e.get("lockdown")),
                                       ("attach_not", e.get("attach_not")),
                                       ("sleepable", e.get("sleepable")))
                     if v or (k == "sleepable" and v is False)

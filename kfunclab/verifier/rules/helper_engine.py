@@ -9,9 +9,10 @@ next argument, release arguments), the release, the return type (map values, soc
 ``PTR_TO_BTF_ID``), references acquired (``bpf_sk_lookup_tcp``) or carried over by pointer
 casts (``bpf_sk_fullsock``), and ``check_map_func_compatibility()``.
 
-What another part of kfunclab models, or nothing yet, is refused as unsupported with the reason:
-callbacks (ARG_PTR_TO_FUNC, timers), dynptrs, spin locks and kptrs (hand-written), per-cpu
-pointers, ``RET_PTR_TO_MEM``.
+Per-cpu pointers (``ARG_PTR_TO_PERCPU_BTF_ID`` and the ``RET_PTR_TO_MEM_OR_BTF_ID`` they give)
+are in :mod:`kfunclab.verifier.percpu_args`. What another part of kfunclab models is refused
+here as unsupported with the reason: callbacks (ARG_PTR_TO_FUNC, timers: ``callbacks.py``),
+dynptrs, spin locks, kptrs and ring buffer records (hand-written, ``rules/``).
 
 >>> from kfunclab.verifier import verify_text
 >>> verify_text('''# SEC("tc")
@@ -31,7 +32,7 @@ from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
-from kfunclab.verifier.percpu_args import check_percpu_arg
+from kfunclab.verifier.percpu_args import check_percpu_arg, percpu_arg_meta, percpu_return
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved, const_size
@@ -69,6 +70,9 @@ COMPATIBLE_REG_TYPES: dict[str, tuple[tuple[RegType, int], ...]] = {
     "ARG_PTR_TO_BTF_ID": _BTF_PTR_TYPES,
     "ARG_PTR_TO_STACK": ((R.PTR_TO_STACK, 0),),
     "ARG_PTR_TO_CONST_STR": ((R.PTR_TO_MAP_VALUE, 0),),
+    "ARG_PTR_TO_PERCPU_BTF_ID": ((R.PTR_TO_BTF_ID, TypeFlag.PERCPU),
+                                 (R.PTR_TO_BTF_ID, TypeFlag.PERCPU | TypeFlag.RCU),
+                                 (R.PTR_TO_BTF_ID, TypeFlag.PERCPU | TypeFlag.TRUSTED)),
 }
 del R
 #: argument types another part of kfunclab models, or none yet: (what, who)
@@ -78,9 +82,7 @@ _NOT_HERE = {
     "ARG_PTR_TO_DYNPTR": "a dynptr argument",
     "ARG_PTR_TO_SPIN_LOCK": "a bpf_spin_lock argument",
     "ARG_KPTR_XCHG_DEST": "a kptr argument",
-    "ARG_PTR_TO_PERCPU_BTF_ID": "a per-cpu pointer argument",
     "ARG_PTR_TO_RINGBUF_MEM": "a ring buffer record argument",
-    "ARG_CONST_ALLOC_SIZE_OR_ZERO": "an allocation size argument",
 }
 _KV_MAPS = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
                       "lru_percpu_hash"})
@@ -104,6 +106,8 @@ class CallMeta:
     release_regno: int = 0
     msize_max: int = 0
     size_regs: set[int] = field(default_factory=set)
+    mem_size: int = 0  # ARG_CONST_ALLOC_SIZE_OR_ZERO: what RET_PTR_TO_MEM points to
+    percpu: Reg | None = None  # ARG_PTR_TO_PERCPU_BTF_ID: meta->ret_btf/ret_btf_id
 
 
 #: kernel configurations that builds commonly leave out: where no kernel can be asked, a
@@ -131,8 +135,11 @@ def _attach_ok(env: Env, cond: dict[str, object]) -> bool:
     return attach not in cond.get("attach_not", ())  # type: ignore[operator]
 
 
-def _undecided(cond: dict[str, object]) -> bool:
-    """An ``if``/``?:`` the data cannot decide (lockdown, a trampoline, the attach BTF ...)."""
+def _undecided(cond: dict[str, object], probed: bool) -> bool:
+    """An ``if``/``?:`` the data cannot decide: the kernel's lockdown state (which the live
+    probe answers), the attach target's BTF (which it cannot) ..."""
+    if cond.get("lockdown"):
+        return not probed
     return bool(cond.get("conditional")) and not cond.get("never_null") \
         and "attach" not in cond and "attach_not" not in cond
 
@@ -163,13 +170,14 @@ def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
         for _p, c in decided:
             config = str(c.get("config") or "")
             optional = any(o in config for o in OPTIONAL_CONFIGS)
-            if _undecided(c) or optional:
-                why = config if optional else "the attach target or lockdown"
+            if _undecided(c, False) or optional:
+                why = config if optional else (
+                    "lockdown" if c.get("lockdown") else "the attach target")
                 raise Unsupported(f"{full}#{insn.imm}: whether {kernel_name} gets it depends "
                                   f"on {why}; no kernel was asked", idx)
         if not decided:
             raise refused
-    elif len(decided) == 1 and _undecided(decided[0][1]):
+    elif len(decided) == 1 and _undecided(decided[0][1], True):
         # `return cond ? &proto : NULL`: the probe asked one attach target, this program may
         # have another (get_func_arg without a trampoline ...)
         raise Unsupported(f"{full}#{insn.imm}: whether {kernel_name} gets it depends on the "
@@ -202,8 +210,6 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         if kind.type in _NOT_HERE:
             raise Unsupported(f"{full}#{insn.imm}: {_NOT_HERE[kind.type]} is not modelled by "
                               "the generic helper rules", idx)
-    if fn.ret.type in ("RET_PTR_TO_MEM", "RET_PTR_TO_MEM_OR_BTF_ID"):
-        raise Unsupported(f"{full}#{insn.imm}: a {fn.ret.type} return is not modelled", idx)
     if state.active_rcu_lock and fn.might_sleep:
         raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=full, imm=insn.imm), errno=22)
     if (state.active_preempt_locks or state.active_irq_id) and fn.might_sleep:
@@ -338,13 +344,20 @@ def check_func_arg(env: Env, state: VState, regno: int, arg: ArgSpec, fn: ProtoS
         _check_mem_size(env, state, regno, fn.args[regno - 2], t.endswith("ZERO"), meta)
     elif t == "ARG_PTR_TO_CONST_STR":
         _check_const_str(state, regno, idx)
+    elif t == "ARG_PTR_TO_PERCPU_BTF_ID":
+        meta.percpu = percpu_arg_meta(reg, regno)
+    elif t == "ARG_CONST_ALLOC_SIZE_OR_ZERO":
+        if not reg.var.is_const:
+            raise Reject(f"R{regno} is not a known constant'", errno=13)
+        meta.mem_size = reg.var.const_value
+        meta.size_regs.add(regno)
 
 
 def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
                    allowed: tuple[tuple[RegType, int], ...], full: str, idx: int) -> None:
     """The PTR_TO_BTF_ID part of ``check_reg_type()``."""
-    if reg.type is not RegType.PTR_TO_BTF_ID:
-        return
+    if reg.type is not RegType.PTR_TO_BTF_ID or reg.flags & TypeFlag.PERCPU:
+        return  # per-cpu pointers: "handled by helper specific checks"
     if allowed is _MEM_TYPES:
         if not arg.has("MEM_RDONLY"):
             raise Reject(msg.HELPER_MAY_WRITE_BTF.format(
@@ -478,6 +491,10 @@ def _return_reg(env: Env, fn: ProtoSpec, meta: CallMeta, full: str, idx: int) ->
         return Reg(RegType.PTR_TO_MAP_VALUE, flags=flags, map=meta.map)
     if ret.type in _RET_REGS:
         return Reg(_RET_REGS[ret.type], flags=flags)
+    if ret.type == "RET_PTR_TO_MEM":
+        return Reg(RegType.PTR_TO_MEM, flags=flags, mem_size=meta.mem_size)
+    if ret.type == "RET_PTR_TO_MEM_OR_BTF_ID" and meta.percpu is not None:
+        return percpu_return(env, meta.percpu, flags)
     if ret.type == "RET_PTR_TO_BTF_ID" and ret.btf_struct and ret.btf_struct != "BPF_PTR_POISON":
         return kernel_struct_reg(env, ret.btf_struct, flags)
     raise Unsupported(f"{full}: return type {ret.type} is not modelled", idx)
