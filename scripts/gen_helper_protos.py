@@ -255,6 +255,10 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
         elif cond and protos and not sub and "NULL" not in flat and "break" not in flat:
             never_null = True  # an `if` picks between prototypes; every path returns one
         attach = _attach_rule(flat, protos) if cond and len(set(protos)) == 1 else None
+        gate_first = re.match(r"if\s*\(\s*prog->expected_attach_type\s*!=\s*BPF_(\w+)\s*\)\s*"
+                              r"return\s+NULL\s*;", flat)
+        if attach is None and gate_first:  # a necessary attach type; more conditions follow
+            attach = {"attach_only": [gate_first.group(1)]}
         # `security_locked_down(...) < 0 ? NULL : &proto`: the running kernel's lockdown state
         lockdown = cond and bool(re.fullmatch(r"return\s+security_locked_down\(\w+\)\s*<\s*0\s*"
                                               r"\?\s*NULL\s*:\s*[&\w()]+\s*;\s*", flat))
@@ -334,8 +338,9 @@ TRAMPOLINE_ATTACH = {"tracing": ["TRACE_FENTRY", "TRACE_FEXIT", "MODIFY_RETURN"]
 def _only_attach(entry: dict, attach: list[str]) -> dict:
     """``entry`` narrowed to programs whose expected attach type is one of ``attach``."""
     allowed = [a for a in attach if a not in entry.get("attach_not", ())
-               and a in entry.get("attach", attach)]
-    out = {k: v for k, v in entry.items() if k not in ("attach", "attach_not", "trampoline")}
+               and a in entry.get("attach", attach) and a in entry.get("attach_only", attach)]
+    out = {k: v for k, v in entry.items()
+           if k not in ("attach", "attach_not", "attach_only", "trampoline")}
     return {**out, "conditional": True, "never_null": False, "attach": allowed}
 
 
@@ -512,6 +517,7 @@ def main() -> None:
                                       ("attach", e.get("attach")),
                                       ("lockdown", e.get("lockdown")),
                                       ("attach_not", e.get("attach_not")),
+                                      ("attach_only", e.get("attach_only")),
                                       ("sleepable", e.get("sleepable")))
                     if v or (k == "sleepable" and v is False)
                     or (k == "attach" and v is not None)}

@@ -80,7 +80,17 @@ def _setup(regno: int, arg: ArgSpec, spec: HelperSpec) -> list[str]:
         return [f"{r} = r10", f"{r} += -64"]
     if t in ("ARG_PTR_TO_BTF_ID", "ARG_PTR_TO_PERCPU_BTF_ID") and arg.btf_struct == "task_struct":
         return [f"{r} = r7"]
+    if t in _SOCK_ARGS or arg.btf_struct in _SOCK_STRUCTS:
+        return [f"{r} = r8"]
     return [f"{r} = 0"]
+
+
+#: arguments a socket fits: the __sk_buff's sk (sock_common), or bpf_sk_fullsock()'s socket
+_SOCK_ARGS = ("ARG_PTR_TO_SOCK_COMMON", "ARG_PTR_TO_BTF_ID_SOCK_COMMON", "ARG_PTR_TO_SOCKET")
+_SOCK_STRUCTS = ("sock", "sock_common", "tcp_sock", "udp_sock", "tcp6_sock", "udp6_sock")
+_SKB_TYPES = ("socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out",
+              "lwt_xmit", "lwt_seg6local", "sk_skb")
+_FULLSOCK_TYPES = ("sched_cls", "sched_act", "cgroup_skb")
 
 
 def program(spec: HelperSpec, proto_index: int, prog_type: str) -> str:
@@ -88,13 +98,21 @@ def program(spec: HelperSpec, proto_index: int, prog_type: str) -> str:
     proto = spec.protos[proto_index]
     map_type = spec.map_types[0] if spec.map_types else "hash"
     lines = [f'# SEC("{SECTIONS[prog_type]}")', _map_line(map_type), "\tr6 = r1",
+             "\tr7 = 0", "\tr8 = 0",
              "\tr1 = 0"] + [f"\t*(u64 *)(r10 - {8 * i}) = r1" for i in range(1, 9)]
     wants_task = any(a.btf_struct == "task_struct" for a in proto.args)
     if wants_task:
         lines += ["\tcall bpf_get_current_task_btf", "\tr7 = r0"]
+    wants_sock = any(a.type in _SOCK_ARGS or a.btf_struct in _SOCK_STRUCTS for a in proto.args)
+    if wants_sock and prog_type in _SKB_TYPES:
+        lines += ["\tr8 = *(u64 *)(r6 + 168)", "\tif r8 == 0 goto out"]
+        if any(a.type == "ARG_PTR_TO_SOCKET" or a.btf_struct not in (None, "sock_common")
+               for a in proto.args) and prog_type in _FULLSOCK_TYPES:
+            lines += ["\tr1 = r8", "\tcall bpf_sk_fullsock", "\tif r0 == 0 goto out",
+                      "\tr8 = r0"]
     for i, arg in enumerate(proto.args):
         lines += [f"\t{s}" for s in _setup(i + 1, arg, spec)]
-    lines += [f"\tcall {spec.name}", "\tr0 = 0", "\texit"]
+    lines += [f"\tcall {spec.name}", "out:", "\tr0 = 0", "\texit"]
     return "\n".join(lines) + "\n"
 
 

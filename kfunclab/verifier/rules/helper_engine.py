@@ -130,6 +130,8 @@ def _attach_ok(env: Env, cond: dict[str, object]) -> bool:
         attach = AttachType(env.prog_type.expected_attach_type_value).name
     except ValueError:
         attach = str(env.prog_type.expected_attach_type_value)
+    if attach not in cond.get("attach_only", (attach,)):  # type: ignore[operator]
+        return False  # `if (prog->expected_attach_type != BPF_X) return NULL;` then more
     if "attach" in cond:
         return attach in cond["attach"]  # type: ignore[operator]
     return attach not in cond.get("attach_not", ())  # type: ignore[operator]
