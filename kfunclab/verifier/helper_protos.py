@@ -23,6 +23,7 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.helper_args import (
     SIZED_RETURN,
+    clobber_caller_saved,
     const_size,
     int_return,
     mem_arg,
@@ -81,7 +82,7 @@ HELPER_PROTOS: dict[str, HelperProto] = {
     "get_numa_node_id": HelperProto((), _TC | _TRACING | {P.XDP, P.SOCKET_FILTER}),
     "get_stack": HelperProto(("ctx", "mem_uninit", "size0", "any"), _TRACING - {P.LSM},
                              gpl_only=True),
-    # a tail call that fails falls through; 6.18 counts it as changing packet data
+    # a tail call that fails falls through (tailcall.py)
     "tail_call": HelperProto(("ctx", "prog_array", "any"), _TC | _TRACING | {
         P.XDP, P.SOCKET_FILTER, P.CGROUP_SKB, P.SK_SKB}, changes_pkt_data=True),
 }
@@ -134,18 +135,20 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
                 continue
             mem_arg(env, state, regno, size, "write" if kind == "mem_uninit" else "read",
                      raw_mode=kind == "mem_uninit")
-        if kind == "prog_array":
-            if reg.type is not RegType.CONST_PTR_TO_MAP or reg.map.map_type != "prog_array":
-                raise Unsupported(f"{full}: R{regno} is not a prog_array map", idx)
-            if len(state.frames) > 1 or state.refs or state.active_locks \
-                    or state.active_rcu_lock or state.active_preempt_locks:
-                raise Unsupported(f"{full} in a subprogram or with references, locks or RCU "
-                                  "held is not modelled", idx)
+        if kind == "prog_array" and (reg.type is not RegType.CONST_PTR_TO_MAP
+                                     or reg.map.map_type != "prog_array"):
+            raise Unsupported(f"{full}: R{regno} is not a prog_array map", idx)
     if any(k in ("size", "size0") for k in proto.args):
         from kfunclab.verifier.precision import mark_chain_precision
 
         mark_chain_precision(env, state, {i + 1 for i, k in enumerate(proto.args)
                                           if k in ("size", "size0")})
+    if "prog_array" in proto.args:  # bpf_tail_call (tailcall.py ends it)
+        from kfunclab.verifier.tailcall import check_tail_call_resources
+
+        check_tail_call_resources(env, state, idx)
+        clobber_caller_saved(state)  # RET_VOID: R0 unset; the packet stays in the main frame
+        return
     if proto.changes_pkt_data:
         clear_packet_pointers(state)
     int_return(state)

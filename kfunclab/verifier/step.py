@@ -52,6 +52,7 @@ from kfunclab.verifier.rules.kfuncs import check_kfunc_call
 from kfunclab.verifier.rules.maygoto import check_may_goto
 from kfunclab.verifier.rules.sockets import infer_not_null_on_eq
 from kfunclab.verifier.state import StackSlot, VState
+from kfunclab.verifier.tailcall import finish_tail_call
 from kfunclab.verifier.trust import is_trusted_reg  # moved there; still importable from here
 
 if TYPE_CHECKING:
@@ -132,9 +133,8 @@ def step_insn(env: Env, state: VState, insn: object, idx: int, explorer: Branche
             return idx + 1
         case Call():
             env.jmps_processed += 1
-            if check_call(env, state, insn, idx, explorer):
-                return EXIT  # bpf_throw: an exception exit ends the path
-            return idx + 1
+            nxt = check_call(env, state, insn, idx, explorer)  # bpf_throw: the path ends
+            return EXIT if nxt is True else idx + 1 if nxt is False else nxt
         case Exit():
             env.jmps_processed += 1
             if len(state.frames) > 1:
@@ -179,10 +179,9 @@ _SPIN_ALLOWED_KFUNCS = frozenset({
     "bpf_refcount_acquire_impl"})
 
 
-def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> bool:
-    """A helper or kfunc call: ``do_check_insn()``'s BPF_CALL case, after the lock check.
-
-    True when the call ends the path (``bpf_throw``: ``process_bpf_exit_full()``)."""
+def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches) -> bool | int:
+    """``do_check_insn()``'s BPF_CALL case, after the lock check: True when the call ends the
+    path (``bpf_throw``), else the next instruction if not idx + 1 (tailcall.py), or False."""
     if state.active_locks:
         helper = (insn.name or "").removeprefix("bpf_")
         allowed = (helper == "spin_unlock" if insn.kind is CallKind.HELPER
@@ -196,6 +195,8 @@ def check_call(env: Env, state: VState, insn: Call, idx: int, explorer: Branches
         return insn.name == "bpf_throw" and exceptions.throw_exit(env, state, idx, cookie)
     if not callbacks.check_callback_helper(env, state, insn, idx, explorer):  # type: ignore[arg-type]
         helpers.check_helper_call(env, state, insn, idx)
+        if insn.imm == 12 and insn.kind is CallKind.HELPER:  # BPF_FUNC_tail_call
+            return finish_tail_call(env, state, idx, explorer) or False
     return False
 
 
