@@ -32,6 +32,7 @@ from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
+from kfunclab.verifier.map_types import check_map_func_compatibility
 from kfunclab.verifier.percpu_args import check_percpu_arg, percpu_arg_meta, percpu_return
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
@@ -248,15 +249,15 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         m = meta.msize_max
         state.regs[0] = UNKNOWN_SCALAR._replace(var=sync_fields(
             0, _U64, -_MAX_ERRNO, m, 0, _U64, -_MAX_ERRNO, m, 0, _U32))
-    _check_map_func_compatibility(meta, spec, insn, idx)
+    _check_map_func_compatibility(env, meta, spec, insn)
     if spec.changes_pkt_data:
         from kfunclab.verifier.helper_protos import clear_packet_pointers
 
         clear_packet_pointers(state)
 
 
-def _check_map_func_compatibility(meta: CallMeta, spec: HelperSpec, insn: Call,
-                                  idx: int) -> None:
+def _check_map_func_compatibility(env: Env, meta: CallMeta, spec: HelperSpec,
+                                  insn: Call) -> None:
     m = meta.map
     if m is None:
         return
@@ -265,8 +266,8 @@ def _check_map_func_compatibility(meta: CallMeta, spec: HelperSpec, insn: Call,
         raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(map_type, map_type),
                                                   func=f"{spec.name}#{insn.imm}"), errno=22)
     if map_type not in _KV_MAPS and map_type not in spec.map_types:
-        raise Unsupported(f"{spec.name} on a {map_type} map: the map side of "
-                          "check_map_func_compatibility() is not modelled", idx)
+        # the map side: the helpers a map of this type may be passed to (map_types.py)
+        check_map_func_compatibility(env, map_type, spec.name.removeprefix("bpf_"))
 
 
 def _type_ok(reg: Reg, arg: ArgSpec, allowed: tuple[tuple[RegType, int], ...]) -> bool:
