@@ -170,6 +170,8 @@ def parse_protos(texts: dict[str, str], arg_aliases: dict[str, list[str]],
                 "might_sleep": fields.get("might_sleep") == "true",
                 "pkt_access": fields.get("pkt_access") == "true",
                 "ret": ret, "args": args,
+                # .allowed: a function of the program that check_helper_call() asks first
+                **({"allowed": fields["allowed"]} if fields.get("allowed") else {}),
             }
     return protos
 

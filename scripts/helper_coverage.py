@@ -9,7 +9,11 @@ rejection is an answer (the setup may be wrong for the helper: that is still a c
 ``unsupported`` means kfunclab could not answer. It prints the helpers checked everywhere, and
 the unsupported reasons with their counts.
 
-    python scripts/helper_coverage.py [--json OUT] [--helper bpf_x]
+    python scripts/helper_coverage.py [--json OUT] [--helper bpf_x] [--kernel]
+
+``--kernel`` also loads every program into the running kernel (verification only) and lists
+where kfunclab, under the ``live`` profile and BTF, answers otherwise (an accept the kernel
+refuses first: those would be unsound).
 
 Run from the repository root (the package imports from the current directory).
 """
@@ -143,11 +147,48 @@ def survey(only: str | None = None) -> dict[str, dict[str, str]]:
     return out
 
 
+def compare_with_kernel(only: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(helper, program type, kernel's answer, kfunclab's) where the two differ."""
+    from kfunclab.isa.parser import parse_program
+    from kfunclab.kernel import kernel_verdict
+
+    out = []
+    for name, spec in sorted(helper_specs().items()):
+        if only and name != only:
+            continue
+        seen: set[str] = set()
+        for pi, proto in enumerate(spec.protos):
+            for pt, _cond in proto.prog_types:
+                if pt in seen or pt not in SECTIONS or pt in ("tracing", "lsm"):
+                    continue  # trampolines: this machine's kernel refuses them unverified
+                seen.add(pt)
+                text = program(spec, pi, pt)
+                try:
+                    k = kernel_verdict(parse_program(text))
+                except Exception as e:  # the survey reports, never stops
+                    out.append((name, pt, f"error: {e}", ""))
+                    continue
+                if k.verdict == "error":
+                    continue
+                r = verify_text(text, btf="live", profile="live")
+                mine = r.verdict.value + (f": {r.error.message}" if r.error else "")
+                theirs = k.verdict + (f": {k.error}" if k.error else "")
+                if r.verdict.value != k.verdict or (k.error and r.error
+                                                    and r.error.message != k.error):
+                    out.append((name, pt, theirs, mine))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--helper")
+    ap.add_argument("--kernel", action="store_true")
     args = ap.parse_args()
+    if args.kernel:
+        for h, pt, theirs, mine in compare_with_kernel(args.helper):
+            print(f"{h} {pt}\n  kernel:   {theirs[:150]}\n  kfunclab: {mine[:150]}")
+        return
     res = survey(args.helper)
     full = [h for h, pts in res.items() if not any(v.startswith(("unsupported", "error"))
                                                    for v in pts.values())]

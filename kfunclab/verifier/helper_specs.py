@@ -49,6 +49,8 @@ class ProtoSpec:
     #: program type (``sched_cls``) -> conditions: ``conditional`` (an ``if``/``?:`` decides),
     #: ``cap`` (the capability a bpf_base_func_proto() section needs)
     prog_types: tuple[tuple[str, tuple[tuple[str, object], ...]], ...]
+    #: ``.allowed``: the function of the program that must agree (``bpf_d_path_allowed``)
+    allowed: str | None = None
 
     def condition(self, prog_type: str) -> dict[str, object] | None:
         for name, cond in self.prog_types:
@@ -87,7 +89,8 @@ def _load() -> tuple[str, dict[str, HelperSpec]]:
             specs.append(ProtoSpec(
                 p["name"], p["file"], _arg(p["ret"]), tuple(_arg(a) for a in p["args"]),
                 p["gpl_only"], p["might_sleep"], p["pkt_access"],
-                tuple((t, tuple(sorted(c.items()))) for t, c in where["prog_types"].items())))
+                tuple((t, tuple(sorted(c.items()))) for t, c in where["prog_types"].items()),
+                p.get("allowed")))
         out[name] = HelperSpec(name, h["id"], tuple(specs), tuple(h.get("map_types", ())),
                                bool(h.get("acquire")), bool(h.get("ptr_cast")),
                                bool(h.get("changes_pkt_data")))

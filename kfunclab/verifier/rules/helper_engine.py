@@ -31,6 +31,7 @@ from kfunclab.isa.insn import Call
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.helper_allowed import check_allowed, check_get_func_ip
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
 from kfunclab.verifier.map_types import check_map_func_compatibility
 from kfunclab.verifier.percpu_args import check_percpu_arg, percpu_arg_meta, percpu_return
@@ -203,6 +204,7 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
     fn = choose_proto(env, spec, insn, idx)
     if fn.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    check_allowed(env, fn.allowed, full, idx)  # fn->allowed(env->prog)
     if fn.might_sleep and not env.sleepable:
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
     for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
@@ -250,6 +252,8 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         state.regs[0] = UNKNOWN_SCALAR._replace(var=sync_fields(
             0, _U64, -_MAX_ERRNO, m, 0, _U64, -_MAX_ERRNO, m, 0, _U32))
     _check_map_func_compatibility(env, meta, spec, insn)
+    if full == "bpf_get_func_ip":
+        check_get_func_ip(env)
     if spec.changes_pkt_data:
         from kfunclab.verifier.helper_protos import clear_packet_pointers
 
