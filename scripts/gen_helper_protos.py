@@ -106,6 +106,22 @@ def btf_id_lists(texts: dict[str, str]) -> dict[str, list[str]]:
     return lists
 
 
+#: the BTF id sets the prototypes' ``.allowed`` functions look attach targets up in
+ALLOWED_SETS = ("btf_allowlist_d_path", "sleepable_lsm_hooks")
+
+
+def btf_sets(texts: dict[str, str]) -> dict[str, list[str]]:
+    """``BTF_SET_START(name) BTF_ID(func, f) ... BTF_SET_END(name)``: the functions of each
+    set ``.allowed`` needs (every ``#ifdef`` branch included)."""
+    out: dict[str, list[str]] = {}
+    for text in texts.values():
+        for m in re.finditer(r"BTF_SET_START\((\w+)\)(.*?)BTF_SET_END\(\1\)", text, re.S):
+            if m.group(1) in ALLOWED_SETS:
+                out[m.group(1)] = sorted(set(re.findall(r"BTF_ID\(func,\s*(\w+)\)",
+                                                        m.group(2))))
+    return out
+
+
 def btf_index_enums(btf_ids_h: str) -> dict[str, tuple[int, str]]:
     """``BTF_SOCK_TYPE(BTF_SOCK_TYPE_TCP, tcp_sock)`` -> index and struct, per enum list."""
     out: dict[str, tuple[int, str]] = {}
@@ -548,6 +564,7 @@ def main() -> None:
         "prog_type_tables": prog_tables,
         "protos": {k: protos[k] for k in sorted(used)},
         "helpers": helpers,
+        "btf_sets": btf_sets(texts),
     }
     args.out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     missing = [h for h, v in helpers.items() if not v["protos"]]

@@ -2,10 +2,10 @@
 
 - ``fn->allowed(prog)``: three prototypes carry a function that must agree before anything
   else is checked ("helper call is not allowed in probe"): ``bpf_d_path`` (iterators, and
-  attach targets on an allowlist), ``bpf_ima_inode_hash``/``bpf_ima_file_hash`` (sleepable
-  LSM hooks) and the tracing ``bpf_sk_storage_get``/``_delete`` (not from a program that
-  traces bpf_sk_storage itself). Where the answer needs a kernel list kfunclab does not hold
-  (the d_path allowlist, the sleepable LSM hooks), unsupported.
+  attach targets on ``btf_allowlist_d_path``, sleepable LSM hooks), ``bpf_ima_inode_hash``/
+  ``bpf_ima_file_hash`` (the ``sleepable_lsm_hooks`` set) and the tracing
+  ``bpf_sk_storage_get``/``_delete`` (not from a program that traces bpf_sk_storage itself).
+  The two sets are data, read from the source with the prototypes.
 - ``check_get_func_ip()``: ``bpf_get_func_ip`` from kprobes, and from tracing programs with a
   trampoline only.
 
@@ -23,18 +23,31 @@ from __future__ import annotations
 
 from kfunclab.progtypes import TRAMPOLINE_ATTACH_TYPES, AttachType, ProgType
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.helper_specs import btf_set
 
 ENOTSUPP = 524
 NOT_ALLOWED = "helper call is not allowed in probe"
+
+
+def _sleepable_hook(env: Env) -> bool | None:
+    """``bpf_lsm_is_sleepable_hook(prog->aux->attach_btf_id)``: lsm/HOOK is bpf_lsm_HOOK."""
+    hooks = btf_set("sleepable_lsm_hooks")
+    target = env.prog_type.attach_target
+    if not hooks or target is None:
+        return None
+    return f"bpf_lsm_{target}" in hooks
 
 
 def _d_path_allowed(env: Env) -> bool | None:
     pt = env.prog_type
     if pt.prog_type is ProgType.TRACING and pt.expected_attach_type is AttachType.TRACE_ITER:
         return True
-    if pt.prog_type in (ProgType.TRACING, ProgType.LSM):
-        return None  # btf_allowlist_d_path / bpf_lsm_is_sleepable_hook()
-    return False  # no attach BTF id: not on the allowlist
+    if pt.prog_type is ProgType.LSM:
+        return _sleepable_hook(env)
+    allowlist = btf_set("btf_allowlist_d_path")
+    if pt.prog_type is ProgType.TRACING and (not allowlist or pt.attach_target is None):
+        return None
+    return pt.attach_target in allowlist  # no attach BTF id (syscall): not on the list
 
 
 def _sk_storage_tracing_allowed(env: Env) -> bool | None:
@@ -49,7 +62,7 @@ def _sk_storage_tracing_allowed(env: Env) -> bool | None:
 
 
 _ALLOWED = {"bpf_d_path_allowed": _d_path_allowed,
-            "bpf_ima_inode_hash_allowed": lambda env: None,  # sleepable LSM hooks only
+            "bpf_ima_inode_hash_allowed": _sleepable_hook,
             "bpf_sk_storage_tracing_allowed": _sk_storage_tracing_allowed}
 
 

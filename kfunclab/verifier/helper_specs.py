@@ -97,6 +97,15 @@ def _load() -> tuple[str, dict[str, HelperSpec]]:
     return raw["kernel"], out
 
 
+@cache
+def btf_set(name: str) -> frozenset[str]:
+    """A ``BTF_SET`` of functions a prototype's ``.allowed`` looks attach targets up in
+    (``btf_allowlist_d_path``, ``sleepable_lsm_hooks``); empty when the data has none."""
+    raw = json.loads(resources.files("kfunclab").joinpath("data/helper-protos.json")
+                     .read_text())
+    return frozenset(raw.get("btf_sets", {}).get(name, ()))
+
+
 def helper_specs() -> dict[str, HelperSpec]:
     """Every helper of the data, by name (``bpf_map_lookup_elem``)."""
     return _load()[1]
