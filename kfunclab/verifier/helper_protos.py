@@ -29,7 +29,7 @@ from kfunclab.verifier.rules.helper_args import (
     mem_arg,
     sized_return,
 )
-from kfunclab.verifier.state import VState
+from kfunclab.verifier.state import RefKind, VState
 
 P = ProgType
 _SKB_READERS = frozenset({P.SOCKET_FILTER, P.SCHED_CLS, P.SCHED_ACT, P.CGROUP_SKB, P.LWT_IN,
@@ -144,8 +144,6 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
         mark_chain_precision(env, state, {i + 1 for i, k in enumerate(proto.args)
                                           if k in ("size", "size0")})
     if "prog_array" in proto.args:  # bpf_tail_call (tailcall.py ends it)
-        from kfunclab.verifier.tailcall import check_tail_call_resources
-
         check_tail_call_resources(env, state, idx)
         clobber_caller_saved(state)  # RET_VOID: R0 unset; the packet stays in the main frame
         return
@@ -155,6 +153,24 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
     name = full.removeprefix("bpf_")
     if name in SIZED_RETURN:
         sized_return(state, msize_max)
+
+
+def check_tail_call_resources(env: Env, state: VState, idx: int) -> None:
+    """``check_resource_leak(env, false, true, "tail_call")`` (the lock case is refused before,
+    by do_check()'s "function calls are not allowed while holding a lock")."""
+    if state.frames[-1].cb:
+        raise Unsupported("bpf_tail_call in a callback is not modelled", idx)
+    if len(state.frames) == 1:  # check_reference_leak(): frame 0 only
+        leaked = [r for r in state.refs if r.kind is RefKind.PTR]
+        if leaked:
+            lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
+            raise Reject(msg.LEAK_AT_EXIT.format(prefix="tail_call"), lines, errno=22)
+    if state.active_irq_id:
+        raise Reject(msg.IRQ_AT_EXIT.format(prefix="tail_call"), errno=22)
+    if state.active_rcu_lock:
+        raise Reject(msg.RCU_AT_EXIT.format(prefix="tail_call"), errno=22)
+    if state.active_preempt_locks:
+        raise Reject(msg.PREEMPT_AT_EXIT.format(prefix="tail_call"), errno=22)
 
 
 def clear_packet_pointers(state: VState) -> None:

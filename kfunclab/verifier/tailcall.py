@@ -7,7 +7,8 @@ only), no IRQ state saved, no RCU read section or preemption-disabled region ope
 program the packet stays where it was (``changes_data = false``). In a subprogram the x86 JIT
 lets the tail-called program return to the subprogram's caller: the verifier pushes the
 fall-through path, then leaves the subprogram with R0 unknown and every packet pointer
-cleared (``prepare_func_exit()``).
+cleared (``prepare_func_exit()``). The checks before the call are
+:func:`kfunclab.verifier.helper_protos.check_tail_call_resources`.
 
 >>> from kfunclab.verifier import verify_text
 >>> verify_text('''# SEC("tc")
@@ -23,33 +24,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.env import Env
 from kfunclab.verifier.regs import UNKNOWN_SCALAR
-from kfunclab.verifier.state import RefKind, VState
+from kfunclab.verifier.state import VState
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
-
-PREFIX = "tail_call"
-
-
-def check_tail_call_resources(env: Env, state: VState, idx: int) -> None:
-    """``check_resource_leak(env, false, true, "tail_call")`` (the lock case is refused before,
-    by do_check()'s "function calls are not allowed while holding a lock")."""
-    if state.frames[-1].cb:
-        raise Unsupported("bpf_tail_call in a callback is not modelled", idx)
-    if len(state.frames) == 1:  # check_reference_leak(): frame 0 only
-        leaked = [r for r in state.refs if r.kind is RefKind.PTR]
-        if leaked:
-            lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
-            raise Reject(msg.LEAK_AT_EXIT.format(prefix=PREFIX), lines, errno=22)
-    if state.active_irq_id:
-        raise Reject(msg.IRQ_AT_EXIT.format(prefix=PREFIX), errno=22)
-    if state.active_rcu_lock:
-        raise Reject(msg.RCU_AT_EXIT.format(prefix=PREFIX), errno=22)
-    if state.active_preempt_locks:
-        raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=PREFIX), errno=22)
 
 
 def finish_tail_call(env: Env, state: VState, idx: int, explorer: Branches) -> int | None:
