@@ -98,7 +98,28 @@ def btf_id_lists(texts: dict[str, str]) -> dict[str, list[str]]:
         for m in re.finditer(r"BTF_ID_LIST(?:_GLOBAL)?\((\w+)(?:,\s*\w+)?\)\s*\n"
                              r"((?:\s*BTF_ID\(\w+,\s*\w+\)\s*\n)+)", text):
             lists.setdefault(m.group(1), re.findall(r"BTF_ID\(\w+,\s*(\w+)\)", m.group(2)))
+        # an id found at init: `type_id = btf_find_by_name_kind(btf, "tcp_sock", ...);
+        # if (...) return ...; tcp_sock_id = type_id;` (net/ipv4/bpf_tcp_ca.c)
+        for m in re.finditer(r"btf_find_by_name_kind\(\s*\w+,\s*\"(\w+)\",\s*BTF_KIND_STRUCT\s*\)"
+                             r";\s*if\s*\([^)]*\)\s*return[^;]*;\s*(\w+)\s*=\s*type_id;", text):
+            lists.setdefault(m.group(2), [m.group(1)])
     return lists
+
+
+#: the BTF id sets the prototypes' ``.allowed`` functions look attach targets up in
+ALLOWED_SETS = ("btf_allowlist_d_path", "sleepable_lsm_hooks")
+
+
+def btf_sets(texts: dict[str, str]) -> dict[str, list[str]]:
+    """``BTF_SET_START(name) BTF_ID(func, f) ... BTF_SET_END(name)``: the functions of each
+    set ``.allowed`` needs (every ``#ifdef`` branch included)."""
+    out: dict[str, list[str]] = {}
+    for text in texts.values():
+        for m in re.finditer(r"BTF_SET_START\((\w+)\)(.*?)BTF_SET_END\(\1\)", text, re.S):
+            if m.group(1) in ALLOWED_SETS:
+                out[m.group(1)] = sorted(set(re.findall(r"BTF_ID\(func,\s*(\w+)\)",
+                                                        m.group(2))))
+    return out
 
 
 def btf_index_enums(btf_ids_h: str) -> dict[str, tuple[int, str]]:
@@ -113,6 +134,9 @@ def btf_index_enums(btf_ids_h: str) -> dict[str, tuple[int, str]]:
 
 def resolve_btf(value: str, lists: dict[str, list[str]],
                 enums: dict[str, tuple[int, str]]) -> str | None:
+    single = re.fullmatch(r"&\s*(\w+)", value.strip())
+    if single and len(lists.get(single.group(1), ())) == 1:
+        return lists[single.group(1)][0]
     m = re.fullmatch(r"&\s*(\w+)\[(\w+)\]", value.strip())
     if not m:
         return None if "POISON" not in value else "BPF_PTR_POISON"
@@ -162,6 +186,8 @@ def parse_protos(texts: dict[str, str], arg_aliases: dict[str, list[str]],
                 "might_sleep": fields.get("might_sleep") == "true",
                 "pkt_access": fields.get("pkt_access") == "true",
                 "ret": ret, "args": args,
+                # .allowed: a function of the program that check_helper_call() asks first
+                **({"allowed": fields["allowed"]} if fields.get("allowed") else {}),
             }
     return protos
 
@@ -190,11 +216,19 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
     pos = 0
     # walk the body: capability gates, case groups, calls to other tables
     tokens = list(CASE_RE.finditer(body))
+    # a nested `switch (prog->expected_attach_type)` inside a case has its own `default:`
+    depths = [body[:t.start()].count("{") - body[:t.start()].count("}") for t in tokens]
+    outer = min((d for t, d in zip(tokens, depths, strict=True) if t.group(1)), default=0)
+    tokens = [t for t, d in zip(tokens, depths, strict=True) if d == outer]
     configs = _config_at(body)
     first_case = tokens[0].start() if tokens else len(body)
     before = body[:first_case]
     for cm in re.finditer(r"(\w+_func_proto|bpf_base_func_proto)\s*\(\s*func_id", before):
-        calls.append({"table": cm.group(1), "where": "before"})
+        # `if (prog->expected_attach_type == BPF_LSM_CGROUP) { ... table(func_id, prog) }`
+        gate = re.findall(r"if\s*\(\s*prog->expected_attach_type\s*==\s*(BPF_\w+)\s*\)",
+                          before[:cm.start()])
+        calls.append({"table": cm.group(1), "where": "before",
+                      **({"attach": [gate[-1].removeprefix("BPF_")]} if gate else {})})
     labels: list[str] = []
     for i, tok in enumerate(tokens):
         seg_start = tok.end()
@@ -222,22 +256,110 @@ def parse_table(path: str, body: str, known: set[str]) -> dict:
         labels = []
         protos = [x for x in re.findall(r"&\s*(\w+)", seg) if x in known]
         protos += [f"getter:{g}" for g in re.findall(r"(\w+_proto)\s*\(\s*\)", seg)]
-        sub = re.findall(r"(\w+_func_proto)\s*\(\s*func_id", seg)
-        cond = bool(re.search(r"\bif\s*\(|\?", seg))
+        # other tables, and getters of one family such as bpf_get_skb_set_tunnel_proto(func_id)
+        sub = re.findall(r"(\w+_proto)\s*\(\s*func_id", seg)
+        cond = bool(re.search(r"\b(if|switch)\s*\(|\?", seg))
+        case_cap, sleepable, never_null = cap, {}, False
+        flat = " ".join(re.sub(r"^[ \t]*#[^\n]*", "", seg, flags=re.M).split())
+        by_sleep = re.search(r"return\s+prog->sleepable\s*\?\s*&\s*(\w+)\s*:\s*&\s*(\w+)\s*;",
+                             flat)
+        by_cap = re.fullmatch(r"return\s+!\s*bpf_token_capable\([^,]+,\s*(CAP_\w+)\)\s*\?\s*"
+                              r"NULL\s*:\s*&\s*\w+\s*;\s*", flat)
+        if by_sleep:  # the program's sleepable flag picks one of two prototypes
+            sleepable = {by_sleep.group(1): True, by_sleep.group(2): False}
+            cond = False
+        elif by_cap:  # `!bpf_token_capable(..., CAP_X) ? NULL : &proto`: a capability gate
+            case_cap, cond = by_cap.group(1), False
+        elif cond and protos and not sub and "NULL" not in flat and "break" not in flat:
+            never_null = True  # an `if` picks between prototypes; every path returns one
+        attach = _attach_rule(flat, protos) if cond and len(set(protos)) == 1 else None
+        gate_first = re.match(r"if\s*\(\s*prog->expected_attach_type\s*!=\s*BPF_(\w+)\s*\)\s*"
+                              r"return\s+NULL\s*;", flat)
+        if attach is None and gate_first:  # a necessary attach type; more conditions follow
+            attach = {"attach_only": [gate_first.group(1)]}
+        # `security_locked_down(...) < 0 ? NULL : &proto`: the running kernel's lockdown state
+        lockdown = cond and bool(re.fullmatch(r"return\s+security_locked_down\(\w+\)\s*<\s*0\s*"
+                                              r"\?\s*NULL\s*:\s*[&\w()]+\s*;\s*", flat))
         if label is None and not group:
             for s in sub:
                 calls.append({"table": s, "where": "after"})
         else:
             for name in group:
                 cases[name] = {"protos": protos, "tables": sub, "conditional": cond,
-                               "cap": cap, "null": not protos and not sub,
-                               "config": configs(tok.start())}
+                               "cap": case_cap, "null": not protos and not sub,
+                               "config": configs(tok.start()), "sleepable": sleepable,
+                               "never_null": never_null, "attach": attach,
+                               "lockdown": lockdown}
         for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", tail):
             calls.append({"table": cm.group(1), "where": "after"})
+        # after a switch: `if (!bpf_token_capable(..., CAP_X)) return NULL;` gates the rest
+        gate = re.search(r"bpf_token_capable\([^,]+,\s*(CAP_\w+)\)|(perfmon_capable|bpf_capable)\(",
+                         tail)
+        if gate and re.search(r"return\s+NULL", tail):
+            cap = gate.group(1) or {"perfmon_capable": "CAP_PERFMON",
+                                    "bpf_capable": "CAP_BPF"}[gate.group(2)]
     if not tokens:
         for cm in re.finditer(r"(\w+_func_proto)\s*\(\s*func_id", body):
             calls.append({"table": cm.group(1), "where": "after"})
     return {"file": path, "cases": cases, "calls": calls}
+
+
+def _attach_rule(flat: str, protos: list[str]) -> dict[str, list[str]] | None:
+    """A case decided by ``prog->expected_attach_type`` alone: ``{"attach": [...]}`` (the
+    attach types that get the prototype) or ``{"attach_not": [...]}`` (those that do not)."""
+    proto = protos[0]
+    tramp = re.fullmatch(r"(?:if\s*\(\s*prog->type\s*==\s*BPF_PROG_TYPE_(\w+)\s*&&\s*"
+                         r"prog->expected_attach_type\s*==\s*BPF_(\w+)\s*\)\s*return\s*&\s*\w+\s*;"
+                         r"\s*)?return\s+bpf_prog_has_trampoline\(\s*prog\s*\)\s*\?\s*&\s*\w+\s*:"
+                         r"\s*NULL\s*;\s*", flat)
+    if tramp:  # bpf_prog_has_trampoline(): resolved per program type when written out
+        also = [f"{tramp.group(1).lower()}:{tramp.group(2)}"] if tramp.group(1) else []
+        return {"trampoline": True, "also": also}
+    one = re.fullmatch(r"(?:if\s*\(\s*prog->expected_attach_type\s*==\s*(BPF_\w+)\s*\)\s*"
+                       r"return\s*&\s*(\w+)\s*;\s*return\s+NULL\s*;"
+                       r"|return\s+prog->expected_attach_type\s*==\s*(BPF_\w+)\s*\?\s*"
+                       r"&\s*(\w+)\s*:\s*NULL\s*;)\s*", flat)
+    if one:
+        name, got = (one.group(1), one.group(2)) if one.group(1) else (one.group(3), one.group(4))
+        return {"attach": [name.removeprefix("BPF_")]} if got == proto else None
+    sw = re.fullmatch(r"switch\s*\(\s*prog->expected_attach_type\s*\)\s*\{(.*)\}\s*", flat)
+    if not sw:
+        return None
+    yes: list[str] = []
+    no: list[str] = []
+    default = None
+    labels: list[str] = []
+    for m in re.finditer(r"case\s+(BPF_\w+)\s*:|(default)\s*:|return\s+(NULL|&\s*\w+)\s*;",
+                         sw.group(1)):
+        if m.group(1) or m.group(2):
+            labels.append(m.group(1) or "default")
+            continue
+        ok = m.group(3) != "NULL"
+        if ok and m.group(3).lstrip("&").strip() != proto:
+            return None
+        for label in labels:
+            if label == "default":
+                default = ok
+            else:
+                (yes if ok else no).append(label.removeprefix("BPF_"))
+        labels = []
+    if default is None or labels:
+        return None
+    return {"attach_not": no} if default else {"attach": yes}
+
+
+#: kernel/bpf/trampoline.c bpf_prog_has_trampoline(): the attach types with a trampoline
+TRAMPOLINE_ATTACH = {"tracing": ["TRACE_FENTRY", "TRACE_FEXIT", "MODIFY_RETURN"],
+                     "lsm": ["LSM_MAC"]}
+
+
+def _only_attach(entry: dict, attach: list[str]) -> dict:
+    """``entry`` narrowed to programs whose expected attach type is one of ``attach``."""
+    allowed = [a for a in attach if a not in entry.get("attach_not", ())
+               and a in entry.get("attach", attach) and a in entry.get("attach_only", attach)]
+    out = {k: v for k, v in entry.items()
+           if k not in ("attach", "attach_not", "attach_only", "trampoline")}
+    return {**out, "conditional": True, "never_null": False, "attach": allowed}
 
 
 def _config_at(body: str):
@@ -288,14 +410,21 @@ def resolve(table: str, tables: dict, seen: tuple = ()) -> dict[str, list[dict]]
 
     for call in t["calls"]:
         if call["where"] == "before":
-            merge(resolve(call["table"], tables, (*seen, table)))
+            found = resolve(call["table"], tables, (*seen, table))
+            if "attach" in call:  # only programs of that attach type ask the other table
+                found = {h: [_only_attach(e, call["attach"]) for e in es]
+                         for h, es in found.items()}
+            merge(found)
     own: dict[str, list[dict]] = {}
     for h, case in t["cases"].items():
         entries = [{"proto": p, "conditional": case["conditional"], "cap": case["cap"],
-                    "config": case["config"], "table": table} for p in case["protos"]]
+                    "config": case["config"], "table": table,
+                    "sleepable": case["sleepable"].get(p), **(case["attach"] or {}),
+                    "never_null": case["never_null"], "lockdown": case["lockdown"]}
+                   for p in case["protos"]]
         for sub in case["tables"]:
             for e in resolve(sub, tables, (*seen, table)).get(h, []):
-                entries.append({**e, "conditional": True,
+                entries.append({**e, "conditional": e["conditional"] or case["conditional"],
                                 "config": e.get("config") or case["config"]})
         own[h] = entries  # an empty list: this table refuses the helper (return NULL)
     merge(own)
@@ -396,9 +525,20 @@ def main() -> None:
                 if key is None:
                     continue
                 slot = helpers[full]["protos"].setdefault(key, {"prog_types": {}})
+                if e.get("trampoline"):
+                    e = {**e, "attach": TRAMPOLINE_ATTACH.get(prog_type, []) + [
+                        a.split(":")[1] for a in e["also"] if a.split(":")[0] == prog_type]}
                 slot["prog_types"][prog_type] = {
                     k: v for k, v in (("conditional", e["conditional"]), ("cap", e["cap"]),
-                                      ("config", e.get("config"))) if v}
+                                      ("config", e.get("config")),
+                                      ("never_null", e.get("never_null") and e["conditional"]),
+                                      ("attach", e.get("attach")),
+                                      ("lockdown", e.get("lockdown")),
+                                      ("attach_not", e.get("attach_not")),
+                                      ("attach_only", e.get("attach_only")),
+                                      ("sleepable", e.get("sleepable")))
+                    if v or (k == "sleepable" and v is False)
+                    or (k == "attach" and v is not None)}
     # protos no table returns but whose .func names the helper (struct_ops-only, LSM ...)
     for key, p in protos.items():
         full = p["func"]
@@ -424,6 +564,7 @@ def main() -> None:
         "prog_type_tables": prog_tables,
         "protos": {k: protos[k] for k in sorted(used)},
         "helpers": helpers,
+        "btf_sets": btf_sets(texts),
     }
     args.out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     missing = [h for h, v in helpers.items() if not v["protos"]]

@@ -4,7 +4,7 @@
 - the prototypes carry the kernel's argument kinds and flags (a few spot checks that would
   catch a generator that lost flags, BTF structs or per-program-type prototypes);
 - the source's availability tables agree with the running kernel's probe where the two can
-  be compared (the live profile), apart from the helpers the engine knows changed;
+  be compared (the live profile), apart from cases an ``if`` or a configuration decides;
 - socket field access follows bpf_sock_is_valid_access() and friends.
 """
 
@@ -21,7 +21,6 @@ from kfunclab.isa.helpers import HELPER_IDS
 from kfunclab.kernel import kernel_available
 from kfunclab.verifier.helper_specs import helper_spec, helper_specs, protos_for, static_allowed
 from kfunclab.verifier.regs import RegType
-from kfunclab.verifier.rules.helper_engine import CHANGED_SINCE_SOURCE
 from kfunclab.verifier.rules.sockets import sock_access_ok
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,8 +123,8 @@ def test_static_tables_agree_with_the_running_kernel() -> None:
                 continue
             differ += 1
             conds = [p.condition(key) or {} for p in protos_for(name, key)]
-            explained = (kernel and name in CHANGED_SINCE_SOURCE) or any(
-                c.get("conditional") or c.get("config") for c in conds)
+            explained = any((c.get("conditional") and not c.get("never_null"))
+                            or c.get("config") for c in conds)
             if not explained:
                 unexplained.append((name, key, "kernel allows" if kernel else "source allows"))
     assert compared > 3000
@@ -206,3 +205,36 @@ def test_generator_reads_a_source_tree(tmp_path: Path) -> None:
     proto = data["protos"]["bpf_get_current_comm_proto"]
     assert proto["args"] == [{"type": "ARG_PTR_TO_MEM", "flags": ["MEM_UNINIT", "MEM_WRITE"]}]
     assert proto["ret"] == {"type": "RET_PTR_TO_SOCKET", "flags": ["PTR_MAYBE_NULL"]}
+
+
+def _cond(helper: str, prog_type: str, proto: str | None = None) -> dict:
+    found = [p for p in protos_for(helper, prog_type) if proto is None or p.name == proto]
+    assert found, (helper, prog_type, proto)
+    return found[0].condition(prog_type) or {}
+
+
+def test_conditions_read_from_the_source() -> None:
+    """What decides a case of a get_func_proto() table, as the 6.18 source writes it."""
+    assert _cond("bpf_copy_from_user", "sched_cls")["cap"] == "CAP_PERFMON"
+    assert _cond("bpf_task_storage_get", "xdp")["cap"] == "CAP_BPF"
+    assert "cap" not in _cond("bpf_map_lookup_elem", "xdp")
+    assert _cond("bpf_probe_write_user", "kprobe")["cap"] == "CAP_SYS_ADMIN"
+    assert _cond("bpf_sys_bpf", "syscall") == {"cap": "CAP_PERFMON"}  # `!capable ? NULL : &p`
+    # prog->sleepable ? &bpf_get_task_stack_sleepable_proto : &bpf_get_task_stack_proto
+    assert _cond("bpf_get_task_stack", "xdp", "bpf_get_task_stack_sleepable_proto")[
+        "sleepable"] is True
+    assert _cond("bpf_get_task_stack", "xdp", "bpf_get_task_stack_proto")["sleepable"] is False
+    # a nested switch on the attach type, an `== BPF_X ?`, bpf_prog_has_trampoline()
+    assert _cond("bpf_bind", "cgroup_sock_addr")["attach"] == ["CGROUP_INET4_CONNECT",
+                                                               "CGROUP_INET6_CONNECT"]
+    assert "CGROUP_INET_INGRESS" in _cond("bpf_get_retval", "cgroup_skb")["attach_not"]
+    assert _cond("bpf_get_retval", "lsm")["attach"] == ["LSM_CGROUP"]
+    assert _cond("bpf_seq_write", "tracing")["attach"] == ["TRACE_ITER"]
+    assert _cond("bpf_get_func_arg", "tracing")["attach"] == ["TRACE_FENTRY", "TRACE_FEXIT",
+                                                              "MODIFY_RETURN"]
+    assert _cond("bpf_get_func_arg", "syscall")["attach"] == []
+    assert _cond("bpf_getsockopt", "lsm")["attach_only"] == ["LSM_CGROUP"]
+    assert _cond("bpf_probe_read_kernel", "xdp")["lockdown"] is True
+    assert _cond("bpf_task_storage_get", "kprobe")["never_null"] is True  # recur or not
+    # a getter called with func_id (bpf_get_skb_set_tunnel_proto)
+    assert static_allowed("bpf_skb_set_tunnel_key", "sched_cls")

@@ -221,8 +221,8 @@ def test_exit_codes_and_their_precedence(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     ok = _write(tmp_path, "ok.s", '# SEC("xdp")\n  r0 = 2\n  exit\n')
     rej = _write(tmp_path, "rej.s", '# SEC("xdp")\n  exit\n')
-    uns = _write(tmp_path, "uns.s", '# SEC("tc")\n  r1 = 1\n  r2 = 0\n  r3 = 0\n  r4 = 0\n'
-                 "  call bpf_find_vma\n  r0 = 0\n  exit\n")  # its callback: not modelled
+    uns = _write(tmp_path, "uns.s", '# SEC("tc")\n  call bpf_wq_set_callback_impl\n'
+                 "  r0 = 0\n  exit\n")  # its callback: not modelled
     bad = _write(tmp_path, "bad.s", "not a program\n")
     assert cli.main(["verify", "--btf", "bundled", ok]) == 0
     capsys.readouterr()

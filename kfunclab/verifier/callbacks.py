@@ -1,5 +1,6 @@
 """Callbacks: helpers that call a subprogram of the program (``bpf_loop``,
-``bpf_for_each_map_elem``, ``bpf_user_ringbuf_drain``, ``bpf_timer_set_callback``), as Linux
+``bpf_for_each_map_elem``, ``bpf_user_ringbuf_drain``, ``bpf_find_vma``,
+``bpf_timer_set_callback``), as Linux
 6.18 verifies them (kernel/bpf/verifier.c).
 
 A timer's callback is *async*: ``push_async_cb()`` queues a fresh state (no references, no
@@ -21,7 +22,7 @@ that changed since the previous visit are widened to unknown (``widen_imprecise_
 so a counter in the callback's context converges instead of being unrolled.
 
 >>> sorted(MODELLED)[:3]
-['bpf_for_each_map_elem', 'bpf_loop', 'bpf_timer_cancel']
+['bpf_find_vma', 'bpf_for_each_map_elem', 'bpf_loop']
 """
 
 from __future__ import annotations
@@ -208,6 +209,33 @@ def _h_user_ringbuf_drain(env: Env, state: VState, insn: Call, idx: int,
     _clobber_and_return(state)
 
 
+def _set_find_vma_state(env: Env, caller: FuncState, callee: FuncState) -> None:
+    """``set_find_vma_callback_state()``: callback_fn(task, vma, ctx)."""
+    from kfunclab.verifier.trust import kernel_struct_reg
+
+    callee.regs[1] = caller.regs[1]
+    callee.regs[2] = kernel_struct_reg(env, "vm_area_struct")  # untrusted, never NULL
+    callee.regs[3] = caller.regs[4]
+
+
+def _h_find_vma(env: Env, state: VState, insn: Call, idx: int, explorer: Explorer) -> None:
+    """``bpf_find_vma(task, addr, callback_fn, callback_ctx, flags)``: the prototype's table
+    (CAP_PERFMON in ``bpf_base_func_proto()``), the task argument as any ARG_PTR_TO_BTF_ID
+    (``rules/helper_engine.py``), then the callback."""
+    from kfunclab.verifier.helper_specs import helper_spec
+    from kfunclab.verifier.rules.helper_engine import CallMeta, check_func_arg, choose_proto
+
+    spec = helper_spec("bpf_find_vma")
+    fn = choose_proto(env, spec, insn, idx)  # type: ignore[arg-type]
+    check_func_arg(env, state, 1, fn.args[0], fn, CallMeta(), spec.name, idx)  # type: ignore
+    _anything_arg(env, state, 2, "addr")
+    start = _func_arg(state, 3)
+    _stack_or_null_arg(env, state, 4)
+    _anything_arg(env, state, 5, "flags")
+    push_callback_call(env, state, idx, start, _set_find_vma_state, explorer)
+    _clobber_and_return(state)
+
+
 # --- bpf_timer ----------------------------------------------------------------------------------
 def _timer_arg(state: VState, regno: int = 1) -> Reg:
     """ARG_PTR_TO_TIMER (``process_timer_func()``): exactly at the map value's bpf_timer."""
@@ -312,12 +340,13 @@ _HANDLERS = {
     "bpf_loop": _h_loop,
     "bpf_for_each_map_elem": _h_for_each_map_elem,
     "bpf_user_ringbuf_drain": _h_user_ringbuf_drain,
+    "bpf_find_vma": _h_find_vma,
 }
 MODELLED = frozenset(_HANDLERS)
 _GPL_ONLY = frozenset({"bpf_timer_init", "bpf_timer_start", "bpf_timer_cancel",
                        "bpf_timer_set_callback"})
 #: callback-calling helpers kfunclab does not model: their programs answer unsupported
-UNMODELLED = frozenset({"bpf_find_vma"})
+UNMODELLED: frozenset[str] = frozenset()
 
 
 def helper_name_of(insn: Call) -> str:

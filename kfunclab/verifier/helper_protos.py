@@ -82,7 +82,7 @@ HELPER_PROTOS: dict[str, HelperProto] = {
     "get_numa_node_id": HelperProto((), _TC | _TRACING | {P.XDP, P.SOCKET_FILTER}),
     "get_stack": HelperProto(("ctx", "mem_uninit", "size0", "any"), _TRACING - {P.LSM},
                              gpl_only=True),
-    # a tail call that fails falls through; 6.18 counts it as changing packet data
+    # a tail call that fails falls through (tailcall.py)
     "tail_call": HelperProto(("ctx", "prog_array", "any"), _TC | _TRACING | {
         P.XDP, P.SOCKET_FILTER, P.CGROUP_SKB, P.SK_SKB}, changes_pkt_data=True),
 }
@@ -90,11 +90,12 @@ del P
 
 
 def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
-                    proto: HelperProto) -> None:
-    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return."""
+                    proto: HelperProto, available: bool = False) -> None:
+    """``check_helper_call()`` from a :class:`HelperProto`: arguments in order, int return.
+    ``available``: the caller already asked the program type's table (the data)."""
     if env.prog_type.prog_type in proto.refused_in:
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm))
-    if env.prog_type.prog_type not in proto.prog_types:
+    if not available and env.prog_type.prog_type not in proto.prog_types:
         raise Unsupported(f"kfunclab does not know whether {full}#{insn.imm} is available to "
                           f"{env.prog_type.prog_type.kernel_name}", idx)
     if proto.sleepable_only and not in_sleepable(env, state):

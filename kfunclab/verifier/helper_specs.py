@@ -49,6 +49,8 @@ class ProtoSpec:
     #: program type (``sched_cls``) -> conditions: ``conditional`` (an ``if``/``?:`` decides),
     #: ``cap`` (the capability a bpf_base_func_proto() section needs)
     prog_types: tuple[tuple[str, tuple[tuple[str, object], ...]], ...]
+    #: ``.allowed``: the function of the program that must agree (``bpf_d_path_allowed``)
+    allowed: str | None = None
 
     def condition(self, prog_type: str) -> dict[str, object] | None:
         for name, cond in self.prog_types:
@@ -87,11 +89,21 @@ def _load() -> tuple[str, dict[str, HelperSpec]]:
             specs.append(ProtoSpec(
                 p["name"], p["file"], _arg(p["ret"]), tuple(_arg(a) for a in p["args"]),
                 p["gpl_only"], p["might_sleep"], p["pkt_access"],
-                tuple((t, tuple(sorted(c.items()))) for t, c in where["prog_types"].items())))
+                tuple((t, tuple(sorted(c.items()))) for t, c in where["prog_types"].items()),
+                p.get("allowed")))
         out[name] = HelperSpec(name, h["id"], tuple(specs), tuple(h.get("map_types", ())),
                                bool(h.get("acquire")), bool(h.get("ptr_cast")),
                                bool(h.get("changes_pkt_data")))
     return raw["kernel"], out
+
+
+@cache
+def btf_set(name: str) -> frozenset[str]:
+    """A ``BTF_SET`` of functions a prototype's ``.allowed`` looks attach targets up in
+    (``btf_allowlist_d_path``, ``sleepable_lsm_hooks``); empty when the data has none."""
+    raw = json.loads(resources.files("kfunclab").joinpath("data/helper-protos.json")
+                     .read_text())
+    return frozenset(raw.get("btf_sets", {}).get(name, ()))
 
 
 def helper_specs() -> dict[str, HelperSpec]:

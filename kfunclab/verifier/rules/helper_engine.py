@@ -9,9 +9,10 @@ next argument, release arguments), the release, the return type (map values, soc
 ``PTR_TO_BTF_ID``), references acquired (``bpf_sk_lookup_tcp``) or carried over by pointer
 casts (``bpf_sk_fullsock``), and ``check_map_func_compatibility()``.
 
-What another part of kfunclab models, or nothing yet, is refused as unsupported with the reason:
-callbacks (ARG_PTR_TO_FUNC, timers), dynptrs, spin locks and kptrs (hand-written), per-cpu
-pointers, ``RET_PTR_TO_MEM``.
+Per-cpu pointers (``ARG_PTR_TO_PERCPU_BTF_ID`` and the ``RET_PTR_TO_MEM_OR_BTF_ID`` they give)
+are in :mod:`kfunclab.verifier.percpu_args`. What another part of kfunclab models is refused
+here as unsupported with the reason: callbacks (ARG_PTR_TO_FUNC, timers: ``callbacks.py``),
+dynptrs, spin locks, kptrs and ring buffer records (hand-written, ``rules/``).
 
 >>> from kfunclab.verifier import verify_text
 >>> verify_text('''# SEC("tc")
@@ -27,12 +28,14 @@ from dataclasses import dataclass, field
 
 from kfunclab.isa.helpers import MAP_TYPES
 from kfunclab.isa.insn import Call
-from kfunclab.progtypes import ProgType
+from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.helper_allowed import check_allowed, check_get_func_ip
 from kfunclab.verifier.helper_specs import ArgSpec, HelperSpec, ProtoSpec, protos_for
 from kfunclab.verifier.iter_ctx import iter_helper_refusal
-from kfunclab.verifier.percpu_args import check_percpu_arg
+from kfunclab.verifier.map_types import check_map_func_compatibility
+from kfunclab.verifier.percpu_args import check_percpu_arg, percpu_arg_meta, percpu_return
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved, const_size
@@ -70,6 +73,9 @@ COMPATIBLE_REG_TYPES: dict[str, tuple[tuple[RegType, int], ...]] = {
     "ARG_PTR_TO_BTF_ID": _BTF_PTR_TYPES,
     "ARG_PTR_TO_STACK": ((R.PTR_TO_STACK, 0),),
     "ARG_PTR_TO_CONST_STR": ((R.PTR_TO_MAP_VALUE, 0),),
+    "ARG_PTR_TO_PERCPU_BTF_ID": ((R.PTR_TO_BTF_ID, TypeFlag.PERCPU),
+                                 (R.PTR_TO_BTF_ID, TypeFlag.PERCPU | TypeFlag.RCU),
+                                 (R.PTR_TO_BTF_ID, TypeFlag.PERCPU | TypeFlag.TRUSTED)),
 }
 del R
 #: argument types another part of kfunclab models, or none yet: (what, who)
@@ -79,9 +85,7 @@ _NOT_HERE = {
     "ARG_PTR_TO_DYNPTR": "a dynptr argument",
     "ARG_PTR_TO_SPIN_LOCK": "a bpf_spin_lock argument",
     "ARG_KPTR_XCHG_DEST": "a kptr argument",
-    "ARG_PTR_TO_PERCPU_BTF_ID": "a per-cpu pointer argument",
     "ARG_PTR_TO_RINGBUF_MEM": "a ring buffer record argument",
-    "ARG_CONST_ALLOC_SIZE_OR_ZERO": "an allocation size argument",
 }
 _KV_MAPS = frozenset({"array", "hash", "percpu_array", "percpu_hash", "lru_hash",
                       "lru_percpu_hash"})
@@ -105,80 +109,96 @@ class CallMeta:
     release_regno: int = 0
     msize_max: int = 0
     size_regs: set[int] = field(default_factory=set)
+    mem_size: int = 0  # ARG_CONST_ALLOC_SIZE_OR_ZERO: what RET_PTR_TO_MEM points to
+    percpu: Reg | None = None  # ARG_PTR_TO_PERCPU_BTF_ID: meta->ret_btf/ret_btf_id
 
 
 #: kernel configurations that builds commonly leave out: where no kernel can be asked, a
 #: prototype that exists only with one of them is not assumed present
 OPTIONAL_CONFIGS = ("CONFIG_BPF_KPROBE_OVERRIDE", "CONFIG_IPV6_SEG6_BPF")
-#: helpers whose availability changed after the source the data was generated from: 6.18's
-#: bpf_base_func_proto() gives them (with CAP_PERFMON) to program types the older tables do
-#: not; the live 6.18 kernel allows them there (``kfunclab probe``). Where no kernel can be
-#: asked, a refusal by the older tables is therefore not trusted.
-CHANGED_SINCE_SOURCE = frozenset({
-    "bpf_copy_from_user", "bpf_copy_from_user_task", "bpf_find_vma",
-    "bpf_get_branch_snapshot", "bpf_get_task_stack", "bpf_perf_event_read",
-    "bpf_perf_event_read_value", "bpf_send_signal", "bpf_send_signal_thread",
-    "bpf_task_storage_get", "bpf_task_storage_delete", "bpf_current_task_under_cgroup",
-    "bpf_get_cgroup_classid", "bpf_get_current_comm", "bpf_get_current_uid_gid",
-    "bpf_get_retval", "bpf_set_retval", "bpf_get_netns_cookie", "bpf_skb_set_tunnel_key",
-    "bpf_skb_set_tunnel_opt", "bpf_skb_pull_data"})
-
-
 def _prog_type_key(env: Env) -> str:
     return env.prog_type.prog_type.name.lower()
 
 
+def _cap_ok(env: Env, cap: object) -> bool:
+    """``bpf_token_capable()``: CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON."""
+    if cap is None or env.has_cap("cap_sys_admin"):
+        return True
+    return cap in ("CAP_BPF", "CAP_PERFMON") and env.has_cap(str(cap).lower())
+
+
+def _attach_ok(env: Env, cond: dict[str, object]) -> bool:
+    """A case that ``prog->expected_attach_type`` decides (a nested switch, ``== BPF_X ?``)."""
+    try:
+        attach = AttachType(env.prog_type.expected_attach_type_value).name
+    except ValueError:
+        attach = str(env.prog_type.expected_attach_type_value)
+    if attach not in cond.get("attach_only", (attach,)):  # type: ignore[operator]
+        return False  # `if (prog->expected_attach_type != BPF_X) return NULL;` then more
+    if "attach" in cond:
+        return attach in cond["attach"]  # type: ignore[operator]
+    return attach not in cond.get("attach_not", ())  # type: ignore[operator]
+
+
+def _undecided(cond: dict[str, object], probed: bool) -> bool:
+    """An ``if``/``?:`` the data cannot decide: the kernel's lockdown state (which the live
+    probe answers), the attach target's BTF (which it cannot) ..."""
+    if cond.get("lockdown"):
+        return not probed
+    return bool(cond.get("conditional")) and not cond.get("never_null") \
+        and "attach" not in cond and "attach_not" not in cond
+
+
 def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
     """``get_helper_proto()``: the prototype this program's table returns, or the kernel's
-    refusal. The live probe answers availability where it ran; the source's tables elsewhere."""
+    refusal. The live probe answers availability where it ran; the source's tables elsewhere.
+    Either way the data decides what depends on the program rather than the kernel: the
+    capability gates of ``bpf_base_func_proto()`` (the loader's capabilities),
+    ``prog->sleepable ? &a : &b`` and ``prog->expected_attach_type`` cases. What depends on
+    lockdown, a trampoline or a configuration builds leave out is unsupported where no kernel
+    was asked."""
     full = spec.name
     if env.prog_type.prog_type is ProgType.STRUCT_OPS:  # the struct's own get_func_proto()
         return struct_ops_proto(env, spec, insn, idx)
     pt = _prog_type_key(env)
-    refused = iter_helper_refusal(env, full) if env.prog_type.prog_type is ProgType.TRACING \
+    iter_refused = iter_helper_refusal(env, full) if env.prog_type.prog_type is ProgType.TRACING \
         else None
-    if refused:
+    if iter_refused:
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
-    if refused is False:  # an iterator's own helper: its one tracing prototype
+    if iter_refused is False:  # an iterator's own helper: its one tracing prototype
         return protos_for(full, pt)[0]
-    probed = env.profile.helper_allowed(full, env.prog_type.prog_type.kernel_name)
+    kernel_name = env.prog_type.prog_type.kernel_name
+    refused = Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
+    probed = env.profile.helper_allowed(full, kernel_name)
     if probed is False:
-        raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
-    candidates = protos_for(full, pt)
+        raise refused
+    conds = [(p, p.condition(pt) or {}) for p in protos_for(full, pt)]
+    decided = [(p, c) for p, c in conds if _cap_ok(env, c.get("cap")) and _attach_ok(env, c)
+               and c.get("sleepable", env.sleepable) == env.sleepable]
+    if conds and not decided:  # the loader's capabilities or the attach type rule it out
+        raise refused
     if probed is None:
-        caps = [p.condition(pt).get("cap") for p in candidates]  # type: ignore[union-attr]
-        perfmon = env.has_cap("cap_perfmon") or env.has_cap("cap_sys_admin")
-        bpf = env.has_cap("cap_bpf") or env.has_cap("cap_sys_admin")
-        candidates = [p for p, cap in zip(candidates, caps, strict=True)
-                      if cap is None or (cap == "CAP_PERFMON" and perfmon)
-                      or (cap == "CAP_BPF" and bpf)]
-        if not candidates and full in CHANGED_SINCE_SOURCE:
-            raise Unsupported(f"{full}#{insn.imm}: whether 6.18 offers it to "
-                              f"{env.prog_type.prog_type.kernel_name} needs the live probe "
-                              "(its tables changed after the source of kfunclab's data)", idx)
-        for p in candidates:
-            cond = p.condition(pt) or {}
-            config = str(cond.get("config") or "")
-            if cond.get("conditional") or any(c in config for c in OPTIONAL_CONFIGS):
-                raise Unsupported(f"{full}#{insn.imm}: whether "
-                                  f"{env.prog_type.prog_type.kernel_name} gets it depends on "
-                                  f"{config or 'the attach type, capabilities or lockdown'}; "
-                                  "no kernel was asked", idx)
-        if not candidates:
-            raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
-    if len(candidates) == 1 and (candidates[0].condition(pt) or {}).get("conditional"):
-        # `return cond ? &proto : NULL`: the probe asked one attach type, this program may
-        # have another (get_func_arg in tracing, sleepable-only helpers ...)
-        raise Unsupported(f"{full}#{insn.imm}: whether {env.prog_type.prog_type.kernel_name} "
-                          "gets it depends on the attach type or flags; not modelled", idx)
-    if not candidates:
-        raise Unsupported(f"{full}#{insn.imm}: the kernel allows it to "
-                          f"{env.prog_type.prog_type.kernel_name} but kfunclab's data (Linux "
-                          "source tables) has no prototype for it there", idx)
-    if len({(p.args, p.ret, p.gpl_only) for p in candidates}) > 1:
-        by_sleep = [p for p in candidates if p.might_sleep == env.sleepable]
-        if len({(p.args, p.ret, p.gpl_only) for p in by_sleep}) == 1:
-            return by_sleep[0]
+        for _p, c in decided:
+            config = str(c.get("config") or "")
+            optional = any(o in config for o in OPTIONAL_CONFIGS)
+            if _undecided(c, False) or optional:
+                why = config if optional else (
+                    "lockdown" if c.get("lockdown") else "the attach target")
+                raise Unsupported(f"{full}#{insn.imm}: whether {kernel_name} gets it depends "
+                                  f"on {why}; no kernel was asked", idx)
+        if not decided:
+            raise refused
+    elif len(decided) == 1 and _undecided(decided[0][1], True):
+        # `return cond ? &proto : NULL`: the probe asked one attach target, this program may
+        # have another (get_func_arg without a trampoline ...)
+        raise Unsupported(f"{full}#{insn.imm}: whether {kernel_name} gets it depends on the "
+                          "attach target; not modelled", idx)
+    if not decided:
+        raise Unsupported(f"{full}#{insn.imm}: the kernel allows it to {kernel_name} but "
+                          "kfunclab's data (Linux source tables) has no prototype for it "
+                          "there", idx)
+    candidates = [p for p, _c in decided]
+    if len({(p.args, p.ret, p.gpl_only, p.might_sleep) for p in candidates}) > 1:
         raise Unsupported(f"{full}#{insn.imm}: which of its prototypes "
                           f"({', '.join(p.name for p in candidates)}) the kernel picks depends "
                           "on the attach type; not modelled", idx)
@@ -191,6 +211,7 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
     fn = choose_proto(env, spec, insn, idx)
     if fn.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    check_allowed(env, fn.allowed, full, idx)  # fn->allowed(env->prog)
     if fn.might_sleep and not in_sleepable(env, state):  # a timer callback's state too
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
     for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
@@ -201,8 +222,6 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         if kind.type in _NOT_HERE:
             raise Unsupported(f"{full}#{insn.imm}: {_NOT_HERE[kind.type]} is not modelled by "
                               "the generic helper rules", idx)
-    if fn.ret.type in ("RET_PTR_TO_MEM", "RET_PTR_TO_MEM_OR_BTF_ID"):
-        raise Unsupported(f"{full}#{insn.imm}: a {fn.ret.type} return is not modelled", idx)
     if state.active_rcu_lock and fn.might_sleep:
         raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=full, imm=insn.imm), errno=22)
     if (state.active_preempt_locks or state.active_irq_id) and fn.might_sleep:
@@ -239,15 +258,17 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         m = meta.msize_max
         state.regs[0] = UNKNOWN_SCALAR._replace(var=sync_fields(
             0, _U64, -_MAX_ERRNO, m, 0, _U64, -_MAX_ERRNO, m, 0, _U32))
-    _check_map_func_compatibility(meta, spec, insn, idx)
+    _check_map_func_compatibility(env, meta, spec, insn)
+    if full == "bpf_get_func_ip":
+        check_get_func_ip(env)
     if spec.changes_pkt_data:
         from kfunclab.verifier.helper_protos import clear_packet_pointers
 
         clear_packet_pointers(state)
 
 
-def _check_map_func_compatibility(meta: CallMeta, spec: HelperSpec, insn: Call,
-                                  idx: int) -> None:
+def _check_map_func_compatibility(env: Env, meta: CallMeta, spec: HelperSpec,
+                                  insn: Call) -> None:
     m = meta.map
     if m is None:
         return
@@ -256,8 +277,8 @@ def _check_map_func_compatibility(meta: CallMeta, spec: HelperSpec, insn: Call,
         raise Reject(msg.MAP_TYPE_FOR_FUNC.format(map_type=MAP_TYPES.get(map_type, map_type),
                                                   func=f"{spec.name}#{insn.imm}"), errno=22)
     if map_type not in _KV_MAPS and map_type not in spec.map_types:
-        raise Unsupported(f"{spec.name} on a {map_type} map: the map side of "
-                          "check_map_func_compatibility() is not modelled", idx)
+        # the map side: the helpers a map of this type may be passed to (map_types.py)
+        check_map_func_compatibility(env, map_type, spec.name.removeprefix("bpf_"))
 
 
 def _type_ok(reg: Reg, arg: ArgSpec, allowed: tuple[tuple[RegType, int], ...]) -> bool:
@@ -337,13 +358,20 @@ def check_func_arg(env: Env, state: VState, regno: int, arg: ArgSpec, fn: ProtoS
         _check_mem_size(env, state, regno, fn.args[regno - 2], t.endswith("ZERO"), meta)
     elif t == "ARG_PTR_TO_CONST_STR":
         _check_const_str(state, regno, idx)
+    elif t == "ARG_PTR_TO_PERCPU_BTF_ID":
+        meta.percpu = percpu_arg_meta(reg, regno)
+    elif t == "ARG_CONST_ALLOC_SIZE_OR_ZERO":
+        if not reg.var.is_const:
+            raise Reject(f"R{regno} is not a known constant'", errno=13)
+        meta.mem_size = reg.var.const_value
+        meta.size_regs.add(regno)
 
 
 def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
                    allowed: tuple[tuple[RegType, int], ...], full: str, idx: int) -> None:
     """The PTR_TO_BTF_ID part of ``check_reg_type()``."""
-    if reg.type is not RegType.PTR_TO_BTF_ID:
-        return
+    if reg.type is not RegType.PTR_TO_BTF_ID or reg.flags & TypeFlag.PERCPU:
+        return  # per-cpu pointers: "handled by helper specific checks"
     if allowed is _MEM_TYPES:
         if not arg.has("MEM_RDONLY"):
             raise Reject(msg.HELPER_MAY_WRITE_BTF.format(
@@ -399,11 +427,17 @@ def _fixed_size(env: Env, text: str) -> int | None:
     inner = text.removeprefix("sizeof(").removesuffix(")").strip()
     if inner in _SCALAR_SIZES:
         return _SCALAR_SIZES[inner]
+    name = inner.removeprefix("struct ").strip()
     if inner.startswith("struct ") and env.btf is not None:
-        ids = env.btf.find(inner.removeprefix("struct ").strip(), "STRUCT")
+        ids = env.btf.find(name, "STRUCT")
         if ids:
             return getattr(env.btf.type_by_id(ids[0]), "size", None)
-    return None
+    return _WIRE_HEADERS.get(name) if inner.startswith("struct ") else None
+
+
+#: protocol headers whose size the wire format fixes (include/uapi/linux/ip.h, ipv6.h, tcp.h):
+#: the answer where the BTF in use (a trimmed snapshot) lacks the struct
+_WIRE_HEADERS = {"iphdr": 20, "ipv6hdr": 40, "tcphdr": 20}
 
 
 def _check_aligned(reg: Reg, size: int, full: str, idx: int) -> None:
@@ -471,6 +505,10 @@ def _return_reg(env: Env, fn: ProtoSpec, meta: CallMeta, full: str, idx: int) ->
         return Reg(RegType.PTR_TO_MAP_VALUE, flags=flags, map=meta.map)
     if ret.type in _RET_REGS:
         return Reg(_RET_REGS[ret.type], flags=flags)
+    if ret.type == "RET_PTR_TO_MEM":
+        return Reg(RegType.PTR_TO_MEM, flags=flags, mem_size=meta.mem_size)
+    if ret.type == "RET_PTR_TO_MEM_OR_BTF_ID" and meta.percpu is not None:
+        return percpu_return(env, meta.percpu, flags)
     if ret.type == "RET_PTR_TO_BTF_ID" and ret.btf_struct and ret.btf_struct != "BPF_PTR_POISON":
         return kernel_struct_reg(env, ret.btf_struct, flags)
     raise Unsupported(f"{full}: return type {ret.type} is not modelled", idx)

@@ -118,8 +118,19 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
         raise Reject(env.program.log_fixups.get(idx) or msg.INVALID_FUNC.format(imm=insn.imm))
     handler = _HELPERS.get(name)
     proto = HELPER_PROTOS.get(name) if handler is None else None
-    if proto is not None and (name == "tail_call" or env.prog_type.prog_type in proto.prog_types
-                              or env.prog_type.prog_type in proto.refused_in):
+    if proto is not None and name == "tail_call":
+        # one prototype in every table (bpf_base_func_proto()): availability from the data
+        from kfunclab.verifier.helper_specs import helper_spec
+        from kfunclab.verifier.rules.helper_engine import choose_proto
+
+        spec = helper_spec(full)
+        if spec is not None:
+            choose_proto(env, spec, insn, idx)
+        generic_helper(env, state, insn, idx, full, proto, available=spec is not None)
+        return
+    if proto is not None and (env.prog_type.prog_type in proto.refused_in or (
+            env.prog_type.prog_type in proto.prog_types
+            and (env.sleepable or not proto.sleepable_only))):
         generic_helper(env, state, insn, idx, full, proto)
         return
     if handler is None:
