@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this tree's kfunclab, not an installed one
 SHARED = Path("/work/shared/selftests")
 SRC = SHARED / "src" / "tools" / "testing" / "selftests" / "bpf" / "progs"
 BEGIN = "<!-- BEGIN refused programs (scripts/refused_score.py) -->"

@@ -1,0 +1,91 @@
+"""fentry/fexit/fmod_ret and LSM programs: the rules of their attach target, from 6.18's source.
+
+The kernel kfunclab is checked against refuses these program types before verification (EPERM,
+empty log), so nothing here can be asked of it: each rule names the kernel function it models.
+
+- ``check_attach_btf_id()`` -> ``bpf_lsm_verify_prog()``: an LSM program on a hook of
+  ``bpf_lsm_disabled_hooks`` is refused (kernel/bpf/bpf_lsm.c).
+- ``check_return_code()``: fentry/fexit return 0; fmod_ret anything; an LSM program on an ``int``
+  hook returns what ``bpf_lsm_get_retval_range()`` allows (``[0, 1]`` for the ``bool_lsm_hooks``,
+  ``[-MAX_ERRNO, 0]`` for the others, compared on the low 32 bits), on a ``void`` hook anything,
+  R0 not even read.
+
+>>> DISABLED_LSM_HOOKS >= {"getprocattr", "ismaclabel"}
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfunclab.progtypes import AttachType, ProgType
+
+if TYPE_CHECKING:
+    from kfunclab.verifier.env import Env
+
+MAX_ERRNO = 4095
+
+#: kernel/bpf/bpf_lsm.c ``bpf_lsm_disabled_hooks``: hooks a BPF LSM program may not attach to
+#: (key_getsecurity with CONFIG_KEYS, audit_rule_match with CONFIG_AUDIT: a hook absent from the
+#: BTF is refused earlier anyway, by libbpf's attach-target lookup)
+DISABLED_LSM_HOOKS = frozenset({
+    "vm_enough_memory", "inode_need_killpriv", "inode_getsecurity", "inode_listsecurity",
+    "inode_copy_up_xattr", "getselfattr", "getprocattr", "setprocattr", "key_getsecurity",
+    "audit_rule_match", "ismaclabel"})
+
+#: kernel/bpf/bpf_lsm.c ``bool_lsm_hooks``: hooks that return 0 or 1
+BOOL_LSM_HOOKS = frozenset({"xfrm_state_pol_flow_match", "audit_rule_known",
+                            "inode_xattr_skipcap"})
+
+#: bpf_lsm_verify_prog(): printed by bpf_log() from check_attach_btf_id()
+LSM_DISABLED_HOOK = "attach_btf_id {btf_id} points to disabled hook {name}"
+
+
+def lsm_hook_refusal(env: Env) -> str | None:
+    """``bpf_lsm_verify_prog()``: the refusal of an LSM program on a disabled hook, else None.
+
+    The attach_btf_id printed is the id of ``bpf_lsm_<hook>`` in the BTF in use.
+    """
+    pt = env.prog_type
+    if pt.prog_type is not ProgType.LSM or pt.expected_attach_type is not AttachType.LSM_MAC:
+        return None
+    hook = pt.attach_target or ""
+    if hook not in DISABLED_LSM_HOOKS:
+        return None
+    name = "bpf_lsm_" + hook
+    ids = env.btf.find(name, "FUNC") if env.btf is not None else ()
+    return LSM_DISABLED_HOOK.format(btf_id=ids[0] if ids else 0, name=name)
+
+
+def _hook_returns_void(env: Env) -> bool:
+    """The attach target's FUNC_PROTO has no return type (``attach_func_proto->type == 0``)."""
+    pt = env.prog_type
+    if env.btf is None or pt.attach_target is None:
+        return False
+    try:
+        return env.btf.func_proto("bpf_lsm_" + pt.attach_target).ret_type_id == 0
+    except Exception:  # no such FUNC: the attach-target check refused the program already
+        return False
+
+
+def lsm_void_exit(env: Env) -> bool:
+    """``check_return_code()``: an LSM_MAC program on a void hook returns nothing (R0 unread)."""
+    pt = env.prog_type
+    return pt.prog_type is ProgType.LSM and pt.expected_attach_type is AttachType.LSM_MAC \
+        and _hook_returns_void(env)
+
+
+def trampoline_return_range(env: Env) -> tuple[int, int, bool] | None:
+    """``check_return_code()``'s range for TRACING and LSM programs: (min, max, 32-bit), or
+    None where any value is allowed."""
+    pt = env.prog_type
+    at = pt.expected_attach_type
+    if pt.prog_type is ProgType.TRACING and at in (AttachType.TRACE_FENTRY,
+                                                   AttachType.TRACE_FEXIT):
+        return (0, 0, False)
+    if pt.prog_type is ProgType.LSM and at is AttachType.LSM_MAC:
+        # get_func_retval_range() -> bpf_lsm_get_retval_range(); void hooks never get here
+        if (pt.attach_target or "") in BOOL_LSM_HOOKS:
+            return (0, 1, True)
+        return (-MAX_ERRNO, 0, True)
+    return None
