@@ -116,6 +116,8 @@ def profile_from_findings(data: Any) -> Profile:
             if isinstance(info.get("sleepable"), bool):
                 sleepable.append((name, info["sleepable"]))
         changes["kfunc_prog_types"] = tuple(visible)
+        # the types some kfunc was found visible to: every probed type sees the common set
+        changes["kfunc_probed_types"] = frozenset(t for _, types in visible for t in types)
         changes["kfunc_sleepable"] = tuple(sleepable)
         probed.append(f"visibility of {len(visible)} kfuncs per program type")
     release = str(data.get("kernel_release", ""))
