@@ -453,3 +453,10 @@ NF_CONN_WRITE_PAST_MEMBER = ("write access at off {off} with size {size} beyond 
 REG_INVALID = "R{regno} is invalid"
 #: check_max_stack_depth_subprog(): a call chain (global calls included) past MAX_CALL_FRAMES
 CALL_STACK_TOO_DEEP = "the call stack of {frames} frames is too deep !"
+
+# --- fentry/fexit/fmod_ret/lsm (trampoline programs; the running kernel refuses them) ---------
+#: check_helper_call(): a helper whose proto's allowed() callback says no (bpf_d_path_allowed())
+HELPER_NOT_ALLOWED_IN_PROBE = "helper call is not allowed in probe"
+#: bpf_lsm_verify_prog() (bpf_log() from check_attach_btf_id()): an LSM program on a hook of
+#: bpf_lsm_disabled_hooks; the id is bpf_lsm_<hook>'s in the kernel BTF
+LSM_DISABLED_HOOK = "attach_btf_id {btf_id} points to disabled hook {name}"

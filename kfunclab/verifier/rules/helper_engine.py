@@ -41,6 +41,7 @@ from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
 from kfunclab.verifier.trust import kernel_struct_reg
+from kfunclab.verifier.trampoline import helper_allowed
 
 R = RegType
 _MEM_TYPES = ((R.PTR_TO_STACK, 0), (R.PTR_TO_PACKET, 0), (R.PTR_TO_PACKET_META, 0),
@@ -184,6 +185,8 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
     fn = choose_proto(env, spec, insn, idx)
     if fn.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    if not helper_allowed(env, full):  # fn->allowed(): after the GPL check, before might_sleep
+        raise Reject(msg.HELPER_NOT_ALLOWED_IN_PROBE, errno=22)
     if fn.might_sleep and not env.sleepable:
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
     for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
