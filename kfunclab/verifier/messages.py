@@ -460,3 +460,10 @@ HELPER_NOT_ALLOWED_IN_PROBE = "helper call is not allowed in probe"
 #: bpf_lsm_verify_prog() (bpf_log() from check_attach_btf_id()): an LSM program on a hook of
 #: bpf_lsm_disabled_hooks; the id is bpf_lsm_<hook>'s in the kernel BTF
 LSM_DISABLED_HOOK = "attach_btf_id {btf_id} points to disabled hook {name}"
+#: check_kfunc_args(): bpf_iter_css_task_new outside check_css_task_iter_allowlist()
+CSS_TASK_ITER_NOT_ALLOWED = ("css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable "
+                             "progs")
+#: check_helper_call(): a might_sleep helper between bpf_preempt_disable()/_enable()
+HELPER_SLEEP_IN_PREEMPT = "sleepable helper {name}#{imm} in non-preemptible region"
+#: check_helper_call(): a might_sleep helper with IRQs disabled (bpf_local_irq_save())
+HELPER_SLEEP_IN_IRQ = "sleepable helper {name}#{imm} in IRQ-disabled region"

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier.env import Reject
 
 if TYPE_CHECKING:
     from kfunclab.verifier.env import Env
+    from kfunclab.verifier.state import VState
 
 MAX_ERRNO = 4095
 
@@ -55,7 +57,7 @@ SLEEPABLE_LSM_HOOKS = frozenset("""
     socket_accept socket_bind socket_connect socket_create socket_getpeername
     socket_getpeersec_dgram socket_getsockname socket_getsockopt socket_listen
     socket_post_create socket_recvmsg socket_sendmsg socket_shutdown socket_socketpair syslog
-    task_alloc task_prctl task_setscheduler task_to_inode userns_create""".split())
+    task_alloc task_prctl task_setscheduler task_to_inode userns_create""".split())  # noqa: SIM905
 
 #: kernel/trace/bpf_trace.c ``btf_allowlist_d_path``: the functions whose fentry/fexit/fmod_ret
 #: programs may call bpf_d_path (``bpf_d_path_allowed()``)
@@ -95,6 +97,27 @@ def helper_allowed(env: Env, helper: str) -> bool:
     if helper in ("bpf_ima_inode_hash", "bpf_ima_file_hash"):
         return pt.prog_type is ProgType.LSM and target in SLEEPABLE_LSM_HOOKS
     return True
+
+
+def css_task_iter_allowed(env: Env) -> bool:
+    """``check_css_task_iter_allowlist()``: LSM, iterator and sleepable programs."""
+    pt = env.prog_type
+    if pt.prog_type is ProgType.LSM:
+        return True
+    if pt.prog_type is ProgType.TRACING and pt.expected_attach_type is AttachType.TRACE_ITER:
+        return True
+    return bool(env.sleepable)
+
+
+def check_sleepable_helper_state(state: VState, name: str, imm: int) -> None:
+    """``check_helper_call()``: a ``might_sleep`` helper under bpf_rcu_read_lock(), with
+    preemption disabled or IRQs disabled is refused, in that order."""
+    if state.active_rcu_lock:
+        raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=name, imm=imm), errno=22)
+    if state.active_preempt_locks:
+        raise Reject(msg.HELPER_SLEEP_IN_PREEMPT.format(name=name, imm=imm), errno=22)
+    if state.active_irq_id:
+        raise Reject(msg.HELPER_SLEEP_IN_IRQ.format(name=name, imm=imm), errno=22)
 
 
 def _hook_returns_void(env: Env) -> bool:

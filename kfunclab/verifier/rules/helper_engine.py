@@ -40,8 +40,8 @@ from kfunclab.verifier.scalar.value import sync_fields
 from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
+from kfunclab.verifier.trampoline import check_sleepable_helper_state, helper_allowed
 from kfunclab.verifier.trust import kernel_struct_reg
-from kfunclab.verifier.trampoline import helper_allowed
 
 R = RegType
 _MEM_TYPES = ((R.PTR_TO_STACK, 0), (R.PTR_TO_PACKET, 0), (R.PTR_TO_PACKET_META, 0),
@@ -199,10 +199,8 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
                               "the generic helper rules", idx)
     if fn.ret.type in ("RET_PTR_TO_MEM", "RET_PTR_TO_MEM_OR_BTF_ID"):
         raise Unsupported(f"{full}#{insn.imm}: a {fn.ret.type} return is not modelled", idx)
-    if state.active_rcu_lock and fn.might_sleep:
-        raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=full, imm=insn.imm), errno=22)
-    if (state.active_preempt_locks or state.active_irq_id) and fn.might_sleep:
-        raise Unsupported(f"{full}: a sleepable helper with preemption or IRQs disabled", idx)
+    if fn.might_sleep:
+        check_sleepable_helper_state(state, full, insn.imm)
     meta = CallMeta()
     for i, arg in enumerate(fn.args):
         check_func_arg(env, state, i + 1, arg, fn, meta, full, idx)

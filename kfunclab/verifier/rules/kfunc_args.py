@@ -23,6 +23,7 @@ from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.graph import callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.state import VState
+from kfunclab.verifier.trampoline import css_task_iter_allowed
 from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg
 
 _EINVAL, _EACCES = 22, 13
@@ -393,6 +394,8 @@ def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
               tname: str) -> None:
     """``process_iter_arg()``: ``new`` wants an uninitialised slot, the rest an active one."""
     k = meta.kfunc
+    if k.name == "bpf_iter_css_task_new" and not css_task_iter_allowed(env):
+        raise Reject(msg.CSS_TASK_ITER_NOT_ALLOWED, errno=_EINVAL)
     short = tname.removeprefix("bpf_iter_")
     spi, note = _stack_slot_of(reg, regno, msg.ITER_NOT_ON_STACK, i, "iter")
     if spi is None:
