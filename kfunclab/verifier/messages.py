@@ -467,3 +467,5 @@ CSS_TASK_ITER_NOT_ALLOWED = ("css_task_iter is only allowed in bpf_lsm, bpf_iter
 HELPER_SLEEP_IN_PREEMPT = "sleepable helper {name}#{imm} in non-preemptible region"
 #: check_helper_call(): a might_sleep helper with IRQs disabled (bpf_local_irq_save())
 HELPER_SLEEP_IN_IRQ = "sleepable helper {name}#{imm} in IRQ-disabled region"
+#: check_kfunc_args() KF_ARG_PTR_TO_ALLOC_BTF_ID: an object passed to the other drop kfunc
+KFUNC_ALLOC_WRONG_DROP = "arg#{arg} expected for {name}()"

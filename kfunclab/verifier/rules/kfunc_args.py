@@ -161,6 +161,9 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
             raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
         if reg.type is not RegType.PTR_TO_BTF_ID or not reg.flags & TypeFlag.ALLOC:
             raise Reject(msg.KFUNC_ALLOC_EXPECTED.format(arg=i), errno=_EINVAL)
+        drop = "bpf_percpu_obj_drop_impl" if reg.flags & TypeFlag.PERCPU else "bpf_obj_drop_impl"
+        if k.name != drop:  # a bpf_obj_new object to the per-CPU drop, or the other way
+            raise Reject(msg.KFUNC_ALLOC_WRONG_DROP.format(arg=i, name=drop), errno=_EINVAL)
         if not reg.ref_obj_id:
             raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
         _check_reg_off(reg, regno, bool(k.flags & KF.RELEASE), True)
