@@ -17,6 +17,7 @@ from kfunclab.verifier.ctx_sock import SOCK_CTX_TYPES, sock_ctx_access
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 from kfunclab.verifier.struct_ops import ctx_arg_struct, member_of
+from kfunclab.verifier.trampoline import return_slot, return_slot_readable
 from kfunclab.verifier.trust import kernel_struct_reg
 
 # struct xdp_md (UAPI): data, data_end, data_meta, ingress_ifindex, rx_queue_index,
@@ -146,6 +147,8 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         raise Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size),
                      (f"func '{name}' offset {off} is not multiple of 8",))
     index = off // 8
+    if index == len(args) and not struct_ops and return_slot_readable(env):
+        return return_slot(env)  # fexit/fmod_ret: the traced function's return value
     if index >= len(args):
         raise Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size),
                      (f"func '{name}' doesn't have {index + 1}-th argument",))

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kfunclab.ctype import Kind
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Reject
+from kfunclab.verifier.env import Reject, Unsupported
+from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg
 
 if TYPE_CHECKING:
     from kfunclab.verifier.env import Env
@@ -118,6 +120,32 @@ def check_sleepable_helper_state(state: VState, name: str, imm: int) -> None:
         raise Reject(msg.HELPER_SLEEP_IN_PREEMPT.format(name=name, imm=imm), errno=22)
     if state.active_irq_id:
         raise Reject(msg.HELPER_SLEEP_IN_IRQ.format(name=name, imm=imm), errno=22)
+
+
+def return_slot_readable(env: Env) -> bool:
+    """``btf_ctx_access()``: the slot after the arguments is the return value for fexit,
+    fmod_ret and LSM programs (others: "doesn't have N-th argument")."""
+    pt = env.prog_type
+    return pt.expected_attach_type in (AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN,
+                                       AttachType.LSM_MAC, AttachType.LSM_CGROUP)
+
+
+def return_slot(env: Env) -> Reg:
+    """``btf_ctx_access()`` of the return-value slot: an int or enum return is a scalar."""
+    pt = env.prog_type
+    if pt.expected_attach_type is AttachType.LSM_MAC:
+        # info->is_retval: the load gets the hook's return range (__mark_reg_s32_range())
+        raise Unsupported("reading the return value of an LSM hook (its range from "
+                          "bpf_lsm_get_retval_range()) is not modelled by kfunclab")
+    prefix = "bpf_lsm_" if pt.prog_type is ProgType.LSM else ""
+    try:
+        ret = env.btf.func_proto(prefix + (pt.attach_target or "")).ret  # type: ignore[union-attr]
+    except Exception as exc:
+        raise Unsupported(f"the return type of {pt.attach_target!r} is not known: {exc}") from exc
+    if ret.kind in (Kind.INT, Kind.ENUM) and (ret.size or 8) <= 8:
+        return UNKNOWN_SCALAR
+    raise Unsupported(f"reading a {ret.kind.value} return value of {pt.attach_target!r} from "
+                      "ctx is not modelled by kfunclab")
 
 
 def _hook_returns_void(env: Env) -> bool:
