@@ -22,7 +22,9 @@ from kfunclab.ctype import Kind
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Reject, Unsupported
-from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg
+from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, scalar
+from kfunclab.verifier.scalar.value import sync_fields
+from kfunclab.verifier.tnum import U32, U64
 
 if TYPE_CHECKING:
     from kfunclab.verifier.env import Env
@@ -133,10 +135,6 @@ def return_slot_readable(env: Env) -> bool:
 def return_slot(env: Env) -> Reg:
     """``btf_ctx_access()`` of the return-value slot: an int or enum return is a scalar."""
     pt = env.prog_type
-    if pt.expected_attach_type is AttachType.LSM_MAC:
-        # info->is_retval: the load gets the hook's return range (__mark_reg_s32_range())
-        raise Unsupported("reading the return value of an LSM hook (its range from "
-                          "bpf_lsm_get_retval_range()) is not modelled by kfunclab")
     prefix = "bpf_lsm_" if pt.prog_type is ProgType.LSM else ""
     try:
         ret = env.btf.func_proto(prefix + (pt.attach_target or "")).ret  # type: ignore[union-attr]
@@ -146,6 +144,23 @@ def return_slot(env: Env) -> Reg:
         return UNKNOWN_SCALAR
     raise Unsupported(f"reading a {ret.kind.value} return value of {pt.attach_target!r} from "
                       "ctx is not modelled by kfunclab")
+
+
+def lsm_retval_load(env: Env, off: int) -> Reg | None:
+    """``check_mem_access()``: a ctx read of an LSM_MAC program's return-value slot
+    (``info->is_retval``) gets the hook's range (``__mark_reg_s32_range()``); None elsewhere."""
+    pt = env.prog_type
+    if pt.prog_type is not ProgType.LSM or pt.expected_attach_type is not AttachType.LSM_MAC:
+        return None
+    from kfunclab.verifier.context import tracing_args
+
+    if off != 8 * len(tracing_args(env)):
+        return None
+    bounds = trampoline_return_range(env)
+    if bounds is None:
+        return None
+    lo, hi, _ = bounds
+    return scalar(sync_fields(0, U64, lo, hi, 0, U64, lo, hi, 0, U32))
 
 
 def _hook_returns_void(env: Env) -> bool:
