@@ -469,3 +469,9 @@ HELPER_SLEEP_IN_PREEMPT = "sleepable helper {name}#{imm} in non-preemptible regi
 HELPER_SLEEP_IN_IRQ = "sleepable helper {name}#{imm} in IRQ-disabled region"
 #: check_kfunc_args() KF_ARG_PTR_TO_ALLOC_BTF_ID: an object passed to the other drop kfunc
 KFUNC_ALLOC_WRONG_DROP = "arg#{arg} expected for {name}()"
+#: bpf_check_attach_target(): a sleepable program on a target that may not sleep
+ATTACH_NOT_SLEEPABLE = "{name} is not sleepable"
+#: check_attach_btf_id(): a target of btf_id_deny
+ATTACH_TRACING_DENIED = "Attaching tracing programs to function '{name}' is rejected."
+#: check_attach_btf_id(): fexit/fmod_ret on a function of noreturn_deny
+ATTACH_NORETURN_DENIED = "Attaching fexit/fmod_ret to __noreturn function '{name}' is rejected."

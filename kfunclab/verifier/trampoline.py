@@ -3,12 +3,18 @@
 The kernel kfunclab is checked against refuses these program types before verification (EPERM,
 empty log), so nothing here can be asked of it: each rule names the kernel function it models.
 
-- ``check_attach_btf_id()`` -> ``bpf_lsm_verify_prog()``: an LSM program on a hook of
-  ``bpf_lsm_disabled_hooks`` is refused (kernel/bpf/bpf_lsm.c).
+- ``check_attach_btf_id()``: ``bpf_check_attach_target()`` (a sleepable program's target must
+  be a sleepable LSM hook, an error-injectable function or in an fmodret set; fmod_ret needs
+  the same or a ``security_*`` function), ``btf_id_deny`` and ``noreturn_deny``, and
+  ``bpf_lsm_verify_prog()`` (no ``bpf_lsm_disabled_hooks``).
 - ``check_return_code()``: fentry/fexit return 0; fmod_ret anything; an LSM program on an ``int``
   hook returns what ``bpf_lsm_get_retval_range()`` allows (``[0, 1]`` for the ``bool_lsm_hooks``,
   ``[-MAX_ERRNO, 0]`` for the others, compared on the low 32 bits), on a ``void`` hook anything,
   R0 not even read.
+- ``btf_ctx_access()``: fexit/fmod_ret/LSM read the return value after the arguments; an LSM
+  program's read gets the hook's range (``check_mem_access()``: ``is_retval``).
+- The helpers' ``allowed()`` callbacks (bpf_d_path, bpf_ima_*_hash), the css_task iterator's
+  allowlist, and sleepable helpers under RCU, preemption or IRQs disabled.
 
 >>> DISABLED_LSM_HOOKS >= {"getprocattr", "ismaclabel"}
 True
@@ -71,20 +77,78 @@ D_PATH_ALLOWLIST = frozenset({"security_file_permission", "security_inode_getatt
 
 
 
-def lsm_hook_refusal(env: Env) -> str | None:
-    """``bpf_lsm_verify_prog()``: the refusal of an LSM program on a disabled hook, else None.
+#: kernel/bpf/verifier.c ``btf_id_deny``: no tracing program may attach to these (config-gated
+#: in the source: SMP, PREEMPT_RCU, DEBUG_PREEMPT; a function absent from the BTF never gets here)
+TRACING_DENY = frozenset({"___migrate_enable", "migrate_disable", "migrate_enable",
+                          "rcu_read_unlock_strict", "preempt_count_add", "preempt_count_sub",
+                          "__rcu_read_lock", "__rcu_read_unlock"})
+#: kernel/bpf/verifier.c ``noreturn_deny``: no fexit/fmod_ret on these __noreturn functions
+NORETURN_DENY = frozenset({"__ia32_sys_exit", "__ia32_sys_exit_group", "__kunit_abort",
+                           "kunit_try_catch_throw", "__module_put_and_kthread_exit",
+                           "__x64_sys_exit", "__x64_sys_exit_group", "do_exit",
+                           "do_group_exit", "kthread_complete_and_exit", "kthread_exit",
+                           "make_task_dead"})
+#: ``register_btf_fmodret_id_set()`` sets (net/bpf/test_run.c, net/mptcp/bpf.c): fmod_ret may
+#: attach to these; the value is KF_SLEEPABLE (a sleepable fentry/fexit/fmod_ret may attach too)
+FMODRET_SET = {"bpf_modify_return_test": False, "bpf_modify_return_test2": False,
+               "bpf_modify_return_test_tp": False, "bpf_fentry_test1": True,
+               "update_socket_protocol": False}
+#: ``btf_non_sleepable_error_inject``: error-injectable, yet never sleepable for BPF
+NON_SLEEPABLE_ERROR_INJECT = frozenset({"__filemap_add_folio", "should_fail_alloc_page",
+                                        "should_failslab"})
+#: ``ALLOW_ERROR_INJECTION()``: every syscall (SYSCALL_DEFINE and the x86 wrappers); the
+#: other functions of the list are spread over the tree and not modelled
+_ERROR_INJECT_PREFIXES = ("__x64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_", "sys_",
+                          "compat_sys_", "__ia32_compat_sys_", "__x64_compat_sys_")
 
-    The attach_btf_id printed is the id of ``bpf_lsm_<hook>`` in the BTF in use.
+
+def _error_injectable(name: str) -> bool | None:
+    """``within_error_injection_list()`` where the source says so; None where unknown."""
+    if name.startswith(_ERROR_INJECT_PREFIXES):
+        return True
+    return None
+
+
+def attach_refusal(env: Env) -> str | None:
+    """``check_attach_btf_id()`` -> ``bpf_check_attach_target()`` and ``bpf_lsm_verify_prog()``
+    for fentry/fexit/fmod_ret and LSM programs: the kernel's refusal, else None.
+
+    Raises Unsupported where the answer rests on the kernel's error-injection list
+    (``ALLOW_ERROR_INJECTION``), which kfunclab knows only for syscalls.
     """
     pt = env.prog_type
-    if pt.prog_type is not ProgType.LSM or pt.expected_attach_type is not AttachType.LSM_MAC:
+    at = pt.expected_attach_type
+    target = pt.attach_target or ""
+    if pt.prog_type is ProgType.LSM and at is AttachType.LSM_MAC:
+        name = "bpf_lsm_" + target
+        if pt.sleepable and target not in SLEEPABLE_LSM_HOOKS:
+            return msg.ATTACH_NOT_SLEEPABLE.format(name=name)  # bpf_lsm_is_sleepable_hook()
+        if target in DISABLED_LSM_HOOKS:
+            ids = env.btf.find(name, "FUNC") if env.btf is not None else ()
+            return msg.LSM_DISABLED_HOOK.format(btf_id=ids[0] if ids else 0, name=name)
         return None
-    hook = pt.attach_target or ""
-    if hook not in DISABLED_LSM_HOOKS:
+    if pt.prog_type is not ProgType.TRACING or at not in (
+            AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN):
         return None
-    name = "bpf_lsm_" + hook
-    ids = env.btf.find(name, "FUNC") if env.btf is not None else ()
-    return msg.LSM_DISABLED_HOOK.format(btf_id=ids[0] if ids else 0, name=name)
+    if pt.sleepable:
+        if target in NON_SLEEPABLE_ERROR_INJECT:
+            return msg.ATTACH_NOT_SLEEPABLE.format(name=target)
+        if not (_error_injectable(target) or FMODRET_SET.get(target)):
+            raise Unsupported(f"whether a sleepable program may attach to {target!r} depends on "
+                              "the kernel's error-injection list (ALLOW_ERROR_INJECTION), which "
+                              "kfunclab knows only for syscalls")
+    elif at is AttachType.MODIFY_RETURN and not (
+            target in FMODRET_SET or target.startswith("security_")
+            or _error_injectable(target)):
+        # check_attach_modify_return(): error-injectable or security_*; else "not modifiable"
+        raise Unsupported(f"whether fmod_ret may attach to {target!r} depends on the kernel's "
+                          "error-injection list (ALLOW_ERROR_INJECTION), which kfunclab knows "
+                          "only for syscalls")
+    if target in TRACING_DENY:
+        return msg.ATTACH_TRACING_DENIED.format(name=target)
+    if at in (AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN) and target in NORETURN_DENY:
+        return msg.ATTACH_NORETURN_DENIED.format(name=target)
+    return None
 
 
 def helper_allowed(env: Env, helper: str) -> bool:
@@ -152,9 +216,11 @@ def lsm_retval_load(env: Env, off: int) -> Reg | None:
     pt = env.prog_type
     if pt.prog_type is not ProgType.LSM or pt.expected_attach_type is not AttachType.LSM_MAC:
         return None
-    from kfunclab.verifier.context import tracing_args
-
-    if off != 8 * len(tracing_args(env)):
+    try:
+        nargs = len(env.btf.func_proto("bpf_lsm_" + (pt.attach_target or "")).params)  # type: ignore[union-attr]
+    except Exception:  # no BTF or no such hook: the ctx read was refused already
+        return None
+    if off != 8 * nargs:
         return None
     bounds = trampoline_return_range(env)
     if bounds is None:
