@@ -24,7 +24,11 @@ from kfunclab.verifier.rules.helpers import (  # noqa: F401
 )
 from kfunclab.verifier.state import RefKind, VState
 from kfunclab.verifier.struct_ops import void_exit
-from kfunclab.verifier.trampoline import lsm_void_exit, trampoline_return_range
+from kfunclab.verifier.trampoline import (
+    lsm_cgroup_void_note,
+    lsm_void_exit,
+    trampoline_return_range,
+)
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
 from kfunclab.verifier.trust import in_rcu_cs, is_trusted_reg, kernel_struct_reg  # noqa: F401
@@ -92,8 +96,9 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
         raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
     if state.active_preempt_locks:
         raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
-    if not state.frames[0].cb and (void_exit(env) or lsm_void_exit(env)):
-        return  # a void struct_ops member or LSM hook: R0 is not read
+    main_like = env.program.entry_args is None or is_exception_cb(env.program)
+    if not state.frames[0].cb and (void_exit(env) or (main_like and lsm_void_exit(env))):
+        return  # a void struct_ops member or LSM hook: R0 is not read (not for a global)
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
@@ -149,5 +154,7 @@ def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
         parts = [f"smin={r0.var.smin}"] if r0.var.smin > -(1 << 63) else []
         parts += [f"smax={r0.var.smax}"] if r0.var.smax < (1 << 63) - 1 else []
         value = " ".join(parts) or "unknown scalar value"
-        raise Reject(msg.AT_EXIT_RETURN_RANGE_OF.format(reg=name, value=value,
-                                                        range=f"[{lo}, {hi}]"), errno=22)
+        line = msg.AT_EXIT_RETURN_RANGE_OF.format(reg=name, value=value, range=f"[{lo}, {hi}]")
+        if lsm_cgroup_void_note(env):  # printed after the range error: the log's last line
+            raise Reject(msg.LSM_CGROUP_VOID_NOTE, (line,), errno=22)
+        raise Reject(line, errno=22)

@@ -17,7 +17,7 @@ from kfunclab.verifier.ctx_sock import SOCK_CTX_TYPES, sock_ctx_access
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 from kfunclab.verifier.struct_ops import ctx_arg_struct, member_of
-from kfunclab.verifier.trampoline import return_slot, return_slot_readable
+from kfunclab.verifier.trampoline import UNTRUSTED_LSM_HOOKS, return_slot, return_slot_readable
 from kfunclab.verifier.trust import kernel_struct_reg
 
 # struct xdp_md (UAPI): data, data_end, data_meta, ingress_ifindex, rx_queue_index,
@@ -114,7 +114,9 @@ def _trusted_args(env: Env) -> bool:
     pt = env.prog_type
     if pt.prog_type is ProgType.TRACING:
         return pt.expected_attach_type in (AttachType.TRACE_RAW_TP, AttachType.TRACE_ITER)
-    return pt.prog_type in (ProgType.LSM, ProgType.STRUCT_OPS)
+    if pt.prog_type is ProgType.LSM:  # bpf_lsm_is_trusted()
+        return (pt.attach_target or "") not in UNTRUSTED_LSM_HOOKS
+    return pt.prog_type is ProgType.STRUCT_OPS
 
 
 def tracing_args(env: Env) -> tuple[CType, ...]:

@@ -475,3 +475,6 @@ ATTACH_NOT_SLEEPABLE = "{name} is not sleepable"
 ATTACH_TRACING_DENIED = "Attaching tracing programs to function '{name}' is rejected."
 #: check_attach_btf_id(): fexit/fmod_ret on a function of noreturn_deny
 ATTACH_NORETURN_DENIED = "Attaching fexit/fmod_ret to __noreturn function '{name}' is rejected."
+#: check_return_code(): after the range error of an lsm_cgroup program on a void hook
+LSM_CGROUP_VOID_NOTE = ("Note, BPF_LSM_CGROUP that attach to void LSM hooks can't modify return "
+                        "value!")

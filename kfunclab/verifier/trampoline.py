@@ -69,6 +69,12 @@ SLEEPABLE_LSM_HOOKS = frozenset("""
     socket_post_create socket_recvmsg socket_sendmsg socket_shutdown socket_socketpair syslog
     task_alloc task_prctl task_setscheduler task_to_inode userns_create""".split())  # noqa: SIM905
 
+#: kernel/bpf/bpf_lsm.c ``untrusted_lsm_hooks``: hooks whose arguments are not trusted
+#: (``bpf_lsm_is_trusted()``: they run while the object is being freed or not yet set up)
+UNTRUSTED_LSM_HOOKS = frozenset({"bpf_map_free", "bpf_prog_free", "file_alloc_security",
+                                 "file_free_security", "sk_alloc_security",
+                                 "sk_free_security", "task_free"})
+
 #: kernel/trace/bpf_trace.c ``btf_allowlist_d_path``: the functions whose fentry/fexit/fmod_ret
 #: programs may call bpf_d_path (``bpf_d_path_allowed()``)
 D_PATH_ALLOWLIST = frozenset({"security_file_permission", "security_inode_getattr",
@@ -229,6 +235,14 @@ def lsm_retval_load(env: Env, off: int) -> Reg | None:
     return scalar(sync_fields(0, U64, lo, hi, 0, U64, lo, hi, 0, U32))
 
 
+def lsm_cgroup_void_note(env: Env) -> bool:
+    """``check_return_code()`` adds a note after the range error of an lsm_cgroup program on a
+    void hook."""
+    pt = env.prog_type
+    return pt.prog_type is ProgType.LSM and pt.expected_attach_type is AttachType.LSM_CGROUP \
+        and _hook_returns_void(env)
+
+
 def _hook_returns_void(env: Env) -> bool:
     """The attach target's FUNC_PROTO has no return type (``attach_func_proto->type == 0``)."""
     pt = env.prog_type
@@ -255,6 +269,9 @@ def trampoline_return_range(env: Env) -> tuple[int, int, bool] | None:
     if pt.prog_type is ProgType.TRACING and at in (AttachType.TRACE_FENTRY,
                                                    AttachType.TRACE_FEXIT):
         return (0, 0, False)
+    if pt.prog_type is ProgType.LSM and at is AttachType.LSM_CGROUP:
+        # 0 or 1; a void hook's program must leave the return value alone (1)
+        return (1, 1, False) if _hook_returns_void(env) else (0, 1, False)
     if pt.prog_type is ProgType.LSM and at is AttachType.LSM_MAC:
         # get_func_retval_range() -> bpf_lsm_get_retval_range(); void hooks never get here
         if (pt.attach_target or "") in BOOL_LSM_HOOKS:
