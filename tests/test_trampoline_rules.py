@@ -79,6 +79,15 @@ CASES = [
      "r1 = *(u64 *)(r1 + 0)\nr2 = 0\nr3 = 0\ncall bpf_path_d_path\nr0 = 0\nexit", "reject",
      "kernel function bpf_path_d_path args#0 expected pointer to STRUCT path but R1 has a "
      "pointer to STRUCT file", "file_open's file is trusted: the type check comes next"),
+    ("func-arg-cnt-fentry", "fentry/bpf_fentry_test1",
+     "call bpf_get_func_arg_cnt\nr0 = 0\nexit", "accept", None,
+     "bpf_trace.c tracing_prog_func_proto(): bpf_prog_has_trampoline() gives get_func_arg_cnt"),
+    ("func-ret-fexit", "fexit/bpf_fentry_test1",
+     "r2 = r10\nr2 += -8\ncall bpf_get_func_ret\nr0 = 0\nexit", "accept", None,
+     "tracing_prog_func_proto(): get_func_ret for a trampoline (a fentry's gets -EOPNOTSUPP at "
+     "run time, not a refusal)"),
+    ("attach-cookie-lsm", "lsm/file_open", "call bpf_get_attach_cookie\nr0 = 0\nexit",
+     "accept", None, "bpf_lsm.c bpf_lsm_func_proto(): get_attach_cookie with a trampoline"),
     ("d-path-not-allowed", "lsm/file_alloc_security",
      "r1 = 0\nr2 = 0\nr3 = 0\ncall bpf_d_path\nr0 = 0\nexit", "reject",
      "helper call is not allowed in probe",
@@ -118,3 +127,11 @@ def test_disabled_lsm_hook_names_its_btf_id(btf):
     assert result.error.message == (f"attach_btf_id {btf_id} points to disabled hook "
                                     "bpf_lsm_getprocattr")
     assert result.log_lines[0] == "func#0 @0"
+
+
+def test_unprobed_types_are_the_probes():
+    """The live profile leaves to the catalogue exactly the types the probe never loads."""
+    from kfunclab.kernel.probe import NOT_PROBED_TYPES as PROBE_SKIPS
+    from kfunclab.kfuncs.live import NOT_PROBED_TYPES
+
+    assert NOT_PROBED_TYPES == frozenset(PROBE_SKIPS)

@@ -80,9 +80,9 @@ class Profile:
     helper_probed_types: frozenset[str] = frozenset()
     #: kfunc name -> program types whose programs may call it, as the kernel answered
     kfunc_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None
-    #: program types the kfunc visibility was probed for; others (LSM: refused before
-    #: verification where trampolines are off) take the catalogue's registrations
-    kfunc_probed_types: frozenset[str] | None = None
+    #: program types the kfunc probe never loads (they need an attach target: LSM, EXT ...):
+    #: their kfunc visibility is the catalogue's registrations, not "not visible"
+    kfunc_unprobed_types: frozenset[str] = frozenset()
     #: kfunc name -> KF_SLEEPABLE as the kernel answered (only for kfuncs it could be asked of)
     kfunc_sleepable: tuple[tuple[str, bool], ...] = ()
     kernel_release: str = ""  # the running kernel a probed profile describes
@@ -103,7 +103,7 @@ class Profile:
         None where it was not probed."""
         if self.kfunc_prog_types is None:
             return None
-        if self.kfunc_probed_types is not None and prog_type not in self.kfunc_probed_types:
+        if prog_type in self.kfunc_unprobed_types:
             return None
         for name, types in self.kfunc_prog_types:
             if name == kfunc:

@@ -243,6 +243,43 @@ def lsm_cgroup_void_note(env: Env) -> bool:
         and _hook_returns_void(env)
 
 
+def has_trampoline(env: Env) -> bool:
+    """``bpf_prog_has_trampoline()``: fentry/fexit/fmod_ret and LSM_MAC programs."""
+    pt = env.prog_type
+    return (pt.prog_type is ProgType.TRACING and pt.expected_attach_type in (
+        AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN)) or (
+        pt.prog_type is ProgType.LSM and pt.expected_attach_type is AttachType.LSM_MAC)
+
+
+#: tracing_prog_func_proto(): ``bpf_prog_has_trampoline(prog) ? &proto : NULL``
+_TRAMPOLINE_ONLY = {"bpf_get_func_arg": "bpf_get_func_arg_proto",
+                    "bpf_get_func_ret": "bpf_get_func_ret_proto",
+                    "bpf_get_func_arg_cnt": "bpf_get_func_arg_cnt_proto"}
+#: bpf_tracing_func_proto(): ``security_locked_down(...) < 0 ? NULL : &proto`` for every
+#: TRACING attach type alike, so the probe of a tp_btf program answers for fentry too
+_LOCKDOWN_ONLY = {"bpf_probe_read": "bpf_probe_read_compat_proto",
+                  "bpf_probe_read_str": "bpf_probe_read_compat_str_proto"}
+
+
+def trampoline_helper(env: Env, helper: str, probed: bool | None) -> str | bool | None:
+    """The get_func_proto() answer for a trampoline program where it differs by attach type
+    (so the live probe, which loads a tp_btf program for TRACING, cannot answer): the proto's
+    name, False for NULL ("program of this type cannot use helper"), None: not decided here."""
+    pt = env.prog_type
+    if pt.prog_type not in (ProgType.TRACING, ProgType.LSM) or not pt.uses_trampoline:
+        return None
+    if helper in _TRAMPOLINE_ONLY:
+        return _TRAMPOLINE_ONLY[helper] if has_trampoline(env) else False
+    if helper == "bpf_get_attach_cookie":  # bpf_lsm_func_proto() / tracing_prog_func_proto()
+        if not has_trampoline(env):
+            return False
+        return ("bpf_get_attach_cookie_proto" if pt.prog_type is ProgType.LSM
+                else "bpf_get_attach_cookie_proto_tracing")
+    if helper in _LOCKDOWN_ONLY and pt.prog_type is ProgType.TRACING and probed:
+        return _LOCKDOWN_ONLY[helper]
+    return None
+
+
 def _hook_returns_void(env: Env) -> bool:
     """The attach target's FUNC_PROTO has no return type (``attach_func_proto->type == 0``)."""
     pt = env.prog_type

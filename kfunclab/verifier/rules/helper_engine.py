@@ -40,7 +40,11 @@ from kfunclab.verifier.scalar.value import sync_fields
 from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
-from kfunclab.verifier.trampoline import check_sleepable_helper_state, helper_allowed
+from kfunclab.verifier.trampoline import (
+    check_sleepable_helper_state,
+    helper_allowed,
+    trampoline_helper,
+)
 from kfunclab.verifier.trust import kernel_struct_reg
 
 R = RegType
@@ -136,6 +140,12 @@ def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
         return struct_ops_proto(env, spec, insn, idx)
     pt = _prog_type_key(env)
     probed = env.profile.helper_allowed(full, env.prog_type.prog_type.kernel_name)
+    decided = trampoline_helper(env, full, probed)  # by attach type: the source decides
+    if decided is False:
+        raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
+    chosen = [p for p in protos_for(full, pt) if p.name == decided]
+    if chosen:
+        return chosen[0]
     if probed is False:
         raise Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
     candidates = protos_for(full, pt)
