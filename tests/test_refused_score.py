@@ -56,10 +56,16 @@ def test_msgs_are_matched_in_order():
 
 
 def _corpus() -> tuple[Path, dict]:
-    obj = Path(os.environ.get("KFL_SELFTESTS_OBJ", "/work/selftests-obj"))
-    expected = obj / "expected.json"
-    if not expected.is_file():
-        pytest.skip(f"no selftests objects with the kernel's answers in {obj}")
+    """The objects and the kernel's answers: $KFL_SELFTESTS_OBJ (or the cache of
+    tests/test_selftests_corpus.py) with expected.json or its expected-RELEASE.json."""
+    dirs = [Path(os.environ["KFL_SELFTESTS_OBJ"])] if "KFL_SELFTESTS_OBJ" in os.environ else [
+        Path(f"/tmp/kfl-selftests-obj-{os.getuid()}"), Path("/work/selftests-obj")]
+    found = [(d, f) for d in dirs
+             for f in (d / "expected.json", d / f"expected-{os.uname().release}.json")
+             if f.is_file()]
+    if not found:
+        pytest.skip(f"no selftests objects with the kernel's answers in {dirs[0]}")
+    obj, expected = found[0]
     if shutil.which("clang-16") is None and not any(obj.glob("*.bpf.o")):
         pytest.skip("clang-16 is not installed and no objects are built")
     if not refused_score.SRC.is_dir():
