@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import refused_score  # noqa: E402
 
-#: reached on 6.18.44: annotated verdicts 47/54, all 63/83, __msg in log 31/43; minus a margin
-VERDICT_FLOOR = 0.80
-MSG_FLOOR = 0.65
+#: reached on 6.18.44: annotated verdicts 51/54, all 68/79, __msg in log 35/43; minus a margin
+VERDICT_FLOOR = 0.90
+MSG_FLOOR = 0.75
 
 
 def test_parser_reads_annotations_and_program_macros():

@@ -478,3 +478,7 @@ ATTACH_NORETURN_DENIED = "Attaching fexit/fmod_ret to __noreturn function '{name
 #: check_return_code(): after the range error of an lsm_cgroup program on a void hook
 LSM_CGROUP_VOID_NOTE = ("Note, BPF_LSM_CGROUP that attach to void LSM hooks can't modify return "
                         "value!")
+# --- per-CPU objects (bpf_percpu_obj_new_impl; check_special_kfunc()) -------------------------
+PERCPU_OBJ_NEW_TOO_BIG = "bpf_percpu_obj_new type size ({size}) is greater than {max}"
+PERCPU_OBJ_NEW_NOT_SCALAR = "bpf_percpu_obj_new type ID argument must be of a struct of scalars"
+PERCPU_OBJ_NEW_SPECIAL = "bpf_percpu_obj_new type ID argument must not contain special fields"
