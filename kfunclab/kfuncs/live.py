@@ -27,6 +27,11 @@ from typing import Any
 from kfunclab.errors import CatalogError
 from kfunclab.kfuncs.profiles import PROFILES, Profile
 
+#: the program types kfunclab.kernel.probe never loads (its NOT_PROBED_TYPES: they need an
+#: attach target, or the kernel refuses them before verification)
+NOT_PROBED_TYPES = frozenset({"BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_EXT",
+                              "BPF_PROG_TYPE_STRUCT_OPS", "BPF_PROG_TYPE_LIRC_MODE2"})
+
 FORMAT = 1
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 #: the switches a probe may set, and the Profile field each one sets
@@ -116,6 +121,7 @@ def profile_from_findings(data: Any) -> Profile:
             if isinstance(info.get("sleepable"), bool):
                 sleepable.append((name, info["sleepable"]))
         changes["kfunc_prog_types"] = tuple(visible)
+        changes["kfunc_unprobed_types"] = NOT_PROBED_TYPES
         changes["kfunc_sleepable"] = tuple(sleepable)
         probed.append(f"visibility of {len(visible)} kfuncs per program type")
     release = str(data.get("kernel_release", ""))

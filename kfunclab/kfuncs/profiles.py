@@ -80,6 +80,9 @@ class Profile:
     helper_probed_types: frozenset[str] = frozenset()
     #: kfunc name -> program types whose programs may call it, as the kernel answered
     kfunc_prog_types: tuple[tuple[str, frozenset[str]], ...] | None = None
+    #: program types the kfunc probe never loads (they need an attach target: LSM, EXT ...):
+    #: their kfunc visibility is the catalogue's registrations, not "not visible"
+    kfunc_unprobed_types: frozenset[str] = frozenset()
     #: kfunc name -> KF_SLEEPABLE as the kernel answered (only for kfuncs it could be asked of)
     kfunc_sleepable: tuple[tuple[str, bool], ...] = ()
     kernel_release: str = ""  # the running kernel a probed profile describes
@@ -99,6 +102,8 @@ class Profile:
         """Whether ``prog_type`` programs may call ``kfunc`` as the probed kernel answered;
         None where it was not probed."""
         if self.kfunc_prog_types is None:
+            return None
+        if prog_type in self.kfunc_unprobed_types:
             return None
         for name, types in self.kfunc_prog_types:
             if name == kfunc:

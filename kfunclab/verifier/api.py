@@ -50,6 +50,7 @@ from kfunclab.verifier.scc import SccVisits
 from kfunclab.verifier.stackdepth import check_max_stack_depth
 from kfunclab.verifier.state import VState, initial_frame
 from kfunclab.verifier.struct_ops import member_of
+from kfunclab.verifier.trampoline import attach_refusal
 
 BPF_F_TEST_STATE_FREQ = 1 << 3
 
@@ -306,6 +307,15 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         except Unsupported as missing:
             return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
                            error=Diagnostic(None, missing.reason, errno=95))
+    try:  # check_attach_btf_id(): the trampoline's target
+        attach_refused = attach_refusal(env)
+    except Unsupported as unknown:
+        return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
+                       error=Diagnostic(None, unknown.reason, errno=95))
+    if attach_refused is not None:
+        if log_level >= 2:
+            static_prefix.append("func#0 @0")
+        return finish(Diagnostic(None, attach_refused, errno=22))
     if ptype.prog_type is ProgType.SYSCALL and not ptype.sleepable:
         return finish(Diagnostic(None, msg.SYSCALL_MUST_BE_SLEEPABLE, errno=22))
     if is_exception_cb(program) and program.entry_args != ("scalar",):

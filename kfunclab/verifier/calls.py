@@ -24,6 +24,11 @@ from kfunclab.verifier.rules.helpers import (  # noqa: F401
 )
 from kfunclab.verifier.state import RefKind, VState
 from kfunclab.verifier.struct_ops import void_exit
+from kfunclab.verifier.trampoline import (
+    lsm_cgroup_void_note,
+    lsm_void_exit,
+    trampoline_return_range,
+)
 
 # in_rcu_cs and is_trusted_reg moved to trust.py: re-exported for rules written before the move
 from kfunclab.verifier.trust import in_rcu_cs, is_trusted_reg, kernel_struct_reg  # noqa: F401
@@ -91,8 +96,9 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
         raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
     if state.active_preempt_locks:
         raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
-    if not state.frames[0].cb and void_exit(env):  # a void struct_ops member
-        return
+    main_like = env.program.entry_args is None or is_exception_cb(env.program)
+    if not state.frames[0].cb and (void_exit(env) or (main_like and lsm_void_exit(env))):
+        return  # a void struct_ops member or LSM hook: R0 is not read (not for a global)
     r0 = state.regs[0]
     if r0.type is RegType.NOT_INIT:
         raise Reject(msg.R0_NOT_READ_OK)
@@ -136,16 +142,21 @@ def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
               ProgType.CGROUP_SOCK_ADDR: _SOCK_ADDR_RANGES.get(at, (0, 1))}
     if pt is ProgType.TRACING and at is AttachType.TRACE_ITER:
         ranges[pt] = (0, 1)  # BPF_TRACE_ITER keeps the default retval_range(0, 1)
-    if pt not in ranges:
+    trampoline = trampoline_return_range(env)
+    if pt not in ranges and trampoline is None:
         return
     if r0.type is not RegType.SCALAR:
         raise Reject(f"At program exit the register {name} is not a known value "
                      f"({reg_type_str(r0.type, r0.flags)})", errno=22)
-    lo, hi = ranges[pt]
-    if r0.var.smin < lo or r0.var.smax > hi:
+    lo, hi, low32 = trampoline or (*ranges[pt], False)
+    # retval_range_within(): an LSM hook's int is compared on the low 32 bits
+    smin, smax = (r0.var.s32_min, r0.var.s32_max) if low32 else (r0.var.smin, r0.var.smax)
+    if smin < lo or smax > hi:
         # verbose_invalid_scalar(): " smin=%lld" / " smax=%lld" where not the s64 extreme
         parts = [f"smin={r0.var.smin}"] if r0.var.smin > -(1 << 63) else []
         parts += [f"smax={r0.var.smax}"] if r0.var.smax < (1 << 63) - 1 else []
         value = " ".join(parts) or "unknown scalar value"
-        raise Reject(msg.AT_EXIT_RETURN_RANGE_OF.format(reg=name, value=value,
-                                                        range=f"[{lo}, {hi}]"), errno=22)
+        line = msg.AT_EXIT_RETURN_RANGE_OF.format(reg=name, value=value, range=f"[{lo}, {hi}]")
+        if lsm_cgroup_void_note(env):  # printed after the range error: the log's last line
+            raise Reject(msg.LSM_CGROUP_VOID_NOTE, (line,), errno=22)
+        raise Reject(line, errno=22)

@@ -18,6 +18,7 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.iter_ctx import iter_ctx_access
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag
 from kfunclab.verifier.struct_ops import ctx_arg_struct, member_of
+from kfunclab.verifier.trampoline import UNTRUSTED_LSM_HOOKS, return_slot, return_slot_readable
 from kfunclab.verifier.trust import kernel_struct_reg
 
 # struct xdp_md (UAPI): data, data_end, data_meta, ingress_ifindex, rx_queue_index,
@@ -129,7 +130,9 @@ def _trusted_args(env: Env) -> bool:
     pt = env.prog_type
     if pt.prog_type is ProgType.TRACING:
         return pt.expected_attach_type in (AttachType.TRACE_RAW_TP, AttachType.TRACE_ITER)
-    return pt.prog_type in (ProgType.LSM, ProgType.STRUCT_OPS)
+    if pt.prog_type is ProgType.LSM:  # bpf_lsm_is_trusted()
+        return (pt.attach_target or "") not in UNTRUSTED_LSM_HOOKS
+    return pt.prog_type is ProgType.STRUCT_OPS
 
 
 def tracing_args(env: Env) -> tuple[CType, ...]:
@@ -161,6 +164,8 @@ def _btf_args(env: Env, off: int, size: int, write: bool) -> Reg:
         raise Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size),
                      (f"func '{name}' offset {off} is not multiple of 8",))
     index = off // 8
+    if index == len(args) and not struct_ops and return_slot_readable(env):
+        return return_slot(env)  # fexit/fmod_ret: the traced function's return value
     if index >= len(args):
         raise Reject(msg.INVALID_CTX_ACCESS.format(off=off, size=size),
                      (f"func '{name}' doesn't have {index + 1}-th argument",))

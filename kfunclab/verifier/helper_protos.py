@@ -102,6 +102,10 @@ def generic_helper(env: Env, state: VState, insn: Call, idx: int, full: str,
         raise Unsupported(f"{full}#{insn.imm} in a non-sleepable program is not modelled", idx)
     if proto.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
+    if proto.sleepable_only:  # fn->might_sleep
+        from kfunclab.verifier.trampoline import check_sleepable_helper_state
+
+        check_sleepable_helper_state(state, full, insn.imm)
     msize_max = 0  # meta->msize_max_value: the largest size a memory argument was given
     for i, kind in enumerate(proto.args):
         regno = i + 1

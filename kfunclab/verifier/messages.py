@@ -489,3 +489,32 @@ ENOTSUPP = 524
 #: and no message; the kernel's log is then "func#0 @0" (check_subprogs(), level 2) and the
 #: summary, so its last line before the summary is that one (api.silent_refusal())
 STRUCT_OPS_NO_ATTACH_BTF_ID = "func#0 @0"
+
+# --- fentry/fexit/fmod_ret/lsm (trampoline programs; the running kernel refuses them) ---------
+#: check_helper_call(): a helper whose proto's allowed() callback says no (bpf_d_path_allowed())
+HELPER_NOT_ALLOWED_IN_PROBE = "helper call is not allowed in probe"
+#: bpf_lsm_verify_prog() (bpf_log() from check_attach_btf_id()): an LSM program on a hook of
+#: bpf_lsm_disabled_hooks; the id is bpf_lsm_<hook>'s in the kernel BTF
+LSM_DISABLED_HOOK = "attach_btf_id {btf_id} points to disabled hook {name}"
+#: check_kfunc_args(): bpf_iter_css_task_new outside check_css_task_iter_allowlist()
+CSS_TASK_ITER_NOT_ALLOWED = ("css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable "
+                             "progs")
+#: check_helper_call(): a might_sleep helper between bpf_preempt_disable()/_enable()
+HELPER_SLEEP_IN_PREEMPT = "sleepable helper {name}#{imm} in non-preemptible region"
+#: check_helper_call(): a might_sleep helper with IRQs disabled (bpf_local_irq_save())
+HELPER_SLEEP_IN_IRQ = "sleepable helper {name}#{imm} in IRQ-disabled region"
+#: check_kfunc_args() KF_ARG_PTR_TO_ALLOC_BTF_ID: an object passed to the other drop kfunc
+KFUNC_ALLOC_WRONG_DROP = "arg#{arg} expected for {name}()"
+#: bpf_check_attach_target(): a sleepable program on a target that may not sleep
+ATTACH_NOT_SLEEPABLE = "{name} is not sleepable"
+#: check_attach_btf_id(): a target of btf_id_deny
+ATTACH_TRACING_DENIED = "Attaching tracing programs to function '{name}' is rejected."
+#: check_attach_btf_id(): fexit/fmod_ret on a function of noreturn_deny
+ATTACH_NORETURN_DENIED = "Attaching fexit/fmod_ret to __noreturn function '{name}' is rejected."
+#: check_return_code(): after the range error of an lsm_cgroup program on a void hook
+LSM_CGROUP_VOID_NOTE = ("Note, BPF_LSM_CGROUP that attach to void LSM hooks can't modify return "
+                        "value!")
+# --- per-CPU objects (bpf_percpu_obj_new_impl; check_special_kfunc()) -------------------------
+PERCPU_OBJ_NEW_TOO_BIG = "bpf_percpu_obj_new type size ({size}) is greater than {max}"
+PERCPU_OBJ_NEW_NOT_SCALAR = "bpf_percpu_obj_new type ID argument must be of a struct of scalars"
+PERCPU_OBJ_NEW_SPECIAL = "bpf_percpu_obj_new type ID argument must not contain special fields"

@@ -44,6 +44,11 @@ from kfunclab.verifier.scalar.value import sync_fields
 from kfunclab.verifier.snprintf import check_snprintf_call
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
+from kfunclab.verifier.trampoline import (
+    check_sleepable_helper_state,
+    helper_allowed,
+    trampoline_helper,
+)
 from kfunclab.verifier.trust import in_sleepable, kernel_struct_reg
 
 R = RegType
@@ -170,6 +175,12 @@ def choose_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoSpec:
     kernel_name = env.prog_type.prog_type.kernel_name
     refused = Reject(msg.HELPER_NOT_ALLOWED.format(name=full, imm=insn.imm), errno=22)
     probed = env.profile.helper_allowed(full, kernel_name)
+    by_attach = trampoline_helper(env, full, probed)  # by attach type: the source decides
+    if by_attach is False:
+        raise refused
+    chosen = [p for p in protos_for(full, pt) if p.name == by_attach]
+    if chosen:
+        return chosen[0]
     if probed is False:
         raise refused
     conds = [(p, p.condition(pt) or {}) for p in protos_for(full, pt)]
@@ -211,7 +222,9 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
     fn = choose_proto(env, spec, insn, idx)
     if fn.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
-    check_allowed(env, fn.allowed, full, idx)  # fn->allowed(env->prog)
+    check_allowed(env, fn.allowed, full, idx)  # fn->allowed(env->prog), from the data
+    if not helper_allowed(env, full):  # ... and the trampoline model's allow lists
+        raise Reject(msg.HELPER_NOT_ALLOWED_IN_PROBE, errno=22)
     if fn.might_sleep and not in_sleepable(env, state):  # a timer callback's state too
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
     for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
@@ -222,10 +235,8 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
         if kind.type in _NOT_HERE:
             raise Unsupported(f"{full}#{insn.imm}: {_NOT_HERE[kind.type]} is not modelled by "
                               "the generic helper rules", idx)
-    if state.active_rcu_lock and fn.might_sleep:
-        raise Reject(msg.HELPER_SLEEP_IN_RCU.format(name=full, imm=insn.imm), errno=22)
-    if (state.active_preempt_locks or state.active_irq_id) and fn.might_sleep:
-        raise Unsupported(f"{full}: a sleepable helper with preemption or IRQs disabled", idx)
+    if fn.might_sleep:
+        check_sleepable_helper_state(state, full, insn.imm)
     meta = CallMeta()
     for i, arg in enumerate(fn.args):
         check_func_arg(env, state, i + 1, arg, fn, meta, full, idx)

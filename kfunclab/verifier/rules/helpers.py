@@ -276,7 +276,8 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
                 and new.btf_id != local.btf_id:  # map_kptr_match_type() of an object
             raise Unsupported("bpf_kptr_xchg of an allocated object into a kptr of another "
                               "type is not modelled", idx)
-        if new.btf_name != member.type_name:
+        if new.btf_name != member.type_name or new.flags & TypeFlag.PERCPU:
+            # map_kptr_match_type(): MEM_PERCPU only into a __percpu_kptr (not modelled)
             raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
                 type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
         if not new.ref_obj_id:

@@ -23,6 +23,7 @@ from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.rules.graph import callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.state import VState
+from kfunclab.verifier.trampoline import css_task_iter_allowed
 from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg
 
 _EINVAL, _EACCES = 22, 13
@@ -162,6 +163,9 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
             raise Reject(msg.KFUNC_NOT_TRUSTED.format(regno=regno), errno=_EINVAL)
         if reg.type is not RegType.PTR_TO_BTF_ID or not reg.flags & TypeFlag.ALLOC:
             raise Reject(msg.KFUNC_ALLOC_EXPECTED.format(arg=i), errno=_EINVAL)
+        drop = "bpf_percpu_obj_drop_impl" if reg.flags & TypeFlag.PERCPU else "bpf_obj_drop_impl"
+        if k.name != drop:  # a bpf_obj_new object to the per-CPU drop, or the other way
+            raise Reject(msg.KFUNC_ALLOC_WRONG_DROP.format(arg=i, name=drop), errno=_EINVAL)
         if not reg.ref_obj_id:
             raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
         _check_reg_off(reg, regno, bool(k.flags & KF.RELEASE), True)
@@ -395,6 +399,8 @@ def _iter_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, reg:
               tname: str) -> None:
     """``process_iter_arg()``: ``new`` wants an uninitialised slot, the rest an active one."""
     k = meta.kfunc
+    if k.name == "bpf_iter_css_task_new" and not css_task_iter_allowed(env):
+        raise Reject(msg.CSS_TASK_ITER_NOT_ALLOWED, errno=_EINVAL)
     short = tname.removeprefix("bpf_iter_")
     spi, note = _stack_slot_of(reg, regno, msg.ITER_NOT_ON_STACK, i, "iter")
     if spi is None:

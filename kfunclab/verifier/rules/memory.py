@@ -42,6 +42,7 @@ from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
 from kfunclab.verifier.stackfill import narrow_fill, narrow_fill_value, value_fits
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.struct_ops import btf_write
+from kfunclab.verifier.trampoline import lsm_retval_load
 from kfunclab.verifier.trust import walk_btf_pointer
 
 BPF_F_RDONLY_PROG = 1 << 7
@@ -139,8 +140,8 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
             raise Reject(f"variable ctx access var_off={_tn(reg.var)} disallowed")
         result = ctx_access(env, off, size, kind, signed)
         if kind == READ and value_regno >= 0:
-            if result.type is RegType.SCALAR:
-                regs[value_regno] = UNKNOWN_SCALAR
+            if result.type is RegType.SCALAR:  # an LSM hook's return value has its range
+                regs[value_regno] = lsm_retval_load(env, off) or UNKNOWN_SCALAR
             else:
                 new = result
                 if new.flags & TypeFlag.MAYBE_NULL:
