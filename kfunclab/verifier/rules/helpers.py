@@ -36,7 +36,7 @@ from kfunclab.verifier.rules.helper_args import (
     mem_arg,
     sized_return,
 )
-from kfunclab.verifier.rules.memory import is_referenced_kptr, kptr_member
+from kfunclab.verifier.rules.kptrs import is_referenced_kptr, kptr_member
 from kfunclab.verifier.rules.rbtree_cb import check_spin_lock_in_cb
 from kfunclab.verifier.state import Ref, RefKind, VState
 

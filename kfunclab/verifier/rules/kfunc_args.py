@@ -209,7 +209,7 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
 
 def _kptr_get_arg(env: Env, meta: KfuncMeta, reg: Reg, t: CType) -> None:
     """KF_KPTR_GET (doc profile): arg 0 points at a referenced kptr field of a map value."""
-    from kfunclab.verifier.rules.memory import is_referenced_kptr, kptr_member
+    from kfunclab.verifier.rules.kptrs import is_referenced_kptr, kptr_member
 
     if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags & TypeFlag.MAYBE_NULL:
         raise Reject(msg.KPTR_GET_EXPECTED_MAP_VALUE, errno=_EINVAL)

@@ -30,14 +30,7 @@ from kfunclab.verifier.regs import (
 )
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules.auxptr import save_aux_ptr_type
-from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-exported)
-    RCU_PROTECTED_TYPES,
-    READ,
-    WRITE,
-    is_referenced_kptr,
-    kptr_access,
-    kptr_member,
-)
+from kfunclab.verifier.rules.kptrs import READ, WRITE, kptr_access, kptr_member
 from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
 from kfunclab.verifier.stackfill import narrow_fill, narrow_fill_value, value_fits
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
