@@ -320,9 +320,11 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     if log_level >= 2:
         explorer.log.verbose(_live_regs_table(program, liveness, cfg))
     if log_level and program.has_prog_btf:
-        # btf_prepare_func_args() on the loader's `int main(void *ctx)` func_info, as libbpf
-        # (and kernel-verdict) load it
-        explorer.log.line("arg#0 reference type('UNKNOWN ') size cannot be determined: -22")
+        # btf_prepare_func_args() on the main function's func_info: an object's own prototype,
+        # else the loader's `int main(void *ctx)`, as kernel-verdict loads it
+        for line in (program.func_args_log if program.func_args_log is not None
+                     else ("arg#0 reference type('UNKNOWN ') size cannot be determined: -22",)):
+            explorer.log.line(line)
     try:
         with paused_cyclic_gc():  # the walk makes no reference cycles (gcpause.py)
             error = explorer.run(state)
@@ -426,7 +428,9 @@ def _live_regs_table(program: Program, liveness: Liveness, cfg: object) -> str:
     from kfunclab.isa.printer import format_kernel
 
     scc = _scc_numbers(program, cfg)
-    lines = ["func#0 @0", "Live regs before insn:"]
+    # check_subprogs() lists every subprogram (calls and callbacks' ld_imm64 targets)
+    lines = [f"func#{i} @{sub.start}" for i, sub in enumerate(cfg.subprogs)]  # type: ignore[attr-defined]
+    lines.append("Live regs before insn:")
     for slot, ins in program.instructions():
         mask = liveness.regs_before(slot)
         marks = "".join(str(r) if (mask >> r) & 1 else "." for r in range(10))

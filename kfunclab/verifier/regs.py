@@ -254,7 +254,8 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
         attrs.append("non_own_ref")
     map_types = (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY)
     if t in map_types and reg.map:
-        attrs.append(f"map={reg.map.name}")
+        # map->name: BPF_OBJ_NAME_LEN bytes with the NUL
+        attrs.append(f"map={(reg.map.log_name or reg.map.name)[:15]}")
         if reg.map.map_type in ("ringbuf", "user_ringbuf"):  # created without key or value
             attrs.append("ks=0,vs=0")
         else:
