@@ -155,7 +155,8 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     type_name = MAP_TYPES[mtype] if 0 <= mtype < len(MAP_TYPES) else f"type{mtype}"
     if values_ptr is not None and type_name in ("array_of_maps", "hash_of_maps"):
         inner_map = _btf_map(btf, f"{name}.inner", values_ptr, 0, True)
-        inner_decl, inner_why = inner_map.decl, inner_map.unsupported
+        # bpf_map_meta_alloc() copies no name: the log prints none for the inner map
+        inner_decl, inner_why = replace(inner_map.decl, log_name=""), inner_map.unsupported
     key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
     value_ref, why_v = _type_ref(btf, value, attrs.get("value_size", 0))
     if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):

@@ -551,9 +551,10 @@ def _scratched(insn: object, before: dict | None, base: int | frozenset[int] | N
             _SCRATCH_REGS.clear()
     after = state.cur.stack
     if before is not None and isinstance(base, frozenset):  # a call: its arguments' slots
-        slots = {k for k in base if before.get(k) is not after.get(k)
-                 and any(s is not None and s.types[7] in "dif"
-                         for s in (before.get(k), after.get(k)))}
+        # a dynptr, iterator or irq flag argument is scratched whether the call changes it or
+        # only reads it (mark_stack_slot_obj_read())
+        slots = {k for k in base if any(s is not None and s.types[7] in "dif"
+                                        for s in (before.get(k), after.get(k)))}
         if insn.kind is CallKind.HELPER:  # type: ignore[attr-defined]
             # check_helper_call() writes a raw-mode (MEM_UNINIT) stack argument byte by byte
             # with check_mem_access(): each slot it rewrote as plain data is scratched

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from kfunclab.isa.insn import Imm64Tail, Insn
 from kfunclab.isa.printer import format_kernel
 from kfunclab.verifier.regs import RegType, format_reg
-from kfunclab.verifier.state import FuncState, RefKind, VState, format_slot
+from kfunclab.verifier.state import FuncState, VState, format_slot
 
 BPF_LOG_ALIGNMENT = 40
 BPF_LOG_MIN_ALIGNMENT = 8
@@ -60,7 +60,7 @@ def format_state(state: VState, regs_mask: int | None, slots: Collection[int] | 
         if slot.types[7] == "d" and slot.spilled.extra[1:2] == (1,):
             continue  # a dynptr prints once, at its first slot
         parts.append(f" fp{-(spi + 1) * 8}={format_slot(slot, frame.frameno)}")
-    refs = [r.id for r in state.refs if r.id and r.kind is not RefKind.LOCK]
+    refs = [r.id for r in state.refs if r.id]  # locks and irq flags too (acquired_refs)
     if refs:
         parts.append(" refs=" + ",".join(str(r) for r in refs))
     if frame.cb in _CB_MARKS:  # in_callback_fn, in_async_callback_fn
@@ -300,7 +300,6 @@ class KernelLog:
         """``pop_stack()``: rewind at level 1; remember to print the state at level 2."""
         if self.level and not self.level & 2:
             self.reset(log_pos)
-        self.prev_linfo = None
         self.do_print_state = True
         self.all_scratched = True
         self._pop_info = (prev_insn, insn)
