@@ -35,34 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kfunclab.logs.addresses import mask_kernel_addresses as mask_addresses  # noqa: E402
+
 SHARED = Path(os.environ.get("KFL_SHARED", ROOT.parent / "shared"))
 if not SHARED.is_dir():
     SHARED = Path("/work/shared")
 OBJ_DIR = Path(os.environ.get("KFL_SELFTESTS_OBJ", "/work/selftests-obj"))
 
-# a kernel pointer as %llx prints it (a map's address in a ld_imm64)
-_KERNEL_ADDR = re.compile(r"0xffff[0-9a-f]{12}\b")
 _NUMBER = re.compile(r"0x[0-9a-f]+|\d+")
-
-
-# an instruction line with its state appended at the aligned column (print_insn_state())
-_ANNOTATED = re.compile(r"^(\d+: \(18\) r\d+ = 0xffff[0-9a-f]{12}) +;", re.M)
-
-
-def _vlog_alignment(pos: int) -> int:
-    """kernel/bpf/log.c vlog_alignment(): the padding before ``;`` after ``pos`` bytes."""
-    return -(-max(pos + 4, 40) // 8) * 8 - pos - 1
-
-
-def _realign(found: re.Match) -> str:
-    text = _KERNEL_ADDR.sub("0x0", found.group(1))
-    return text + " " * _vlog_alignment(len(text) + 1) + ";"
-
-
-def mask_addresses(log: str) -> str:
-    """The kernel's log with its kernel addresses written as kfunclab writes them (``0x0``),
-    the state after such an instruction moved to the column the shorter text gives."""
-    return _KERNEL_ADDR.sub("0x0", _ANNOTATED.sub(_realign, log))
 
 
 def line_class(line: str | None) -> str:

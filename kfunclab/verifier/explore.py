@@ -170,6 +170,7 @@ class Explorer:
                     # a call or exit that changes frames prints both frames (check_func_call,
                     # prepare_func_exit); the callee's is formatted before its exit drops it
                     depth = len(state.frames) if insn.__class__ in (Call, Exit) else 0
+                    pushed = len(self.stack)
                     callee = (format_state(state, None, None)
                               if depth > 1 and insn.__class__ is Exit else None)
                 recording = rec.steps_recorded < rec.max_steps
@@ -206,6 +207,10 @@ class Explorer:
                             log.entered_subprog(state)
                         else:
                             log.returned_to_caller(idx, outcome, callee, state)
+                    elif level and depth and len(self.stack) > pushed and \
+                            self.stack[-1].state.frames[-1].cb:
+                        # a callback pushed: its init_func_state() scratches every register
+                        log.all_scratched = True
                     elif level and outcome is not EXIT:
                         # a conditional jump prints its state itself (check_cond_jmp_op); any
                         # other instruction's state prints when the next one starts, unless

@@ -6,5 +6,5 @@
 	r2 = 8
 	r3 = 0
 	call bpf_probe_read_kernel
-	r0 = *(u64 *)(r10 -24)  # fp-24 was never written
+	r0 = *(u64 *)(r0 +0)  # R0 is a scalar
 	exit
