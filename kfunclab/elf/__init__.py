@@ -117,19 +117,52 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
     called = _called_globals(prog, result)
     if prog.exception_callback:  # "exception callback is presumed to be always called"
         called.add(prog.exception_callback)
-    done: set[str] = set()
+    done: list[VerificationResult] = []
     depths = _depths_by_name(prog, result, {})
     while True:
-        todo = [sub for sub in subs if sub.name in called and sub.name not in done]
+        todo = [sub for sub in subs
+                if sub.name in called and sub.name not in {r.program.name for r in done}]
         if not todo:
-            return _check_call_chains(prog, result, depths)
+            return _check_call_chains(prog, _with_globals_log(result, done), depths)
         for sub in todo:
-            done.add(sub.name)
             sub_result = _verify_one(sub, verify, options)
             if sub_result.verdict.value != "accept":
                 return sub_result
+            done.append(sub_result)
             called |= _called_globals(sub, sub_result)
             depths = _depths_by_name(sub, sub_result, depths)
+
+
+def _with_globals_log(result: VerificationResult,
+                      done: list[VerificationResult]) -> VerificationResult:
+    """The main program's accepted result once the global functions ``done`` (in the order
+    verified) are: the counters run on across ``do_check_common()`` calls (processed and
+    total_states add up, the peaks are the highest), and a level-1 log, which every
+    successful walk resets, keeps only the last ``Func#N ('f') is safe for any args that
+    match its prototype`` line (do_check_subprogs()) and the summary."""
+    from kfunclab.verifier.result import Stats
+
+    if not done:
+        return result
+    runs = [result.stats, *(r.stats for r in done)]
+    # free_states() empties the state lists but not their sizes: a later walk's peak counts
+    # the states every earlier walk left
+    peak = max(sum(s.total_states for s in runs[:k]) + run.peak_states
+               for k, run in enumerate(runs))
+    stats = Stats(sum(s.processed_insns for s in runs), sum(s.total_states for s in runs),
+                  peak, max(s.max_states_per_insn for s in runs))
+    out = replace(result, stats=stats)
+    if result.log_level == 1:
+        last = done[-1].program
+        number = last.func_numbers.get(last.name or "", 0)
+        # what the main program's level-1 log keeps after its walk: an error found after the
+        # walks (its text may run into the summary), then the summary
+        *before, tail = result.log_lines or ("",)
+        body = tail.removesuffix(result.stats.summary_line())
+        out = replace(out, log_lines=(f"Func#{number} ('{last.name}') is safe for any args "
+                                      "that match its prototype", *before,
+                                      body + stats.summary_line()))
+    return out
 
 
 def _depths_by_name(prog: Program, result: VerificationResult,
@@ -157,7 +190,11 @@ def _check_call_chains(prog: Program, result: VerificationResult,
     error = check_call_chains(prog, depths, {0: prog.name or "", **prog.func_names})
     if error is None:
         return result
-    return replace(result, verdict=Verdict.REJECT, error=error, rejected=(error,))
+    lines = result.log_lines
+    if result.log_level:  # check_max_stack_depth() prints before the summary
+        lines = (*lines[:-1], error.message, *lines[-1:])
+    return replace(result, verdict=Verdict.REJECT, error=error, rejected=(error,),
+                   log_lines=lines)
 
 
 def _verify_one(prog: Program, verify: Callable[..., VerificationResult],

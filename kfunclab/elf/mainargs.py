@@ -7,9 +7,15 @@ prototype: ``int f(void *ctx)`` of a global function prints ``arg#0 reference ty
 size cannot be determined: -22``; ``void f(void)`` (the selftests' ``__naked`` functions)
 prints ``Global function f() doesn't return scalar. Only those are supported.``; a static main
 function prints nothing. :func:`main_args_log` gives that line (or none).
+
+An object whose BTF the kernel refuses (:func:`kernel_refuses_btf`: libbpf 1.1 then loads the
+programs without BTF, "BTF is optional, ignoring") has neither that line nor the C source
+lines of line_info in its log.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from kfunclab.btf.model import Btf
 from kfunclab.btf.types import BtfKind, Composite, Enum, Func, FuncProto, Int, Linkage, Ptr, Void
@@ -93,3 +99,21 @@ def _size_unknown(target: object) -> bool:
     """btf_resolve_size() fails: void, a forward declaration, a function prototype."""
     return isinstance(target, Void) or getattr(target, "kind", None) in (
         BtfKind.FWD, BtfKind.FUNC_PROTO, BtfKind.FUNC)
+
+
+@lru_cache(maxsize=8)  # asked once per program of the same object
+def kernel_refuses_btf(btf: Btf) -> bool:
+    """``btf_func_check()`` refuses the whole BTF (``Invalid arg#N``): a FUNC whose
+    prototype has a typed parameter without a name (clang writes such protos for some
+    ``__naked`` functions); libbpf 1.1 does not repair it and loads the programs without BTF."""
+    for type_id in range(1, len(btf)):
+        try:
+            t = btf.type_by_id(type_id)
+            if not isinstance(t, Func) or t.linkage is Linkage.EXTERN:
+                continue  # libbpf rewrites extern (kfunc, ksym) prototypes before loading
+            proto = btf.type_by_id(t.type)
+        except BtfError:
+            continue
+        if isinstance(proto, FuncProto) and any(not p.name and p.type for p in proto.params):
+            return True
+    return False

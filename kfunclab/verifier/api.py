@@ -334,7 +334,12 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
             if error is None and unresolved is not None:  # fixup_kfunc_call()
                 error = Diagnostic(unresolved, msg.KFUNC_CALL_NOT_ELIMINATED, errno=22)
             if error is not None and log_level:
-                explorer.log.line(error.message)  # printed after the walk, before the stats
+                # printed after the walk, before the stats; do_check_common() reset a level-1
+                # log when the walk succeeded. The exception-callback refusal has no newline.
+                if log_level == 1:
+                    explorer.log.reset(0)
+                joined = error.message == msg.EXC_CB_CALLED_DIRECTLY.format(insn=error.insn)
+                explorer.log.verbose(error.message + ("" if joined else "\n"))
     except Limit as limit:
         return finish(limit.args[0], truncated=True)
     except Unsupported as missing:
