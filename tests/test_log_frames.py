@@ -9,6 +9,7 @@ pinned offline too.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,25 +26,31 @@ def _ours(path: Path, level: int, **options: object) -> str:
     return verify(parse_file(str(path)), log_level=level, **options).log + "\n"
 
 
+#: level-2 differences kfunclab knows of (docs/logs.md), by program
+KNOWN_LEVEL2 = {
+    "callback_frame": "the running kernel counts a callback call as a loop of its own (SCC)",
+}
+# the kernel's stack liveness (kernel/bpf/liveness.c) at level 2: "(0) frame 0 insn 3 +live -8"
+STACK_LIVENESS = re.compile(r"^\(\d[\d,]*\) ")
+
+
 @pytest.mark.kernel
 @pytest.mark.parametrize("level", (1, 2))
 @pytest.mark.parametrize("path", LOGS, ids=[p.stem for p in LOGS])
 def test_log_is_the_kernels(path: Path, level: int, live_profile) -> None:
-    """Level 1 in full; level 2 up to the first line of the kernel's stack liveness
-    (``(0) frame 0 insn 3 +live -8``), which kfunclab does not print (docs/logs.md)."""
+    """The whole log, line for line; at level 2 without the kernel's stack-liveness lines,
+    which kfunclab does not print (docs/logs.md)."""
     from kfunclab.kernel import kernel_verdict
 
+    if level == 2 and path.stem in KNOWN_LEVEL2:
+        pytest.skip(KNOWN_LEVEL2[path.stem])
     program = parse_file(str(path))
     kernel = mask_kernel_addresses(kernel_verdict(program, log_level=level).log)
     ours = verify(program, log_level=level, btf="live", profile=live_profile).log + "\n"
-    klines, olines = kernel.split("\n"), ours.split("\n")
-    if level == 2:
-        cut = next((i for i, line in enumerate(klines) if "+live " in line
-                    or line.startswith(("SCC ", "  1 "))), len(klines))
-        klines, olines = klines[:cut], olines[:cut]
+    klines = [ln for ln in kernel.split("\n") if not STACK_LIVENESS.match(ln)]
     # the summary's max_states_per_insn of a callback walk differs (docs/logs.md)
     assert [ln for ln in klines if not ln.startswith("processed ")] == \
-        [ln for ln in olines if not ln.startswith("processed ")]
+        [ln for ln in ours.split("\n") if not ln.startswith("processed ")]
 
 
 def test_subprogram_call_prints_both_frames() -> None:
@@ -93,6 +100,15 @@ def test_r0_after_a_void_helper_is_unreadable() -> None:
         "\tcall bpf_spin_unlock\nout:\n\tr0 = 0\n\texit\n", btf="bundled")
     assert result.verdict.value == "reject"
     assert result.error.message == "R0 !read_ok"
+
+
+def test_refusal_after_the_walk_is_alone_in_a_level_1_log() -> None:
+    """do_check_common() resets a level-1 log once the walk succeeded; check_max_stack_depth()
+    then prints its refusal."""
+    assert _ours(PROGRAMS / "stack_depth_after_walk.s", 1, btf="bundled") == (
+        "combined stack size of 2 calls is 1024. Too large\n"
+        "processed 9 insns (limit 1000000) max_states_per_insn 0 total_states 1 "
+        "peak_states 1 mark_read 0\n")
 
 
 def test_mask_kernel_addresses_realigns_the_state() -> None:
