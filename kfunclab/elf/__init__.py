@@ -125,7 +125,8 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
         if not todo:
             return _check_call_chains(prog, _with_globals_log(result, done), depths)
         for sub in todo:
-            sub_result = _verify_one(sub, verify, options)
+            last = done[-1] if done else result
+            sub_result = _verify_one(sub, verify, {**options, "carry": last.since_checkpoint})
             if sub_result.verdict.value != "accept":
                 return sub_result
             done.append(sub_result)

@@ -169,7 +169,8 @@ def verify_text(text: str, file: str = "<string>", **options: object) -> Verific
 def verify(program: Program, *, btf: str | None = "default", profile: str = "linux-6.18",
            catalog: str | Catalog | None = None, log_level: int = 1, collect_all: bool = False,
            max_recorded_steps: int = 200_000, precision: bool = True,
-           insn_limit: int = 1_000_000) -> VerificationResult:
+           insn_limit: int = 1_000_000, carry: tuple[int, int] | None = None
+           ) -> VerificationResult:
     """Verify ``program`` like the kernel's verifier does and return a :class:`VerificationResult`.
 
     Parameters
@@ -190,6 +191,10 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         in scalars, even ``__k`` constants — unsafe, and shown in the pruning tutorial.
     insn_limit : int
         The complexity budget (the kernel's BPF_COMPLEXITY_LIMIT_INSNS, 1,000,000).
+    carry : (int, int), optional
+        A global function verified after an earlier walk of the same load: the jumps and
+        instructions that walk processed since its last checkpoint (its result's
+        ``since_checkpoint``); the function's entry is a prune point (the call's target).
 
     Raises only for input that is not a program (unknown section, unknown call name, BTF that
     cannot be read); a program the kernel would reject is a result with ``verdict`` reject.
@@ -253,7 +258,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
             references=recorder.lifetimes(), rejected=rejected or ((error,) if error else ()),
             log_lines=tuple(recorder.log), log_level=log_level,
             truncated=truncated or recorder.truncated, visits=dict(recorder.visits),
-            notes=tuple(notes), stack_depths=dict(env.stack_depth))
+            notes=tuple(notes), stack_depths=dict(env.stack_depth),
+            since_checkpoint=(env.jmps_processed - env.prev_jmps_processed,
+                              env.insn_processed - env.prev_insn_processed))
 
     notes: list[str] = [attach_note] if attach_note else []
     if ptype.uses_trampoline:
@@ -315,6 +322,9 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id,
                                                struct_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
+    if carry is not None:  # the counters run on from the earlier walk
+        env.prev_jmps_processed, env.prev_insn_processed = -carry[0], -carry[1]
+        explorer.prune_points = frozenset(explorer.prune_points) | {0}
     explorer.scc = _scc_numbers(program, cfg)
     explorer.sccs = SccVisits(explorer.scc)
     if log_level >= 2:

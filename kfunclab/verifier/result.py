@@ -208,6 +208,10 @@ class VerificationResult:
     notes: tuple[str, ...] = ()
     #: subprogram start -> the deepest stack the walk gave it (subprog_info[].stack_depth)
     stack_depths: dict[int, int] = field(default_factory=dict)
+    #: (jumps, instructions) processed since the walk's last checkpoint, at its end: the next
+    #: walk of the same load (a global function) starts from them (do_check_common() keeps
+    #: env's counters)
+    since_checkpoint: tuple[int, int] = (0, 0)
 
     @property
     def accepted(self) -> bool:
