@@ -278,6 +278,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         return finish(Diagnostic(None, program.refused, errno=program.refused_errno))
     incompatible = check_map_prog_compatibility(program, ptype.prog_type)
     if incompatible is not None:  # resolve_pseudo_ldimm64(), before any unsupported part
+        if log_level >= 2:  # after check_subprogs()
+            static_prefix.extend(_func_lines(program))
         return finish(incompatible)
     if program.unsupported:
         return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
@@ -287,14 +289,14 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         # check_subprogs() prints the subprogram table; refusals before it come without
         if log_level >= 2 and static.check not in ("add_subprog", "add_kfunc_call",
                                                    "add_subprog_and_kfunc", "bpf_prog_load"):
-            static_prefix.append("func#0 @0")
+            static_prefix.extend(_func_lines(program))
         return finish(Diagnostic(static.insn, static.message, errno=static.errno))
     if ptype.prog_type is ProgType.STRUCT_OPS:  # check_attach_btf_id(), after the subprogs
         try:
             member_of(env)
         except Reject as refused:
             if log_level >= 2:
-                static_prefix.append("func#0 @0")
+                static_prefix.extend(_func_lines(program))
             return finish(Diagnostic(None, refused.message, errno=refused.errno))
         except Unsupported as missing:
             return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
@@ -435,6 +437,15 @@ def _link_kfunc_ids(program: Program, btf: object | None) -> Program:
                 insns[i] = Call(CallKind.KFUNC, ids[0], ins.name)
                 changed = True
     return replace(program, insns=tuple(insns)) if changed else program
+
+
+def _func_lines(program: Program) -> list[str]:
+    """check_subprogs()'s level-2 table, ``func#N @START`` for every subprogram."""
+    try:
+        cfg = build_cfg(program)
+    except Exception:  # a program check_cfg() refuses may have no graph: the main one only
+        return ["func#0 @0"]
+    return [f"func#{i} @{sub.start}" for i, sub in enumerate(cfg.subprogs)]
 
 
 def _live_regs_table(program: Program, liveness: Liveness, cfg: object) -> str:
