@@ -159,8 +159,9 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
         inner_decl, inner_why = replace(inner_map.decl, log_name=""), inner_map.unsupported
     key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
     value_ref, why_v = _type_ref(btf, value, attrs.get("value_size", 0))
-    if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):
-        value_ref = TypeRef("u32", 4)
+    if (inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps")) or (
+            values_ptr is not None and value_ref.size == 0):
+        value_ref = TypeRef("u32", 4)  # libbpf: a map declared with __array(values) has 4
     decl = MapDecl(name, type_name, key_ref, value_ref, attrs.get("max_entries", 0),
                    attrs.get("map_flags", 0), inner=inner_decl)
     why = why_v or why_k or (f"inner map: {inner_why}" if inner_why else None)
