@@ -164,3 +164,13 @@ def test_main_prototype_line(ret_void: bool, param: str, linkage: str,
 
     btf, fid = _btf(ret_void, param, linkage)
     assert main_args_log(btf, fid, "__sk_buff") == expected
+
+
+def test_return_range_check_marks_r0_precise() -> None:
+    """check_return_code(): mark_chain_precision(R0) before the range check."""
+    log = _ours(PROGRAMS / "return_range_precise.s", 2, btf="bundled")
+    assert ("2: (95) exit\nmark_precise: frame0: last_idx 2 first_idx 0 subseq_idx -1 \n"
+            "mark_precise: frame0: regs=r0 stack= before 1: (07) r0 += 1\n"
+            "mark_precise: frame0: regs=r0 stack= before 0: (b7) r0 = 1\n"
+            "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]\n"
+            ) in log
