@@ -117,29 +117,47 @@ def _verify_called_globals(prog: Program, result: VerificationResult,
     called = _called_globals(prog, result)
     if prog.exception_callback:  # "exception callback is presumed to be always called"
         called.add(prog.exception_callback)
-    done: set[str] = set()
+    done: list[VerificationResult] = []
     depths = _depths_by_name(prog, result, {})
     stats = result.stats  # one load: the kernel's counters run on across the verifications
     while True:
-        todo = [sub for sub in subs if sub.name in called and sub.name not in done]
+        todo = [sub for sub in subs
+                if sub.name in called and sub.name not in {r.program.name for r in done}]
         if not todo:
-            return _check_call_chains(prog, _with_stats(result, stats), depths)
+            return _check_call_chains(prog, _with_globals_log(result, done, stats), depths)
         for sub in todo:
-            done.add(sub.name)
             sub_result = _verify_one(sub, verify, {**options, "resume": stats})
             stats = sub_result.stats
             if sub_result.verdict.value != "accept":
                 return sub_result
+            done.append(sub_result)
             called |= _called_globals(sub, sub_result)
             depths = _depths_by_name(sub, sub_result, depths)
 
 
-def _with_stats(result: VerificationResult, stats: Stats) -> VerificationResult:
-    """``result`` with the load's running figures, its log's summary line too."""
-    lines = result.log_lines
-    if lines and lines[-1] == result.stats.summary_line():
-        lines = (*lines[:-1], stats.summary_line())
-    return replace(result, stats=stats, log_lines=lines)
+def _with_globals_log(result: VerificationResult, done: list[VerificationResult],
+                      stats: Stats) -> VerificationResult:
+    """The main program's accepted result once the global functions ``done`` (in the order
+    verified) are: ``stats`` are the load's (the counters run on across ``do_check_common()``
+    calls), and a level-1 log, which every successful walk resets, keeps only the last
+    ``Func#N ('f') is safe for any args that match its prototype`` line (do_check_subprogs())
+    and the summary."""
+    if not done:
+        return result
+    out = replace(result, stats=stats)
+    if result.log_level == 1:
+        last = done[-1].program
+        number = last.func_numbers.get(last.name or "", 0)
+        # what the main program's level-1 log keeps after its walk: an error found after the
+        # walks (its text may run into the summary), then the summary
+        *before, tail = result.log_lines or ("",)
+        body = tail.removesuffix(result.stats.summary_line())
+        out = replace(out, log_lines=(f"Func#{number} ('{last.name}') is safe for any args "
+                                      "that match its prototype", *before,
+                                      body + stats.summary_line()))
+    elif result.log_lines and result.log_lines[-1] == result.stats.summary_line():
+        out = replace(out, log_lines=(*result.log_lines[:-1], stats.summary_line()))
+    return out
 
 
 def _depths_by_name(prog: Program, result: VerificationResult,
@@ -167,7 +185,11 @@ def _check_call_chains(prog: Program, result: VerificationResult,
     error = check_call_chains(prog, depths, {0: prog.name or "", **prog.func_names})
     if error is None:
         return result
-    return replace(result, verdict=Verdict.REJECT, error=error, rejected=(error,))
+    lines = result.log_lines
+    if result.log_level:  # check_max_stack_depth() prints before the summary
+        lines = (*lines[:-1], error.message, *lines[-1:])
+    return replace(result, verdict=Verdict.REJECT, error=error, rejected=(error,),
+                   log_lines=lines)
 
 
 def _verify_one(prog: Program, verify: Callable[..., VerificationResult],

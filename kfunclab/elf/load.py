@@ -24,6 +24,7 @@ from kfunclab.elf.link import (
     kallsyms,
     link_program,
 )
+from kfunclab.elf.mainargs import kernel_refuses_btf, main_args_log
 from kfunclab.elf.maps import ElfMap, btf_maps, data_map
 from kfunclab.elf.objfile import BpfObject, Function, read_object
 from kfunclab.elf.structops import StructOpsSlot, struct_ops_members
@@ -228,12 +229,18 @@ def _program(obj: BpfObject, func: Function, linked: LinkedProgram,
         if deep:
             reasons.append(deep)
     reason = "; ".join(dict.fromkeys(reasons)) if reasons else None
+    # libbpf loads the programs without BTF when the kernel refuses the object's: no line_info
+    # and no func_info in the log then
+    no_btf = obj.btf is None or kernel_refuses_btf(obj.btf)
+    args_log = (main_args_log(obj.btf, main_id, ctx_name)  # type: ignore[arg-type]
+                if not no_btf and main_id and entry_args is None else ())
     return Program(
         insns=tuple(insns), section=section, license=obj.license or "",
         maps=tuple(used.values()),  # type: ignore[arg-type]
-        name=func.name, c_lines=dict(linked.c_lines), func_names=func_names,
+        name=func.name, c_lines={} if no_btf else dict(linked.c_lines), func_names=func_names,
         prog_type_name=ptype_name, prog_flags=prog_flags, unsupported=reason,
         unsupported_insn=why_insn, global_funcs=global_funcs, entry_args=entry_args,
+        func_args_log=args_log,
         refused=refused, refused_errno=refused_errno, local_btf=local, exception_callback=exc_cb,
         struct_ops=(slot.struct_name, slot.member) if slot is not None else None,
         log_fixups=dict(linked.log_fixups),

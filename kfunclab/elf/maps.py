@@ -15,6 +15,7 @@ kernel treats specially and kfunclab does not model (``bpf_list_head``, ``bpf_rb
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from kfunclab.btf.model import Btf
@@ -22,6 +23,8 @@ from kfunclab.btf.types import Array, BtfKind, Composite, Datasec, Modifier, Ptr
 from kfunclab.btf.types import Member as BtfMember
 from kfunclab.errors import BtfError
 from kfunclab.isa.program import LocalStruct, MapDecl, Member, MemberKind, TypeRef
+
+BPF_OBJ_NAME_LEN = 16  # include/uapi/linux/bpf.h: names are NUL-terminated in 16 bytes
 
 BPF_F_RDONLY_PROG = 1 << 7
 
@@ -63,6 +66,21 @@ class ElfMap:
         return bool(self.decl.flags & BPF_F_RDONLY_PROG)
 
 
+def internal_map_name(obj_name: str, section: str) -> str:
+    """The name libbpf gives the map of a data section (``internal_map_name()``): up to 8
+    bytes of the object's name (the file name up to its first dot) and the section name, or
+    a custom section's name (``.data.A``) alone, in at most 15 bytes of ``[A-Za-z0-9_.]``.
+
+    >>> internal_map_name("dynptr_fail.bpf.o", ".bss"), internal_map_name("x.o", ".data.A")
+    ('dynptr_f.bss', '.data.A')
+    """
+    stem = obj_name.split(".")[0]
+    sfx_len = min(max(7, len(section)), BPF_OBJ_NAME_LEN - 1)
+    pfx_len = 0 if "." in section[1:] else min(BPF_OBJ_NAME_LEN - sfx_len - 1, len(stem))
+    name = (stem[:pfx_len] + section[:sfx_len])[:BPF_OBJ_NAME_LEN - 1]
+    return re.sub(r"[^A-Za-z0-9_.]", "_", name)
+
+
 def data_map(obj_name: str, section: str, data: bytes, size: int,
              btf: Btf | None = None, offsets: dict[str, int] | None = None) -> ElfMap:
     """The internal array map libbpf makes of a data section, named after the section.
@@ -90,7 +108,8 @@ def data_map(obj_name: str, section: str, data: bytes, size: int,
     value = LocalStruct(section, members, size, sec_ids[0] if sec_ids else 0)
     contents = (data or b"").ljust(size, b"\0")
     decl = MapDecl(name, "array", TypeRef("u32", 4), TypeRef(section, size, value), 1, flags,
-                   data=contents if section.startswith(".rodata") else None)
+                   data=contents if section.startswith(".rodata") else None,
+                   log_name=internal_map_name(obj_name, section))
     return ElfMap(decl, section, data=contents, unsupported=why)
 
 
@@ -136,11 +155,13 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     type_name = MAP_TYPES[mtype] if 0 <= mtype < len(MAP_TYPES) else f"type{mtype}"
     if values_ptr is not None and type_name in ("array_of_maps", "hash_of_maps"):
         inner_map = _btf_map(btf, f"{name}.inner", values_ptr, 0, True)
-        inner_decl, inner_why = inner_map.decl, inner_map.unsupported
+        # bpf_map_meta_alloc() copies no name: the log prints none for the inner map
+        inner_decl, inner_why = replace(inner_map.decl, log_name=""), inner_map.unsupported
     key_ref, why_k = _type_ref(btf, key, attrs.get("key_size", 0))
     value_ref, why_v = _type_ref(btf, value, attrs.get("value_size", 0))
-    if inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps"):
-        value_ref = TypeRef("u32", 4)
+    if (inner_decl is not None and type_name in ("array_of_maps", "hash_of_maps")) or (
+            values_ptr is not None and value_ref.size == 0):
+        value_ref = TypeRef("u32", 4)  # libbpf: a map declared with __array(values) has 4
     decl = MapDecl(name, type_name, key_ref, value_ref, attrs.get("max_entries", 0),
                    attrs.get("map_flags", 0), inner=inner_decl)
     why = why_v or why_k or (f"inner map: {inner_why}" if inner_why else None)

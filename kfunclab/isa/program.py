@@ -91,6 +91,9 @@ class MapDecl:
     data: bytes | None = None
     #: a map of maps (objects only): the inner map a lookup gives (``inner_map_meta``)
     inner: MapDecl | None = None
+    #: the name the kernel holds (``map->name``, printed in the log) when it is not ``name``
+    #: cut to 15 bytes: libbpf's names of an object's data-section maps (``obj_na.bss``)
+    log_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,9 @@ class Program:
     global_funcs: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     #: a global function verified on its own: its argument kinds (R1 is not the context)
     entry_args: tuple[str, ...] | None = None
+    #: what btf_prepare_func_args() prints for the main function's BTF prototype before the
+    #: walk (objects: kfunclab.elf.mainargs); None: the loader's ``int main(void *ctx)``
+    func_args_log: tuple[str, ...] | None = None
     #: a struct_ops program: (kernel struct, member) it implements, from the object's
     #: struct_ops map (libbpf's attach_btf_id and expected_attach_type)
     struct_ops: tuple[str, str] | None = None

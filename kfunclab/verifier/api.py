@@ -194,7 +194,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     resume : Stats, optional
         The figures an earlier verification of the same load ended with (a global function is
         verified after the main program, ``do_check_subprogs()``): the kernel's counters run on,
-        so the complexity budget, the checkpoint heuristics and the summary are the load's.
+        so the complexity budget, the checkpoint heuristics and the summary are the load's;
+        the function's entry is a prune point (a call's target).
 
     Raises only for input that is not a program (unknown section, unknown call name, BTF that
     cannot be read); a program the kernel would reject is a result with ``verdict`` reject.
@@ -283,6 +284,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         return finish(Diagnostic(None, program.refused, errno=program.refused_errno))
     incompatible = check_map_prog_compatibility(program, ptype.prog_type)
     if incompatible is not None:  # resolve_pseudo_ldimm64(), before any unsupported part
+        if log_level >= 2:  # after check_subprogs()
+            static_prefix.extend(_func_lines(program))
         return finish(incompatible)
     if program.unsupported:
         return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
@@ -292,7 +295,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         # check_subprogs() prints the subprogram table; refusals before it come without
         if log_level >= 2 and static.check not in ("add_subprog", "add_kfunc_call",
                                                    "add_subprog_and_kfunc", "bpf_prog_load"):
-            static_prefix.append("func#0 @0")
+            static_prefix.extend(_func_lines(program))
         return finish(Diagnostic(static.insn, static.message, errno=static.errno))
     if ptype.prog_type is ProgType.STRUCT_OPS:  # check_attach_btf_id(), after the subprogs
         try:
@@ -302,7 +305,7 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
                 return finish(Diagnostic(None, silent_refusal(refused.errno, log_level),
                                          errno=refused.errno))
             if log_level >= 2:
-                static_prefix.append("func#0 @0")
+                static_prefix.extend(_func_lines(program))
             return finish(Diagnostic(None, refused.message, errno=refused.errno))
         except Unsupported as missing:
             return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
@@ -339,14 +342,18 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         state.frames[0].regs[:10] = entry_regs(program.entry_args, env.new_id,
                                                struct_id)[:10]
     explorer = Explorer(env, liveness, collect_all=collect_all)
+    if resume is not None:  # a global function: its entry is a call's target
+        explorer.prune_points = frozenset(explorer.prune_points) | {0}
     explorer.scc = _scc_numbers(program, cfg)
     explorer.sccs = SccVisits(explorer.scc)
     if log_level >= 2:
         explorer.log.verbose(_live_regs_table(program, liveness, cfg))
     if log_level and program.has_prog_btf:
-        # btf_prepare_func_args() on the loader's `int main(void *ctx)` func_info, as libbpf
-        # (and kernel-verdict) load it
-        explorer.log.line("arg#0 reference type('UNKNOWN ') size cannot be determined: -22")
+        # btf_prepare_func_args() on the main function's func_info: an object's own prototype,
+        # else the loader's `int main(void *ctx)`, as kernel-verdict loads it
+        for line in (program.func_args_log if program.func_args_log is not None
+                     else ("arg#0 reference type('UNKNOWN ') size cannot be determined: -22",)):
+            explorer.log.line(line)
     try:
         with paused_cyclic_gc():  # the walk makes no reference cycles (gcpause.py)
             error = explorer.run(state)
@@ -357,7 +364,12 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
             if error is None and unresolved is not None:  # fixup_kfunc_call()
                 error = Diagnostic(unresolved, msg.KFUNC_CALL_NOT_ELIMINATED, errno=22)
             if error is not None and log_level:
-                explorer.log.line(error.message)  # printed after the walk, before the stats
+                # printed after the walk, before the stats; do_check_common() reset a level-1
+                # log when the walk succeeded. The exception-callback refusal has no newline.
+                if log_level == 1:
+                    explorer.log.reset(0)
+                joined = error.message == msg.EXC_CB_CALLED_DIRECTLY.format(insn=error.insn)
+                explorer.log.verbose(error.message + ("" if joined else "\n"))
     except Limit as limit:
         return finish(limit.args[0], truncated=True)
     except Unsupported as missing:
@@ -460,13 +472,24 @@ def _link_kfunc_ids(program: Program, btf: object | None) -> Program:
     return replace(program, insns=tuple(insns)) if changed else program
 
 
+def _func_lines(program: Program) -> list[str]:
+    """check_subprogs()'s level-2 table, ``func#N @START`` for every subprogram."""
+    try:
+        cfg = build_cfg(program)
+    except Exception:  # a program check_cfg() refuses may have no graph: the main one only
+        return ["func#0 @0"]
+    return [f"func#{i} @{sub.start}" for i, sub in enumerate(cfg.subprogs)]
+
+
 def _live_regs_table(program: Program, liveness: Liveness, cfg: object) -> str:
     """The 6.18 level-2 preamble: ``func#0 @0`` and the ``Live regs before insn:`` table, with
     the number of the loop (strongly connected component) an instruction belongs to."""
     from kfunclab.isa.printer import format_kernel
 
     scc = _scc_numbers(program, cfg)
-    lines = ["func#0 @0", "Live regs before insn:"]
+    # check_subprogs() lists every subprogram (calls and callbacks' ld_imm64 targets)
+    lines = [f"func#{i} @{sub.start}" for i, sub in enumerate(cfg.subprogs)]  # type: ignore[attr-defined]
+    lines.append("Live regs before insn:")
     for slot, ins in program.instructions():
         mask = liveness.regs_before(slot)
         marks = "".join(str(r) if (mask >> r) & 1 else "." for r in range(10))

@@ -116,7 +116,7 @@ def check_exit(env: Env, state: VState, idx: int) -> None:
         return
     if r0.is_pointer and not env.allow_ptr_leaks:
         raise Reject(msg.R0_LEAKS_ADDR)
-    check_return_range(env, r0)
+    check_return_range(env, r0, state=state)
 
 
 _SOCK_ADDR_RANGES = {
@@ -130,9 +130,11 @@ _SOCK_ADDR_RANGES = {
                            AttachType.CGROUP_UNIX_GETSOCKNAME)}}
 
 
-def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
+def check_return_range(env: Env, r0: Reg, name: str = "R0", state: VState | None = None
+                       ) -> None:
     """``check_return_code()`` for the program types with a fixed return range: the value of
-    register ``name`` (R0 at exit; R1, the cookie, at a ``bpf_throw`` without a callback)."""
+    register ``name`` (R0 at exit; R1, the cookie, at a ``bpf_throw`` without a callback).
+    With ``state`` (the exit), R0 is first marked precise (``enforce_retval:``)."""
     pt = env.prog_type.prog_type
     at = env.prog_type.expected_attach_type
     ranges = {ProgType.CGROUP_SKB: (0, 3) if at is AttachType.CGROUP_INET_EGRESS else (0, 1),
@@ -148,6 +150,10 @@ def check_return_range(env: Env, r0: Reg, name: str = "R0") -> None:
     if r0.type is not RegType.SCALAR:
         raise Reject(f"At program exit the register {name} is not a known value "
                      f"({reg_type_str(r0.type, r0.flags)})", errno=22)
+    if state is not None:
+        from kfunclab.verifier.precision import mark_chain_precision
+
+        mark_chain_precision(env, state, {0})
     lo, hi, low32 = trampoline or (*ranges[pt], False)
     # retval_range_within(): an LSM hook's int is compared on the low 32 bits
     smin, smax = (r0.var.s32_min, r0.var.s32_max) if low32 else (r0.var.smin, r0.var.smax)

@@ -12,7 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfunclab.isa.insn import Alu, Atomic, Call, Imm64Tail, Jump, Load, MayGoto, Store, StoreImm
+from kfunclab.isa.insn import (
+    Alu,
+    Atomic,
+    Call,
+    CallKind,
+    Exit,
+    Imm64Tail,
+    Jump,
+    Load,
+    MayGoto,
+    Store,
+    StoreImm,
+)
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Limit, Reject, Unsupported
 from kfunclab.verifier.equiv import Exactness, same_value, states_equal
@@ -161,6 +173,12 @@ class Explorer:
                     base = _stack_access_slot(insn, state)
                     # only a call's scratched slots compare the stack before and after
                     before = dict(state.cur.stack) if base.__class__ is frozenset else None
+                    # a call or exit that changes frames prints both frames (check_func_call,
+                    # prepare_func_exit); the callee's is formatted before its exit drops it
+                    depth = len(state.frames) if insn.__class__ in (Call, Exit) else 0
+                    pushed = len(self.stack)
+                    callee = (format_state(state, None, None)
+                              if depth > 1 and insn.__class__ is Exit else None)
                 recording = rec.steps_recorded < rec.max_steps
                 entry_state = state.copy() if recording else None
                 try:
@@ -190,7 +208,16 @@ class Explorer:
                     else:  # what rec.step() does past its budget, without the call
                         visits[idx] += 1
                         rec.truncated = True
-                    if level and outcome is not EXIT:
+                    if level and outcome is not EXIT and depth and depth != len(state.frames):
+                        if callee is None:
+                            log.entered_subprog(state)
+                        else:
+                            log.returned_to_caller(idx, outcome, callee, state)
+                    elif level and depth and len(self.stack) > pushed and \
+                            self.stack[-1].state.frames[-1].cb:
+                        # a callback pushed: its init_func_state() scratches every register
+                        log.all_scratched = True
+                    elif level and outcome is not EXIT:
                         # a conditional jump prints its state itself (check_cond_jmp_op); any
                         # other instruction's state prints when the next one starts, unless
                         # that one is pruned
@@ -549,9 +576,16 @@ def _scratched(insn: object, before: dict | None, base: int | frozenset[int] | N
             _SCRATCH_REGS.clear()
     after = state.cur.stack
     if before is not None and isinstance(base, frozenset):  # a call: its arguments' slots
-        slots = {k for k in base if before.get(k) is not after.get(k)
-                 and any(s is not None and s.types[7] in "dif"
-                         for s in (before.get(k), after.get(k)))}
+        # a dynptr, iterator or irq flag argument is scratched whether the call changes it or
+        # only reads it (mark_stack_slot_obj_read())
+        slots = {k for k in base if any(s is not None and s.types[7] in "dif"
+                                        for s in (before.get(k), after.get(k)))}
+        if insn.kind is CallKind.HELPER:  # type: ignore[attr-defined]
+            # check_helper_call() writes a raw-mode (MEM_UNINIT) stack argument byte by byte
+            # with check_mem_access(): each slot it rewrote as plain data is scratched
+            slots.update(k for k, s in after.items() if before.get(k) is not s
+                         and s.spilled.type is RegType.NOT_INIT
+                         and not any(c in "rdif" for c in s.types))
     else:
         slots = set() if base is None else {base}
     return regs & 0x7FF, slots, bool(regs or slots)

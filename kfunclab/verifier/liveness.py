@@ -10,6 +10,8 @@ than the kernel (more processed instructions), never more.
 
 from __future__ import annotations
 
+from functools import cache
+
 from kfunclab.isa.insn import (
     Alu,
     AluOp,
@@ -40,6 +42,18 @@ HELPER_ARGS = {1: 2, 2: 4, 3: 2, 5: 0, 6: 5, 7: 0, 8: 0, 14: 0, 15: 0, 16: 2, 35
                # the dynptr helpers (rules/dynptrs.py): from_mem, ringbuf_reserve/submit/
                # discard_dynptr, dynptr_read, dynptr_write, dynptr_data
                197: 4, 198: 4, 199: 2, 200: 2, 201: 5, 202: 5, 203: 3}
+
+
+@cache
+def helper_param_count(helper_id: int) -> int:
+    """``get_call_summary()``'s ``num_params`` of a helper: its prototype's arguments before
+    the first ARG_DONTCARE (the most any of its prototypes has), from the helper data; 5 (R1-R5,
+    what the kernel assumes without a prototype) for an id the data does not know."""
+    from kfunclab.verifier.helper_specs import helper_specs
+
+    counts = [len(p.args) for s in helper_specs().values() if s.id == helper_id
+              for p in s.protos]
+    return max(counts) if counts else 5
 
 
 def _arg_mask(n: int) -> int:
@@ -154,7 +168,7 @@ def insn_effects(ins: object, kfunc_args: dict[str, int]) -> tuple[int, int, int
             return used, 0, 0, 0
         case Call(kind=kind, imm=imm, name=name):
             if kind is CallKind.HELPER:
-                n = HELPER_ARGS.get(imm, 5)
+                n = HELPER_ARGS[imm] if imm in HELPER_ARGS else helper_param_count(imm)
             elif kind is CallKind.KFUNC:
                 n = kfunc_args.get(name or "", 5)
             else:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from kfunclab.isa.insn import Imm64Tail, Insn
 from kfunclab.isa.printer import format_kernel
 from kfunclab.verifier.regs import RegType, format_reg
-from kfunclab.verifier.state import RefKind, VState, format_slot
+from kfunclab.verifier.state import FuncState, VState, format_slot
 
 BPF_LOG_ALIGNMENT = 40
 BPF_LOG_MIN_ALIGNMENT = 8
@@ -60,9 +60,11 @@ def format_state(state: VState, regs_mask: int | None, slots: Collection[int] | 
         if slot.types[7] == "d" and slot.spilled.extra[1:2] == (1,):
             continue  # a dynptr prints once, at its first slot
         parts.append(f" fp{-(spi + 1) * 8}={format_slot(slot, frame.frameno)}")
-    refs = [r.id for r in state.refs if r.id and r.kind is not RefKind.LOCK]
+    refs = [r.id for r in state.refs if r.id]  # locks and irq flags too (acquired_refs)
     if refs:
         parts.append(" refs=" + ",".join(str(r) for r in refs))
+    if frame.cb in _CB_MARKS:  # in_callback_fn, in_async_callback_fn
+        parts.append(_CB_MARKS[frame.cb])
     return "".join(parts)
 
 
@@ -72,6 +74,7 @@ class _FrameView(NamedTuple):
     regs: tuple
     stack: dict
     frameno: int
+    cb: str
 
 
 class _StateView(NamedTuple):
@@ -82,37 +85,44 @@ class _StateView(NamedTuple):
 
 
 _NO_STACK: dict = {}
+#: print_verifier_state() ends a callback frame's state with these
+_CB_MARKS = {"cb": " cb", "async_cb": " async_cb"}
 _PADS: dict[int, str] = {}  # instruction line length -> the padding and ';' before its state
 
 
-def frozen_state(state: VState) -> tuple[tuple, dict, int, tuple]:
+def frozen_state(state: VState) -> tuple[tuple, dict, int, tuple, str]:
     """What :func:`format_state` will print of ``state``, copied now, for a line formatted
-    later: (registers, stack, frame number, refs). Registers are immutable tuples; the stack
-    dict and the refs list are copied because the walk changes them in place. Flat, few
-    objects: a lazy log holds hundreds of thousands of these, and the cyclic GC walks them.
+    later: (registers, stack, frame number, refs, callback mark). Registers are immutable
+    tuples; the stack dict and the refs list are copied because the walk changes them in
+    place. Flat, few objects: a lazy log holds hundreds of thousands of these, and the
+    cyclic GC walks them.
 
     >>> from kfunclab.verifier.state import FuncState
     >>> from kfunclab.verifier.regs import NOT_INIT
     >>> format_frozen_state(*frozen_state(VState([FuncState([NOT_INIT] * 11, {})])), None, None)
     ''
     """
-    frame = state.frames[-1]
+    return frozen_frame(state, state.frames[-1])
+
+
+def frozen_frame(state: VState, frame: FuncState) -> tuple[tuple, dict, int, tuple, str]:
+    """:func:`frozen_state` of one frame of ``state`` (the caller's, at a call)."""
     stack = frame.stack
     refs = state.refs
     return (tuple(frame.regs), dict(stack) if stack else _NO_STACK, frame.frameno,
-            tuple(refs) if refs else ())
+            tuple(refs) if refs else (), frame.cb)
 
 
-def format_frozen_state(regs: tuple, stack: dict, frameno: int, refs: tuple,
+def format_frozen_state(regs: tuple, stack: dict, frameno: int, refs: tuple, cb: str,
                         regs_mask: int | None, slots: Collection[int] | None) -> str:
     """:func:`format_state` of a state kept by :func:`frozen_state`."""
-    view = _StateView((_FrameView(regs, stack, frameno),), refs)
+    view = _StateView((_FrameView(regs, stack, frameno, cb),), refs)
     return format_state(view, regs_mask, slots)  # type: ignore[arg-type]
 
 
-def _state_line(regs: tuple, stack: dict, frameno: int, refs: tuple, regs_mask: int | None,
-                slots: Collection[int] | None, prefix: str) -> str:
-    return f"{prefix}{format_frozen_state(regs, stack, frameno, refs, regs_mask, slots)}\n"
+def _state_line(regs: tuple, stack: dict, frameno: int, refs: tuple, cb: str,
+                regs_mask: int | None, slots: Collection[int] | None, prefix: str) -> str:
+    return f"{prefix}{format_frozen_state(regs, stack, frameno, refs, cb, regs_mask, slots)}\n"
 
 
 class KernelLog:
@@ -290,7 +300,6 @@ class KernelLog:
         """``pop_stack()``: rewind at level 1; remember to print the state at level 2."""
         if self.level and not self.level & 2:
             self.reset(log_pos)
-        self.prev_linfo = None
         self.do_print_state = True
         self.all_scratched = True
         self._pop_info = (prev_insn, insn)
@@ -365,7 +374,7 @@ class KernelLog:
             lower_bound = len(prefix) + 1
             self._items.append((lower_bound, _state_line, tuple(frame.regs),
                                 dict(stack) if stack else _NO_STACK, frame.frameno,
-                                tuple(refs) if refs else (), regs_mask,
+                                tuple(refs) if refs else (), frame.cb, regs_mask,
                                 slots if slots is None else tuple(slots), prefix))
             self._count += 1
             self._lb += lower_bound
@@ -384,6 +393,23 @@ class KernelLog:
         self._items[-1] = last[:-1]
         self._lb -= 1
         self._final = None
+
+    def entered_subprog(self, state: VState) -> None:
+        """``check_func_call()`` after ``setup_func_entry()``: both frames in full; the new
+        frame's init_func_state() marks every register and slot scratched."""
+        caller = format_frozen_state(*frozen_frame(state, state.frames[-2]), None, None)
+        callee = format_frozen_state(*frozen_frame(state, state.frames[-1]), None, None)
+        self.verbose(f"caller:\n{caller}\ncallee:\n{callee}\n")
+        self.all_scratched = True
+
+    def returned_to_caller(self, idx: int, to: int, callee: str, state: VState) -> None:
+        """``prepare_func_exit()``: the callee's frame (``callee``, formatted before the exit
+        dropped it) and the caller's, in full; at level 2 the next instruction prints ``from
+        IDX to TO:`` and the state (do_check's do_print_state)."""
+        caller = format_state(state, None, None)
+        self.verbose(f"returning from callee:\n{callee}\nto caller at {to}:\n{caller}\n")
+        self.do_print_state = True
+        self._pop_info = (idx, to)
 
     def exit_path(self) -> None:
         """``process_bpf_exit``: every register counts as scratched for the next print."""

@@ -243,8 +243,8 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
             text += f"[{reg.frameno}]"
         if reg.var.is_const:
             return text + snum(reg.var.const_value + reg.off)
-    if t is RegType.PTR_TO_BTF_ID:
-        text += reg.btf_name
+    if t is RegType.PTR_TO_BTF_ID:  # btf_type_name(): "" for an anonymous struct
+        text += reg.btf_name if reg.btf_name != "(anon)" else ""
     attrs = []
     if reg.id:
         attrs.append(f"id={reg.id}")
@@ -254,7 +254,10 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
         attrs.append("non_own_ref")
     map_types = (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY)
     if t in map_types and reg.map:
-        attrs.append(f"map={reg.map.name}")
+        # map->name: BPF_OBJ_NAME_LEN bytes with the NUL; an inner map's meta has none
+        name = reg.map.name if reg.map.log_name is None else reg.map.log_name
+        if name:
+            attrs.append(f"map={name[:15]}")
         if reg.map.map_type in ("ringbuf", "user_ringbuf"):  # created without key or value
             attrs.append("ks=0,vs=0")
         else:
@@ -265,6 +268,8 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
         attrs.append(f"r={unum(reg.range)}")
     if t is RegType.PTR_TO_MEM:
         attrs.append(f"sz={unum(reg.mem_size)}")
+    if t is RegType.CONST_PTR_TO_DYNPTR:
+        attrs.append(f"type={reg.extra[0] if reg.extra else 'local'}")
     if reg.var.is_const:
         if reg.var.const_value:
             attrs.append(f"imm={snum(reg.var.const_value)}")

@@ -24,7 +24,7 @@ from kfunclab.verifier.map_types import (
     socket_lookup,
 )
 from kfunclab.verifier.references import acquire_reference, release_reference
-from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import DYNPTR_HELPERS
@@ -147,6 +147,13 @@ def check_helper_call(env: Env, state: VState, insn: Call, idx: int) -> None:
     if name in _GPL_HELPERS and not env.program_gpl:
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
     handler(env, state, idx, insn)
+    if name in _VOID_HELPERS:  # RET_VOID: check_helper_call() leaves R0 NOT_INIT
+        state.regs[0] = NOT_INIT
+
+
+#: helpers whose bpf_func_proto returns RET_VOID (helper-protos.json), written by hand here
+_VOID_HELPERS = frozenset({"spin_lock", "spin_unlock", "ringbuf_submit", "ringbuf_discard",
+                           "ringbuf_submit_dynptr", "ringbuf_discard_dynptr"})
 
 
 def _constant_map_key(env: Env, state: VState, key: Reg, key_size: int) -> int | None:
