@@ -208,7 +208,10 @@ class Explorer:
                     else:  # what rec.step() does past its budget, without the call
                         visits[idx] += 1
                         rec.truncated = True
-                    if level and outcome is not EXIT and depth and depth != len(state.frames):
+                    if level and outcome is not EXIT and depth and (
+                            depth < len(state.frames) or callee is not None
+                            and depth > len(state.frames)):
+                        # (a tail call in a subprogram also leaves a frame: printed as usual)
                         if callee is None:
                             log.entered_subprog(state)
                         else:
