@@ -209,8 +209,8 @@ class Explorer:
                         visits[idx] += 1
                         rec.truncated = True
                     if level and outcome is not EXIT and depth and (
-                            depth < len(state.frames) or callee is not None
-                            and depth > len(state.frames)):
+                            depth < len(state.frames) or (callee is not None
+                            and depth > len(state.frames))):
                         # (a tail call in a subprogram also leaves a frame: printed as usual)
                         if callee is None:
                             log.entered_subprog(state)
