@@ -1,0 +1,388 @@
+"""Programs for the mutation survivors of samples A/B still untested after run C, and for the
+survivors of run D (docs/mutation-testing.md, "Last figures"): one program each that the planted
+bug would answer differently. Each answer (verdict, errno, first error) is written here with the
+kernel code that decides it (Linux 6.18 source), checked offline everywhere and against the
+running kernel where it can be asked.
+
+Joins: two arms meet at ``join`` after the first arm (the fall-through, explored first) ran
+>= 2 jumps and >= 8 instructions since its last checkpoint, so ``is_state_visited()`` keeps that
+arm's state there; the second arm differs only in the piece under test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from kfunclab.isa.parser import parse_program
+from kfunclab.kernel import kernel_available
+from kfunclab.verifier import verify
+
+AVAILABLE, WHY = kernel_available()
+
+# the first arm's tail before "goto join": a never-taken jump and padding, so the join keeps
+# the first arm's checkpoint (r5 is dead at the join)
+PAD = "\tr5 = 1\n\tif r5 != 1 goto join\n" + "\tr5 = 1\n" * 6
+# a referenced task_struct in r0 (NULL-checked), from a tc program
+TASK = """\
+	r1 = 1
+	call bpf_task_from_pid
+	if r0 == 0 goto out
+"""
+NO_PERFMON = "# CAPS: -cap_perfmon, -cap_sys_admin\n"
+TAIL = "\tr0 = 0\n\texit\nout:\n\tr0 = 0\n\texit\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    text: str
+    answer: tuple[str, int | None, str | None]  # verdict, errno, first error
+    source: str  # the kernel code that decides it
+    survivor: str  # the mutant it kills (docs/mutation-testing.md)
+
+
+def _var_stack_write(mask: str, base: int = 0, value: str = "0") -> str:
+    """A 1-byte store at fp + base + (prandom & mask) - 1 (privileged socket filter)."""
+    return f"""\
+# SEC("socket")
+	call bpf_get_prandom_u32
+	r0 &= {mask}
+	r1 = r10
+	r1 += {base}
+	r1 += r0
+	r2 = {value}
+	*(u8 *)(r1 - 1) = r2
+	r0 = 0
+	exit
+"""
+
+
+CASES = [
+    # --- stacksafe(): the slot kind is the type of byte 7 (the lowest address) ---------------
+    Case("one_byte_spills_of_another_value_join", """\
+# SEC("socket")
+	call bpf_get_prandom_u32
+	r6 = r0
+	if r6 > 10 goto other
+	r7 = 0
+	*(u8 *)(r10 - 8) = r7           # first arm: a 1-byte spill of the constant 0
+""" + PAD + """\
+	goto join
+other:
+	*(u8 *)(r10 - 8) = r6           # second arm: a 1-byte spill of an unknown value
+join:
+	r1 = *(u8 *)(r10 - 8)
+	if r1 == 0 goto out
+	r0 = *(u64 *)(r1 + 0)           # only the second arm gets here
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R1 invalid mem access 'scalar'"),
+        "stacksafe(): switch (old->stack[spi].slot_type[BPF_REG_SIZE - 1]) case STACK_SPILL "
+        "-> regsafe() of the spilled registers",
+        "equiv.py stacksafe: kind = oslot.types[7] -> [6]"),
+    Case("uninit_lowest_byte_at_a_join_without_perfmon", """\
+# SEC("socket")
+""" + NO_PERFMON + """\
+	r6 = r1
+	r0 = 0
+	*(u8 *)(r10 - 7) = r0           # both arms: fp-7 is STACK_ZERO
+	call bpf_get_prandom_u32
+	if r0 > 10 goto other
+	r1 = r6
+	r2 = 0
+	r3 = r10
+	r3 += -8
+	r4 = 1
+	call bpf_skb_load_bytes         # first arm: the helper writes fp-8 (STACK_MISC)
+""" + PAD + """\
+	goto join
+other:
+	r5 = 1                          # second arm: fp-8 stays STACK_INVALID
+join:
+	r1 = *(u8 *)(r10 - 8)
+	r0 = 0
+	exit
+""", ("reject", 13, "invalid read from stack off -8+0 size 1"),
+        "stacksafe(): without env->allow_uninit_stack (no CAP_PERFMON) a MISC byte does not "
+        "admit an INVALID one; check_stack_read_fixed_off(): 'invalid read from stack'",
+        "equiv.py stacksafe: range(8) -> range(7)"),
+    Case("lowest_byte_written_on_both_arms_without_perfmon", """\
+# SEC("socket")
+""" + NO_PERFMON + """\
+	r6 = r1
+	r0 = 0
+	*(u8 *)(r10 - 7) = r0
+	call bpf_get_prandom_u32
+	if r0 > 10 goto other
+	r1 = r6
+	r2 = 0
+	r3 = r10
+	r3 += -8
+	r4 = 1
+	call bpf_skb_load_bytes
+""" + PAD + """\
+	goto join
+other:
+	*(u8 *)(r10 - 8) = r0           # second arm: a 1-byte spill (CAP_BPF) at fp-8
+join:
+	r1 = *(u8 *)(r10 - 8)
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "stacksafe(): MISC vs SPILL differ, the second arm is explored and reads fp-8 fine",
+        "(the control of the case above)"),
+    # --- check_generic_ptr_alignment(): stack accesses are strict, on the tnum -----------------
+    Case("misaligned_u16_at_a_constant_offset", """\
+# SEC("socket")
+	r2 = 0
+	*(u16 *)(r10 - 3) = r2
+	r0 = 0
+	exit
+""", ("reject", 13, "misaligned stack access off 0+0+-3 size 2"),
+        "check_generic_ptr_alignment(): strict for PTR_TO_STACK; only size 1 is exempt",
+        "memory.py _check_alignment_stack: size == 1 -> size == 2"),
+    Case("misaligned_u64_at_a_variable_offset", """\
+# SEC("socket")
+	call bpf_get_prandom_u32
+	r0 &= 4
+	r1 = r10
+	r1 += -16
+	r1 += r0                        # fp-16 or fp-12
+	r2 = 0
+	*(u64 *)(r1 + 0) = r2
+	r0 = 0
+	exit
+""", ("reject", 13, "misaligned stack access off (0x0; 0x4)+-16+0 size 8"),
+        "check_generic_ptr_alignment(): tnum_is_aligned(var_off + off) - a variable offset "
+        "is checked too (kfunclab skipped it: an unsound accept, fixed)",
+        "memory.py _check_alignment_stack: the early return of a variable offset"),
+    Case("misaligned_u32_read_at_a_variable_offset", """\
+# SEC("socket")
+	call bpf_get_prandom_u32
+	r0 &= 8
+	r1 = r10
+	r1 += -16
+	r1 += r0                        # fp-16 or fp-8: 8-aligned
+	r2 = 0
+	*(u64 *)(r1 + 0) = r2
+	r0 = *(u32 *)(r1 + 2)           # +2 is not 4-aligned
+	r0 = 0
+	exit
+""", ("reject", 13, "misaligned stack access off (0x0; 0x8)+-16+2 size 4"),
+        "check_generic_ptr_alignment(): reg->off + off joins the tnum before the test",
+        "memory.py _check_alignment_stack"),
+    Case("aligned_u64_at_a_variable_offset", """\
+# SEC("socket")
+	call bpf_get_prandom_u32
+	r0 &= 8
+	r1 = r10
+	r1 += -16
+	r1 += r0
+	r2 = 0
+	*(u64 *)(r1 + 0) = r2
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_generic_ptr_alignment(): var_off (0x0; 0x8) + -16 has its low 3 bits known 0",
+        "memory.py _check_alignment_stack"),
+    # --- check_stack_access_within_bounds(): BPF_MAX_VAR_OFF (1 << 29) -------------------------
+    Case("variable_stack_offset_just_below_the_limit", _var_stack_write("0x1fffffff"),
+         ("reject", 22, "invalid variable-offset write to stack R1 var_off=(0x0; 0x1fffffff) "
+                        "off=-1 size=1"),
+         "check_stack_access_within_bounds(): smax 2^29 - 1 < BPF_MAX_VAR_OFF, so the range "
+         "is checked: the largest byte is past fp+0 (-EINVAL)",
+         "memory.py _check_stack_bounds: smax >= BPF_MAX_VAR_OFF -> <"),
+    Case("variable_stack_offset_at_the_limit", _var_stack_write("0x20000000"),
+         ("reject", 13, "invalid unbounded variable-offset write to stack R1"),
+         "check_stack_access_within_bounds(): smax_value >= BPF_MAX_VAR_OFF -> -EACCES",
+         "memory.py _check_stack_bounds: 'or' -> 'and' / smax >= -> <"),
+    # --- check_stack_write_var_off(): what a variable-offset write keeps ------------------------
+    Case("zero_written_over_a_spilled_zero_keeps_it", """\
+# SEC("socket")
+	r6 = 0
+	*(u64 *)(r10 - 8) = r6          # a spilled constant 0
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -8
+	r1 += r0
+	r2 = 0
+	*(u8 *)(r1 + 0) = r2            # a zero at fp-8..fp-5
+	r3 = *(u64 *)(r10 - 8)
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)           # dead: the spill is still 0
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_stack_write_var_off(): writing_zero over a spilled scalar 0 keeps the spill "
+        "(kfunclab made it MISC: a false refusal, fixed)",
+        "memory.py _stack_write_var"),
+    Case("zero_written_over_zero_bytes_keeps_them", """\
+# SEC("socket")
+	r6 = 0
+	*(u32 *)(r10 - 4) = r6          # not 8-aligned: four STACK_ZERO bytes
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -4
+	r1 += r0
+	r2 = 0
+	*(u8 *)(r1 + 0) = r2
+	r3 = *(u32 *)(r10 - 4)
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_stack_write_var_off(): writing_zero && *stype == STACK_ZERO -> STACK_ZERO",
+        "memory.py _stack_write_var"),
+    Case("var_write_over_a_narrow_spill_scrubs_its_zeros", """\
+# SEC("socket")
+	r6 = 0
+	*(u32 *)(r10 - 4) = r6          # fp-4..fp-1: STACK_ZERO
+	r6 = 5
+	*(u32 *)(r10 - 8) = r6          # fp-8..fp-5: a 4-byte spill of 5
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -8
+	r1 += r0
+	r2 = 1
+	*(u8 *)(r1 + 0) = r2            # may hit the spill only
+	r3 = *(u32 *)(r10 - 4)          # the zeros are MISC now
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R3 invalid mem access 'scalar'"),
+        "check_stack_write_var_off() as the running 6.18 does it (its log: fp-8=mmmmmmmm): an "
+        "erased spill's slot is scrubbed whole, zeros too (kfunclab kept the zeros: an "
+        "unsound accept, fixed)",
+        "memory.py _stack_write_var: the scrub of the slot"),
+    Case("zero_written_next_to_a_narrow_spill_scrubs_it", """\
+# SEC("socket")
+	r6 = 0
+	*(u32 *)(r10 - 4) = r6
+	*(u32 *)(r10 - 8) = r6          # a 4-byte spill of 0 below four zero bytes
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -4
+	r1 += r0
+	r2 = 0
+	*(u8 *)(r1 + 0) = r2            # zero over the zero bytes: the spill is still erased
+	r3 = *(u32 *)(r10 - 4)
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R3 invalid mem access 'scalar'"),
+        "check_stack_write_var_off(): a byte that is not STACK_SPILL erases the slot's spill "
+        "(spilled_ptr.type = NOT_INIT) and the running kernel scrubs the slot",
+        "memory.py _stack_write_var"),
+    # --- check_ptr_to_btf_access() -------------------------------------------------------------
+    Case("task_field_read_without_perfmon", """\
+# SEC("tc")
+""" + NO_PERFMON + TASK + """\
+	r6 = r0
+	r7 = *(u32 *)(r6 + 0)
+	r1 = r6
+	call bpf_task_release
+""" + TAIL, ("reject", 1, "'struct task_struct' access is allowed only to CAP_PERFMON "
+                            "and CAP_SYS_ADMIN"),
+        "check_ptr_to_btf_access(): !env->allow_ptr_leaks -> -EPERM (kfunclab said EACCES, "
+        "fixed)", "memory.py _btf_access: the CAP_PERFMON check"),
+    Case("task_field_read_with_perfmon", """\
+# SEC("tc")
+""" + TASK + """\
+	r6 = r0
+	r7 = *(u32 *)(r6 + 0)
+	r1 = r6
+	call bpf_task_release
+""" + TAIL, ("accept", None, None),
+        "check_ptr_to_btf_access(): CAP_PERFMON allows the read", "(the control)"),
+    Case("task_field_read_at_a_variable_offset", """\
+# SEC("tc")
+""" + TASK + """\
+	r6 = r0
+	call bpf_get_prandom_u32
+	r0 &= 8
+	r2 = r6
+	r2 += r0
+	r7 = *(u32 *)(r2 + 0)
+	r1 = r6
+	call bpf_task_release
+""" + TAIL, ("reject", 13, "R2 is ptr_task_struct invalid variable offset: off=0, "
+                             "var_off=(0x0; 0x8)"),
+        "check_ptr_to_btf_access(): !tnum_is_const(reg->var_off) || reg->var_off.value",
+        "memory.py _btf_access: the variable offset check"),
+    # --- release_reference() -> mark_reg_invalid() of a spilled copy --------------------------
+    Case("released_spilled_copy_is_an_unknown_scalar", """\
+# SEC("tc")
+""" + TASK + """\
+	*(u64 *)(r10 - 8) = r0
+	r1 = r0
+	call bpf_task_release
+	r1 = *(u64 *)(r10 - 8)
+	r0 = *(u32 *)(r1 + 0)
+""" + TAIL, ("reject", 13, "R1 invalid mem access 'scalar'"),
+        "mark_reg_invalid(): __mark_reg_unknown() with allow_ptr_leaks, on spilled copies too",
+        "references.py set_reg_at / release_reference"),
+    Case("released_spilled_copy_without_perfmon_fills", """\
+# SEC("tc")
+""" + NO_PERFMON + TASK + """\
+	*(u64 *)(r10 - 8) = r0
+	r1 = r0
+	call bpf_task_release
+	r1 = *(u64 *)(r10 - 8)          # the slot is still STACK_SPILL
+""" + TAIL, ("accept", None, None),
+        "mark_reg_invalid(): __mark_reg_not_init() of the spilled register only; the slot "
+        "types stay STACK_SPILL (kfunclab emptied the slot and refused the fill: a false "
+        "refusal, fixed)", "references.py set_reg_at: the NOT_INIT branch"),
+    Case("released_spilled_copy_without_perfmon_is_not_init", """\
+# SEC("tc")
+""" + NO_PERFMON + TASK + """\
+	*(u64 *)(r10 - 8) = r0
+	r1 = r0
+	call bpf_task_release
+	r1 = *(u64 *)(r10 - 8)
+	r2 = r1
+""" + TAIL, ("reject", 13, "R1 !read_ok"),
+        "check_stack_read_fixed_off(): the fill copies the NOT_INIT register; "
+        "check_reg_arg(): '!read_ok'", "references.py set_reg_at: the NOT_INIT branch"),
+    Case("released_spilled_copy_without_perfmon_narrow_fill", """\
+# SEC("tc")
+""" + NO_PERFMON + TASK + """\
+	*(u64 *)(r10 - 8) = r0
+	r1 = r0
+	call bpf_task_release
+	r1 = *(u32 *)(r10 - 4)
+""" + TAIL, ("reject", 13, "invalid size of register fill"),
+        "check_stack_read_fixed_off(): a narrow fill of a spill that is not a scalar",
+        "references.py set_reg_at: the NOT_INIT branch"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_kfunclab_gives_the_written_answer(case: Case) -> None:
+    got = verify(parse_program(case.text, case.name + ".s"), btf="bundled")
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
+        case.answer
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_live_kernel_gives_the_written_answer(case: Case) -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    kv = kernel_verdict(parse_program(case.text, case.name + ".s"))
+    assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == case.answer
