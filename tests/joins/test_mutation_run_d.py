@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from kfunclab.errors import KfunclabError
 from kfunclab.isa.parser import parse_program
 from kfunclab.kernel import kernel_available
 from kfunclab.verifier import verify
@@ -386,3 +387,112 @@ def test_the_live_kernel_gives_the_written_answer(case: Case) -> None:
 
     kv = kernel_verdict(parse_program(case.text, case.name + ".s"))
     assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == case.answer
+
+
+# --- check_ptr_to_btf_access(): a pointer walked from an untrusted one loses MEM_RCU -----------
+WALK_TWICE = """\
+# SEC("syscall")
+	r1 = 1
+	call bpf_task_from_pid
+	if r0 == 0 goto out
+	r9 = r0
+	r6 = *(u64 *)(r0 + {off})       # sleepable, outside an RCU section: PTR_UNTRUSTED
+	call bpf_rcu_read_lock
+	r1 = *(u64 *)(r6 + {off})       # from an untrusted pointer: clear_trusted_flags()
+	call bpf_task_acquire           # KF_RCU: needs a trusted or MEM_RCU argument
+	if r0 == 0 goto unlock
+	r1 = r0
+	call bpf_task_release
+unlock:
+	call bpf_rcu_read_unlock
+	r1 = r9
+	call bpf_task_release
+out:
+	r0 = 0
+	exit
+"""
+
+
+def _walk_twice(which: str, field: str) -> str:
+    """The program with task_struct.``field``'s offset in ``which`` BTF (offsets move between
+    builds). real_parent is ``__rcu`` (MEM_RCU from its type tag), group_leader is not."""
+    from kfunclab.btf import load_btf
+
+    btf = load_btf(which)
+    task = btf.type_by_id(btf.find("task_struct", "STRUCT")[0])
+    member = next(m for m in task.members if m.name == field)  # type: ignore[attr-defined]
+    return WALK_TWICE.replace("{off}", str(member.byte_offset))
+
+
+# check_ptr_to_btf_access(): "} else { /* Old compat. Deprecated */ clear_trusted_flags(&flag);"
+# for a register that is neither trusted nor RCU: the __rcu tag's MEM_RCU is dropped, so
+# check_kfunc_args() refuses it for KF_RCU ("R1 must be a rcu pointer", -EINVAL)
+WALK_ANSWER = ("reject", 22, "R1 must be a rcu pointer")
+
+
+@pytest.mark.parametrize("field", ["real_parent", "group_leader"])
+def test_a_pointer_walked_from_an_untrusted_one_is_not_rcu(field: str) -> None:
+    """Kills trust.py walk_btf_pointer without its flag clearing for untrusted registers."""
+    got = verify(parse_program(_walk_twice("bundled", field), "walk.s"), btf="bundled")
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
+        WALK_ANSWER
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+@pytest.mark.parametrize("field", ["real_parent", "group_leader"])
+def test_the_live_kernel_refuses_a_pointer_walked_from_an_untrusted_one(field: str) -> None:
+    from kfunclab.btf import load_btf
+    from kfunclab.kernel import kernel_verdict
+
+    try:
+        load_btf("live")
+    except (OSError, KfunclabError) as exc:  # no readable kernel BTF: nothing to ask
+        pytest.skip(f"no live kernel BTF: {exc}")
+    kv = kernel_verdict(parse_program(_walk_twice("live", field), "walk.s"))
+    assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == WALK_ANSWER
+
+
+# --- may_goto: find_prev_entry() looks for a checkpoint at the may_goto itself -----------------
+MAY_GOTO_PREV = """\
+# SEC("socket")
+	r7 = 5
+	r5 = 1
+	if r5 != 1 goto p
+""" + "\tr5 = 1\n" * 6 + """\
+p:
+	r5 = 1
+	if r5 != 1 goto q
+""" + "\tr5 = 1\n" * 6 + """\
+q:                                  # a checkpoint before the loop, where r7 is 5
+	r7 = 0
+loop:
+	may_goto out
+	goto loop
+out:
+	if r7 != 0 goto bad             # r7 is 0 on every exit
+	r0 = 0
+	exit
+bad:
+	r0 = *(u64 *)(r7 + 0)
+	r0 = 0
+	exit
+"""
+
+
+def test_may_goto_widens_only_against_its_own_checkpoint() -> None:
+    """check_cond_jmp_op() -> find_prev_entry(): widen_imprecise_scalars() compares with the
+    previous iteration's state *at the may_goto*; the first visit has none, so r7 (0) is not
+    widened against the older checkpoint where it was 5. A find_prev_entry() that took any
+    older checkpoint widens r7 to unknown and reaches ``bad``."""
+    got = verify(parse_program(MAY_GOTO_PREV, "prev.s"), btf="bundled")
+    assert (got.verdict.value, got.error) == ("accept", None)
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not AVAILABLE, reason=WHY)
+def test_the_live_kernel_accepts_the_may_goto_loop() -> None:
+    from kfunclab.kernel import kernel_verdict
+
+    assert kernel_verdict(parse_program(MAY_GOTO_PREV, "prev.s")).verdict == "accept"

@@ -200,10 +200,9 @@ def _check_alignment_stack(reg: Reg, off: int, size: int) -> None:
     """``check_generic_ptr_alignment()`` with ``strict``: stack accesses are always aligned.
 
     The test is on the tnum ``var_off + off``, so a variable offset whose low bits may be set is
-    misaligned too (``(0x0; 0x4)`` for an 8-byte access); 1-byte accesses always pass.
+    misaligned too (``(0x0; 0x4)`` for an 8-byte access); 1-byte accesses always pass (the
+    kernel returns early for them; the mask ``size - 1`` is 0 here).
     """
-    if size == 1:
-        return
     value, mask = reg.var.var_off
     if ((value + reg.off + off) | mask) & (size - 1):
         raise Reject(msg.MISALIGNED_STACK.format(tn=_tnum_strn(reg.var), off=reg.off, extra=off,
