@@ -70,6 +70,28 @@ def test_destructive_check_comes_before_the_arguments() -> None:
     assert _answer(text) == ("reject", DESTRUCTIVE)
 
 
+# check_kfunc_args(): pt_regs is a struct of scalars, so crash_kexec's regs is
+# KF_ARG_PTR_TO_MEM of btf_resolve_size(pt_regs) bytes and check_mem_reg() checks that many at
+# the stack pointer: 8 bytes at fp-8 are too few ("invalid read from stack", -EINVAL, from
+# check_stack_access_within_bounds()); the whole struct below fp-8 is fine (a privileged loader
+# may read uninitialised stack). The live kernel answers the same for cubictcp_acked and its
+# ack_sample (tests/test_struct_ops.py, acked_stack_short).
+
+@pytest.mark.parametrize("room", ["short", "whole"])
+def test_destructive_kfunc_reads_the_whole_struct_it_is_given(room: str) -> None:
+    from kfunclab.btf import load_btf
+
+    btf = load_btf("bundled")
+    size = btf.sizeof(btf.find("pt_regs", "STRUCT")[0])
+    at = 8 if room == "short" else size
+    text = (f'# SEC("syscall")\n# crash_kexec on a stack buffer\n\tr2 = 0\n'
+            f"\t*(u64 *)(r10 - 8) = r2\n\tr1 = r10\n\tr1 += -{at}\n\tcall crash_kexec\n"
+            "\tr0 = 0\n\texit\n")
+    want = (("reject", f"invalid read from stack R1 off=-8 size={size}") if room == "short"
+            else ("accept", None))
+    assert _answer(text) == want
+
+
 # --- trampoline programs: fentry / fexit / lsm -------------------------------------------------
 # Here bpf_prog_load() answers EPERM with an empty log for them (no verification). From the
 # source, the usual rules apply once they are verified: process_bpf_exit_full() ->
