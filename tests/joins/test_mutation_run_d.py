@@ -371,6 +371,149 @@ out:
 ]
 
 
+# --- run D's survivors (--seed 1205) -------------------------------------------------------------
+DYNPTR_SKB = """\
+# SEC("tc")
+	r6 = r1
+	r7 = 0
+	r1 = r6
+	r2 = r7
+	r3 = r10
+	r3 += -16
+	call bpf_dynptr_from_skb
+	*(u64 *)(r10 - 24) = r7
+	r1 = r10
+	r1 += -16
+"""
+STR_RET = """\
+# SEC("tp_btf/task_newtask")
+	r1 = r10
+	r1 += -16
+	r2 = 16
+	r3 = 0
+	call bpf_probe_read_kernel_str  # r0 in [-MAX_ERRNO, 16]
+	if r0 {cond} goto out
+	r0 = *(u64 *)(r0 + 0)
+out:
+	r0 = 0
+	exit
+"""
+SOCK_BYTE = """\
+# SEC("cgroup_skb/ingress")
+	r1 = *(u64 *)(r1 + 168)         # __sk_buff.sk: sock_common or NULL
+	if r1 == 0 goto out
+	r0 = *(u8 *)(r1 + {off})
+out:
+	r0 = 1
+	exit
+"""
+CASES += [
+    Case("dynptr_write_source_shorter_than_len", DYNPTR_SKB + """\
+	r2 = 0
+	r3 = r10
+	r3 += -24
+	r4 = 32                         # 32 bytes from fp-24 run past the frame
+	r5 = 0
+	call bpf_dynptr_write
+	r0 = 0
+	exit
+""", ("reject", 22, "invalid read from stack R3 off=-24 size=32"),
+        "bpf_dynptr_write_proto: ARG_PTR_TO_MEM | MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO -> "
+        "check_mem_size_reg()", "dynptrs.py _h_dynptr_write: the size check of R4 removed"),
+    Case("dynptr_write_offset_must_be_initialised", DYNPTR_SKB + """\
+	r3 = r10                        # r2 (the offset) was clobbered by the call
+	r3 += -24
+	r4 = 8
+	r5 = 0
+	call bpf_dynptr_write
+	r0 = 0
+	exit
+""", ("reject", 13, "R2 !read_ok"),
+        "check_func_arg() -> check_reg_arg(SRC_OP) of ARG_ANYTHING R2",
+        "dynptrs.py _h_dynptr_write: _anything() of arg 2 -> 3"),
+    Case("str_read_may_return_minus_max_errno", STR_RET.replace("{cond}", "s> -4095"),
+         ("reject", 13, "R0 invalid mem access 'scalar'"),
+         "do_refine_retval_range(): smin_value = -MAX_ERRNO (4095), so r0 may be -4095",
+         "helper_engine.py _MAX_ERRNO 4095 -> 4094"),
+    Case("str_read_is_at_least_minus_max_errno", STR_RET.replace("{cond}", "s>= -4095"),
+         ("accept", None, None), "do_refine_retval_range(): smin_value = -MAX_ERRNO",
+         "(the control)"),
+    Case("str_read_may_return_zero", STR_RET.replace("{cond}", "!= 0"),
+         ("reject", 13, "R0 invalid mem access 'scalar'"),
+         "do_refine_retval_range(): only the signed bounds are set; 0 is in range",
+         "helper_engine.py check_data_helper: sync_fields(umin 0 -> 1)"),
+    Case("atomic_fetch_loads_the_old_value", """\
+# SEC("socket")
+# MAP: m array key=u32 value=u64
+""" + """\
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = m ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+	r1 = 0
+	r1 = atomic_fetch_add((u64 *)(r0 + 0), r1)   # r1 is the map's old value now
+	if r1 == 0 goto out
+	r0 = *(u64 *)(r1 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R1 invalid mem access 'scalar'"),
+        "check_atomic_rmw(): BPF_FETCH loads into src_reg (check_mem_access(..., load_reg))",
+        "memory.py check_atomic: load_reg of a fetch removed"),
+    Case("flow_keys_read_is_unknown", """\
+# SEC("flow_dissector")
+	r1 = *(u64 *)(r1 + 144)         # __sk_buff.flow_keys
+	r2 = 0
+	r2 = *(u16 *)(r1 + 0)
+	if r2 == 0 goto out
+	r0 = *(u64 *)(r2 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R2 invalid mem access 'scalar'"),
+        "check_mem_access(): PTR_TO_FLOW_KEYS, a read marks the value register unknown",
+        "memory.py check_mem_access: flow keys value_regno >= 0 -> < 0"),
+    Case("sleepable_helper_in_rcu_is_einval", """\
+# SEC("syscall")
+	call bpf_rcu_read_lock
+	r1 = r10
+	r1 += -8
+	r2 = 8
+	r3 = 0
+	call bpf_copy_from_user
+	call bpf_rcu_read_unlock
+	r0 = 0
+	exit
+""", ("reject", 22, "sleepable helper bpf_copy_from_user#148 in rcu_read_lock region"),
+        "check_helper_call(): fn->might_sleep in an RCU section -> -EINVAL",
+        "helper_engine.py check_data_helper: errno 22 -> 21"),
+    Case("sock_byte_at_the_end_of_src_ip6", SOCK_BYTE.replace("{off}", "43"),
+         ("accept", None, None),
+         "bpf_sock_is_valid_access(): bpf_ctx_range_till(src_ip4, src_ip6[3]) allows narrow "
+         "loads", "sockets.py _SOCK_NARROW_IN 44 -> 43"),
+    Case("sock_byte_in_dst_port_padding", SOCK_BYTE.replace("{off}", "51"),
+         ("reject", 13, "R1 invalid sock_common access off=51 size=1"),
+         "bpf_sock_is_valid_access(): the padding after dst_port is not a field",
+         "sockets.py _SOCK_NARROW_IN 52 -> 51"),
+    Case("sock_byte_at_dst_ip4", SOCK_BYTE.replace("{off}", "52"), ("accept", None, None),
+         "bpf_sock_is_valid_access(): dst_ip4 .. dst_ip6[3] allow narrow loads",
+         "(the control)"),
+    Case("rdonly_cast_of_minus_one", """\
+# SEC("tc")
+	r1 = 0
+	r2 = -1
+	call bpf_rdonly_cast
+	r0 = 0
+	exit
+""", ("reject", 22, "Unknown type ID -1 passed to kfunc bpf_rdonly_cast"),
+        "check_kfunc_call(): 'Unknown type ID %lld passed to kfunc bpf_rdonly_cast'",
+        "kfuncs.py _rdonly_cast: value -= 1 << 64 -> 1 << 65"),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_kfunclab_gives_the_written_answer(case: Case) -> None:
     got = verify(parse_program(case.text, case.name + ".s"), btf="bundled")
