@@ -11,6 +11,7 @@ arm's state there; the second arm differs only in the piece under test.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -514,6 +515,94 @@ out:
 ]
 
 
+CASES += [
+    Case("packet_meta_as_helper_memory", """\
+# SEC("tc")
+	r2 = *(u32 *)(r1 + 140)         # __sk_buff.data_meta
+	r3 = *(u32 *)(r1 + 76)          # __sk_buff.data: the end of the metadata
+	r4 = r2
+	r4 += 4
+	if r4 > r3 goto out
+	r1 = r2                         # 4 bytes of PTR_TO_PACKET_META
+	r2 = 4
+	r3 = 0
+	r4 = 0
+	r5 = 0
+	call bpf_csum_diff
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "compatible_reg_types: mem_types lists PTR_TO_PACKET_META (no flag)",
+        "helper_engine.py _MEM_TYPES (PTR_TO_PACKET_META, 0 -> 1)"),
+    Case("pointer_equal_to_a_scalar_stays_maybe_null", """\
+# SEC("socket")
+# MAP: m hash key=u32 value=u64
+	call bpf_get_prandom_u32
+	r6 = r0
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = m ll
+	call bpf_map_lookup_elem
+	if r0 == r6 goto use            # a scalar, not a pointer: proves nothing about NULL
+	r0 = 0
+	exit
+use:
+	r0 = *(u64 *)(r0 + 0)
+	r0 = 0
+	exit
+""", ("reject", 13, "R0 invalid mem access 'map_value_or_null'"),
+        "check_cond_jmp_op(): mark_ptr_not_null_reg() only when both registers are pointers",
+        "sockets.py infer_not_null_on_eq: 'and' -> 'or'"),
+    Case("sock_btf_pointer_as_sock_common", """\
+# SEC("tp_btf/inet_sock_set_state")
+	r1 = *(u64 *)(r1 + 0)           # const struct sock *sk (trusted)
+	call bpf_skc_to_tcp_sock        # ARG_PTR_TO_BTF_ID_SOCK_COMMON
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_reg_type(): btf_struct_ids_match() walks sock's first member, sock_common",
+        "helper_engine.py _check_btf_arg: 'not reg.btf_id' -> 'reg.btf_id'"),
+    Case("trusted_btf_pointer_as_dynptr_write_source", """\
+# SEC("tc")
+	r6 = r1
+	r7 = 0
+	r1 = r6
+	r2 = r7
+	r3 = r10
+	r3 += -16
+	call bpf_dynptr_from_skb
+	call bpf_get_current_task_btf   # PTR_TO_BTF_ID | PTR_TRUSTED
+	r3 = r0
+	r1 = r10
+	r1 += -16
+	r2 = 0
+	r4 = 8
+	r5 = 0
+	call bpf_dynptr_write
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "compatible_reg_types: mem_types lists PTR_TO_BTF_ID | PTR_TRUSTED",
+        "dynptrs.py _mem_type: PTR_TO_BTF_ID 'is' -> 'is not'"),
+    Case("array_lookup_with_an_unwritten_key", """\
+# SEC("socket")
+# MAP: m array key=u32 value=u64
+	r2 = r10
+	r2 += -4                        # fp-4 never written: a privileged loader may read it
+	r1 = m ll
+	call bpf_map_lookup_elem
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "get_constant_map_key(): no constant key in an uninitialised slot; "
+        "check_stack_range_initialized() with allow_uninit_stack",
+        "helpers.py _constant_map_key: 'if entry is None: return None' removed"),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_kfunclab_gives_the_written_answer(case: Case) -> None:
     got = verify(parse_program(case.text, case.name + ".s"), btf="bundled")
@@ -639,3 +728,70 @@ def test_the_live_kernel_accepts_the_may_goto_loop() -> None:
     from kfunclab.kernel import kernel_verdict
 
     assert kernel_verdict(parse_program(MAY_GOTO_PREV, "prev.s")).verdict == "accept"
+
+
+# --- written from the source: what the text format or this kernel cannot show --------------------
+RODATA = """\
+# SEC("{sec}")
+# MAP: ro array key=u32 value=u64 flags=128
+	r1 = 0
+	*(u32 *)(r10 - 4) = r1
+	r2 = r10
+	r2 += -4
+	r1 = ro ll
+	call bpf_map_lookup_elem
+	if r0 == 0 goto out
+{body}out:
+	r0 = 0
+	exit
+"""
+
+
+def _with_data(text: str, data: bytes | None) -> tuple[str, int | None, str | None]:
+    prog = parse_program(text, "rodata.s")
+    prog = dataclasses.replace(prog, maps=(dataclasses.replace(prog.maps[0], data=data),))
+    got = verify(prog, btf="bundled")
+    err = got.error
+    return got.verdict.value, err.errno if err else None, err.message if err else None
+
+
+@pytest.mark.parametrize(("data", "answer"), [
+    (bytes(range(1, 9)), ("accept", None, None)),
+    (None, ("reject", 13, "R0 invalid mem access 'scalar'")),
+])
+def test_a_read_only_map_read_into_r0(data: bytes | None, answer: tuple) -> None:
+    """check_map_access() -> bpf_map_direct_read() into the pointer's own register r0 (kills
+    memory.py _map_value_access 'value_regno >= 0' -> '>= 1')."""
+    body = "\tr0 = *(u16 *)(r0 + 2)\n\tif r0 == 0x0403 goto out\n\tr0 = *(u64 *)(r0 + 0)\n"
+    assert _with_data(RODATA.format(sec="socket", body=body), data) == answer
+
+
+@pytest.mark.parametrize(("data", "answer"), [
+    (b"abcdefgh", ("reject", 22, "string is not zero-terminated")),
+    (b"abc\0efgh", ("accept", None, None)),
+])
+def test_a_constant_string_must_be_terminated(data: bytes, answer: tuple) -> None:
+    """check_reg_const_str(): no NUL between the offset and the end of the value -> -EINVAL
+    (kills helper_engine.py _check_const_str errno 22 -> 21)."""
+    body = ("\tr3 = r0\n\tr1 = r10\n\tr1 += -16\n\tr2 = 8\n\t*(u64 *)(r10 - 16) = r2\n"
+            "\tcall bpf_strncmp\n")
+    assert _with_data(RODATA.format(sec="tp_btf/task_newtask", body=body), data) == answer
+
+
+@pytest.mark.parametrize(("caps", "answer"), [
+    ("", ("accept", None, None)),
+    ("# CAPS: -cap_perfmon, -cap_sys_admin\n",
+     ("reject", 13, "invalid read from stack R1 off=-168 size=168")),
+])
+def test_a_kfunc_memory_argument_is_read_checked(caps: str, answer: tuple) -> None:
+    """check_kfunc_args() KF_ARG_PTR_TO_MEM -> check_mem_reg(): a BPF_READ check, then a
+    BPF_WRITE one. Without CAP_PERFMON the read may not reach below the stack written so far
+    (check_stack_access_within_bounds(): min_valid_off = -allocated_stack), the write may.
+    crash_kexec (destructive, pt_regs: 168 bytes) is not in this machine's kernel: written from
+    the source (kills kfunc_args.py _pointer_arg without its read check)."""
+    text = (f'# SEC("syscall")\n{caps}# crash_kexec\n\tr1 = r10\n\tr1 += -168\n'
+            "\tcall crash_kexec\n\tr0 = 0\n\texit\n")
+    got = verify(parse_program(text, "kexec.s"), btf="bundled")
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == \
+        answer
