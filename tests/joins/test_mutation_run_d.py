@@ -223,6 +223,64 @@ out:
         "check_stack_write_var_off(): writing_zero over a spilled scalar 0 keeps the spill "
         "(kfunclab made it MISC: a false refusal, fixed)",
         "memory.py _stack_write_var"),
+    Case("zero_in_r0_written_over_a_spilled_zero_keeps_it", """\
+# SEC("socket")
+	r6 = 0
+	*(u64 *)(r10 - 8) = r6
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -8
+	r1 += r0
+	r0 = 0
+	*(u8 *)(r1 + 0) = r0            # the zero comes from r0
+	r3 = *(u64 *)(r10 - 8)
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_stack_write_var_off(): register_is_null(value_reg) for any value register",
+        "memory.py _stack_write_var: 'value_regno >= 0' -> '>= 1'"),
+    Case("zero_immediate_written_over_a_spilled_zero_keeps_it", """\
+# SEC("socket")
+	r6 = 0
+	*(u64 *)(r10 - 8) = r6
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -8
+	r1 += r0
+	*(u8 *)(r1 + 0) = 0             # BPF_ST of the immediate 0
+	r3 = *(u64 *)(r10 - 8)
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "check_stack_write_var_off(): !value_reg && is_bpf_st_mem(insn) && insn->imm == 0",
+        "memory.py _stack_write_var: 'imm == 0' -> '!= 0' / '0' -> '1'"),
+    Case("nonzero_immediate_written_over_a_spilled_zero_erases_it", """\
+# SEC("socket")
+	r6 = 0
+	*(u64 *)(r10 - 8) = r6
+	call bpf_get_prandom_u32
+	r0 &= 3
+	r1 = r10
+	r1 += -8
+	r1 += r0
+	*(u8 *)(r1 + 0) = 1
+	r3 = *(u64 *)(r10 - 8)
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R3 invalid mem access 'scalar'"),
+        "check_stack_write_var_off(): not writing_zero: the spill is erased, the slot MISC",
+        "memory.py _stack_write_var"),
     Case("zero_written_over_zero_bytes_keeps_them", """\
 # SEC("socket")
 	r6 = 0
