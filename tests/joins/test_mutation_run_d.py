@@ -145,7 +145,7 @@ join:
 	exit
 """, ("reject", 13, "misaligned stack access off 0+0+-3 size 2"),
         "check_generic_ptr_alignment(): strict for PTR_TO_STACK; only size 1 is exempt",
-        "memory.py _check_alignment_stack: size == 1 -> size == 2"),
+        "stack_var.py check_alignment_stack (memory.py then): size == 1 -> size == 2"),
     Case("misaligned_u64_at_a_variable_offset", """\
 # SEC("socket")
 	call bpf_get_prandom_u32
@@ -160,7 +160,8 @@ join:
 """, ("reject", 13, "misaligned stack access off (0x0; 0x4)+-16+0 size 8"),
         "check_generic_ptr_alignment(): tnum_is_aligned(var_off + off) - a variable offset "
         "is checked too (kfunclab skipped it: an unsound accept, fixed)",
-        "memory.py _check_alignment_stack: the early return of a variable offset"),
+        "stack_var.py check_alignment_stack (memory.py then): no early return at a "
+        "variable offset"),
     Case("misaligned_u32_read_at_a_variable_offset", """\
 # SEC("socket")
 	call bpf_get_prandom_u32
@@ -175,7 +176,7 @@ join:
 	exit
 """, ("reject", 13, "misaligned stack access off (0x0; 0x8)+-16+2 size 4"),
         "check_generic_ptr_alignment(): reg->off + off joins the tnum before the test",
-        "memory.py _check_alignment_stack"),
+        "stack_var.py check_alignment_stack (memory.py then)"),
     Case("aligned_u64_at_a_variable_offset", """\
 # SEC("socket")
 	call bpf_get_prandom_u32
@@ -189,7 +190,7 @@ join:
 	exit
 """, ("accept", None, None),
         "check_generic_ptr_alignment(): var_off (0x0; 0x8) + -16 has its low 3 bits known 0",
-        "memory.py _check_alignment_stack"),
+        "stack_var.py check_alignment_stack (memory.py then)"),
     # --- check_stack_access_within_bounds(): BPF_MAX_VAR_OFF (1 << 29) -------------------------
     Case("variable_stack_offset_just_below_the_limit", _var_stack_write("0x1fffffff"),
          ("reject", 22, "invalid variable-offset write to stack R1 var_off=(0x0; 0x1fffffff) "
@@ -222,7 +223,7 @@ out:
 """, ("accept", None, None),
         "check_stack_write_var_off(): writing_zero over a spilled scalar 0 keeps the spill "
         "(kfunclab made it MISC: a false refusal, fixed)",
-        "memory.py _stack_write_var"),
+        "stack_var.py stack_write_var (memory.py then)"),
     Case("zero_in_r0_written_over_a_spilled_zero_keeps_it", """\
 # SEC("socket")
 	r6 = 0
@@ -242,7 +243,7 @@ out:
 	exit
 """, ("accept", None, None),
         "check_stack_write_var_off(): register_is_null(value_reg) for any value register",
-        "memory.py _stack_write_var: 'value_regno >= 0' -> '>= 1'"),
+        "stack_var.py stack_write_var (memory.py then): 'value_regno >= 0' -> '>= 1'"),
     Case("zero_immediate_written_over_a_spilled_zero_keeps_it", """\
 # SEC("socket")
 	r6 = 0
@@ -261,7 +262,7 @@ out:
 	exit
 """, ("accept", None, None),
         "check_stack_write_var_off(): !value_reg && is_bpf_st_mem(insn) && insn->imm == 0",
-        "memory.py _stack_write_var: 'imm == 0' -> '!= 0' / '0' -> '1'"),
+        "stack_var.py stack_write_var (memory.py then): 'imm == 0' -> '!= 0' / '0' -> '1'"),
     Case("nonzero_immediate_written_over_a_spilled_zero_erases_it", """\
 # SEC("socket")
 	r6 = 0
@@ -280,7 +281,7 @@ out:
 	exit
 """, ("reject", 13, "R3 invalid mem access 'scalar'"),
         "check_stack_write_var_off(): not writing_zero: the spill is erased, the slot MISC",
-        "memory.py _stack_write_var"),
+        "stack_var.py stack_write_var (memory.py then)"),
     Case("zero_written_over_zero_bytes_keeps_them", """\
 # SEC("socket")
 	r6 = 0
@@ -300,7 +301,7 @@ out:
 	exit
 """, ("accept", None, None),
         "check_stack_write_var_off(): writing_zero && *stype == STACK_ZERO -> STACK_ZERO",
-        "memory.py _stack_write_var"),
+        "stack_var.py stack_write_var (memory.py then)"),
     Case("var_write_over_a_narrow_spill_scrubs_its_zeros", """\
 # SEC("socket")
 	r6 = 0
@@ -324,7 +325,7 @@ out:
         "check_stack_write_var_off() as the running 6.18 does it (its log: fp-8=mmmmmmmm): an "
         "erased spill's slot is scrubbed whole, zeros too (kfunclab kept the zeros: an "
         "unsound accept, fixed)",
-        "memory.py _stack_write_var: the scrub of the slot"),
+        "stack_var.py stack_write_var (memory.py then): the scrub of the slot"),
     Case("zero_written_next_to_a_narrow_spill_scrubs_it", """\
 # SEC("socket")
 	r6 = 0
@@ -346,7 +347,7 @@ out:
 """, ("reject", 13, "R3 invalid mem access 'scalar'"),
         "check_stack_write_var_off(): a byte that is not STACK_SPILL erases the slot's spill "
         "(spilled_ptr.type = NOT_INIT) and the running kernel scrubs the slot",
-        "memory.py _stack_write_var"),
+        "stack_var.py stack_write_var (memory.py then)"),
     # --- check_ptr_to_btf_access() -------------------------------------------------------------
     Case("task_field_read_without_perfmon", """\
 # SEC("tc")

@@ -38,6 +38,8 @@ from kfunclab.verifier.rules.kptrs import (  # noqa: F401 (kptr_member: re-expor
     kptr_member,
 )
 from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
+from kfunclab.verifier.rules.stack_var import check_alignment_stack, stack_write_var
+from kfunclab.verifier.rules.stack_var import stack_byte as _spi
 from kfunclab.verifier.stackfill import narrow_fill, narrow_fill_value, value_fits
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.struct_ops import btf_write
@@ -113,7 +115,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
     regs = state.regs
     reg = regs[regno]
     if reg.type is RegType.PTR_TO_STACK:
-        _check_alignment_stack(reg, off, size)
+        check_alignment_stack(reg, off, size)
     off += reg.off
     t = reg.type
     flags = reg.flags
@@ -196,27 +198,6 @@ def _leak_check(env: Env, state: VState, kind: str, value_regno: int, where: str
         raise Reject(f"R{value_regno} leaks addr into {where}")
 
 
-def _check_alignment_stack(reg: Reg, off: int, size: int) -> None:
-    """``check_generic_ptr_alignment()`` with ``strict``: stack accesses are always aligned.
-
-    The test is on the tnum ``var_off + off``, so a variable offset whose low bits may be set is
-    misaligned too (``(0x0; 0x4)`` for an 8-byte access); 1-byte accesses always pass (the
-    kernel returns early for them; the mask ``size - 1`` is 0 here).
-    """
-    value, mask = reg.var.var_off
-    if ((value + reg.off + off) | mask) & (size - 1):
-        raise Reject(msg.MISALIGNED_STACK.format(tn=_tnum_strn(reg.var), off=reg.off, extra=off,
-                                                 size=size))
-
-
-def _tnum_strn(x: sc.Scalar) -> str:
-    """``tnum_strn()`` (kernel/bpf/log.c): a known value in decimal up to U16_MAX, else hex."""
-    value, mask = x.var_off
-    if mask:
-        return f"({value:#x}; {mask:#x})"
-    return str(value) if value <= 0xFFFF else f"{value:#x}"
-
-
 def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, template: str) -> None:
     """``check_mem_region_access()``: the smallest and the largest offset must both fit.
 
@@ -293,17 +274,11 @@ def _note_stack_depth(env: Env, state: VState, frameno: int, depth: int) -> None
         env.stack_depth[start] = depth
 
 
-def _spi(addr: int) -> tuple[int, int]:
-    """(slot index, byte index within the slot's types) of stack byte ``fp + addr``."""
-    slot = -addr - 1
-    return slot // 8, slot % 8
-
-
 def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_regno: int,
                  imm: int | None) -> None:
     """``check_stack_write_fixed_off()`` (privileged spills, STACK_ZERO, STACK_MISC)."""
     if not reg.var.is_const:
-        _stack_write_var(env, state, reg, off, size, value_regno, imm)
+        stack_write_var(env, state, reg, off, size, value_regno, imm)
         return
     frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     addr = reg.var.const_value + off
@@ -369,43 +344,6 @@ def _history_stack(env: Env, state: VState, spi: int, frameno: int | None = None
         # that backtracking never takes it for the current frame's slot of the same number
         foreign = frameno is not None and frameno != len(state.frames) - 1
         state.history[-1] = history_entry(idx, spi, foreign)
-
-
-def _stack_write_var(env: Env, state: VState, reg: Reg, off: int, size: int,
-                     value_regno: int = -1, imm: int | None = None) -> None:
-    """``check_stack_write_var_off()``: every byte the write may touch becomes MISC (privileged).
-
-    Writing a known zero keeps what is already zero: a STACK_ZERO byte stays STACK_ZERO and a
-    byte of a spilled scalar 0 keeps the spill, and then the zero is made precise. Any other
-    spill the write may touch is erased and its whole slot scrubbed to MISC.
-    """
-    value = state.regs[value_regno] if value_regno >= 0 else None
-    writing_zero = value.is_null if value is not None else imm == 0
-    zero_used = False
-    lo, hi = reg.var.smin + off, reg.var.smax + off + size
-    for spi in sorted({_spi(addr)[0] for addr in range(lo, hi)}, reverse=True):
-        destroy_if_dynptr_stack_slot(env, state, state.cur, spi)
-    for addr in range(lo, hi):
-        spi, byte = _spi(addr)
-        slot = state.cur.stack.get(spi, EMPTY_SLOT)
-        if writing_zero and slot.types[byte] == "r" and slot.is_spill \
-                and slot.spilled.is_null:
-            zero_used = True
-            continue
-        types = list(slot.types)
-        if slot.types[7] in "rdif":
-            # the spill is erased and the slot scrubbed: every byte not STACK_INVALID becomes
-            # MISC, its zeros too (the running 6.18 prints fp-8=mmmmmmmm after a var-offset
-            # write into the zero half of a 4-byte spill)
-            types = ["m" if c != "?" else c for c in types]
-        new = "m"
-        if writing_zero and types[byte] == "0":
-            new = "0"
-            zero_used = True
-        types[byte] = new
-        state.cur.stack[spi] = StackSlot("".join(types))
-    if zero_used and value_regno >= 0:
-        mark_chain_precision(env, state, {value_regno})
 
 
 def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int) -> None:
