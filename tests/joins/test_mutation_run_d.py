@@ -326,6 +326,27 @@ out:
         "erased spill's slot is scrubbed whole, zeros too (kfunclab kept the zeros: an "
         "unsound accept, fixed)",
         "stack_var.py stack_write_var (memory.py then): the scrub of the slot"),
+    Case("var_write_beside_a_one_byte_spill_erases_it", """\
+# SEC("socket")
+	r6 = 0
+	*(u8 *)(r10 - 8) = r6           # a 1-byte spill of 0: only byte 7 is STACK_SPILL
+	call bpf_get_prandom_u32
+	r0 &= 1
+	r1 = r10
+	r1 += -6
+	r1 += r0
+	r2 = 1
+	*(u8 *)(r1 + 0) = r2            # fp-6 or fp-5: not the spilled byte
+	r3 = *(u8 *)(r10 - 8)           # the spill is gone: an unknown byte
+	if r3 == 0 goto out
+	r0 = *(u64 *)(r3 + 0)
+out:
+	r0 = 0
+	exit
+""", ("reject", 13, "R3 invalid mem access 'scalar'"),
+        "check_stack_write_var_off(): is_spilled_reg() looks at slot_type[BPF_REG_SIZE - 1]; "
+        "the slot's spill is erased by a write to any of its bytes",
+        "stack_var.py stack_write_var: slot.types[7] -> [6]"),
     Case("zero_written_next_to_a_narrow_spill_scrubs_it", """\
 # SEC("socket")
 	r6 = 0
