@@ -687,6 +687,35 @@ use:
 """, ("accept", None, None),
         "compatible_reg_types: mem_types lists PTR_TO_BTF_ID | PTR_TRUSTED",
         "dynptrs.py _mem_type: PTR_TO_BTF_ID 'is' -> 'is not'"),
+    Case("array_lookup_with_a_spilled_constant_key", """\
+# SEC("socket")
+# MAP: m array key=u32 value=u64 max_entries=4
+	r1 = 1
+	*(u32 *)(r10 - 8) = r1          # a 4-byte spill of the constant 1
+	r2 = r10
+	r2 += -8
+	r1 = m ll
+	call bpf_map_lookup_elem        # key 1 < max_entries: never NULL
+	r0 = *(u64 *)(r0 + 0)
+	r0 = 0
+	exit
+""", ("accept", None, None),
+        "get_constant_map_key() of a spilled constant; can_elide_value_nullness()",
+        "helpers.py _constant_map_key: 'stype[7] != \"r\"' -> '=='"),
+    Case("array_lookup_with_a_spilled_key_past_the_end", """\
+# SEC("socket")
+# MAP: m array key=u32 value=u64 max_entries=4
+	r1 = 4
+	*(u32 *)(r10 - 8) = r1
+	r2 = r10
+	r2 += -8
+	r1 = m ll
+	call bpf_map_lookup_elem        # key 4 is past the end: map_value_or_null
+	r0 = *(u64 *)(r0 + 0)
+	r0 = 0
+	exit
+""", ("reject", 13, "R0 invalid mem access 'map_value_or_null'"),
+        "can_elide_value_nullness(): only a key below max_entries", "(the control)"),
     Case("array_lookup_with_an_unwritten_key", """\
 # SEC("socket")
 # MAP: m array key=u32 value=u64
