@@ -199,3 +199,30 @@ def test_kfunc_of_an_unloaded_module_is_an_input_error_at_the_call(name: str) ->
     with pytest.raises(KfunclabError) as info:
         verify(parse_program(text, "mod.s"), btf="bundled")
     assert "mod.s:4:" in str(info.value) and name in str(info.value)
+
+
+# --- a kfunc whose prototype names no parameter -------------------------------------------
+# check_kfunc_args() walks btf_params() of the prototype whatever the parameters are called: an
+# unnamed int is still a scalar argument ("R%d is not a scalar", -EINVAL, for an unset R2). The
+# shipped catalogues name every parameter, so this one is a C catalogue of our own (a kfunc no
+# kernel has: written from the source).
+UNNAMED_KFUNC = """
+__bpf_kfunc int bpf_kfl_sum(int *, int) { return 0; }
+BTF_KFUNCS_START(ids)
+BTF_ID_FLAGS(func, bpf_kfl_sum)
+BTF_KFUNCS_END(ids)
+static const struct btf_kfunc_id_set s = { .owner = THIS_MODULE, .set = &ids };
+register_btf_kfunc_id_set(BPF_PROG_TYPE_SOCKET_FILTER, &s);
+"""
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    ("\tr1 = 0\n\t*(u64 *)(r10 - 8) = r1\n\tr1 = r10\n\tr1 += -8\n\tr2 = 1\n", ("accept", None)),
+    ("\tr1 = r10\n\tr1 += -8\n", ("reject", "R2 is not a scalar")),
+], ids=["both-set", "r2-unset"])
+def test_unnamed_kfunc_parameters_are_checked(body: str, want: tuple[str, str | None]) -> None:
+    from kfunclab.kfuncs import catalog_from_c, get_profile
+
+    cat = catalog_from_c(UNNAMED_KFUNC, get_profile("linux-6.18"), "unnamed")
+    text = '# SEC("socket")\n' + body + "\tcall bpf_kfl_sum\n\tr0 = 0\n\texit\n"
+    assert _answer(text, catalog=cat) == want
