@@ -35,6 +35,8 @@ EXPECTED = {
     "push_pop": ("accept", None),
     # __process_kf_arg_ptr_to_graph_root(): check_reg_allocation_locked() fails, no lock held
     "push_without_lock": ("reject", "bpf_spin_lock at off=0 must be held for bpf_list_head"),
+    # __process_kf_arg_ptr_to_graph_root(): no bpf_list_head field at the pointer's offset
+    "push_at_the_lock": ("reject", "bpf_list_head not found at offset=0"),
     # ... a lock is held, but of another allocation (map .data.B, not .data.A)
     "push_under_other_lock": ("reject",
                               "bpf_spin_lock at off=0 must be held for bpf_list_head"),

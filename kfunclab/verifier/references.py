@@ -63,11 +63,12 @@ def set_reg_at(state: VState, fno: int, key: object, reg: Reg) -> None:
         return
     _, spi = key  # type: ignore[misc]
     slot = frame.stack[spi]
-    if reg.type is RegType.SCALAR and slot.types[7] == "r":
-        frame.stack[spi] = StackSlot(slot.types, reg)
-    elif reg.type is RegType.NOT_INIT:
+    if reg.type is RegType.NOT_INIT and slot.types[7] != "r":
         frame.stack[spi] = EMPTY_SLOT
     else:
+        # a spill keeps its STACK_SPILL bytes: mark_reg_invalid() changes the spilled register
+        # only (NOT_INIT without CAP_PERFMON), so a later narrow fill is still "invalid size of
+        # register fill" and an 8-byte fill loads the NOT_INIT register
         frame.stack[spi] = StackSlot(slot.types, reg)
 
 

@@ -70,6 +70,28 @@ def test_destructive_check_comes_before_the_arguments() -> None:
     assert _answer(text) == ("reject", DESTRUCTIVE)
 
 
+# check_kfunc_args(): pt_regs is a struct of scalars, so crash_kexec's regs is
+# KF_ARG_PTR_TO_MEM of btf_resolve_size(pt_regs) bytes and check_mem_reg() checks that many at
+# the stack pointer: 8 bytes at fp-8 are too few ("invalid read from stack", -EINVAL, from
+# check_stack_access_within_bounds()); the whole struct below fp-8 is fine (a privileged loader
+# may read uninitialised stack). The live kernel answers the same for cubictcp_acked and its
+# ack_sample (tests/test_struct_ops.py, acked_stack_short).
+
+@pytest.mark.parametrize("room", ["short", "whole"])
+def test_destructive_kfunc_reads_the_whole_struct_it_is_given(room: str) -> None:
+    from kfunclab.btf import load_btf
+
+    btf = load_btf("bundled")
+    size = btf.sizeof(btf.find("pt_regs", "STRUCT")[0])
+    at = 8 if room == "short" else size
+    text = (f'# SEC("syscall")\n# crash_kexec on a stack buffer\n\tr2 = 0\n'
+            f"\t*(u64 *)(r10 - 8) = r2\n\tr1 = r10\n\tr1 += -{at}\n\tcall crash_kexec\n"
+            "\tr0 = 0\n\texit\n")
+    want = (("reject", f"invalid read from stack R1 off=-8 size={size}") if room == "short"
+            else ("accept", None))
+    assert _answer(text) == want
+
+
 # --- trampoline programs: fentry / fexit / lsm -------------------------------------------------
 # Here bpf_prog_load() answers EPERM with an empty log for them (no verification). From the
 # source, the usual rules apply once they are verified: process_bpf_exit_full() ->
@@ -177,3 +199,30 @@ def test_kfunc_of_an_unloaded_module_is_an_input_error_at_the_call(name: str) ->
     with pytest.raises(KfunclabError) as info:
         verify(parse_program(text, "mod.s"), btf="bundled")
     assert "mod.s:4:" in str(info.value) and name in str(info.value)
+
+
+# --- a kfunc whose prototype names no parameter -------------------------------------------
+# check_kfunc_args() walks btf_params() of the prototype whatever the parameters are called: an
+# unnamed int is still a scalar argument ("R%d is not a scalar", -EINVAL, for an unset R2). The
+# shipped catalogues name every parameter, so this one is a C catalogue of our own (a kfunc no
+# kernel has: written from the source).
+UNNAMED_KFUNC = """
+__bpf_kfunc int bpf_kfl_sum(int *, int) { return 0; }
+BTF_KFUNCS_START(ids)
+BTF_ID_FLAGS(func, bpf_kfl_sum)
+BTF_KFUNCS_END(ids)
+static const struct btf_kfunc_id_set s = { .owner = THIS_MODULE, .set = &ids };
+register_btf_kfunc_id_set(BPF_PROG_TYPE_SOCKET_FILTER, &s);
+"""
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    ("\tr1 = 0\n\t*(u64 *)(r10 - 8) = r1\n\tr1 = r10\n\tr1 += -8\n\tr2 = 1\n", ("accept", None)),
+    ("\tr1 = r10\n\tr1 += -8\n", ("reject", "R2 is not a scalar")),
+], ids=["both-set", "r2-unset"])
+def test_unnamed_kfunc_parameters_are_checked(body: str, want: tuple[str, str | None]) -> None:
+    from kfunclab.kfuncs import catalog_from_c, get_profile
+
+    cat = catalog_from_c(UNNAMED_KFUNC, get_profile("linux-6.18"), "unnamed")
+    text = '# SEC("socket")\n' + body + "\tcall bpf_kfl_sum\n\tr0 = 0\n\texit\n"
+    assert _answer(text, catalog=cat) == want

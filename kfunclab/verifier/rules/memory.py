@@ -32,6 +32,8 @@ from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules.auxptr import save_aux_ptr_type
 from kfunclab.verifier.rules.kptrs import READ, WRITE, kptr_access, kptr_member
 from kfunclab.verifier.rules.sockets import SOCK_TYPES, check_sock_access
+from kfunclab.verifier.rules.stack_var import check_alignment_stack, stack_write_var
+from kfunclab.verifier.rules.stack_var import stack_byte as _spi
 from kfunclab.verifier.stackfill import narrow_fill, narrow_fill_value, value_fits
 from kfunclab.verifier.state import EMPTY_SLOT, MAX_BPF_STACK, StackSlot, VState
 from kfunclab.verifier.struct_ops import btf_write
@@ -108,7 +110,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
     regs = state.regs
     reg = regs[regno]
     if reg.type is RegType.PTR_TO_STACK:
-        _check_alignment_stack(reg, off, size)
+        check_alignment_stack(reg, off, size)
     off += reg.off
     t = reg.type
     flags = reg.flags
@@ -193,17 +195,6 @@ def _leak_check(env: Env, state: VState, kind: str, value_regno: int, where: str
         raise Reject(f"R{value_regno} leaks addr into {where}")
 
 
-def _check_alignment_stack(reg: Reg, off: int, size: int) -> None:
-    """``check_ptr_alignment()``: stack accesses are always strictly aligned."""
-    if size == 1 or not reg.var.is_const:
-        return
-    total = reg.off + off + reg.var.const_value
-    if total % size:
-        tn = str(signed64(reg.var.const_value)) if reg.var.is_const else _tn(reg.var)
-        raise Reject(msg.MISALIGNED_STACK.format(tn=tn, off=reg.off, extra=off,
-                                                 size=size))
-
-
 def _mem_region(reg: Reg, regno: int, off: int, size: int, mem_size: int, template: str) -> None:
     """``check_mem_region_access()``: the smallest and the largest offset must both fit.
 
@@ -280,17 +271,11 @@ def _note_stack_depth(env: Env, state: VState, frameno: int, depth: int) -> None
         env.stack_depth[start] = depth
 
 
-def _spi(addr: int) -> tuple[int, int]:
-    """(slot index, byte index within the slot's types) of stack byte ``fp + addr``."""
-    slot = -addr - 1
-    return slot // 8, slot % 8
-
-
 def _stack_write(env: Env, state: VState, reg: Reg, off: int, size: int, value_regno: int,
                  imm: int | None) -> None:
     """``check_stack_write_fixed_off()`` (privileged spills, STACK_ZERO, STACK_MISC)."""
     if not reg.var.is_const:
-        _stack_write_var(env, state, reg, off, size)
+        stack_write_var(env, state, reg, off, size, value_regno, imm)
         return
     frame = state.frames[reg.frameno] if reg.frameno < len(state.frames) else state.cur
     addr = reg.var.const_value + off
@@ -356,21 +341,6 @@ def _history_stack(env: Env, state: VState, spi: int, frameno: int | None = None
         # that backtracking never takes it for the current frame's slot of the same number
         foreign = frameno is not None and frameno != len(state.frames) - 1
         state.history[-1] = history_entry(idx, spi, foreign)
-
-
-def _stack_write_var(env: Env, state: VState, reg: Reg, off: int, size: int) -> None:
-    """A variable-offset write: every byte it may touch becomes MISC (privileged)."""
-    lo, hi = reg.var.smin + off, reg.var.smax + off + size
-    for spi in sorted({_spi(addr)[0] for addr in range(lo, hi)}, reverse=True):
-        destroy_if_dynptr_stack_slot(env, state, state.cur, spi)
-    for addr in range(lo, hi):
-        spi, _ = _spi(addr)
-        slot = state.cur.stack.get(spi, EMPTY_SLOT)
-        types = list(slot.types)
-        types[(-addr - 1) % 8] = "m"
-        if slot.types[7] in "rdif":
-            types = ["m" if c in "rdif" else c for c in types]
-        state.cur.stack[spi] = StackSlot("".join(types))
 
 
 def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int) -> None:
@@ -477,7 +447,9 @@ def _btf_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: i
     """``check_ptr_to_btf_access()``."""
     name = reg.btf_name
     if not env.allow_ptr_leaks:
-        raise Reject(f"'struct {name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN")
+        # check_ptr_to_btf_access(): -EPERM, not the -EACCES of the other access checks
+        raise Reject(f"'struct {name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN",
+                     errno=errno.EPERM)
     if off < 0:
         raise Reject(msg.BTF_NEGATIVE_OFFSET.format(regno=regno, name=name, off=off))
     if not reg.var.is_const or reg.var.const_value:

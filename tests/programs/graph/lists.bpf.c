@@ -47,6 +47,20 @@ int push_pop(void *ctx)
 	return 0;
 }
 
+/* the list head argument points at the lock, not at a bpf_list_head */
+SEC("?tc")
+int push_at_the_lock(void *ctx)
+{
+	struct elem *e = bpf_obj_new(struct elem);
+
+	if (!e)
+		return 0;
+	bpf_spin_lock(&lock);
+	bpf_list_push_back((struct bpf_list_head *)&lock, &e->node);
+	bpf_spin_unlock(&lock);
+	return 0;
+}
+
 SEC("?tc")
 int push_without_lock(void *ctx)
 {

@@ -11,6 +11,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCP_NODELAY 1
 
 extern void tcp_reno_cong_avoid(struct sock *sk, __u32 ack, __u32 acked) __ksym;
+extern void cubictcp_acked(struct sock *sk, const struct ack_sample *sample) __ksym;
 
 static inline struct tcp_sock *tcp_sk(const struct sock *sk)
 {
@@ -112,6 +113,37 @@ __u64 BPF_PROG(get_info_member, struct sock *sk, __u32 ext, int *attr, union tcp
 {
 	return 0;
 }
+
+/* a kfunc's pointer to a struct of scalars (ack_sample, 12 bytes) in stack memory:
+ * KF_ARG_PTR_TO_MEM of the struct's BTF size */
+SEC("struct_ops")
+void BPF_PROG(acked_stack_sample, struct sock *sk, const struct ack_sample *sample)
+{
+	struct ack_sample copy = { .pkts_acked = 1, .rtt_us = 2, .in_flight = 3 };
+
+	cubictcp_acked(sk, &copy);
+}
+
+/* ... and 8 bytes at fp-8 given as one: the 12 bytes run past the frame */
+SEC("struct_ops")
+void BPF_PROG(acked_stack_short, struct sock *sk, const struct ack_sample *sample)
+{
+	volatile __u64 small = 1;
+
+	cubictcp_acked(sk, (const struct ack_sample *)&small);
+}
+
+SEC(".struct_ops")
+struct tcp_congestion_ops kfl_cc_h = {
+	.pkts_acked = (void *)acked_stack_sample,
+	.name = "kfl_cc_h",
+};
+
+SEC(".struct_ops")
+struct tcp_congestion_ops kfl_cc_i = {
+	.pkts_acked = (void *)acked_stack_short,
+	.name = "kfl_cc_i",
+};
 
 SEC(".struct_ops")
 struct tcp_congestion_ops kfl_cc_a = {
