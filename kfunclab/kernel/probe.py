@@ -33,6 +33,7 @@ from kfunclab.errors import KfunclabError
 from kfunclab.isa.parser import parse_program
 from kfunclab.kernel import bpf
 from kfunclab.kernel.link import section_attrs
+from kfunclab.kernel.probe_loads import probe_loads, probe_sleepable_maps
 from kfunclab.kernel.verdict import kernel_available, kernel_verdict, live_btf
 from kfunclab.kfuncs.live import FORMAT, findings_path, kernel_identity
 
@@ -362,6 +363,7 @@ def probe_kernel() -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 2),
         "switches": switches, "facts": facts, "helpers": helpers, "kfuncs": kfuncs,
         "refused_types": refused, "assumed": assumed,
+        "loads": probe_loads(btf), "sleepable_maps": probe_sleepable_maps(btf),
     }
 
 
@@ -382,7 +384,8 @@ def ensure_live_profile(refresh: bool = False) -> Path:
 
 
 def _answers_every_switch(path: Path) -> bool:
-    """Does the cache file say something (a value, or why not) of every SWITCH_PROBES switch?"""
+    """Does the cache file say something (a value, or why not) of every SWITCH_PROBES switch,
+    and hold the load probe's answers?"""
     try:
         data = read_findings(path)
     except (OSError, ValueError):
@@ -392,7 +395,9 @@ def _answers_every_switch(path: Path) -> bool:
     said = set(switches) if isinstance(switches, dict) else set()
     said |= {a.split(":")[0] for a in assumed if isinstance(a, str)} \
         if isinstance(assumed, list) else set()
-    return all(probe.switch in said for probe in SWITCH_PROBES)
+    # findings from before the load probe (kfunclab.kernel.probe_loads) lack its keys
+    return all(probe.switch in said for probe in SWITCH_PROBES) \
+        and isinstance(data, dict) and "loads" in data and "sleepable_maps" in data
 
 
 def read_findings(path: Path) -> dict[str, Any]:
