@@ -33,7 +33,7 @@ from kfunclab.errors import KfunclabError
 from kfunclab.isa.parser import parse_program
 from kfunclab.kernel import bpf
 from kfunclab.kernel.link import section_attrs
-from kfunclab.kernel.probe_loads import probe_loads, probe_sleepable_maps
+from kfunclab.kernel.probe_loads import load_diff_lines, probe_loads, probe_sleepable_maps
 from kfunclab.kernel.verdict import kernel_available, kernel_verdict, live_btf
 from kfunclab.kfuncs.live import FORMAT, findings_path, kernel_identity
 
@@ -69,6 +69,8 @@ PROBE_SECTIONS: dict[str, str] = {
     "BPF_PROG_TYPE_SYSCALL": "syscall",
     "BPF_PROG_TYPE_NETFILTER": "netfilter",
 }
+#: (LIRC_MODE2's helpers and kfuncs are not asked either; whether it loads at all is:
+#: kfunclab.kernel.probe_loads)
 NOT_PROBED_TYPES = ("BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_EXT", "BPF_PROG_TYPE_STRUCT_OPS",
                     "BPF_PROG_TYPE_LIRC_MODE2")
 
@@ -525,7 +527,7 @@ def diff_lines(findings: dict[str, Any], base: str = "linux-6.18") -> list[str]:
     out += _type_id_lines(findings)
     out += _helper_lines(findings)
     out += _kfunc_lines(findings, base)
-    return out
+    return out + load_diff_lines(findings)
 
 
 def report(findings: dict[str, Any], base: str | None = None) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfunclab.errors import KfunclabError
+from kfunclab.errors import BtfError, KfunclabError
 from kfunclab.isa.parser import parse_program
 from kfunclab.kernel import bpf
 from kfunclab.kernel.link import section_attrs
@@ -81,7 +81,10 @@ def iter_targets(btf: Any) -> list[str]:
     iterator kfuncs such as ``bpf_iter_num_new`` have no such struct)."""
     out = []
     for type_id in range(1, len(btf)):
-        name = btf.name(type_id)
+        try:
+            name = btf.name(type_id)
+        except BtfError:  # a snapshot's left-out id
+            continue
         if name.startswith("bpf_iter_") and not name.startswith("bpf_iter__") \
                 and btf.kind_name(type_id) == "FUNC":
             target = name.removeprefix("bpf_iter_")
@@ -119,6 +122,10 @@ def probe_loads(btf: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: check_map_prog_compatibility()'s wording in 6.18 source (the verifier's message table is a
+#: layer above; tests check the two agree)
+UPSTREAM_SLEEPABLE_MAP_MESSAGE = ("Sleepable programs can only use array, hash, ringbuf and "
+                                  "local storage maps")
 #: a sleepable program with a map type check_map_prog_compatibility() refuses it (upstream:
 #: "Sleepable programs can only use array, hash, ringbuf and local storage maps")
 _SLEEPABLE_PROG_ARRAY = """# SEC("{section}")
@@ -139,3 +146,28 @@ def probe_sleepable_maps(btf: Any) -> dict[str, Any]:
             continue  # not asked, or the section itself is refused here
         return {"section": section, "map_type": "prog_array", "kernel_said": answer.error}
     return {"kernel_said": None, "not_asked": "no sleepable section loads here"}
+
+
+def load_diff_lines(findings: dict[str, Any]) -> list[str]:
+    """What the load probe found refused, in words (upstream 6.18 source loads them all), and
+    the sleepable-map message where its wording is not upstream's.
+
+    >>> load_diff_lines({"loads": {"iter/sockmap": {"section": "iter/sockmap", "loads": False,
+    ...                  "errno": 1, "errno_name": "EPERM", "log": "silent"}}})
+    ['SEC("iter/sockmap") programs are refused here, even `r0 = 0; exit` (errno 1 EPERM, no \
+message); upstream 6.18 loads them']
+    """
+    out = []
+    for _key, answer in sorted(findings.get("loads", {}).items()):
+        if not isinstance(answer, dict) or answer.get("loads") is not False:
+            continue
+        how = {"empty": "empty log: before verification", "silent": "no message"}.get(
+            str(answer.get("log")), f"'{answer.get('message', '')}'")
+        out.append(f'SEC("{answer.get("section")}") programs are refused here, even '
+                   f"`r0 = 0; exit` (errno {answer.get('errno')} {answer.get('errno_name')}, "
+                   f"{how}); upstream 6.18 loads them")
+    said = findings.get("sleepable_maps", {}).get("kernel_said")
+    if isinstance(said, str) and said != UPSTREAM_SLEEPABLE_MAP_MESSAGE:
+        out.append(f"a sleepable program with a prog_array map is refused with '{said}'; "
+                   f"upstream 6.18 says '{UPSTREAM_SLEEPABLE_MAP_MESSAGE}'")
+    return out
