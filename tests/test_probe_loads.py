@@ -271,3 +271,17 @@ def test_live_silent_refusals_follow_the_static_checks(findings: dict,
 def test_live_sleepable_map_types_as_the_kernel(findings: dict, live_profile: object,
                                                 section: str, map_type: str) -> None:
     _same(_sleepable_map(section, map_type), live_profile)
+
+
+def test_stored_probe_example_holds_the_load_refusals() -> None:
+    """The patched 6.18.44 build kept in the package (notebook 11 reports it where no kernel
+    can be asked) left out lirc_mode2 and refused three iterator targets."""
+    from kfunclab.kernel.probe import EXAMPLE, diff_lines, read_findings
+
+    findings = read_findings(EXAMPLE)
+    lines = "\n".join(diff_lines(findings))
+    for section in ("lirc_mode2", "iter/bpf_map_elem", "iter/sockmap"):
+        assert f'SEC("{section}") programs are refused here' in lines
+    probed = profile_from_findings(findings)
+    assert probed_refusal(probed, program_type("iter/sockmap")) == (1, "silent")
+    assert probed.sleepable_map_message.endswith("also as inner maps")
