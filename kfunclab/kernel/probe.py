@@ -346,8 +346,8 @@ def probe_kernel() -> dict[str, Any]:
                       "kernel_said": error if asked else "not asked"})
     helpers, kfuncs, refused = _table_probes(btf)
     assumed += [f"{t}: not probed ({why})" for t, why in sorted(refused.items())]
-    assumed += [f"{t}: not probed (needs an attach target or is refused before verification);"
-                " as linux-6.18" for t in NOT_PROBED_TYPES]
+    assumed += [f"{t}: helpers and kfuncs not probed (needs an attach target or is refused "
+                "before verification); as linux-6.18" for t in NOT_PROBED_TYPES]
     assumed += [f"{prefix}* kfuncs: visibility as the catalogue says ({why})"
                 for prefix, why in CONDITIONAL_KFUNCS]
     assumed += ["KF_ACQUIRE, KF_RET_NULL, KF_RCU and KF_TRUSTED_ARGS of each kfunc: from the "
