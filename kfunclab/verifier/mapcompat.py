@@ -8,7 +8,6 @@ types. Only fields at the top level of the value are seen here; a program whose 
 is nested answers unsupported elsewhere.
 
 >>> from kfunclab.progtypes import ProgType
-from kfunclab.verifier import messages as msg
 >>> is_tracing_prog_type(ProgType.KPROBE), is_tracing_prog_type(ProgType.TRACING)
 (True, False)
 """
