@@ -33,6 +33,7 @@ from kfunclab.errors import KfunclabError
 from kfunclab.isa.parser import parse_program
 from kfunclab.kernel import bpf
 from kfunclab.kernel.link import section_attrs
+from kfunclab.kernel.probe_loads import load_diff_lines, probe_loads, probe_sleepable_maps
 from kfunclab.kernel.verdict import kernel_available, kernel_verdict, live_btf
 from kfunclab.kfuncs.live import FORMAT, findings_path, kernel_identity
 
@@ -68,6 +69,8 @@ PROBE_SECTIONS: dict[str, str] = {
     "BPF_PROG_TYPE_SYSCALL": "syscall",
     "BPF_PROG_TYPE_NETFILTER": "netfilter",
 }
+#: (LIRC_MODE2's helpers and kfuncs are not asked either; whether it loads at all is:
+#: kfunclab.kernel.probe_loads)
 NOT_PROBED_TYPES = ("BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_EXT", "BPF_PROG_TYPE_STRUCT_OPS",
                     "BPF_PROG_TYPE_LIRC_MODE2")
 
@@ -343,8 +346,8 @@ def probe_kernel() -> dict[str, Any]:
                       "kernel_said": error if asked else "not asked"})
     helpers, kfuncs, refused = _table_probes(btf)
     assumed += [f"{t}: not probed ({why})" for t, why in sorted(refused.items())]
-    assumed += [f"{t}: not probed (needs an attach target or is refused before verification);"
-                " as linux-6.18" for t in NOT_PROBED_TYPES]
+    assumed += [f"{t}: helpers and kfuncs not probed (needs an attach target or is refused "
+                "before verification); as linux-6.18" for t in NOT_PROBED_TYPES]
     assumed += [f"{prefix}* kfuncs: visibility as the catalogue says ({why})"
                 for prefix, why in CONDITIONAL_KFUNCS]
     assumed += ["KF_ACQUIRE, KF_RET_NULL, KF_RCU and KF_TRUSTED_ARGS of each kfunc: from the "
@@ -362,6 +365,7 @@ def probe_kernel() -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 2),
         "switches": switches, "facts": facts, "helpers": helpers, "kfuncs": kfuncs,
         "refused_types": refused, "assumed": assumed,
+        "loads": probe_loads(btf), "sleepable_maps": probe_sleepable_maps(btf),
     }
 
 
@@ -382,7 +386,8 @@ def ensure_live_profile(refresh: bool = False) -> Path:
 
 
 def _answers_every_switch(path: Path) -> bool:
-    """Does the cache file say something (a value, or why not) of every SWITCH_PROBES switch?"""
+    """Does the cache file say something (a value, or why not) of every SWITCH_PROBES switch,
+    and hold the load probe's answers?"""
     try:
         data = read_findings(path)
     except (OSError, ValueError):
@@ -392,7 +397,9 @@ def _answers_every_switch(path: Path) -> bool:
     said = set(switches) if isinstance(switches, dict) else set()
     said |= {a.split(":")[0] for a in assumed if isinstance(a, str)} \
         if isinstance(assumed, list) else set()
-    return all(probe.switch in said for probe in SWITCH_PROBES)
+    # findings from before the load probe (kfunclab.kernel.probe_loads) lack its keys
+    return all(probe.switch in said for probe in SWITCH_PROBES) \
+        and isinstance(data, dict) and "loads" in data and "sleepable_maps" in data
 
 
 def read_findings(path: Path) -> dict[str, Any]:
@@ -520,7 +527,7 @@ def diff_lines(findings: dict[str, Any], base: str = "linux-6.18") -> list[str]:
     out += _type_id_lines(findings)
     out += _helper_lines(findings)
     out += _kfunc_lines(findings, base)
-    return out
+    return out + load_diff_lines(findings)
 
 
 def report(findings: dict[str, Any], base: str | None = None) -> str:

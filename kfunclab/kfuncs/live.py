@@ -124,6 +124,7 @@ def profile_from_findings(data: Any) -> Profile:
         changes["kfunc_unprobed_types"] = NOT_PROBED_TYPES
         changes["kfunc_sleepable"] = tuple(sleepable)
         probed.append(f"visibility of {len(visible)} kfuncs per program type")
+    changes.update(_load_answers(data, probed))
     release = str(data.get("kernel_release", ""))
     assumed = data.get("assumed", [])
     assumptions = (*base.assumptions, *(str(a) for a in assumed if isinstance(a, str)))
@@ -131,6 +132,28 @@ def profile_from_findings(data: Any) -> Profile:
         base, name="live", kernel=base.kernel,
         description=f"the running kernel {release}, probed (base: {base.name})",
         kernel_release=release, probed=tuple(probed), assumptions=assumptions, **changes)
+
+
+def _load_answers(data: dict[str, Any], probed: list[str]) -> dict[str, Any]:
+    """The Profile fields of kfunclab.kernel.probe_loads' answers: the minimal loads the kernel
+    refused with an empty or message-less log, and its sleepable-map message."""
+    changes: dict[str, Any] = {}
+    loads = data.get("loads")
+    if isinstance(loads, dict):
+        refusals = []
+        for key, answer in sorted(loads.items()):
+            if not isinstance(answer, dict) or answer.get("loads") is not False:
+                continue
+            err, form = answer.get("errno"), answer.get("log")
+            if isinstance(err, int) and form in ("empty", "silent"):
+                refusals.append((str(key), err, str(form)))
+        changes["load_refusals"] = tuple(refusals)
+        probed.append(f"minimal loads of {len(loads)} program types and iterator targets "
+                      f"({len(refusals)} refused)")
+    sleepable = data.get("sleepable_maps")
+    if isinstance(sleepable, dict) and isinstance(sleepable.get("kernel_said"), str):
+        changes["sleepable_map_message"] = sleepable["kernel_said"]
+    return changes
 
 
 @lru_cache(maxsize=4)

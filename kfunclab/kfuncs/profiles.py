@@ -85,6 +85,14 @@ class Profile:
     kfunc_unprobed_types: frozenset[str] = frozenset()
     #: kfunc name -> KF_SLEEPABLE as the kernel answered (only for kfuncs it could be asked of)
     kfunc_sleepable: tuple[tuple[str, bool], ...] = ()
+    #: (program type or ``iter/TARGET``, errno, log form) of the minimal loads the probed
+    #: kernel refused: form ``empty`` (before the verifier ran, e.g. a program type the build
+    #: leaves out) or ``silent`` (check_attach_btf_id() without a message). kfunclab.kernel.
+    #: probe_loads asks; the named profiles refuse nothing upstream 6.18 source loads
+    load_refusals: tuple[tuple[str, int, str], ...] = ()
+    #: the probed kernel's refusal of a map type in a sleepable program
+    #: (check_map_prog_compatibility()); None: upstream 6.18's wording
+    sleepable_map_message: str | None = None
     kernel_release: str = ""  # the running kernel a probed profile describes
     probed: tuple[str, ...] = ()  # what the probes established, in words
 
@@ -108,6 +116,18 @@ class Profile:
         for name, types in self.kfunc_prog_types:
             if name == kfunc:
                 return prog_type in types
+        return None
+
+    def load_refusal(self, key: str) -> tuple[int, str] | None:
+        """(errno, log form) of the probed kernel's refusal of every program of ``key`` (a
+        ``BPF_PROG_TYPE_*`` name or ``iter/TARGET``), or None (it loads, or was not probed).
+
+        >>> get_profile("linux-6.18").load_refusal("BPF_PROG_TYPE_LIRC_MODE2") is None
+        True
+        """
+        for name, err, form in self.load_refusals:
+            if name == key:
+                return err, form
         return None
 
     def hook_of(self, prog_type: str) -> Hook:

@@ -43,6 +43,7 @@ from kfunclab.verifier.gcpause import paused_cyclic_gc
 from kfunclab.verifier.liveness import Liveness
 from kfunclab.verifier.log import LOG_TRUNCATED_NOTE
 from kfunclab.verifier.mapcompat import check_map_prog_compatibility
+from kfunclab.verifier.probed_loads import probed_refusal
 from kfunclab.verifier.record import Recorder
 from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.result import Diagnostic, Stats, Verdict, VerificationResult
@@ -280,9 +281,19 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
         name = errno_mod.errorcode.get(err, str(err))
         return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=err, name=name),
                                  errno=err))
+    probed = probed_refusal(prof, ptype)  # a probed build that refuses every such program
+    if probed is not None and probed[1] == "empty" and refusal is None:
+        name = errno_mod.errorcode.get(probed[0], str(probed[0]))
+        return finish(Diagnostic(None, msg.EMPTY_LOG_REFUSAL.format(errno=probed[0], name=name),
+                                 errno=probed[0]))
     if program.refused:
         return finish(Diagnostic(None, program.refused, errno=program.refused_errno))
-    incompatible = check_map_prog_compatibility(program, ptype.prog_type)
+    try:
+        incompatible = check_map_prog_compatibility(program, ptype.prog_type, ptype.sleepable,
+                                                    prof.sleepable_map_message)
+    except Unsupported as missing:
+        return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
+                       error=Diagnostic(None, missing.reason, errno=95))
     if incompatible is not None:  # resolve_pseudo_ldimm64(), before any unsupported part
         if log_level >= 2:  # after check_subprogs()
             static_prefix.extend(_func_lines(program))
@@ -315,6 +326,8 @@ def verify(program: Program, *, btf: str | None = "default", profile: str = "lin
     except Unsupported as unknown:
         return replace(finish(None), verdict=Verdict.UNSUPPORTED, rejected=(),
                        error=Diagnostic(None, unknown.reason, errno=95))
+    if attach_refused is None and probed is not None and probed[1] == "silent":
+        return finish(Diagnostic(None, silent_refusal(probed[0], log_level), errno=probed[0]))
     if attach_refused is not None:
         if log_level >= 2:
             static_prefix.append("func#0 @0")

@@ -353,6 +353,21 @@ MAP_GRAPH_IN_TRACING = "tracing progs cannot use bpf_{list_head,rb_root} yet"
 TIMER_IN_TRACING = "tracing progs cannot use bpf_timer yet"
 WQ_IN_TRACING = "tracing progs cannot use bpf_wq yet"
 
+# --- probe: what a kernel build refuses before verification, and sleepable maps -------------
+#: check_map_prog_compatibility(): a sleepable program (BPF_F_SLEEPABLE) loads a map whose type
+#: is not one of array, hash (and their per-CPU and LRU kinds), map-of-maps, ringbuf, user
+#: ringbuf, local storage, queue, stack or arena (EINVAL, before the walk). Upstream 6.18's
+#: wording; a probed build may word it otherwise (Profile.sleepable_map_message: one patched
+#: 6.18.44 build adds ", also as inner maps", which suggests it checks a map-of-maps' inner map
+#: too; kfunclab answers unsupported there rather than guess).
+SLEEPABLE_MAP_TYPES = ("Sleepable programs can only use array, hash, ringbuf and local storage "
+                       "maps")
+#: Not a kernel string: the reason kfunclab gives where a probed build's sleepable-map check
+#: reaches inner maps, which upstream 6.18 source does not show how to model
+SLEEPABLE_INNER_MAP_UNSUPPORTED = (
+    "map {name}: this kernel build checks the inner maps of a sleepable program's map of maps "
+    "({said!r}); kfunclab does not model which inner map types it allows")
+
 # --- callbacks and exceptions (helper "cb") ----------------------------------------------
 #: check_ld_imm64(): a BPF_PSEUDO_FUNC load of a global function
 CALLBACK_NOT_STATIC = "callback function not static"
