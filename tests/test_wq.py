@@ -65,6 +65,10 @@ EXPECTED = {
     "wq_null_callback": ("reject", "arg1 expected pointer to func", 13),
     # check_map_access(): the value's bpf_wq is a special field
     "wq_read_directly": ("reject", "bpf_wq cannot be accessed directly by load/store", 8),
+    # map_uid tells an outer map's inner maps apart: not modelled, never a guess (the kernel
+    # accepts this one)
+    "wq_in_inner_map": ("unsupported", "a bpf_wq in an inner map (its map_uid) is not "
+                        "modelled", 18),
 }
 
 #: wq_failures.bpf.o programs the loader cannot load here (libbpf: a bpf_testmod kfunc is
@@ -126,6 +130,9 @@ def test_wq_rules_match_the_running_kernel(compiled: Path, tmp_path: Path,
     assert set(got) == set(EXPECTED)
     for program, answer in got.items():
         want = kernel[f"obj/{compiled.name}:{program}"]
+        if answer[0] == "unsupported":
+            assert want["verdict"] == "accept", program
+            continue
         assert answer == (want["verdict"], _mask(want.get("error")),
                           want["processed_insns"]), program
 

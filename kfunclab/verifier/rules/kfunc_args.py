@@ -173,10 +173,10 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
         _check_reg_off(reg, regno, bool(k.flags & KF.RELEASE), True)
         return 1
     if ann is Annotation.MAP:
-        wq.map_arg(meta, i, regno, reg, trusted, rcu)
+        wq.map_arg(env, meta, i, regno, reg, trusted, rcu)
         return 1
     if tname == "bpf_wq" and target is not None and target.kind is Kind.STRUCT:
-        wq.wq_arg(meta, i, regno, reg)
+        wq.wq_arg(env, meta, i, regno, reg)
         return 1
     if target is not None and target.kind is Kind.FUNC:
         callback_arg(i, reg)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from kfunclab.isa.program import MapDecl, MemberKind
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
 from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg
@@ -62,21 +62,32 @@ def map_field_pointer(reg: Reg, regno: int, kind: MemberKind, field: str) -> Non
                                                     field_off=found[0].offset), errno=_EINVAL)
 
 
-def wq_arg(meta: KfuncMeta, i: int, regno: int, reg: Reg) -> None:
+def _inner_map(env: Env, m: object) -> bool:
+    """Whether ``m`` is a map of maps' inner map (whose values have a ``map_uid`` of their
+    own in the kernel: two lookups of the same outer map are two maps there, one here)."""
+    return any(decl.inner is m for decl in env.program.maps)
+
+
+def wq_arg(env: Env, meta: KfuncMeta, i: int, regno: int, reg: Reg) -> None:
     """``KF_ARG_PTR_TO_WORKQUEUE`` (``process_wq_func()``): the map is remembered for the
     ``__map`` argument and the callback."""
     if reg.type is not RegType.PTR_TO_MAP_VALUE or reg.flags:
         raise Reject(msg.KFUNC_WQ_NOT_MAP_VALUE.format(arg=i), errno=_EINVAL)
     map_field_pointer(reg, regno, MemberKind.WORKQUEUE, "bpf_wq")
+    if _inner_map(env, reg.map):
+        raise Unsupported("a bpf_wq in an inner map (its map_uid) is not modelled")
     meta.map_ptr = reg.map
 
 
-def map_arg(meta: KfuncMeta, i: int, regno: int, reg: Reg, trusted: bool, rcu: bool) -> None:
+def map_arg(env: Env, meta: KfuncMeta, i: int, regno: int, reg: Reg, trusted: bool,
+            rcu: bool) -> None:
     """``KF_ARG_PTR_TO_MAP``: a register holding a map, the workqueue's, then the BTF_ID checks
     of a ``struct bpf_map`` argument."""
     m: MapDecl | None = reg.map if reg.type in _MAP_CARRIERS else None
     if m is None:
         raise Reject(msg.KFUNC_NOT_MAP_POINTER.format(regno=regno), errno=_EINVAL)
+    if _inner_map(env, m):
+        raise Unsupported("an inner map (its map_uid) as a __map argument is not modelled")
     if meta.map_ptr is not None and meta.map_ptr is not m:
         # map_uid: kfunclab models no inner map with a workqueue (an outer map's is 0)
         raise Reject(msg.WQ_MAP_MISMATCH.format(wq_uid=0, map_uid=0), errno=_EINVAL)

@@ -407,3 +407,38 @@ int wq_read_directly(void *ctx)
 		return 0;
 	return *(long *)&e->w;
 }
+
+struct inner_wq {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, struct elem);
+} inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__array(values, struct inner_wq);
+} outer SEC(".maps") = {
+	.values = { [0] = &inner },
+};
+
+/* an inner map's workqueue: the kernel tells the inner maps apart by map_uid; kfunclab does
+ * not (unsupported, where the kernel accepts) */
+SEC("syscall")
+int wq_in_inner_map(void *ctx)
+{
+	int key = 0;
+	struct elem *e;
+	void *m;
+
+	m = bpf_map_lookup_elem(&outer, &key);
+	if (!m)
+		return 0;
+	e = bpf_map_lookup_elem(m, &key);
+	if (!e)
+		return 0;
+	bpf_wq_init(&e->w, m, 0);
+	return 0;
+}
