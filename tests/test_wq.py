@@ -65,6 +65,8 @@ EXPECTED = {
     "wq_null_callback": ("reject", "arg1 expected pointer to func", 13),
     # check_map_access(): the value's bpf_wq is a special field
     "wq_read_directly": ("reject", "bpf_wq cannot be accessed directly by load/store", 8),
+    # a callback that sets itself again (a negative pc-relative ld_imm64 of its own address)
+    "wq_rearms": ("accept", None, 86),
     # map_uid tells an outer map's inner maps apart: not modelled, never a guess (the kernel
     # accepts this one)
     "wq_in_inner_map": ("unsupported", "a bpf_wq in an inner map (its map_uid) is not "
@@ -135,6 +137,14 @@ def test_wq_rules_match_the_running_kernel(compiled: Path, tmp_path: Path,
             continue
         assert answer == (want["verdict"], _mask(want.get("error")),
                           want["processed_insns"]), program
+
+
+def test_a_callback_address_before_its_load_decodes_negative() -> None:
+    from kfunclab.isa.encoding import decode, encode
+    from kfunclab.isa.insn import Imm64Kind, LoadImm64
+
+    insn = LoadImm64(dst=2, imm=-11, kind=Imm64Kind.FUNC)
+    assert decode(encode(insn))[0] == insn  # insn[0].imm alone, as check_ld_imm64() reads it
 
 
 def test_wq_failures_selftests_messages() -> None:

@@ -442,3 +442,34 @@ int wq_in_inner_map(void *ctx)
 	bpf_wq_init(&e->w, m, 0);
 	return 0;
 }
+
+/* a callback that sets itself again: the address of a function at or before the instruction
+ * that loads it (a negative pc-relative ld_imm64), and another entry into the async callback */
+static int rearm(void *map, int *key, void *value)
+{
+	struct elem *e = value;
+
+	if (e->counter++ > 3)
+		return 0;
+	if (e->counter & 1)
+		bpf_wq_set_callback(&e->w, rearm, 0);
+	bpf_wq_start(&e->w, 0);
+	return 0;
+}
+
+SEC("syscall")
+int wq_rearms(void *ctx)
+{
+	struct elem *e = lookup(&other);
+
+	if (!e)
+		return 0;
+	if (bpf_wq_init(&e->w, &other, 0))
+		return 0;
+	if (e->counter > 5)
+		bpf_wq_set_callback(&e->w, rearm, 0);
+	else
+		bpf_wq_set_callback(&e->w, rearm, 0);
+	bpf_wq_start(&e->w, 0);
+	return 0;
+}
