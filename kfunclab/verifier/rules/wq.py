@@ -25,7 +25,7 @@ them (kernel/bpf/verifier.c), with what the running 6.18.44 kernel adds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kfunclab.isa.program import MapDecl, MemberKind
 from kfunclab.verifier import messages as msg
@@ -36,7 +36,14 @@ from kfunclab.verifier.trust import is_rcu_reg, is_trusted_reg
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
-    from kfunclab.verifier.rules.kfunc_args import KfuncMeta
+
+
+class KfuncMeta(Protocol):
+    """What the bpf_wq rules read and write of ``kfunc_args.KfuncMeta`` (which imports them)."""
+
+    kfunc: Any
+    map_ptr: object | None
+
 
 _EINVAL, _EPERM = 22, 1
 WQ_KFUNCS = frozenset({"bpf_wq_init", "bpf_wq_start", "bpf_wq_set_callback_impl"})
