@@ -221,7 +221,7 @@ def test_exit_codes_and_their_precedence(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     ok = _write(tmp_path, "ok.s", '# SEC("xdp")\n  r0 = 2\n  exit\n')
     rej = _write(tmp_path, "rej.s", '# SEC("xdp")\n  exit\n')
-    uns = _write(tmp_path, "uns.s", '# SEC("tc")\n  call bpf_wq_set_callback_impl\n'
+    uns = _write(tmp_path, "uns.s", '# SEC("tc")\n  call bpf_task_work_schedule_signal_impl\n'
                  "  r0 = 0\n  exit\n")  # its callback: not modelled
     bad = _write(tmp_path, "bad.s", "not a program\n")
     assert cli.main(["verify", "--btf", "bundled", ok]) == 0

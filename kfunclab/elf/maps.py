@@ -169,10 +169,14 @@ def _btf_map(btf: Btf, name: str, type_id: int, offset: int, inner: bool = False
     if not why and struct is not None and type_name not in _TIMER_MAPS and any(
             x.type_name == "bpf_timer" for x in struct.members):
         why = f"a struct bpf_timer in a {type_name} map is not modelled"
+    if not why and struct is not None and type_name not in _TIMER_MAPS and any(
+            x.kind is MemberKind.WORKQUEUE for x in struct.members):
+        why = f"a struct bpf_wq in a {type_name} map is not modelled"
     return ElfMap(decl, ".maps", offset, unsupported=why, inner=inner_decl)
 
 
-#: map types whose values may hold a bpf_timer (map_check_btf(); others fail to be created)
+#: map types whose values may hold a bpf_timer or a bpf_wq (map_check_btf(); others fail to be
+#: created)
 _TIMER_MAPS = frozenset({"hash", "lru_hash", "array"})
 
 
@@ -255,6 +259,11 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
                 if any(x.type_name == "bpf_timer" for x in out):
                     why = why or "a map value with two struct bpf_timer is not modelled"
                 out.append(Member(m.name, MemberKind.TIMER, size, off, t.name))
+            elif t.name == "bpf_wq" and st.kind is BtfKind.STRUCT:
+                # a top-level workqueue: the bpf_wq kfuncs (verifier/rules/wq.py)
+                if any(x.kind is MemberKind.WORKQUEUE for x in out):
+                    why = why or "a map value with two struct bpf_wq is not modelled"
+                out.append(Member(m.name, MemberKind.WORKQUEUE, size, off, t.name))
             elif t.name in GRAPH_KINDS and st.kind is BtfKind.STRUCT:
                 contains = _contains(btf, st, i, var_ids)
                 out.append(Member(m.name, GRAPH_KINDS[t.name], size, off, t.name,

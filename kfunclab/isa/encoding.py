@@ -224,6 +224,8 @@ def _decode_ld_imm64(pc: int, slots: list[tuple[int, int, int, int]], dst: int, 
         kind = Imm64Kind(src)
     except ValueError:
         raise DecodeError(pc, f"(18) ld_imm64 with src_reg={src} is not supported") from None
+    if kind is Imm64Kind.FUNC:  # a callback's address: insn[0].imm alone, pc-relative (s32)
+        return LoadImm64(dst, _s32(imm & 0xFFFFFFFF), kind)
     value = (imm & 0xFFFFFFFF) | (imm2 & 0xFFFFFFFF) << 32
     return LoadImm64(dst, value - (1 << 64) if value >> 63 else value, kind)
 

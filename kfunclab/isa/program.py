@@ -33,6 +33,8 @@ class MemberKind(Enum):
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
     TIMER = "timer"  # struct bpf_timer t (16 bytes, 8-aligned): the timer helpers' target
+    #: struct bpf_wq w (16 bytes, 8-aligned, ELF objects only): the bpf_wq kfuncs' target
+    WORKQUEUE = "bpf_wq"
     #: graph fields (objects' BTF only): struct bpf_list_head h __contains(T, node) ...
     LIST_HEAD = "bpf_list_head"
     LIST_NODE = "bpf_list_node"

@@ -3,9 +3,10 @@
 ``bpf_timer_set_callback``), as Linux
 6.18 verifies them (kernel/bpf/verifier.c).
 
-A timer's callback is *async*: ``push_async_cb()`` queues a fresh state (no references, no
-locks, nothing of the caller's path) whose frame 0 is the callback, with the timer's map, key
-and value in R1-R3; it exits as a program does, returning 0 ("At async callback return").
+A timer's callback (and a bpf_wq's, rules/wq.py) is *async*: ``push_async_cb()`` queues a
+fresh state (no references, no locks, nothing of the caller's path) whose frame 0 is the
+callback, with the timer's map, key and value in R1-R3; it exits as a program does, returning
+0 ("At async callback return").
 
 A callback's address is an ``ld_imm64`` with ``src_reg=BPF_PSEUDO_FUNC``: ``check_ld_imm64()``
 makes the register ``PTR_TO_FUNC`` naming the subprogram (kept here as ``extra=(start,)``).
@@ -290,18 +291,26 @@ def _h_timer_set_callback(env: Env, state: VState, insn: Call, idx: int,
     later, from a fresh state (``push_async_cb()``), as frame 0 of its own."""
     timer = _timer_arg(state)
     start = _func_arg(state, 2)
+    push_async_callback(env, state, idx, start, timer.map, False, explorer)
+    _clobber_and_return(state)
+
+
+def push_async_callback(env: Env, state: VState, idx: int, start: int, m: object,
+                        sleepable: bool, explorer: Explorer) -> None:
+    """``push_async_cb()`` with ``set_timer_callback_state()``: a fresh state whose frame 0 is
+    the callback at ``start``, R1-R3 the map, key and value of ``m``; ``sleepable`` is
+    ``is_async_cb_sleepable()`` (false for a timer's, true for a bpf_wq's)."""
     env.callback_subprogs[start] = "async_cb"  # is_cb and is_async_cb
-    m = timer.map
     branch = explorer.push_branch(state, start, idx)
     if branch.parent is not None:  # the async state does not continue the caller's path
         branch.parent.branches -= 1
     from kfunclab.verifier.regs import stack_pointer
 
     regs = [NOT_INIT] * 11
-    regs[1] = Reg(RegType.CONST_PTR_TO_MAP, map=m)  # set_timer_callback_state()
-    regs[2] = Reg(RegType.PTR_TO_MAP_KEY, map=m)
+    regs[1] = Reg(RegType.CONST_PTR_TO_MAP, map=m)  # type: ignore[arg-type]
+    regs[2] = Reg(RegType.PTR_TO_MAP_KEY, map=m)  # type: ignore[arg-type]
     # the value comes with an id of its own (the 6.18 kernel's log shows map_value(id=N))
-    regs[3] = Reg(RegType.PTR_TO_MAP_VALUE, map=m, id=env.new_id())
+    regs[3] = Reg(RegType.PTR_TO_MAP_VALUE, map=m, id=env.new_id())  # type: ignore[arg-type]
     regs[10] = stack_pointer(0, 0)
     branch.frames = [FuncState(regs, {}, 0, -1, cb="async_cb")]
     branch.refs = []
@@ -311,7 +320,7 @@ def _h_timer_set_callback(env: Env, state: VState, insn: Call, idx: int,
     branch.history = []
     branch.jmp_history_cnt = 0
     branch.callback_unroll_depth = 0
-    _clobber_and_return(state)
+    branch.async_sleepable = sleepable  # elem->st.in_sleepable
 
 
 #: check_return_code() for an async callback: "At async callback return"
@@ -357,8 +366,8 @@ def helper_name_of(insn: Call) -> str:
 
 #: callback-calling kfuncs (a kfunc argument that is a callback): not modelled here; the
 #: rbtree one is modelled in rules/rbtree_cb.py (set_rbtree_add_callback_state())
-UNMODELLED_KFUNCS = frozenset({"bpf_wq_set_callback_impl",  # rbtree_add: rules/rbtree_cb.py
-                               "bpf_task_work_schedule_signal_impl",
+#: (bpf_wq_set_callback_impl: rules/wq.py)
+UNMODELLED_KFUNCS = frozenset({"bpf_task_work_schedule_signal_impl",
                                "bpf_task_work_schedule_resume_impl"})
 
 

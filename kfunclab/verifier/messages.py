@@ -533,3 +533,25 @@ LSM_CGROUP_VOID_NOTE = ("Note, BPF_LSM_CGROUP that attach to void LSM hooks can'
 PERCPU_OBJ_NEW_TOO_BIG = "bpf_percpu_obj_new type size ({size}) is greater than {max}"
 PERCPU_OBJ_NEW_NOT_SCALAR = "bpf_percpu_obj_new type ID argument must be of a struct of scalars"
 PERCPU_OBJ_NEW_SPECIAL = "bpf_percpu_obj_new type ID argument must not contain special fields"
+# --- bpf_wq (workqueue kfuncs and their sleepable async callback; rules/wq.py) ---------------
+#: check_kfunc_args() KF_ARG_PTR_TO_MAP: a __map argument whose register holds no map
+KFUNC_NOT_MAP_POINTER = "pointer in R{regno} isn't map pointer"
+#: check_kfunc_args() KF_ARG_PTR_TO_MAP: bpf_wq_init's map is not the workqueue's own
+WQ_MAP_MISMATCH = ("workqueue pointer in R1 map_uid={wq_uid} doesn't match map pointer in R2 "
+                   "map_uid={map_uid}")
+#: check_kfunc_args() KF_ARG_PTR_TO_MAP -> KF_ARG_PTR_TO_BTF_ID: a map value or key as the map
+KFUNC_ARG_IS_NOT_BTF_ID = "arg#{arg} is {type} expected {expected} or socket"
+#: check_kfunc_args() KF_ARG_PTR_TO_WORKQUEUE: not exactly a PTR_TO_MAP_VALUE
+KFUNC_WQ_NOT_MAP_VALUE = "arg#{arg} doesn't point to a map value"
+#: check_map_field_pointer(): the field (bpf_timer, bpf_wq) at a variable offset
+MAP_FIELD_VAR_OFF = ("R{regno} doesn't have constant offset. {field} has to be at the constant "
+                     "offset")
+#: check_map_field_pointer(): the map's value has no such field
+MAP_FIELD_MISSING = "map '{map}' has no valid {field}"
+#: check_map_field_pointer(): the pointer is not at the field
+MAP_FIELD_WRONG_OFF = "off {off} doesn't point to 'struct {field}' that is at {field_off}"
+#: the running 6.18.44 kernel (not in the 6.18.15 source): push_callback_call() of a sleepable
+#: async callback (bpf_wq's) in a program that is not sleepable (prog->sleepable)
+SLEEPABLE_CB_IN_NON_SLEEPABLE = "sleepable callback in a program that is not sleepable"
+#: check_kfunc_call(): push_callback_call() failed for a callback-calling kfunc
+KFUNC_CALLBACK_FAILED = "kfunc {name}#{imm} failed callback verification"

@@ -31,8 +31,9 @@ PERCPU_MAX_SIZE = 512
 _EINVAL = 22
 #: members that are structs of scalars in the kernel's view (bpf_spin_lock is a u32, the graph
 #: roots and nodes are opaque u64 arrays) but make a btf_struct_meta
-_SPECIAL_SCALAR_STRUCTS = {MemberKind.SPIN_LOCK, MemberKind.TIMER, MemberKind.LIST_HEAD,
-                           MemberKind.LIST_NODE, MemberKind.RB_ROOT, MemberKind.RB_NODE}
+_SPECIAL_SCALAR_STRUCTS = {MemberKind.SPIN_LOCK, MemberKind.TIMER, MemberKind.WORKQUEUE,
+                           MemberKind.LIST_HEAD, MemberKind.LIST_NODE, MemberKind.RB_ROOT,
+                           MemberKind.RB_NODE}
 
 
 def _scalar_struct(btf: object, type_id: int, rec: int) -> bool | None:

@@ -336,7 +336,9 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
         done = False
         lo = stop + 1  # the oldest entry walked (none yet)
         if trace:
-            header = (hist[-1] & _IDX_MASK, hist[0] & _IDX_MASK, subseq) if hist else None
+            # push_async_cb() leaves an async callback's first state first_insn_idx 0
+            first = 0 if st.parent is None and st.frames[0].cb == "async_cb" else hist[0]
+            header = (hist[-1] & _IDX_MASK, first & _IDX_MASK, subseq) if hist else None
             start = (tuple(regs), tuple(slots_left), bt.skip, later)
         for lo in range(stop, -1, -1):
             entry = hist[lo]

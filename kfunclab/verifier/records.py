@@ -45,7 +45,8 @@ INSERTERS = frozenset({"bpf_list_push_front_impl", "bpf_list_push_back_impl",
 NODE_RETURNS = frozenset({"bpf_list_pop_front", "bpf_list_pop_back", "bpf_list_front",
                           "bpf_list_back", "bpf_rbtree_remove", "bpf_rbtree_first",
                           "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right"})
-SPECIAL_FIELD_KINDS = frozenset({MemberKind.SPIN_LOCK, MemberKind.TIMER, *FIELD_KINDS.values()})
+SPECIAL_FIELD_KINDS = frozenset({MemberKind.SPIN_LOCK, MemberKind.TIMER, MemberKind.WORKQUEUE,
+                                 *FIELD_KINDS.values()})
 
 
 # --- records -----------------------------------------------------------------------------------

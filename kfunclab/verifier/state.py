@@ -130,6 +130,9 @@ class VState:
     #: ``may_goto_depth``: how many may_goto fall-throughs this path took (check_cond_jmp_op());
     #: not compared by states_equal(), only by the loop rules of is_state_visited()
     may_goto_depth: int = 0
+    #: ``in_sleepable`` of an async callback's walk (``push_async_cb()``'s
+    #: ``is_async_cb_sleepable()``): a bpf_wq callback sleeps, a timer's does not
+    async_sleepable: bool = False
 
     @property
     def cur(self) -> FuncState:
@@ -157,6 +160,7 @@ class VState:
             self.path_id,
             callback_unroll_depth=self.callback_unroll_depth,
             may_goto_depth=self.may_goto_depth,
+            async_sleepable=self.async_sleepable,
         )
 
     def ref_ids(self) -> list[int]:

@@ -70,16 +70,18 @@ def is_trusted_reg(reg: Reg) -> bool:
 def in_sleepable(env: Env, state: VState) -> bool:
     """``in_sleepable()``: whether the state, not the program, may sleep.
 
-    The kernel asks ``cur_state->in_sleepable``: the program's flag, except on the walk of a
-    timer callback, which ``push_async_cb()`` starts with ``is_async_cb_sleepable()`` false
-    (a timer fires in softirq context), even in a sleepable program. kfunclab models no other
-    async callback (bpf_wq's and task_work's, which are sleepable, are Unsupported).
+    The kernel asks ``cur_state->in_sleepable``: the program's flag, except on the walk of an
+    async callback, which ``push_async_cb()`` starts with ``is_async_cb_sleepable()``: false for
+    a timer's (it fires in softirq context), even in a sleepable program; true for a bpf_wq's
+    (rules/wq.py). (task_work's callbacks are Unsupported.)
 
     >>> from types import SimpleNamespace as S
-    >>> in_sleepable(S(sleepable=True), S(frames=[S(cb="async_cb")]))
+    >>> in_sleepable(S(sleepable=True), S(frames=[S(cb="async_cb")], async_sleepable=False))
     False
     """
-    return env.sleepable and state.frames[0].cb != "async_cb"
+    if state.frames[0].cb == "async_cb":
+        return bool(getattr(state, "async_sleepable", False))
+    return env.sleepable
 
 
 def in_rcu_cs(env: Env, state: VState) -> bool:

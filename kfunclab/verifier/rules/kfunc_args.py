@@ -20,6 +20,7 @@ from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.precision import mark_chain_precision
 from kfunclab.verifier.records import GRAPH_ARGS, local_has_refcount
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
+from kfunclab.verifier.rules import wq
 from kfunclab.verifier.rules.graph import callback_arg, graph_arg
 from kfunclab.verifier.rules.memory import check_helper_mem_access
 from kfunclab.verifier.state import VState
@@ -47,6 +48,7 @@ class KfuncMeta:
     iter_frame: int = -1  # whose stack holds it: a subprogram may get its caller's iterator
     refcounted: Reg | None = None  # the __refcounted_kptr argument (meta->arg_btf, arg_btf_id)
     arg_owning_ref: bool = False  # ... and whether it was an owning reference
+    map_ptr: object | None = None  # meta->map.ptr: a bpf_wq's map, then the __map argument's
 
 
 def _trusted_args(env: Env, k: Kfunc) -> bool:
@@ -73,7 +75,7 @@ def check_kfunc_args(env: Env, state: VState, meta: KfuncMeta, idx: int) -> None
         reg = state.regs[regno]
         t = p.ctype
         ann = p.annotation
-        if ann is Annotation.IGNORE:
+        if ann in (Annotation.IGNORE, Annotation.PROG):  # __prog: the verifier passes prog->aux
             i += 1
             continue
         if t.is_scalar:
@@ -169,6 +171,12 @@ def _pointer_arg(env: Env, state: VState, meta: KfuncMeta, i: int, regno: int, r
         if not reg.ref_obj_id:
             raise Reject(msg.KFUNC_ALLOC_NOT_REFERENCED, errno=_EINVAL)
         _check_reg_off(reg, regno, bool(k.flags & KF.RELEASE), True)
+        return 1
+    if ann is Annotation.MAP:
+        wq.map_arg(env, meta, i, regno, reg, trusted, rcu)
+        return 1
+    if tname == "bpf_wq" and target is not None and target.kind is Kind.STRUCT:
+        wq.wq_arg(env, meta, i, regno, reg)
         return 1
     if target is not None and target.kind is Kind.FUNC:
         callback_arg(i, reg)
@@ -456,7 +464,8 @@ def _refcounted_kptr_arg(env: Env, meta: KfuncMeta, i: int, regno: int, reg: Reg
     refcounted = struct is not None and local_has_refcount(env.program, struct.name)
     # btf_parse_struct_metas(): a record only for a struct with a special field as a member
     if not refcounted and (struct is None or not any(
-            m.kind not in (MemberKind.INT, MemberKind.PTR, MemberKind.TIMER)
+            m.kind not in (MemberKind.INT, MemberKind.PTR, MemberKind.TIMER,
+                          MemberKind.WORKQUEUE)
             and "." not in m.name for m in struct.members)):
         raise Reject(msg.VERIFIER_BUG_NO_RECORD, errno=14)
     if not refcounted:

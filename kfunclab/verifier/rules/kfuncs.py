@@ -28,6 +28,7 @@ from kfunclab.verifier.rules.dynptrs import kfunc_slice
 from kfunclab.verifier.rules.helper_args import clobber_caller_saved
 from kfunclab.verifier.rules.kfunc_args import KfuncMeta, check_kfunc_args
 from kfunclab.verifier.rules.rbtree_cb import push_rbtree_add_callback
+from kfunclab.verifier.rules.wq import push_wq_callback
 from kfunclab.verifier.state import RefKind, StackSlot, VState
 from kfunclab.verifier.trust import in_rcu_cs, in_sleepable, kernel_struct_reg
 from kfunclab.verifier.widen import find_prev_entry, widen_imprecise_scalars
@@ -53,6 +54,8 @@ def check_kfunc_call(env: Env, state: VState, insn: Call, idx: int, explorer: Br
     check_kfunc_args(env, state, meta, idx)
     if name == "bpf_rbtree_add_impl":
         push_rbtree_add_callback(env, state, meta, idx, explorer)
+    if name == "bpf_wq_set_callback_impl":
+        push_wq_callback(env, state, meta, idx, explorer)
     if name in ("bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl"):
         graph.drop_site_type(env, state.regs[1], idx)
     _lock_state(env, state, name, sleepable)
