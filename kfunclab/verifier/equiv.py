@@ -121,29 +121,41 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
 _MISC_SCALAR = Reg(RegType.SCALAR, var=Scalar.unknown())
 
 
-def _scalar_for_slot(slot: StackSlot) -> Reg | None:
-    """``scalar_reg_for_stack()``: a spilled scalar, or an unknown scalar for an all-MISC slot."""
+def _scalar_for_slot(slot: StackSlot | None, uninit: bool) -> Reg | None:
+    """``scalar_reg_for_stack()``: a spilled scalar, or an unknown scalar for an all-MISC slot
+    (``is_stack_all_misc()``: uninitialized bytes count as MISC where the loader may read
+    uninitialized stack). ``None``: a slot the current stack does not hold."""
+    if slot is None:
+        return None
     if slot.types == "rrrrrrrr" and slot.spilled.type is RegType.SCALAR:
         return slot.spilled
-    if slot.types == "mmmmmmmm":
+    if slot.types == "mmmmmmmm" or (uninit and not slot.types.strip("m?")):
         return _MISC_SCALAR
     return None
 
 
 def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
-              idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None) -> bool:
-    """Every live byte of ``old``'s stack admits ``cur``'s."""
+              idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None,
+              uninit: bool = False) -> bool:
+    """Every live byte of ``old``'s stack admits ``cur``'s.
+
+    ``uninit``: ``env->allow_uninit_stack`` (a privileged loader): a MISC byte of ``old`` admits
+    anything, since such a loader may read uninitialized stack as MISC anyway."""
     for spi, oslot in old_stack.items():
         if live_slots is not None and spi not in live_slots and exact is not Exactness.EXACT:
             continue
-        cslot = cur_stack.get(spi, EMPTY_SLOT)
+        cslot = cur_stack.get(spi)
         if exact is not Exactness.EXACT:
-            o_reg = _scalar_for_slot(oslot)
-            c_reg = _scalar_for_slot(cslot)
+            if uninit and not oslot.types.strip("m?"):
+                continue  # every byte is INVALID or MISC: each one admits anything
+            o_reg = _scalar_for_slot(oslot, uninit)
+            c_reg = _scalar_for_slot(cslot, uninit)
             if o_reg is not None and c_reg is not None:
                 if not regsafe(o_reg, c_reg, idmap, exact):
                     return False
                 continue
+        if cslot is None:
+            cslot = EMPTY_SLOT
         for j in range(8):
             ot, ct = oslot.types[j], cslot.types[j]
             if exact is Exactness.EXACT:
@@ -152,7 +164,7 @@ def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
                 continue
             if ot == "?":
                 continue
-            if ot == "m" and ct == "0":
+            if ot == "m" and (ct == "0" or uninit):
                 continue
             if ot != ct:
                 return False
@@ -204,10 +216,11 @@ def _regs_in(mask: int) -> tuple[int, ...]:
 
 
 def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset[int] | None,
-                 exact: Exactness = Exactness.NOT_EXACT) -> bool:
+                 exact: Exactness = Exactness.NOT_EXACT, uninit: bool = False) -> bool:
     """``states_equal()``: may ``cur`` be pruned because ``old`` covers it?
 
-    ``live_regs`` is a bit mask of the registers live before the instruction.
+    ``live_regs`` is a bit mask of the registers live before the instruction; ``uninit`` is
+    ``env->allow_uninit_stack`` (see :func:`stacksafe`).
     """
     if len(old.frames) != len(cur.frames):
         return False
@@ -238,6 +251,7 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
                 return False
             if not regsafe(o, c, idmap, exact):
                 return False
-        if oframe.stack and not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots):
+        if oframe.stack and not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots,
+                                                 uninit):
             return False
     return True

@@ -402,7 +402,8 @@ class Explorer:
                     # precision: compare RANGE_WITHIN, and a match is one more back-edge
                     loop = bool(visits) and self.sccs.incomplete(old)
                     if states_equal(old, cur, live_regs, live_slots,
-                                    Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT):
+                                    Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT,
+                                    env.allow_uninit_stack):
                         hit = self._hit(entry, cur, idx, live_regs)
                         if loop:
                             self._add_backedge(old, cur)
