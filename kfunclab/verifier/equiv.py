@@ -136,15 +136,18 @@ def _scalar_for_slot(slot: StackSlot | None, uninit: bool) -> Reg | None:
 
 def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
               idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None,
-              uninit: bool = False) -> bool:
+              uninit: bool = False, cur_allocated: int = 0) -> bool:
     """Every live byte of ``old``'s stack admits ``cur``'s.
 
     ``uninit``: ``env->allow_uninit_stack`` (a privileged loader): a MISC byte of ``old`` admits
-    anything, since such a loader may read uninitialized stack as MISC anyway."""
+    anything, since such a loader may read uninitialized stack as MISC anyway; an INVALID slot
+    of ``cur`` inside its ``cur_allocated`` bytes then reads as an unknown scalar."""
     for spi, oslot in old_stack.items():
         if live_slots is not None and spi not in live_slots and exact is not Exactness.EXACT:
             continue
         cslot = cur_stack.get(spi)
+        if cslot is None and spi * 8 < cur_allocated:
+            cslot = EMPTY_SLOT  # INVALID, but inside the allocated stack
         if exact is not Exactness.EXACT:
             if uninit and not oslot.types.strip("m?"):
                 continue  # every byte is INVALID or MISC: each one admits anything
@@ -252,6 +255,6 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
             if not regsafe(o, c, idmap, exact):
                 return False
         if oframe.stack and not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots,
-                                                 uninit):
+                                                 uninit, cframe.allocated):
             return False
     return True
