@@ -28,6 +28,7 @@ _EXACT = Exactness.EXACT
 _NOT_EXACT = Exactness.NOT_EXACT
 _NOT_INIT = RegType.NOT_INIT
 _SCALAR = RegType.SCALAR
+_ADD_CONST = ("add_const",)
 
 
 class IdMap:
@@ -104,6 +105,10 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
             return True
         if not old.precise and exact is _NOT_EXACT:
             return True
+        # BPF_ADD_CONST in the ids: a register linked by "r += K" (and its K) only admits the same
+        add_const = old.extra[:1] == _ADD_CONST
+        if add_const != (cur.extra[:1] == _ADD_CONST) or (add_const and old.off != cur.off):
+            return False
         return idmap.check_scalar(old.id, cur.id) and within(old.var, cur.var)
     if t in _MEMLIKE:
         # extra: a dynptr slice's dynptr_id and type flag, which the kernel memcmp()s
