@@ -9,6 +9,7 @@ consistent renaming of ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
 from kfunclab.verifier.regs import Reg, RegType
@@ -224,11 +225,14 @@ def _regs_in(mask: int) -> tuple[int, ...]:
 
 
 def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset[int] | None,
-                 exact: Exactness = Exactness.NOT_EXACT, uninit: bool = False) -> bool:
+                 exact: Exactness = Exactness.NOT_EXACT, uninit: bool = False,
+                 regs_before: Callable[[int], int] | None = None) -> bool:
     """``states_equal()``: may ``cur`` be pruned because ``old`` covers it?
 
     ``live_regs`` is a bit mask of the registers live before the instruction; ``uninit`` is
-    ``env->allow_uninit_stack`` (see :func:`stacksafe`).
+    ``env->allow_uninit_stack`` (see :func:`stacksafe`). ``regs_before(insn)``: the live
+    registers before any instruction, for a caller's frame (``frame_insn_idx()``: those live
+    before its call); without it callers' registers compare in full.
     """
     if len(old.frames) != len(cur.frames):
         return False
@@ -243,8 +247,13 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
         oframe, cframe = old.frames[depth], cur.frames[depth]
         if oframe.callsite != cframe.callsite or oframe.callback_depth > cframe.callback_depth:
             return False  # func_states_equal(): a deeper callback count is not covered
-        # liveness is known for the current frame only; callers' frames compare in full
-        mask = live_regs if depth == innermost else 0x7FF
+        # a caller's live registers are those live before its call (func_states_equal())
+        if depth == innermost:
+            mask = live_regs
+        elif regs_before is not None:
+            mask = regs_before(old.frames[depth + 1].callsite)
+        else:
+            mask = 0x7FF
         slots = live_slots if depth == innermost else None
         oregs, cregs = oframe.regs, cframe.regs
         for regno in _ALL_REGS if exact is _EXACT else _regs_in(mask):

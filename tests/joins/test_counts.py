@@ -120,6 +120,40 @@ join:
 	r0 = 0
 	exit
 """, "accept", None, (29, 3, 3), "get_call_summary(): num_params; check_mem_size_reg()"),
+    # the arms differ in the caller's R7 (a stack pointer or 0), live at join but dead at the
+    # call: inside the callee the caller's frame compares only what is live before its call
+    Case("caller_frame_liveness", """\
+# SEC("socket")
+	call bpf_get_prandom_u32
+	r6 = r0
+	r8 = 0
+	r8 += 1
+	r9 = 0
+	r9 += 1
+	if r6 == 0 goto other
+	r7 = r10
+""" + PAD + """\
+	goto join
+other:
+	r7 = 0
+	goto join
+join:
+	r3 = r7
+	call sub
+	r7 = 0
+	r0 = 0
+	exit
+sub:
+	r2 = 1
+	r2 += 1
+	if r2 != 2 goto inner
+""" + "\tr2 = 1\n" * 5 + """\
+	goto inner
+inner:
+	r0 = 0
+	exit
+""", "accept", None, (47, 4, 4),
+        "states_equal(): frame_insn_idx(), a caller's live_regs_before at its callsite"),
     # an iterator loop: r6 is linked to itself by "r6 += 1" (BPF_ADD_CONST) on the first
     # iteration only (widened after); RANGE_WITHIN tells them apart, so the loop converges one
     # iteration later and the delayed read through r7 is found
