@@ -107,8 +107,10 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
         if not old.precise and exact is _NOT_EXACT:
             return True
         # BPF_ADD_CONST in the ids: a register linked by "r += K" (and its K) only admits the same
-        add_const = old.extra[:1] == _ADD_CONST
-        if add_const != (cur.extra[:1] == _ADD_CONST) or (add_const and old.off != cur.off):
+        # (BPF_ADD_CONST64 and BPF_ADD_CONST32 differ: the whole flag, linkconst.py)
+        o_flag = old.extra if old.extra[:1] == _ADD_CONST else ()
+        if o_flag != (cur.extra if cur.extra[:1] == _ADD_CONST else ()) \
+                or (o_flag and old.off != cur.off):
             return False
         return idmap.check_scalar(old.id, cur.id) and within(old.var, cur.var)
     if t in _MEMLIKE:

@@ -191,6 +191,11 @@ done:
 """, "reject", "R7 invalid mem access 'scalar'", (57, 6, 7),
         "regsafe(): BPF_ADD_CONST flags and offsets of non-exact scalars"),
 ]
+# the same loop with "r6 -= -1": the running 6.18 kernels link by BPF_SUB too (the stable
+# backport of upstream 7a433e519364; kfunclab/verifier/linkconst.py)
+CASES.append(Case("sub_const_link_in_loop", CASES[-1].text.replace("\tr6 += 1\n", "\tr6 -= -1\n"),
+                  "reject", "R7 invalid mem access 'scalar'", (57, 6, 7),
+                  "adjust_reg_min_max_vals(): BPF_SUB keeps the id with off = -K"))
 IDS = [c.name for c in CASES]
 
 
