@@ -9,6 +9,7 @@ consistent renaming of ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
 from kfunclab.verifier.regs import Reg, RegType
@@ -28,6 +29,7 @@ _EXACT = Exactness.EXACT
 _NOT_EXACT = Exactness.NOT_EXACT
 _NOT_INIT = RegType.NOT_INIT
 _SCALAR = RegType.SCALAR
+_ADD_CONST = ("add_const",)
 
 
 class IdMap:
@@ -104,6 +106,12 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
             return True
         if not old.precise and exact is _NOT_EXACT:
             return True
+        # BPF_ADD_CONST in the ids: a register linked by "r += K" (and its K) only admits the same
+        # (BPF_ADD_CONST64 and BPF_ADD_CONST32 differ: the whole flag, linkconst.py)
+        o_flag = old.extra if old.extra[:1] == _ADD_CONST else ()
+        if o_flag != (cur.extra if cur.extra[:1] == _ADD_CONST else ()) \
+                or (o_flag and old.off != cur.off):
+            return False
         return idmap.check_scalar(old.id, cur.id) and within(old.var, cur.var)
     if t in _MEMLIKE:
         # extra: a dynptr slice's dynptr_id and type flag, which the kernel memcmp()s
@@ -121,29 +129,44 @@ def regsafe(old: Reg, cur: Reg, idmap: IdMap, exact: Exactness) -> bool:
 _MISC_SCALAR = Reg(RegType.SCALAR, var=Scalar.unknown())
 
 
-def _scalar_for_slot(slot: StackSlot) -> Reg | None:
-    """``scalar_reg_for_stack()``: a spilled scalar, or an unknown scalar for an all-MISC slot."""
+def _scalar_for_slot(slot: StackSlot | None, uninit: bool) -> Reg | None:
+    """``scalar_reg_for_stack()``: a spilled scalar, or an unknown scalar for an all-MISC slot
+    (``is_stack_all_misc()``: uninitialized bytes count as MISC where the loader may read
+    uninitialized stack). ``None``: a slot the current stack does not hold."""
+    if slot is None:
+        return None
     if slot.types == "rrrrrrrr" and slot.spilled.type is RegType.SCALAR:
         return slot.spilled
-    if slot.types == "mmmmmmmm":
+    if slot.types == "mmmmmmmm" or (uninit and not slot.types.strip("m?")):
         return _MISC_SCALAR
     return None
 
 
 def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
-              idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None) -> bool:
-    """Every live byte of ``old``'s stack admits ``cur``'s."""
+              idmap: IdMap, exact: Exactness, live_slots: frozenset[int] | None,
+              uninit: bool = False, cur_allocated: int = 0) -> bool:
+    """Every live byte of ``old``'s stack admits ``cur``'s.
+
+    ``uninit``: ``env->allow_uninit_stack`` (a privileged loader): a MISC byte of ``old`` admits
+    anything, since such a loader may read uninitialized stack as MISC anyway; an INVALID slot
+    of ``cur`` inside its ``cur_allocated`` bytes then reads as an unknown scalar."""
     for spi, oslot in old_stack.items():
         if live_slots is not None and spi not in live_slots and exact is not Exactness.EXACT:
             continue
-        cslot = cur_stack.get(spi, EMPTY_SLOT)
+        cslot = cur_stack.get(spi)
+        if cslot is None and spi * 8 < cur_allocated:
+            cslot = EMPTY_SLOT  # INVALID, but inside the allocated stack
         if exact is not Exactness.EXACT:
-            o_reg = _scalar_for_slot(oslot)
-            c_reg = _scalar_for_slot(cslot)
+            if uninit and not oslot.types.strip("m?"):
+                continue  # every byte is INVALID or MISC: each one admits anything
+            o_reg = _scalar_for_slot(oslot, uninit)
+            c_reg = _scalar_for_slot(cslot, uninit)
             if o_reg is not None and c_reg is not None:
                 if not regsafe(o_reg, c_reg, idmap, exact):
                     return False
                 continue
+        if cslot is None:
+            cslot = EMPTY_SLOT
         for j in range(8):
             ot, ct = oslot.types[j], cslot.types[j]
             if exact is Exactness.EXACT:
@@ -152,7 +175,7 @@ def stacksafe(old_stack: dict[int, StackSlot], cur_stack: dict[int, StackSlot],
                 continue
             if ot == "?":
                 continue
-            if ot == "m" and ct == "0":
+            if ot == "m" and (ct == "0" or uninit):
                 continue
             if ot != ct:
                 return False
@@ -204,10 +227,14 @@ def _regs_in(mask: int) -> tuple[int, ...]:
 
 
 def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset[int] | None,
-                 exact: Exactness = Exactness.NOT_EXACT) -> bool:
+                 exact: Exactness = Exactness.NOT_EXACT, uninit: bool = False,
+                 regs_before: Callable[[int], int] | None = None) -> bool:
     """``states_equal()``: may ``cur`` be pruned because ``old`` covers it?
 
-    ``live_regs`` is a bit mask of the registers live before the instruction.
+    ``live_regs`` is a bit mask of the registers live before the instruction; ``uninit`` is
+    ``env->allow_uninit_stack`` (see :func:`stacksafe`). ``regs_before(insn)``: the live
+    registers before any instruction, for a caller's frame (``frame_insn_idx()``: those live
+    before its call); without it callers' registers compare in full.
     """
     if len(old.frames) != len(cur.frames):
         return False
@@ -222,8 +249,13 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
         oframe, cframe = old.frames[depth], cur.frames[depth]
         if oframe.callsite != cframe.callsite or oframe.callback_depth > cframe.callback_depth:
             return False  # func_states_equal(): a deeper callback count is not covered
-        # liveness is known for the current frame only; callers' frames compare in full
-        mask = live_regs if depth == innermost else 0x7FF
+        # a caller's live registers are those live before its call (func_states_equal())
+        if depth == innermost:
+            mask = live_regs
+        elif regs_before is not None:
+            mask = regs_before(old.frames[depth + 1].callsite)
+        else:
+            mask = 0x7FF
         slots = live_slots if depth == innermost else None
         oregs, cregs = oframe.regs, cframe.regs
         for regno in _ALL_REGS if exact is _EXACT else _regs_in(mask):
@@ -238,6 +270,7 @@ def states_equal(old: VState, cur: VState, live_regs: int, live_slots: frozenset
                 return False
             if not regsafe(o, c, idmap, exact):
                 return False
-        if oframe.stack and not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots):
+        if oframe.stack and not stacksafe(oframe.stack, cframe.stack, idmap, exact, slots,
+                                                 uninit, cframe.allocated):
             return False
     return True

@@ -381,7 +381,8 @@ class Explorer:
                         # a loop through may_goto converges once a deeper iteration is
                         # within an earlier one (is_state_visited(), is_may_goto_insn_at())
                         if old.may_goto_depth != cur.may_goto_depth and states_equal(
-                                old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN):
+                                old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN,
+                                regs_before=self.live.regs_before):
                             return self._loop_hit(entry, cur, idx, live_regs)
                     elif forced and self._iter_converged(old, cur, live_regs, live_slots):
                         return self._loop_hit(entry, cur, idx, live_regs)
@@ -402,7 +403,8 @@ class Explorer:
                     # precision: compare RANGE_WITHIN, and a match is one more back-edge
                     loop = bool(visits) and self.sccs.incomplete(old)
                     if states_equal(old, cur, live_regs, live_slots,
-                                    Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT):
+                                    Exactness.RANGE_WITHIN if loop else Exactness.NOT_EXACT,
+                                    env.allow_uninit_stack, self.live.regs_before):
                         hit = self._hit(entry, cur, idx, live_regs)
                         if loop:
                             self._add_backedge(old, cur)
@@ -436,7 +438,8 @@ class Explorer:
 
     def _iter_converged(self, old: VState, cur: VState, live_regs: int,
                         live_slots: frozenset[int] | None) -> bool:
-        if not states_equal(old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN):
+        if not states_equal(old, cur, live_regs, live_slots, Exactness.RANGE_WITHIN,
+                            regs_before=self.live.regs_before):
             return False
         it = cur.regs[1]
         if it.type is not RegType.PTR_TO_STACK:

@@ -35,8 +35,9 @@ ALL_SLOTS = (1 << 64) - 1
 _CALLER_SAVED = 0b111111
 _R10 = 1 << 10
 
-#: argument counts of the helpers kfunclab models (their BPF_FUNC protos)
-HELPER_ARGS = {1: 2, 2: 4, 3: 2, 5: 0, 6: 5, 7: 0, 8: 0, 14: 0, 15: 0, 16: 2, 35: 0, 93: 1, 94: 1,
+#: argument counts of the helpers kfunclab models (their BPF_FUNC protos; bpf_trace_printk's
+#: proto declares 2: the format's arguments in R3-R5 are not ARG_ types)
+HELPER_ARGS = {1: 2, 2: 4, 3: 2, 5: 0, 6: 2, 7: 0, 8: 0, 14: 0, 15: 0, 16: 2, 35: 0, 93: 1, 94: 1,
                113: 3,
                115: 3, 125: 0, 130: 4, 131: 3, 132: 2, 133: 2, 158: 0, 194: 2,
                # the dynptr helpers (rules/dynptrs.py): from_mem, ringbuf_reserve/submit/

@@ -32,6 +32,8 @@ from kfunclab.verifier.regs import Reg, RegType
 from kfunclab.verifier.state import StackSlot, VState
 
 _IDX_MASK = 0xFFFF_FFFF
+_ARGS = frozenset(range(1, 6))
+_TAIL_CALL_ID = 12  # BPF_FUNC_tail_call
 _SCALAR = RegType.SCALAR  # bound once: an enum member lookup costs ~0.1 us
 
 
@@ -97,17 +99,54 @@ def _sync_linked(entry: int, regs: set[int]) -> bool:
 
 
 class _Backtrack:
-    __slots__ = ("bail", "done", "regs", "skip", "slots")
+    """``struct backtrack_state``: what is still looked for, per frame.
 
-    def __init__(self, regs: set[int], slots: set[int]) -> None:
+    ``regs``/``slots`` are the sets of ``frame``, the frame of the instruction being walked
+    back; walking back over a subprogram's ``exit`` enters the callee (``bt_subprog_enter()``:
+    the caller's sets wait in ``saved``), walking back over the call that entered it leaves it
+    again (``bt_subprog_exit()``: R1-R5 go to the caller)."""
+
+    __slots__ = ("bail", "done", "frame", "regs", "saved", "skip", "slots")
+
+    def __init__(self, regs: set[int], slots: set[int], frame: int = 0) -> None:
         self.regs = regs
         self.slots = slots
+        self.frame = frame
+        self.saved: dict[int, tuple[set[int], set[int]]] = {}  # outer frames' non-empty sets
         self.bail = False
         self.done = False  # the tracked frame's entry was reached with nothing left to find
         self.skip = 0  # > 0: walking back through a callback's body (its visits nest)
 
     def empty(self) -> bool:
-        return not self.regs and not self.slots
+        return not self.regs and not self.slots and not self.saved
+
+    def copy(self) -> _Backtrack:
+        bt = _Backtrack(set(self.regs), set(self.slots), self.frame)
+        bt.saved = {fr: (set(r), set(s)) for fr, (r, s) in self.saved.items()}
+        bt.skip = self.skip
+        return bt
+
+    def enter(self, r0: bool) -> None:
+        """``bt_subprog_enter()``: walking back over a callee's ``exit``."""
+        if self.regs or self.slots:
+            self.saved[self.frame] = (self.regs, self.slots)
+        self.frame += 1
+        self.regs = {0} if r0 else set()
+        self.slots = set()
+
+    def leave(self, args: set[int]) -> None:
+        """``bt_subprog_exit()``: walking back over the call that entered the callee."""
+        self.frame -= 1
+        self.regs, self.slots = self.saved.pop(self.frame, (set(), set()))
+        self.regs |= args
+
+    def frames(self) -> list[tuple[int, set[int], set[int]]]:
+        """(frame, regs, slots) from the current frame down to frame 0."""
+        out = [(self.frame, self.regs, self.slots)]
+        for fr in range(self.frame - 1, -1, -1):
+            regs, slots = self.saved.get(fr, (set(), set()))
+            out.append((fr, regs, slots))
+        return out
 
 
 def _backtrack_callback(env: Env, idx: int, later: int, bt: _Backtrack) -> bool:
@@ -139,6 +178,8 @@ def _backtrack_callback(env: Env, idx: int, later: int, bt: _Backtrack) -> bool:
         bt.regs.difference_update(range(6))
         if bt.regs or bt.slots:
             bt.bail = True
+        elif bt.saved:
+            bt.leave(set())  # R1-R5 of a callback were set by the helper, not the caller
         else:
             bt.done = True
         return True
@@ -156,6 +197,8 @@ def _backtrack_insn(env: Env, entry: int, bt: _Backtrack, later: int = -1) -> No
     if entry & _FOREIGN:  # another frame's slot: the current frame's tracking cannot follow it
         if type(insn) is Load and insn.dst in regs:
             bt.bail = True
+        elif type(insn) is not Load and any(s for _, s in bt.saved.values()):
+            bt.bail = True  # it may write a slot an outer frame still looks for
         return
     match insn:
         case Alu(op=op, dst=dst, src=src):
@@ -186,13 +229,32 @@ def _backtrack_insn(env: Env, entry: int, bt: _Backtrack, later: int = -1) -> No
         case LoadImm64(dst=dst):
             regs.discard(dst)
         case Exit():
-            bt.bail = True  # the history crosses a frame boundary: fall back like the kernel
-        case Call(kind=kind):
-            if kind is CallKind.SUBPROG:
+            # backtracking into the callee that returned at ``later``: only R0 goes with it
+            if regs.intersection(_ARGS) or later < 1:
                 bt.bail = True
+                return
+            call = env.program.insns[later - 1]
+            r0 = 0 in regs and type(call) is Call and call.kind is CallKind.SUBPROG
+            regs.discard(0)
+            bt.enter(r0)
+        case Call(kind=kind, imm=imm):
+            if kind is CallKind.SUBPROG:
+                if idx + 1 + imm in env.program.global_funcs:
+                    regs.discard(0)  # a global function's R0 is any scalar
+                    if regs.intersection(_ARGS):
+                        bt.bail = True
+                    return
+                # leaving the static callee: what it still looks for in R1-R5 was the caller's
+                args = regs.intersection(_ARGS)
+                if regs - args or bt.slots or bt.frame == 0:
+                    bt.bail = True
+                    return
+                bt.leave(args)
                 return
             for r in range(6):
                 regs.discard(r)
+            if kind is CallKind.HELPER and imm == _TAIL_CALL_ID and later not in (-1, idx + 1):
+                bt.enter(False)  # a tail call that returned from a subprogram: its exit
         case Jump(dst=dst, src=src):
             if src is not None and (dst in regs or src in regs):
                 regs.add(dst)
@@ -253,33 +315,29 @@ def _before_text(env: Env, idx: int) -> str:
     return text
 
 
-def _trace_segment(env: Env, frameno: int, header: tuple[int, int, int] | None,
-                   start: tuple[tuple[int, ...], tuple[int, ...], int, int],
-                   walked: list[int]) -> str:
+def _trace_segment(env: Env, header: tuple[int, int, int] | None, start: _Backtrack,
+                   later: int, walked: list[int]) -> str:
     """The level-2 lines of one state's part of a backtracking walk, formatted when the log is
     read: the ``last_idx`` header, then one line per history entry walked (``walked`` is in
     history order; the walk goes newest first) with what was still looked for before it.
-    ``start`` is the walk's (regs, slots, callback skip depth, later insn) when it reached this
-    state; the sets are replayed with the walk's own rules (callbacks, linked scalars)."""
+    ``start`` is a copy of the walk's sets when it reached this state and ``later`` the insn
+    walked just before; the sets are replayed with the walk's own rules (frames, callbacks,
+    linked scalars)."""
     out = []
     if header is not None:
         last, first, subseq = header
-        out.append(f"mark_precise: frame{frameno}: last_idx {last} first_idx {first} "
+        out.append(f"mark_precise: frame{start.frame}: last_idx {last} first_idx {first} "
                    f"subseq_idx {subseq} \n")
-    regs, slots, skip, later = start
-    bt = _Backtrack(set(regs), set(slots))
-    bt.skip = skip
+    bt = start.copy()
     table = _bt_table(env)
-    callbacks = bool(env.cfg.calls_callback)
     for entry in reversed(walked):
         idx = entry & _IDX_MASK
-        out.append(f"mark_precise: frame{frameno}: {_bt_text(bt)}{_before_text(env, idx)}")
-        if callbacks:
-            was, later = later, idx
-            if bt.skip or table[idx][0] == _BT_OTHER:
-                _backtrack_insn(env, entry, bt, was)
-                continue
+        out.append(f"mark_precise: frame{bt.frame}: {_bt_text(bt)}{_before_text(env, idx)}")
+        was, later = later, idx
         code, dst, src = table[idx]
+        if bt.skip or code == _BT_OTHER:
+            _backtrack_insn(env, entry, bt, was)
+            continue
         if code == _BT_ALU:  # the walk's own shortcut for the common case
             if src is not None and dst in bt.regs:
                 bt.regs.add(src)
@@ -289,7 +347,7 @@ def _trace_segment(env: Env, frameno: int, header: tuple[int, int, int] | None,
                 bt.regs.update((dst, src))
             _sync_linked(entry, bt.regs)
         elif code != _BT_NONE:
-            _backtrack_insn(env, entry, bt)
+            _backtrack_insn(env, entry, bt, was)
     return "".join(out)
 
 
@@ -314,7 +372,7 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
     """
     if not env.precision:
         return
-    bt = _Backtrack(set(regnos), set(slots or ()))
+    bt = _Backtrack(set(regnos), set(slots or ()), len(cur.frames) - 1)
     st: VState | None = cur
     skip_first = skip_current
     log = getattr(env, "log", None)
@@ -322,8 +380,6 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
     subseq = -1
     table = _bt_table(env)
     regs, slots_left = bt.regs, bt.slots
-    # the frame the tracked registers belong to (callbacks' bodies are skipped, not entered)
-    fr = len(cur.frames) - 1
     callbacks = bool(env.cfg.calls_callback)
     later = -1
     while st is not None:
@@ -339,19 +395,23 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
             # push_async_cb() leaves an async callback's first state first_insn_idx 0
             first = 0 if st.parent is None and st.frames[0].cb == "async_cb" else hist[0]
             header = (hist[-1] & _IDX_MASK, first & _IDX_MASK, subseq) if hist else None
-            start = (tuple(regs), tuple(slots_left), bt.skip, later)
+            start = bt.copy()
+            start_later = later
         for lo in range(stop, -1, -1):
             entry = hist[lo]
-            if callbacks:
-                was = later
-                later = entry & _IDX_MASK
-                if bt.skip or table[later][0] == _BT_OTHER:
-                    _backtrack_insn(env, entry, bt, was)
-                    if bt.bail or bt.done or (not regs and not slots_left):
-                        done = True
-                        break
-                    continue
-            code, dst, src = table[entry & _IDX_MASK]
+            was = later
+            later = entry & _IDX_MASK
+            code, dst, src = table[later]
+            if code == _BT_OTHER or (callbacks and bt.skip):
+                _backtrack_insn(env, entry, bt, was)
+                regs, slots_left = bt.regs, bt.slots  # a call or an exit changes the frame
+                if bt.bail or bt.done:
+                    done = True
+                    break
+                if not regs and not slots_left and not bt.saved:
+                    done = True
+                    break
+                continue
             if code == _BT_ALU:  # _backtrack_insn()'s cases inlined for the common kinds
                 if src is not None and dst in regs:
                     regs.add(src)
@@ -371,19 +431,14 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
                     regs.add(src)
                 if linked:
                     _sync_linked(entry, regs)
-            elif code == _BT_OTHER:
-                _backtrack_insn(env, entry, bt)
-                if bt.bail:
-                    done = True
-                    break
-            if not regs and not slots_left:
+            if not regs and not slots_left and not bt.saved:
                 done = True
                 break
         if trace:
             walked = hist[lo:stop + 1] if stop >= lo else []  # a copy: cur's history grows
             if header is not None or walked:
                 log.defer(52 * len(walked) + (50 if header is not None else 0), _trace_segment,
-                          env, len(st.frames) - 1, header, start, walked)
+                          env, header, start, start_later, walked)
         if done:
             if bt.bail:
                 mark_all_scalars_precise(cur)
@@ -392,35 +447,45 @@ def mark_chain_precision(env: Env, cur: VState, regnos: set[int],
         st = st.parent
         if st is None:
             break
-        if fr >= len(st.frames):  # pragma: no cover - the walk left the frame it tracks
+        if bt.frame >= len(st.frames):  # pragma: no cover - the walk left the frame it tracks
             mark_all_scalars_precise(cur)
             return
-        frame = st.frames[fr]
-        for regno in list(bt.regs):
-            reg = frame.regs[regno]
-            if reg.type is not _SCALAR or reg.precise:
-                bt.regs.discard(regno)
-            else:
-                frame.regs[regno] = reg.evolve(precise=True)
-                env.precise_marks += 1
-        for spi in list(bt.slots):
-            slot = frame.stack.get(spi)
-            if slot is None or slot.types[7] != "r" or slot.spilled.type is not _SCALAR \
-                    or slot.spilled.precise:
-                bt.slots.discard(spi)
-            else:
-                frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
-                env.precise_marks += 1
-        if trace:
-            from kfunclab.verifier.log import frozen_state
+        for fr, fregs, fslots in bt.frames():
+            _mark_frame(env, st, fr, fregs, fslots)
+            if trace:
+                from kfunclab.verifier.log import frozen_frame
 
-            log.defer(48, _parent_line, len(st.frames) - 1, tuple(regs), tuple(slots_left),
-                      *frozen_state(st))
+                log.defer(48, _parent_line, fr, tuple(fregs), tuple(fslots),
+                          *frozen_frame(st, st.frames[fr]))
+        for fr in [fr for fr, (r, s) in bt.saved.items() if not r and not s]:
+            del bt.saved[fr]
+        regs, slots_left = bt.regs, bt.slots
         if bt.empty():
             return
         subseq = child_first
     if not bt.empty():
         mark_all_scalars_precise(cur)
+
+
+def _mark_frame(env: Env, st: VState, fr: int, regs: set[int], slots: set[int]) -> None:
+    """Mark ``regs`` and ``slots`` precise in frame ``fr`` of checkpoint ``st``; drop from the
+    sets what is no scalar or already precise (its own checkpoints were marked before)."""
+    frame = st.frames[fr]
+    for regno in list(regs):
+        reg = frame.regs[regno]
+        if reg.type is not _SCALAR or reg.precise:
+            regs.discard(regno)
+        else:
+            frame.regs[regno] = reg.evolve(precise=True)
+            env.precise_marks += 1
+    for spi in list(slots):
+        slot = frame.stack.get(spi)
+        if slot is None or slot.types[7] != "r" or slot.spilled.type is not _SCALAR \
+                or slot.spilled.precise:
+            slots.discard(spi)
+        else:
+            frame.stack[spi] = StackSlot(slot.types, slot.spilled.evolve(precise=True))
+            env.precise_marks += 1
 
 
 def mark_all_scalars_precise(cur: VState) -> None:

@@ -33,6 +33,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier import scalar as sc
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.ldabs import check_ld_abs
+from kfunclab.verifier.linkconst import link_delta
 from kfunclab.verifier.precision import mark_chain_precision, record_linked_regs
 from kfunclab.verifier.references import each_reg, mark_ptr_or_null_regs, set_reg_at
 from kfunclab.verifier.regnums import check_reg_numbers
@@ -252,13 +253,11 @@ def check_alu(env: Env, state: VState, insn: Alu, idx: int,
         branch.regs[dst] = Reg(RegType.SCALAR, var=pushed)
         dst_var = here
     value = sc.alu(op, dst_var, operand.var, insn.wide, insn.off)
-    if dst_reg.id and op is _ADD and insn.wide and env.privileged and operand.var.is_const \
-            and not (dst_reg.extra and dst_reg.extra[0] == "add_const"):
-        delta = signed64(operand.var.const_value)
-        if -_S32_MAX - 1 <= delta <= _S32_MAX:
-            regs[dst] = Reg(RegType.SCALAR, var=value, id=dst_reg.id, off=delta,
-                            extra=("add_const",))
-            return
+    link = (link_delta(op, insn.wide, operand.var, dst_var.umax) if dst_reg.id and env.privileged
+            and not (dst_reg.extra and dst_reg.extra[0] == "add_const") else None)
+    if link is not None:  # dst += K keeps the id, K in off (linkconst.py)
+        regs[dst] = Reg(RegType.SCALAR, var=value, id=dst_reg.id, off=link[0], extra=link[1])
+        return
     regs[dst] = plain_scalar(value)
 
 

@@ -244,6 +244,10 @@ def _h_trace_printk(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
     size = size_reg.var.umax if size_reg.type is RegType.SCALAR else 0
     mem_arg(env, state, 1, size)
+    from kfunclab.verifier.precision import mark_chain_precision
+
+    if size_reg.type is RegType.SCALAR:  # check_mem_size_reg(): ARG_CONST_SIZE
+        mark_chain_precision(env, state, {2})
     int_return(state)
 
 
