@@ -242,6 +242,9 @@ def _special_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> Reg |
             raise Reject(msg.KFUNC_OBJ_NEW_TYPE, errno=_EINVAL)
         if name == "bpf_percpu_obj_new_impl":
             return percpu_obj_new(env, struct, type_id)
+        if any(m.kind.value == "percpu_kptr" for m in struct.members):
+            raise Unsupported(f"bpf_obj_new of struct {struct.name}: a __percpu_kptr field in "
+                              "an allocated object is not modelled")
         if env.program.local_btf is not None and env.program.local_btf.why(type_id):
             raise Unsupported(f"bpf_obj_new of struct {struct.name}: "
                               f"{env.program.local_btf.why(type_id)}")
