@@ -518,3 +518,13 @@ LSM_CGROUP_VOID_NOTE = ("Note, BPF_LSM_CGROUP that attach to void LSM hooks can'
 PERCPU_OBJ_NEW_TOO_BIG = "bpf_percpu_obj_new type size ({size}) is greater than {max}"
 PERCPU_OBJ_NEW_NOT_SCALAR = "bpf_percpu_obj_new type ID argument must be of a struct of scalars"
 PERCPU_OBJ_NEW_SPECIAL = "bpf_percpu_obj_new type ID argument must not contain special fields"
+
+# --- kptr fields of map values (percpu family: check_map_access(), Linux 6.18) ----------------
+#: check_map_access(): a helper's or kfunc's memory argument overlaps a kptr field
+MAP_KPTR_INDIRECT = "{field} cannot be accessed indirectly by helper"
+#: check_map_access(): a load/store that may touch a kptr at a variable offset
+MAP_KPTR_VAR_OFF = "{field} access cannot have variable offset"
+#: check_map_access(): a load/store that touches a kptr but does not start at it
+MAP_KPTR_MISALIGNED = "{field} access misaligned expected={expected} off={off}"
+#: check_map_access(): a load/store of a kptr that is not 8 bytes wide
+MAP_KPTR_SIZE = "{field} access size must be BPF_DW"

@@ -107,7 +107,11 @@ def _match_type(member: object, local: object | None, new: Reg) -> None:
         perm = TypeFlag.MAYBE_NULL | TypeFlag.ALLOC | (TypeFlag.PERCPU if percpu else 0)
     else:
         perm = TypeFlag.MAYBE_NULL | TypeFlag.TRUSTED | TypeFlag.RCU
-    if int(new.flags) & ~int(perm):  # the kernel names the pointer's type only past this test
+    # A __percpu_kptr takes per-CPU objects only: 6.18.15's source lets a plain MEM_ALLOC object
+    # (or a kernel pointer) through to the type match, but the 6.18.44 kernel this was checked on
+    # refuses both here, before it names the pointer's type (tests/verifier/programs/percpu/)
+    wrong_kind = percpu and not new.flags & TypeFlag.PERCPU
+    if wrong_kind or int(new.flags) & ~int(perm):  # the type is named only past this test
         raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
             type=reg_type_str(new.type, new.flags), want=want), errno=_EACCES)
     if new.off < 0 or not new.var.is_const or new.var.const_value:

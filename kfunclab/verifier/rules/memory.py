@@ -17,8 +17,9 @@ from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.iter_ctx import check_buffer_access
+from kfunclab.verifier.map_fields import check_map_fields
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
-from kfunclab.verifier.records import field_name, field_overlap, local_object_access
+from kfunclab.verifier.records import local_object_access
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
     Reg,
@@ -420,12 +421,7 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
     if kind == WRITE and decl.flags & BPF_F_RDONLY_PROG:  # check_map_access_type()
         raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=vsize, off=off, access=size))
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
-    struct = getattr(decl.value, "struct", None)
-    lo = off + (reg.var.const_value if reg.var.is_const else reg.var.smin)
-    hi = off + size + (reg.var.const_value if reg.var.is_const else reg.var.umax)
-    special = field_overlap(struct, lo, hi)
-    if special is not None:
-        raise Reject(msg.MAP_FIELD_DIRECT_ACCESS.format(field=field_name(special)))
+    check_map_fields(reg, off, size, direct=True)
     data = getattr(decl, "data", None)
     if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
             and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
@@ -485,6 +481,7 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
             raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=reg.map.value.size, off=reg.off,
                                                         access=size))
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
+        check_map_fields(reg, reg.off, size, direct=False)
         if any(m.type_name == "bpf_timer" for m in getattr(reg.map.value.struct, "members", ())):
             raise Unsupported("a helper's memory argument in a map value with a bpf_timer")
         return
