@@ -528,3 +528,5 @@ MAP_KPTR_VAR_OFF = "{field} access cannot have variable offset"
 MAP_KPTR_MISALIGNED = "{field} access misaligned expected={expected} off={off}"
 #: check_map_access(): a load/store of a kptr that is not 8 bytes wide
 MAP_KPTR_SIZE = "{field} access size must be BPF_DW"
+#: check_map_kptr_access(): an atomic instruction on a kptr field
+MAP_KPTR_NOT_MEM_MODE = "kptr in map can only be accessed using BPF_MEM instruction mode"

@@ -116,7 +116,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
     t = reg.type
     flags = reg.flags
     if t is RegType.PTR_TO_MAP_VALUE and not flags & TypeFlag.MAYBE_NULL:
-        _map_value_access(env, state, reg, regno, off, size, kind, value_regno, imm)
+        _map_value_access(env, state, reg, regno, off, size, kind, value_regno, imm, idx)
     elif t is RegType.PTR_TO_MEM and not flags & TypeFlag.MAYBE_NULL:
         if kind == WRITE and flags & TypeFlag.RDONLY:
             raise Reject(msg.WRITE_INTO_RDONLY.format(regno=regno,
@@ -414,7 +414,7 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
 
 # --- map values --------------------------------------------------------------------------------
 def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: int,
-                      kind: str, value_regno: int, imm: int | None) -> None:
+                      kind: str, value_regno: int, imm: int | None, idx: int) -> None:
     decl = reg.map
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
@@ -431,6 +431,8 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
             return
     member = kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
+        if isinstance(env.program.insns[idx], Atomic):  # check_map_kptr_access()
+            raise Reject(msg.MAP_KPTR_NOT_MEM_MODE)
         kptr_access(env, state, member, kind, value_regno, imm)
         return
     if kind == READ and value_regno >= 0:
