@@ -130,3 +130,22 @@ def test_selftests_percpu_alloc_objects_are_judged_as_their_tests_expect():
         assert row.verdict == row.expect, row
         if row.expect == "reject":
             assert row.msg_in_error, row
+
+
+def test_kptr_xchg_out_of_an_object_holding_a_percpu_kptr_is_unsupported():
+    """An object of a program type with a __percpu_kptr field can also come out of a plain
+    __kptr: kfunclab refuses to produce it rather than guess its record."""
+    text = """# SEC("tc")
+# TYPE: struct pv { long b; }
+# TYPE: struct holder { struct pv __percpu_kptr *p; }
+# MAP: m array key=u32 value="struct mv { struct holder __kptr *h; }"
+""" + LOOKUP + """    r1 = r7
+    r2 = 0
+    call bpf_kptr_xchg
+out:
+    r0 = 0
+    exit
+"""
+    result = verify_text(text, btf="bundled", profile="linux-6.18")
+    assert result.verdict.value == "unsupported"
+    assert "bpf_kptr_xchg of struct holder" in result.error.message

@@ -67,6 +67,15 @@ def local_pointee(env: Env, member: object) -> object:
     return local
 
 
+def no_percpu_kptr_inside(local: object | None, what: str) -> None:
+    """Objects of a program type holding a ``__percpu_kptr`` are not modelled (their record's
+    field, direct access and drop): refuse to produce one rather than guess."""
+    members = getattr(local, "members", ())
+    if any(getattr(m.kind, "value", None) == "percpu_kptr" for m in members):
+        raise Unsupported(f"{what} of struct {local.name}: a __percpu_kptr field in an "  # type: ignore[union-attr]
+                          "allocated object is not modelled")
+
+
 def percpu_kptr_load(env: Env, state: VState, member: object) -> Reg:
     """``check_map_kptr_access()`` for a load of a ``__percpu_kptr`` field: in an RCU critical
     section (non-sleepable programs are always in one) ``MEM_PERCPU | MEM_RCU``, maybe NULL;

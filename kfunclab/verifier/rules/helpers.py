@@ -271,6 +271,7 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
     local = (percpu_kptrs.local_pointee(env, member) if percpu_kptrs.is_percpu_kptr(member)
              else records.local_kptr_type(env, member))
+    percpu_kptrs.no_percpu_kptr_inside(local, "bpf_kptr_xchg")
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
-from kfunclab.verifier.percpu_kptrs import is_percpu_kptr, percpu_kptr_known, percpu_kptr_load
+from kfunclab.verifier.percpu_kptrs import (
+    is_percpu_kptr,
+    no_percpu_kptr_inside,
+    percpu_kptr_known,
+    percpu_kptr_load,
+)
 from kfunclab.verifier.records import local_has_refcount
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
@@ -90,6 +95,7 @@ def _local_kptr_load(env: Env, state: VState, local: object, referenced: bool) -
     object): a type with a ``bpf_refcount`` is RCU-protected (``rcu_protected_object()``), so in
     an RCU critical section the load is ``MEM_RCU | MEM_ALLOC`` (plus ``NON_OWN_REF`` when the
     type is a graph node), maybe NULL; elsewhere it is untrusted."""
+    no_percpu_kptr_inside(local, "loading a kptr")
     members = getattr(local, "members", ())
     refcounted = local_has_refcount(env.program, local.name)
     if not (referenced and refcounted and in_rcu_cs(env, state)):
