@@ -63,7 +63,9 @@ def test_percpu_obj_new(case):
 
 def test_percpu_object_into_a_plain_kptr():
     """map_kptr_match_type(): MEM_PERCPU fits only a __percpu_kptr field; check_reg_type()
-    folded MEM_PERCPU for bpf_kptr_xchg's R2, so the refusal names the kptr."""
+    folded MEM_PERCPU for bpf_kptr_xchg's R2, so the refusal is map_kptr_match_type()'s, and
+    it fails on the flags, before the pointer's type name is read (the kernel prints
+    ``percpu_ptr_`` alone; tests/verifier/programs/percpu/percpu_into_plain_kptr.s asks it)."""
     text = PROGRAM.format(type=PLAIN, body="").replace(
         "# TYPE: struct pv { u64 a; u64 b; }\n",
         '# TYPE: struct pv { u64 a; u64 b; }\n'
@@ -81,4 +83,4 @@ def test_percpu_object_into_a_plain_kptr():
 """)
     result = verify_text(text, btf="bundled", profile="linux-6.18")
     assert result.verdict.value == "reject"
-    assert result.error.message == "invalid kptr access, R2 type=percpu_ptr_pv expected=ptr_pv"
+    assert result.error.message == "invalid kptr access, R2 type=percpu_ptr_ expected=ptr_pv"

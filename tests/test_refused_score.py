@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import refused_score  # noqa: E402
 
-#: reached on 6.18.44: annotated verdicts 51/54, all 68/79, __msg in log 35/43; minus a margin
-VERDICT_FLOOR = 0.90
-MSG_FLOOR = 0.75
+#: reached on 6.18.44: annotated verdicts 54/54, all 79/79, __msg in log 39/43; minus a margin
+VERDICT_FLOOR = 0.95
+MSG_FLOOR = 0.85
 
 
 def test_parser_reads_annotations_and_program_macros():

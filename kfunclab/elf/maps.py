@@ -221,6 +221,8 @@ def _type_ref(btf: Btf, type_id: int | None, size: int) -> tuple[TypeRef, str | 
 def local_struct(btf: Btf, st: Composite) -> tuple[LocalStruct, str | None]:
     """A struct of the object's BTF as a :class:`LocalStruct`, and why it cannot be modelled."""
     members, why = _members(btf, st)
+    if any(m.kind is MemberKind.PERCPU_KPTR for m in members):
+        why = why or "a __percpu_kptr field in an allocated object is not modelled"
     name = st.name or "(anon)"
     return LocalStruct(name, members, st.size, st.id), why
 
@@ -247,6 +249,8 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
             for tag in tags:
                 if tag in KPTR_TAGS:
                     kind = KPTR_TAGS[tag]
+                elif tag == "percpu_kptr" and st.kind is BtfKind.STRUCT:
+                    kind = MemberKind.PERCPU_KPTR  # verifier/percpu_kptrs.py
                 elif tag in ("percpu_kptr", "uptr"):
                     why = why or f"map value field '{m.name}' is __{tag}, not modelled"
             out.append(Member(m.name, kind, 8, off, target.name or "void",
@@ -295,7 +299,8 @@ def _members(btf: Btf, st: Composite, var_ids: dict[int, int] | None = None
             why = why or inner_why
             signed = bool(getattr(t, "signed", False))
             out.append(Member(m.name, MemberKind.INT, size, off, t.name or "int", signed))
-    if sum(x.kind in KPTR_TAGS.values() for x in out) > _BTF_FIELDS_MAX:
+    if sum(x.kind in KPTR_TAGS.values() or x.kind is MemberKind.PERCPU_KPTR
+           for x in out) > _BTF_FIELDS_MAX:
         why = why or f"a map value with more than {_BTF_FIELDS_MAX} kptrs is not modelled"
     return tuple(out), why
 
@@ -366,7 +371,8 @@ def _nested(btf: Btf, st: Composite, t: Composite) -> tuple[Member, ...] | None:
     if st.kind is not BtfKind.STRUCT or t.kind is not BtfKind.STRUCT:
         return None
     members, why = _members(btf, t)
-    if why or any(x.kind in KPTR_TAGS.values() for x in members):
+    if why or any(x.kind in KPTR_TAGS.values() or x.kind is MemberKind.PERCPU_KPTR
+                  for x in members):
         return None  # kptrs in nested structs stay unmodelled
     return members
 

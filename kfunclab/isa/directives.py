@@ -52,7 +52,7 @@ CAPABILITIES = frozenset((
 ))
 
 _KPTR_TAGS = {"__kptr": MemberKind.KPTR, "__kptr_untrusted": MemberKind.KPTR_UNTRUSTED,
-              "__kptr_ref": MemberKind.KPTR_REF}
+              "__kptr_ref": MemberKind.KPTR_REF, "__percpu_kptr": MemberKind.PERCPU_KPTR}
 _DIRECTIVE_RE = re.compile(r"(SEC|LICENSE)\s*\(|(CAPS|TYPE|MAP)\s*:")
 _QUOTED_CALL_RE = re.compile(r'\s*\(\s*"([^"\\]*)"\s*\)')  # text after it is a comment
 _C_TOKEN_RE = re.compile(r"\s*([A-Za-z_]\w*|\S)")

@@ -261,7 +261,8 @@ def format_struct(struct: LocalStruct) -> str:
     'struct s { struct task_struct __kptr *t; }'
     """
     tag = {MemberKind.KPTR: " __kptr", MemberKind.KPTR_UNTRUSTED: " __kptr_untrusted",
-           MemberKind.KPTR_REF: " __kptr_ref", MemberKind.PTR: ""}
+           MemberKind.KPTR_REF: " __kptr_ref", MemberKind.PERCPU_KPTR: " __percpu_kptr",
+           MemberKind.PTR: ""}
     members = []
     for m in struct.members:
         if m.kind is MemberKind.INT:

@@ -30,6 +30,9 @@ class MemberKind(Enum):
     #: struct X __kptr_ref *p: the doc era's (before 6.4) spelling of a referenced kptr; there
     #: ``__kptr`` meant an unreferenced one. The profile says which tag means what.
     KPTR_REF = "kptr_ref"
+    #: struct X __percpu_kptr *p (6.7+): a bpf_percpu_obj_new object of the program's struct X,
+    #: moved with bpf_kptr_xchg, loaded as an RCU per-CPU pointer (BPF_KPTR_PERCPU)
+    PERCPU_KPTR = "percpu_kptr"
     PTR = "ptr"  # struct X *p: a plain pointer (no tag)
     SPIN_LOCK = "spin_lock"  # struct bpf_spin_lock l
     TIMER = "timer"  # struct bpf_timer t (16 bytes, 8-aligned): the timer helpers' target

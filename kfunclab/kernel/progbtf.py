@@ -301,7 +301,8 @@ class _Builder:
         match member.kind:
             case MemberKind.INT:
                 return self.int_type(member.size, member.signed)
-            case MemberKind.KPTR | MemberKind.KPTR_UNTRUSTED | MemberKind.KPTR_REF:
+            case (MemberKind.KPTR | MemberKind.KPTR_UNTRUSTED | MemberKind.KPTR_REF
+                  | MemberKind.PERCPU_KPTR):
                 return self.pointer(self.pointee(member.type_name, where), member.kind.value)
             case MemberKind.PTR:
                 return self.pointer(self.pointee(member.type_name, where), None)

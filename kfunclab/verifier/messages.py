@@ -555,3 +555,16 @@ MAP_FIELD_WRONG_OFF = "off {off} doesn't point to 'struct {field}' that is at {f
 SLEEPABLE_CB_IN_NON_SLEEPABLE = "sleepable callback in a program that is not sleepable"
 #: check_kfunc_call(): push_callback_call() failed for a callback-calling kfunc
 KFUNC_CALLBACK_FAILED = "kfunc {name}#{imm} failed callback verification"
+
+
+# --- kptr fields of map values (percpu family: check_map_access(), Linux 6.18) ----------------
+#: check_map_access(): a helper's or kfunc's memory argument overlaps a kptr field
+MAP_KPTR_INDIRECT = "{field} cannot be accessed indirectly by helper"
+#: check_map_access(): a load/store that may touch a kptr at a variable offset
+MAP_KPTR_VAR_OFF = "{field} access cannot have variable offset"
+#: check_map_access(): a load/store that touches a kptr but does not start at it
+MAP_KPTR_MISALIGNED = "{field} access misaligned expected={expected} off={off}"
+#: check_map_access(): a load/store of a kptr that is not 8 bytes wide
+MAP_KPTR_SIZE = "{field} access size must be BPF_DW"
+#: check_map_kptr_access(): an atomic instruction on a kptr field
+MAP_KPTR_NOT_MEM_MODE = "kptr in map can only be accessed using BPF_MEM instruction mode"

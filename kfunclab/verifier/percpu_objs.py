@@ -5,8 +5,9 @@ not made of scalars only (``__btf_type_is_scalar_struct()``: integers, enums, ar
 such structs, three levels deep), and one with special fields (a ``btf_struct_meta``: locks,
 graph roots and nodes, kptrs, timers, refcounts). What it returns is ``PTR_TO_BTF_ID | MEM_ALLOC |
 MEM_PERCPU``: the program reaches the data only through bpf_this_cpu_ptr/bpf_per_cpu_ptr of an
-RCU-protected copy (a map's ``__percpu_kptr``, not modelled), so direct access is refused
-("access percpu memory") and only bpf_percpu_obj_drop or bpf_kptr_xchg may take it.
+RCU-protected copy (a map's ``__percpu_kptr``: :mod:`kfunclab.verifier.percpu_kptrs`), so
+direct access is refused ("access percpu memory") and only bpf_percpu_obj_drop or bpf_kptr_xchg
+may take it.
 
 >>> PERCPU_MAX_SIZE
 512

@@ -13,7 +13,7 @@ from kfunclab.isa.helpers import HELPER_MAX_ID, MAP_TYPES
 from kfunclab.isa.insn import Call
 from kfunclab.progtypes import ProgType
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier import records
+from kfunclab.verifier import percpu_kptrs, records
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_protos import HELPER_PROTOS, generic_helper
 from kfunclab.verifier.map_types import (
@@ -25,7 +25,6 @@ from kfunclab.verifier.map_types import (
 )
 from kfunclab.verifier.references import acquire_reference, release_reference
 from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, TypeFlag, reg_type_str
-from kfunclab.verifier.result import RefEventKind
 from kfunclab.verifier.rules import graph
 from kfunclab.verifier.rules.dynptrs import DYNPTR_HELPERS
 from kfunclab.verifier.rules.helper_args import (
@@ -274,32 +273,25 @@ def _h_kptr_xchg(env: Env, state: VState, idx: int, insn: Call) -> None:
               else records.kptr_field(records.reg_record(env, dst), off))
     if member is None or not is_referenced_kptr(env, member):
         raise Reject(msg.KPTR_XCHG_NO_KPTR_AT_OFF.format(off=off))
-    local = records.local_kptr_type(env, member)
+    local = (percpu_kptrs.local_pointee(env, member) if percpu_kptrs.is_percpu_kptr(member)
+             else records.local_kptr_type(env, member))
+    percpu_kptrs.no_percpu_kptr_inside(local, "bpf_kptr_xchg")
     new = state.regs[2]
     if new.type is RegType.NOT_INIT:
         raise Reject(msg.REG_NOT_READ_OK.format(regno=2))
     if not new.is_null:
-        if new.type is not RegType.PTR_TO_BTF_ID:
-            raise Reject(msg.ARG_TYPE_MISMATCH.format(regno=2,
-                                                      type=reg_type_str(new.type, new.flags),
-                                                      expected=msg.KPTR_XCHG_NEW_TYPES))
-        if local is not None and (new.flags & TypeFlag.ALLOC) and new.local \
-                and new.btf_id != local.btf_id:  # map_kptr_match_type() of an object
-            raise Unsupported("bpf_kptr_xchg of an allocated object into a kptr of another "
-                              "type is not modelled", idx)
-        if new.btf_name != member.type_name or new.flags & TypeFlag.PERCPU:
-            # map_kptr_match_type(): MEM_PERCPU only into a __percpu_kptr (not modelled)
-            raise Reject(msg.KPTR_XCHG_TYPE_MISMATCH.format(
-                type=reg_type_str(new.type, new.flags) + new.btf_name, want=member.type_name))
+        percpu_kptrs.check_xchg_value(member, local, new)
         if not new.ref_obj_id:
             raise Reject(msg.RELEASE_ARG_NOT_REFERENCED.format(regno=2), errno=22)
-        if not release_reference(env, state, new.ref_obj_id, idx, RefEventKind.MOVED_TO_MAP,
-                                 "R2"):
+        if not percpu_kptrs.release_moved(env, state, new.ref_obj_id, idx):
             raise Reject(msg.HELPER_REF_NOT_ACQUIRED.format(name="bpf_kptr_xchg", imm=insn.imm))
     clobber_caller_saved(state)
     if local is not None:  # a kptr to a program type holds bpf_obj_new objects (MEM_ALLOC)
-        r0 = Reg(RegType.PTR_TO_BTF_ID, flags=TypeFlag.ALLOC | TypeFlag.MAYBE_NULL,
-                 btf_id=local.btf_id, btf_name=local.name, local=True)
+        flags = TypeFlag.ALLOC | TypeFlag.MAYBE_NULL
+        if percpu_kptrs.is_percpu_kptr(member):  # ... or bpf_percpu_obj_new ones
+            flags |= TypeFlag.PERCPU
+        r0 = Reg(RegType.PTR_TO_BTF_ID, flags=int(flags), btf_id=local.btf_id,
+                 btf_name=local.name, local=True)
     else:
         r0 = kernel_struct_reg(env, member.type_name, TypeFlag.MAYBE_NULL)
     env.new_id()  # check_helper_call(): a maybe-NULL return gets an id before the acquire

@@ -19,6 +19,7 @@ from kfunclab.kfuncs import KF
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier import records
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.percpu_kptrs import no_percpu_kptr_inside
 from kfunclab.verifier.percpu_objs import percpu_obj_new
 from kfunclab.verifier.references import acquire_reference, each_reg, release_reference, set_reg_at
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, RegType, TypeFlag, const
@@ -245,6 +246,7 @@ def _special_return(env: Env, state: VState, meta: KfuncMeta, idx: int) -> Reg |
             raise Reject(msg.KFUNC_OBJ_NEW_TYPE, errno=_EINVAL)
         if name == "bpf_percpu_obj_new_impl":
             return percpu_obj_new(env, struct, type_id)
+        no_percpu_kptr_inside(struct, "bpf_obj_new")
         if env.program.local_btf is not None and env.program.local_btf.why(type_id):
             raise Unsupported(f"bpf_obj_new of struct {struct.name}: "
                               f"{env.program.local_btf.why(type_id)}")

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
+from kfunclab.verifier.percpu_kptrs import (
+    is_percpu_kptr,
+    no_percpu_kptr_inside,
+    percpu_kptr_known,
+    percpu_kptr_load,
+)
 from kfunclab.verifier.records import local_has_refcount
 from kfunclab.verifier.regs import Reg, RegType, TypeFlag, reg_type_str
 from kfunclab.verifier.state import VState
@@ -21,7 +27,8 @@ def kptr_member(decl: object, off: int) -> object | None:
     if struct is None:
         return None
     for m in struct.members:
-        if m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref") and m.offset == off:
+        if m.kind.value in ("kptr", "kptr_untrusted", "kptr_ref", "percpu_kptr") \
+                and m.offset == off:
             return m
     return None
 
@@ -30,6 +37,9 @@ def is_referenced_kptr(env: Env, member: object) -> bool:
     """Whether the profile's kernel reads the member's tag as a referenced kptr (the tags swapped
     meaning in 6.4). An unknown tag fails btf_find_kptr(): no map, which kfunclab does not model."""
     tag = member.kind.value
+    if tag == "percpu_kptr":  # BPF_KPTR_PERCPU: moved with bpf_kptr_xchg like BPF_KPTR_REF
+        percpu_kptr_known(env)
+        return True
     if tag == env.profile.kptr_ref_tag:
         return True
     if tag == env.profile.kptr_unref_tag:
@@ -63,6 +73,9 @@ def kptr_access(env: Env, state: VState, member: object, kind: str, value_regno:
         return
     if value_regno < 0:
         return
+    if is_percpu_kptr(member):
+        state.regs[value_regno] = percpu_kptr_load(env, state, member)
+        return
     local = env.program.local_named(member.type_name) \
         if env.btf is None or not env.btf.find(member.type_name, "STRUCT") else None
     if local is not None:
@@ -82,6 +95,7 @@ def _local_kptr_load(env: Env, state: VState, local: object, referenced: bool) -
     object): a type with a ``bpf_refcount`` is RCU-protected (``rcu_protected_object()``), so in
     an RCU critical section the load is ``MEM_RCU | MEM_ALLOC`` (plus ``NON_OWN_REF`` when the
     type is a graph node), maybe NULL; elsewhere it is untrusted."""
+    no_percpu_kptr_inside(local, "loading a kptr")
     members = getattr(local, "members", ())
     refcounted = local_has_refcount(env.program, local.name)
     if not (referenced and refcounted and in_rcu_cs(env, state)):

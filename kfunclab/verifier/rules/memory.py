@@ -17,8 +17,9 @@ from kfunclab.verifier.context import ctx_access
 from kfunclab.verifier.dynptr_slots import destroy_if_dynptr_stack_slot
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.iter_ctx import check_buffer_access
+from kfunclab.verifier.map_fields import check_map_fields
 from kfunclab.verifier.precision import history_entry, mark_chain_precision
-from kfunclab.verifier.records import field_name, field_overlap, local_object_access
+from kfunclab.verifier.records import local_object_access
 from kfunclab.verifier.regs import (
     UNKNOWN_SCALAR,
     Reg,
@@ -115,7 +116,7 @@ def check_mem_access(env: Env, state: VState, idx: int, regno: int, off: int, si
     t = reg.type
     flags = reg.flags
     if t is RegType.PTR_TO_MAP_VALUE and not flags & TypeFlag.MAYBE_NULL:
-        _map_value_access(env, state, reg, regno, off, size, kind, value_regno, imm)
+        _map_value_access(env, state, reg, regno, off, size, kind, value_regno, imm, idx)
     elif t is RegType.PTR_TO_MEM and not flags & TypeFlag.MAYBE_NULL:
         if kind == WRITE and flags & TypeFlag.RDONLY:
             raise Reject(msg.WRITE_INTO_RDONLY.format(regno=regno,
@@ -413,19 +414,14 @@ def _stack_read(env: Env, state: VState, reg: Reg, off: int, size: int, dst: int
 
 # --- map values --------------------------------------------------------------------------------
 def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, size: int,
-                      kind: str, value_regno: int, imm: int | None) -> None:
+                      kind: str, value_regno: int, imm: int | None, idx: int) -> None:
     decl = reg.map
     vsize = decl.value.size
     _leak_check(env, state, kind, value_regno, "map")
     if kind == WRITE and decl.flags & BPF_F_RDONLY_PROG:  # check_map_access_type()
         raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=vsize, off=off, access=size))
     _mem_region(reg, regno, off, size, vsize, msg.INVALID_MAP_VALUE_ACCESS)
-    struct = getattr(decl.value, "struct", None)
-    lo = off + (reg.var.const_value if reg.var.is_const else reg.var.smin)
-    hi = off + size + (reg.var.const_value if reg.var.is_const else reg.var.umax)
-    special = field_overlap(struct, lo, hi)
-    if special is not None:
-        raise Reject(msg.MAP_FIELD_DIRECT_ACCESS.format(field=field_name(special)))
+    check_map_fields(reg, off, size, direct=True)
     data = getattr(decl, "data", None)
     if (kind == READ and value_regno >= 0 and data is not None and reg.var.is_const
             and decl.flags & BPF_F_RDONLY_PROG and size in (1, 2, 4, 8)):
@@ -435,6 +431,8 @@ def _map_value_access(env: Env, state: VState, reg: Reg, regno: int, off: int, s
             return
     member = kptr_member(decl, off + (reg.var.const_value if reg.var.is_const else 0))
     if member is not None and reg.var.is_const:
+        if isinstance(env.program.insns[idx], Atomic):  # check_map_kptr_access()
+            raise Reject(msg.MAP_KPTR_NOT_MEM_MODE)
         kptr_access(env, state, member, kind, value_regno, imm)
         return
     if kind == READ and value_regno >= 0:
@@ -485,6 +483,7 @@ def check_helper_mem_access(env: Env, state: VState, regno: int, size: int, kind
             raise Reject(msg.MAP_WRITE_FORBIDDEN.format(size=reg.map.value.size, off=reg.off,
                                                         access=size))
         _mem_region(reg, regno, reg.off, size, reg.map.value.size, msg.INVALID_MAP_VALUE_ACCESS)
+        check_map_fields(reg, reg.off, size, direct=False)
         if any(m.type_name == "bpf_timer" for m in getattr(reg.map.value.struct, "members", ())):
             raise Unsupported("a helper's memory argument in a map value with a bpf_timer")
         return
