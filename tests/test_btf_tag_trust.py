@@ -54,6 +54,9 @@ def _btf() -> tuple[Btf, int, int]:
     union = b.add_struct("", 8, [("owner", ptr["plain"], 0), ("other", ptr["plain"], 0)],
                          union=True)
     mm = b.add_struct("mm_struct", 16, [("u", union, 0), ("val", u64, 64)])
+    # names 6.18 lists BTF_TYPE_SAFE_TRUSTED (file.f_inode) and ..._OR_NULL (socket.sk)
+    b.add_struct("file", 8, [("f_inode", ptr["plain"], 0)])
+    b.add_struct("socket", 8, [("sk", ptr["plain"], 0)])
     return Btf.from_bytes(b.build(), "tags.btf"), obj, mm
 
 
@@ -64,7 +67,7 @@ def _walk(reg_flags: int, struct: str, off: int, *, sleepable: bool = False,
     env = SimpleNamespace(btf=btf, sleepable=sleepable, new_id=lambda: 1)
     state = SimpleNamespace(active_rcu_lock=rcu_lock, active_locks=0, active_preempt_locks=0,
                             active_irq_id=0, frames=[SimpleNamespace(cb=None)])
-    sid = obj if struct == "kfl_obj" else mm
+    sid = {"kfl_obj": obj, "mm_struct": mm}.get(struct) or btf.find(struct, "STRUCT")[0]
     reg = Reg(RegType.PTR_TO_BTF_ID, flags=reg_flags, btf_id=sid, btf_name=struct)
     got = walk_btf_pointer(env, state, reg, off, 8)  # type: ignore[arg-type]
     assert got.type is RegType.PTR_TO_BTF_ID and got.btf_name == "kfl_obj"
@@ -109,3 +112,11 @@ def test_a_safe_rcu_or_null_field_through_a_union_is_trusted_again() -> None:
     RCU critical section; outside one (sleepable) the pointer is PTR_UNTRUSTED."""
     assert F(_walk(TRUSTED, "mm_struct", 0)) == F.RCU | F.MAYBE_NULL
     assert F(_walk(TRUSTED, "mm_struct", 0, sleepable=True)) == UNTRUSTED
+
+
+@pytest.mark.parametrize(("struct", "want"), [("file", F.TRUSTED),
+                                              ("socket", F.TRUSTED | F.MAYBE_NULL)])
+@pytest.mark.parametrize("sleepable", [False, True])
+def test_safe_trusted_fields_stay_trusted(struct: str, want: int, sleepable: bool) -> None:
+    """type_is_trusted() / type_is_trusted_or_null(): in or out of an RCU critical section."""
+    assert F(_walk(TRUSTED, struct, 0, sleepable=sleepable)) == want
