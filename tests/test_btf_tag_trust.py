@@ -57,6 +57,7 @@ def _btf() -> tuple[Btf, int, int]:
     # names 6.18 lists BTF_TYPE_SAFE_TRUSTED (file.f_inode) and ..._OR_NULL (socket.sk)
     b.add_struct("file", 8, [("f_inode", ptr["plain"], 0)])
     b.add_struct("socket", 8, [("sk", ptr["plain"], 0)])
+    b.add_struct("cgroup", 8, [("kn", ptr["plain"], 0)])  # BTF_TYPE_SAFE_RCU
     return Btf.from_bytes(b.build(), "tags.btf"), obj, mm
 
 
@@ -120,3 +121,9 @@ def test_a_safe_rcu_or_null_field_through_a_union_is_trusted_again() -> None:
 def test_safe_trusted_fields_stay_trusted(struct: str, want: int, sleepable: bool) -> None:
     """type_is_trusted() / type_is_trusted_or_null(): in or out of an RCU critical section."""
     assert F(_walk(TRUSTED, struct, 0, sleepable=sleepable)) == want
+
+
+@pytest.mark.parametrize(("sleepable", "want"), [(False, F.RCU), (True, UNTRUSTED)])
+def test_a_safe_rcu_field_is_rcu_only_in_an_rcu_section(sleepable: bool, want: int) -> None:
+    """type_is_rcu(): cgroup.kn is MEM_RCU (never NULL) in an RCU critical section."""
+    assert F(_walk(TRUSTED, "cgroup", 0, sleepable=sleepable)) == want
