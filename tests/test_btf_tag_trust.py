@@ -127,3 +127,60 @@ def test_safe_trusted_fields_stay_trusted(struct: str, want: int, sleepable: boo
 def test_a_safe_rcu_field_is_rcu_only_in_an_rcu_section(sleepable: bool, want: int) -> None:
     """type_is_rcu(): cgroup.kn is MEM_RCU (never NULL) in an RCU critical section."""
     assert F(_walk(TRUSTED, "cgroup", 0, sleepable=sleepable)) == want
+
+
+# --- the id of a maybe-NULL walked pointer, on the real BTF: a NULL check through a copy -------
+SKB_SK = """\
+# SEC("tp_btf/kfree_skb")
+	r6 = *(u64 *)(r1 + 0)           # struct sk_buff *skb (trusted)
+	r7 = *(u64 *)(r6 + {off})       # skb->sk: BTF_TYPE_SAFE_RCU_OR_NULL, MEM_RCU | PTR_MAYBE_NULL
+	r8 = r7
+	if r8 {cond} 0 goto out         # mark_ptr_or_null_regs() reaches r7 by the id they share
+	r0 = *(u32 *)(r7 + 0)
+out:
+	r0 = 0
+	exit
+"""
+SKB_CASES = [("==", ("accept", None, None)),
+             ("!=", ("reject", 13, "R7 invalid mem access 'scalar'"))]
+
+
+def _skb_sk(which: str, cond: str) -> str:
+    from kfunclab.btf import load_btf
+
+    btf = load_btf(which)
+    sid = btf.find("sk_buff", "STRUCT")[0]
+    off = next(o for o in range(0, 256, 8) if btf.member_at(sid, o, 8).field_name == "sk")
+    return SKB_SK.format(off=off, cond=cond)
+
+
+@pytest.mark.parametrize(("cond", "answer"), SKB_CASES)
+def test_a_maybe_null_walked_pointer_is_checked_through_a_copy(cond: str, answer: tuple) -> None:
+    """check_ptr_to_btf_access() -> mark_btf_ld_reg(): a PTR_MAYBE_NULL result gets a fresh id
+    (kills trust.py walk_btf_pointer without ``new.evolve(id=env.new_id())``)."""
+    from kfunclab.isa.parser import parse_program
+    from kfunclab.verifier import verify
+
+    got = verify(parse_program(_skb_sk("bundled", cond), "sk.s"), btf="bundled")
+    err = got.error
+    assert (got.verdict.value, err.errno if err else None, err.message if err else None) == answer
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(("cond", "answer"), SKB_CASES)
+def test_the_live_kernel_checks_a_maybe_null_walked_pointer_through_a_copy(
+        cond: str, answer: tuple) -> None:
+    from kfunclab.btf import load_btf
+    from kfunclab.errors import KfunclabError
+    from kfunclab.isa.parser import parse_program
+    from kfunclab.kernel import kernel_available, kernel_verdict
+
+    available, why = kernel_available()
+    if not available:
+        pytest.skip(why)
+    try:
+        load_btf("live")
+    except (OSError, KfunclabError) as exc:
+        pytest.skip(f"no live kernel BTF: {exc}")
+    kv = kernel_verdict(parse_program(_skb_sk("live", cond), "sk.s"))
+    assert (kv.verdict, None if kv.accepted else kv.errno, kv.error) == answer
