@@ -118,11 +118,13 @@ def walk_btf_pointer(env: Env, state: VState, reg: Reg, off: int, size: int) -> 
         flag |= {"MEM_RCU": TypeFlag.RCU, "MEM_USER": TypeFlag.USER,
                  "MEM_PERCPU": TypeFlag.PERCPU, "PTR_UNTRUSTED": TypeFlag.UNTRUSTED,
                  "MEM_RDONLY": TypeFlag.RDONLY}.get(name, 0)
-    if reg.flags & TypeFlag.UNTRUSTED:
-        flag |= TypeFlag.UNTRUSTED
     struct = reg.btf_name
     field = acc.field_name
-    if is_trusted_reg(reg) or is_rcu_reg(reg):
+    if reg.flags & TypeFlag.UNTRUSTED:
+        # every pointer formed by walking an untrusted one is untrusted, and only that: the
+        # member's __rcu/__user/__percpu tag is dropped (flag = PTR_UNTRUSTED)
+        flag = TypeFlag.UNTRUSTED
+    elif is_trusted_reg(reg) or is_rcu_reg(reg):
         if _listed(SAFE_TRUSTED, struct, field):
             flag |= TypeFlag.TRUSTED
         elif _listed(SAFE_TRUSTED_OR_NULL, struct, field):
@@ -133,15 +135,17 @@ def walk_btf_pointer(env: Env, state: VState, reg: Reg, off: int, size: int) -> 
             elif flag & TypeFlag.RCU or _listed(SAFE_RCU_OR_NULL, struct, field):
                 flag |= TypeFlag.RCU | TypeFlag.MAYBE_NULL
                 if _listed(SAFE_RCU_OR_NULL, struct, field):
+                    # "we always trust them": even through a union (PTR_UNTRUSTED)
                     flag &= ~TypeFlag.UNTRUSTED
-            elif flag & (TypeFlag.PERCPU | TypeFlag.USER):
-                pass
-            else:
-                flag &= ~(TypeFlag.TRUSTED | TypeFlag.RCU | TypeFlag.MAYBE_NULL)
+            # else the kernel keeps a __percpu/__user pointer as it is and clears the trusted
+            # flags of any other: the walk gives none of those here (no MEM_RCU in this
+            # branch, no PTR_TRUSTED or MEM_ALLOC ever), so flag stands
         else:
             flag = TypeFlag.UNTRUSTED
     else:
-        flag &= ~(TypeFlag.TRUSTED | TypeFlag.RCU | TypeFlag.MAYBE_NULL)
+        # old compat (a plain PTR_TO_BTF_ID): clear_trusted_flags() drops an __rcu tag's
+        # MEM_RCU and keeps __user/__percpu
+        flag &= ~(TypeFlag.TRUSTED | TypeFlag.RCU | TypeFlag.ALLOC | TypeFlag.NON_OWN_REF)
     target = acc.btf_id or 0
     new = Reg(RegType.PTR_TO_BTF_ID, flags=int(flag), btf_id=target, btf_name=btf.name(target))
     if new.flags & TypeFlag.MAYBE_NULL:

@@ -394,9 +394,10 @@ def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
                               else None)
     if want is None or want == "BPF_PTR_POISON":
         raise Unsupported(f"{full}: R{regno}'s expected BTF type is not in the data", idx)
-    if reg.btf_name != want:
+    if reg.btf_name != want or reg.off:
         # btf_struct_ids_match() also walks first members (a sock starts with sock_common),
-        # except for a release argument (strict), bpf_sk_release's aside
+        # except for a release argument (strict), bpf_sk_release's aside; at a fixed offset
+        # it walks even the wanted type (a task_struct + 8 is no task_struct)
         btf = env.btf
         ids = btf.find(want, "STRUCT") if btf is not None and not reg.local else ()
         if not ids or not reg.btf_id:
@@ -409,7 +410,9 @@ def _check_btf_arg(env: Env, reg: Reg, regno: int, arg: ArgSpec,
 
 
 def _check_arg_reg_off(reg: Reg, regno: int, arg: ArgSpec, full: str, idx: int) -> None:
-    """``check_func_arg_reg_off()``: a fixed offset only where memory may carry one."""
+    """``check_func_arg_reg_off()``: a fixed offset only where memory may carry one, or on a
+    PTR_TO_BTF_ID whose type check walked to the wanted struct inside it (a cgroup_root's
+    ``cgrp``); a variable offset never on a BTF pointer."""
     if arg.type in ("ARG_PTR_TO_MAP_KEY", "ARG_PTR_TO_MAP_VALUE", "ARG_PTR_TO_MEM",
                     "ARG_PTR_TO_STACK", "ARG_PTR_TO_CONST_STR") or reg.is_scalar:
         return
@@ -424,9 +427,28 @@ def _check_arg_reg_off(reg: Reg, regno: int, arg: ArgSpec, full: str, idx: int) 
             v, m = reg.var.var_off
             raise Reject(f"variable ctx access var_off=({v:#x}; {m:#x}) disallowed")
         return
-    if reg.off or not reg.var.is_const or reg.var.const_value:
+    if reg.off == 0 and reg.var.is_const and reg.var.const_value == 0:
+        return
+    if arg.has("OBJ_RELEASE") or reg.type is not RegType.PTR_TO_BTF_ID:
+        # sockets refuse arithmetic earlier; a release argument at an offset is not reached
         raise Unsupported(f"{full}: R{regno} {reg_type_str(reg.type, reg.flags)} with an "
                           "offset is not modelled", idx)
+    # __check_ptr_off_reg(fixed_off_ok): the exact types of the PTR_TO_BTF_ID cases (a
+    # per-cpu pointer falls to the default, fixed_off_ok false)
+    text = reg_type_str(reg.type, reg.flags)
+    if reg.off < 0:  # only a per-cpu one gets here: btf_struct_ids_match() refuses the rest
+        raise Reject(f"negative offset {text} ptr R{regno} off={reg.off} disallowed")
+    if reg.off and reg.flags not in _FIXED_OFF_OK:
+        raise Reject(f"dereference of modified {text} ptr R{regno} off={reg.off} disallowed")
+    if not reg.var.is_const or reg.var.const_value:
+        v, m = reg.var.var_off
+        raise Reject(f"variable {text} access var_off=({v:#x}; {m:#x}) disallowed")
+
+
+#: check_func_arg_reg_off(): the PTR_TO_BTF_ID types that may carry a fixed offset
+_FIXED_OFF_OK = frozenset({
+    0, TypeFlag.ALLOC, TypeFlag.TRUSTED, TypeFlag.RCU, TypeFlag.ALLOC | TypeFlag.NON_OWN_REF,
+    TypeFlag.ALLOC | TypeFlag.NON_OWN_REF | TypeFlag.RCU})
 
 
 _SCALAR_SIZES = {"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "int": 4,
