@@ -33,42 +33,19 @@ from kfunclab.errors import KfunclabError
 from kfunclab.isa.parser import parse_program
 from kfunclab.kernel import bpf
 from kfunclab.kernel.link import section_attrs
-from kfunclab.kernel.probe_loads import load_diff_lines, probe_loads, probe_sleepable_maps
+from kfunclab.kernel.probe_loads import (
+    LOAD_SECTIONS,
+    load_diff_lines,
+    probe_loads,
+    probe_sleepable_maps,
+)
 from kfunclab.kernel.verdict import kernel_available, kernel_verdict, live_btf
 from kfunclab.kfuncs.live import FORMAT, findings_path, kernel_identity
 
 #: One libbpf section per program type: how the tables are asked. Types absent here (LSM,
 #: EXT, STRUCT_OPS) need an attach target or are refused before verification.
-PROBE_SECTIONS: dict[str, str] = {
-    "BPF_PROG_TYPE_SOCKET_FILTER": "socket",
-    "BPF_PROG_TYPE_KPROBE": "kprobe/do_nanosleep",
-    "BPF_PROG_TYPE_SCHED_CLS": "tc",
-    "BPF_PROG_TYPE_SCHED_ACT": "action",
-    "BPF_PROG_TYPE_TRACEPOINT": "tracepoint/syscalls/sys_enter_nanosleep",
-    "BPF_PROG_TYPE_XDP": "xdp",
-    "BPF_PROG_TYPE_PERF_EVENT": "perf_event",
-    "BPF_PROG_TYPE_CGROUP_SKB": "cgroup_skb/ingress",
-    "BPF_PROG_TYPE_CGROUP_SOCK": "cgroup/sock_create",
-    "BPF_PROG_TYPE_LWT_IN": "lwt_in",
-    "BPF_PROG_TYPE_LWT_OUT": "lwt_out",
-    "BPF_PROG_TYPE_LWT_XMIT": "lwt_xmit",
-    "BPF_PROG_TYPE_LWT_SEG6LOCAL": "lwt_seg6local",
-    "BPF_PROG_TYPE_SOCK_OPS": "sockops",
-    "BPF_PROG_TYPE_SK_SKB": "sk_skb",
-    "BPF_PROG_TYPE_CGROUP_DEVICE": "cgroup/dev",
-    "BPF_PROG_TYPE_SK_MSG": "sk_msg",
-    "BPF_PROG_TYPE_RAW_TRACEPOINT": "raw_tp/sys_enter",
-    "BPF_PROG_TYPE_CGROUP_SOCK_ADDR": "cgroup/connect4",
-    "BPF_PROG_TYPE_SK_REUSEPORT": "sk_reuseport",
-    "BPF_PROG_TYPE_FLOW_DISSECTOR": "flow_dissector",
-    "BPF_PROG_TYPE_CGROUP_SYSCTL": "cgroup/sysctl",
-    "BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE": "raw_tp.w/sys_enter",
-    "BPF_PROG_TYPE_CGROUP_SOCKOPT": "cgroup/getsockopt",
-    "BPF_PROG_TYPE_TRACING": "tp_btf/task_newtask",
-    "BPF_PROG_TYPE_SK_LOOKUP": "sk_lookup",
-    "BPF_PROG_TYPE_SYSCALL": "syscall",
-    "BPF_PROG_TYPE_NETFILTER": "netfilter",
-}
+PROBE_SECTIONS: dict[str, str] = {t: sec for t, sec in LOAD_SECTIONS.items()
+                                  if t != "BPF_PROG_TYPE_LIRC_MODE2"}
 #: (LIRC_MODE2's helpers and kfuncs are not asked either; whether it loads at all is:
 #: kfunclab.kernel.probe_loads)
 NOT_PROBED_TYPES = ("BPF_PROG_TYPE_LSM", "BPF_PROG_TYPE_EXT", "BPF_PROG_TYPE_STRUCT_OPS",

@@ -14,7 +14,7 @@ from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.regs import NOT_INIT, Reg, RegType, reg_type_str
-from kfunclab.verifier.result import RefEventKind
+from kfunclab.verifier.resource_leak import check_resource_leak
 
 # helper calls moved to rules/helpers.py: re-exported for code written before the move
 from kfunclab.verifier.rules.helpers import (  # noqa: F401
@@ -22,7 +22,7 @@ from kfunclab.verifier.rules.helpers import (  # noqa: F401
     model_helper_allowed,
     modelled_helpers,
 )
-from kfunclab.verifier.state import RefKind, VState
+from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import void_exit
 from kfunclab.verifier.trampoline import (
     lsm_cgroup_void_note,
@@ -81,21 +81,7 @@ def is_exception_cb(program: object) -> bool:
 
 def check_exit(env: Env, state: VState, idx: int) -> None:
     """``process_bpf_exit_full()``: locks, leaks and R0 at the main program's exit."""
-    prefix = msg.EXIT_PREFIX_MAIN
-    if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)  # check_resource_leak()
-    leaked = [r for r in state.refs if r.kind is RefKind.PTR]
-    if leaked:
-        lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
-        for r in leaked:
-            env.recorder.ref_event(r.id, RefEventKind.LEAKED, idx, "")
-        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix), lines, errno=22)
-    if state.active_irq_id:
-        raise Reject(msg.IRQ_AT_EXIT.format(prefix=prefix), errno=22)
-    if state.active_rcu_lock:
-        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
-    if state.active_preempt_locks:
-        raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
+    check_resource_leak(env, state, idx, msg.EXIT_PREFIX_MAIN)
     main_like = env.program.entry_args is None or is_exception_cb(env.program)
     if not state.frames[0].cb and (void_exit(env) or (main_like and lsm_void_exit(env))):
         return  # a void struct_ops member or LSM hook: R0 is not read (not for a global)

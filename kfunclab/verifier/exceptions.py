@@ -31,8 +31,9 @@ from kfunclab.isa.insn import Call, CallKind, Imm64Kind, LoadImm64
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject
 from kfunclab.verifier.regs import Reg, RegType, reg_type_str
-from kfunclab.verifier.result import Diagnostic, RefEventKind
-from kfunclab.verifier.state import RefKind, VState
+from kfunclab.verifier.resource_leak import check_resource_leak
+from kfunclab.verifier.result import Diagnostic
+from kfunclab.verifier.state import VState
 
 THROW_KFUNC = "bpf_throw"
 
@@ -52,21 +53,8 @@ def throw_exit(env: Env, state: VState, idx: int, cookie: Reg) -> bool:
         elif cookie.type is not RegType.SCALAR:
             raise Reject("At subprogram exit the register R1 is not a scalar value "
                          f"({reg_type_str(cookie.type, cookie.flags)})", errno=22)
-    prefix = msg.EXIT_PREFIX_THROW
-    if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)
-    leaked = [r for r in state.refs if r.kind is RefKind.PTR]
-    if leaked:  # check_reference_leak(exception_exit=true): every frame's references
-        lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
-        for r in leaked:
-            env.recorder.ref_event(r.id, RefEventKind.LEAKED, idx, "")
-        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix), lines, errno=22)
-    if state.active_irq_id:
-        raise Reject(msg.IRQ_AT_EXIT.format(prefix=prefix), errno=22)
-    if state.active_rcu_lock:
-        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
-    if state.active_preempt_locks:
-        raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
+    # check_reference_leak(exception_exit=true): every frame's references
+    check_resource_leak(env, state, idx, msg.EXIT_PREFIX_THROW)
     return True
 
 

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 from kfunclab.isa.insn import Call, CallKind
 from kfunclab.verifier import messages as msg
-from kfunclab.verifier.env import Env, Reject
+from kfunclab.verifier.env import Env
 from kfunclab.verifier.regs import NOT_INIT
-from kfunclab.verifier.result import RefEventKind
-from kfunclab.verifier.state import RefKind, VState
+from kfunclab.verifier.resource_leak import check_resource_leak
+from kfunclab.verifier.state import VState
 
 #: include/uapi/linux/bpf.h: BPF_FUNC_tail_call
 TAIL_CALL_ID = 12
@@ -53,22 +53,8 @@ def is_tail_call(insn: object) -> bool:
 
 def check_tail_call_leak(env: Env, state: VState, idx: int) -> None:
     """``check_resource_leak(env, false, true, "tail_call")`` after the arguments."""
-    prefix = msg.TAIL_CALL_PREFIX
-    if state.active_locks:
-        raise Reject(msg.LOCK_AT_EXIT.format(prefix=prefix), errno=22)
     # check_reference_leak(exception_exit=false) looks only from the main program's frame
-    leaked = [r for r in state.refs if r.kind is RefKind.PTR] if len(state.frames) == 1 else []
-    if leaked:
-        lines = tuple(msg.UNRELEASED_REFERENCE.format(id=r.id, insn=r.insn) for r in leaked)
-        for r in leaked:
-            env.recorder.ref_event(r.id, RefEventKind.LEAKED, idx, "")
-        raise Reject(msg.LEAK_AT_EXIT.format(prefix=prefix), lines, errno=22)
-    if state.active_irq_id:
-        raise Reject(msg.IRQ_AT_EXIT.format(prefix=prefix), errno=22)
-    if state.active_rcu_lock:
-        raise Reject(msg.RCU_AT_EXIT.format(prefix=prefix), errno=22)
-    if state.active_preempt_locks:
-        raise Reject(msg.PREEMPT_AT_EXIT.format(prefix=prefix), errno=22)
+    check_resource_leak(env, state, idx, msg.TAIL_CALL_PREFIX, refs=len(state.frames) == 1)
 
 
 def tail_call_return(state: VState) -> None:
