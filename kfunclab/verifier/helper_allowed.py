@@ -22,11 +22,12 @@ func bpf_get_func_ip#173 not supported for program type 5
 from __future__ import annotations
 
 from kfunclab.progtypes import TRAMPOLINE_ATTACH_TYPES, AttachType, ProgType
+from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.helper_specs import btf_set
 
-ENOTSUPP = 524
-NOT_ALLOWED = "helper call is not allowed in probe"
+ENOTSUPP = msg.ENOTSUPP
+NOT_ALLOWED = msg.HELPER_NOT_ALLOWED_IN_PROBE
 
 
 def _sleepable_hook(env: Env) -> bool | None:

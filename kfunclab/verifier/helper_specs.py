@@ -98,6 +98,7 @@ def _load() -> tuple[str, dict[str, HelperSpec]]:
 
 
 @cache
+@cache
 def btf_set(name: str) -> frozenset[str]:
     """A ``BTF_SET`` of functions a prototype's ``.allowed`` looks attach targets up in
     (``btf_allowlist_d_path``, ``sleepable_lsm_hooks``); empty when the data has none."""

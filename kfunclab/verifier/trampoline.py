@@ -28,6 +28,7 @@ from kfunclab.ctype import Kind
 from kfunclab.progtypes import AttachType, ProgType
 from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Reject, Unsupported
+from kfunclab.verifier.helper_specs import btf_set
 from kfunclab.verifier.regs import UNKNOWN_SCALAR, Reg, scalar
 from kfunclab.verifier.scalar.value import sync_fields
 from kfunclab.verifier.tnum import U32, U64
@@ -51,37 +52,16 @@ BOOL_LSM_HOOKS = frozenset({"xfrm_state_pol_flow_match", "audit_rule_known",
                             "inode_xattr_skipcap"})
 
 #: kernel/bpf/bpf_lsm.c ``sleepable_lsm_hooks``: the hooks an ``lsm.s`` program may attach to
-#: (``bpf_lsm_is_sleepable_hook()``), which also allow bpf_d_path and bpf_ima_*_hash
-SLEEPABLE_LSM_HOOKS = frozenset("""
-    bpf bpf_map bpf_map_create bpf_map_free bpf_prog bpf_prog_load bpf_prog_free
-    bpf_token_create bpf_token_free bpf_token_cmd bpf_token_capable bprm_check_security
-    bprm_committed_creds bprm_committing_creds bprm_creds_for_exec bprm_creds_from_file capget
-    capset cred_prepare file_ioctl file_lock file_open file_post_open file_receive inode_create
-    inode_free_security inode_getattr inode_getxattr inode_mknod inode_need_killpriv
-    inode_post_setxattr inode_post_removexattr inode_readlink inode_removexattr inode_rename
-    inode_rmdir inode_setattr inode_setxattr inode_symlink inode_unlink kernel_module_request
-    kernel_read_file kernfs_init_security path_unlink path_mkdir path_rmdir path_truncate
-    path_symlink path_link path_rename path_chmod path_chown mmap_file netlink_send path_notify
-    release_secctx sb_alloc_security sb_eat_lsm_opts sb_kern_mount sb_mount sb_remount
-    sb_set_mnt_opts sb_show_options sb_statfs sb_umount settime inet_conn_established
-    socket_accept socket_bind socket_connect socket_create socket_getpeername
-    socket_getpeersec_dgram socket_getsockname socket_getsockopt socket_listen
-    socket_post_create socket_recvmsg socket_sendmsg socket_shutdown socket_socketpair syslog
-    task_alloc task_prctl task_setscheduler task_to_inode userns_create""".split())  # noqa: SIM905
+#: (``bpf_lsm_is_sleepable_hook()``); read from the source with the helper prototypes, whose
+#: ``.allowed`` functions (bpf_d_path, bpf_ima_*_hash: helper_allowed.py) use the same set
+SLEEPABLE_LSM_HOOKS = frozenset(h.removeprefix("bpf_lsm_")
+                                for h in btf_set("sleepable_lsm_hooks"))
 
 #: kernel/bpf/bpf_lsm.c ``untrusted_lsm_hooks``: hooks whose arguments are not trusted
 #: (``bpf_lsm_is_trusted()``: they run while the object is being freed or not yet set up)
 UNTRUSTED_LSM_HOOKS = frozenset({"bpf_map_free", "bpf_prog_free", "file_alloc_security",
                                  "file_free_security", "sk_alloc_security",
                                  "sk_free_security", "task_free"})
-
-#: kernel/trace/bpf_trace.c ``btf_allowlist_d_path``: the functions whose fentry/fexit/fmod_ret
-#: programs may call bpf_d_path (``bpf_d_path_allowed()``)
-D_PATH_ALLOWLIST = frozenset({"security_file_permission", "security_inode_getattr",
-                              "security_file_open", "security_path_truncate", "vfs_truncate",
-                              "vfs_fallocate", "dentry_open", "vfs_getattr", "filp_close"})
-
-
 
 #: kernel/bpf/verifier.c ``btf_id_deny``: no tracing program may attach to these (config-gated
 #: in the source: SMP, PREEMPT_RCU, DEBUG_PREEMPT; a function absent from the BTF never gets here)
@@ -155,22 +135,6 @@ def attach_refusal(env: Env) -> str | None:
     if at in (AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN) and target in NORETURN_DENY:
         return msg.ATTACH_NORETURN_DENIED.format(name=target)
     return None
-
-
-def helper_allowed(env: Env, helper: str) -> bool:
-    """The ``allowed()`` callback of a helper's ``bpf_func_proto`` (False: "helper call is not
-    allowed in probe"): ``bpf_d_path_allowed()`` and ``bpf_ima_inode_hash_allowed()``."""
-    pt = env.prog_type
-    target = pt.attach_target or ""
-    if helper == "bpf_d_path":
-        if pt.prog_type is ProgType.TRACING and pt.expected_attach_type is AttachType.TRACE_ITER:
-            return True
-        if pt.prog_type is ProgType.LSM:
-            return target in SLEEPABLE_LSM_HOOKS
-        return target in D_PATH_ALLOWLIST
-    if helper in ("bpf_ima_inode_hash", "bpf_ima_file_hash"):
-        return pt.prog_type is ProgType.LSM and target in SLEEPABLE_LSM_HOOKS
-    return True
 
 
 def css_task_iter_allowed(env: Env) -> bool:

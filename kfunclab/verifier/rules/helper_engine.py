@@ -46,7 +46,6 @@ from kfunclab.verifier.state import VState
 from kfunclab.verifier.struct_ops import struct_ops_proto
 from kfunclab.verifier.trampoline import (
     check_sleepable_helper_state,
-    helper_allowed,
     trampoline_helper,
 )
 from kfunclab.verifier.trust import in_sleepable, kernel_struct_reg
@@ -222,9 +221,7 @@ def check_data_helper(env: Env, state: VState, insn: Call, idx: int, spec: Helpe
     fn = choose_proto(env, spec, insn, idx)
     if fn.gpl_only and not env.program_gpl:  # type: ignore[attr-defined]
         raise Reject(msg.HELPER_GPL_ONLY, errno=22)
-    check_allowed(env, fn.allowed, full, idx)  # fn->allowed(env->prog), from the data
-    if not helper_allowed(env, full):  # ... and the trampoline model's allow lists
-        raise Reject(msg.HELPER_NOT_ALLOWED_IN_PROBE, errno=22)
+    check_allowed(env, fn.allowed, full, idx)  # fn->allowed(env->prog)
     if fn.might_sleep and not in_sleepable(env, state):  # a timer callback's state too
         raise Reject(msg.HELPER_MIGHT_SLEEP, errno=22)
     for i, kind in enumerate(fn.args):  # check_func_arg() of the arguments before it ran
