@@ -33,22 +33,15 @@ subprogram with a tail call may not be entered with 256 bytes or more of callers
 
 from __future__ import annotations
 
-from kfunclab.isa.insn import Call, CallKind
 from kfunclab.verifier import messages as msg
+from kfunclab.verifier.cfg.checks import is_tail_call
 from kfunclab.verifier.env import Env
 from kfunclab.verifier.regs import NOT_INIT
 from kfunclab.verifier.resource_leak import check_resource_leak
 from kfunclab.verifier.state import VState
 
-#: include/uapi/linux/bpf.h: BPF_FUNC_tail_call
-TAIL_CALL_ID = 12
 #: check_max_stack_depth_subprog(): the callers' stack a subprogram with a tail call may have
 TAIL_CALL_STACK_LIMIT = 256
-
-
-def is_tail_call(insn: object) -> bool:
-    """``insn`` is ``call bpf_tail_call`` (a helper call, id 12)."""
-    return type(insn) is Call and insn.kind is CallKind.HELPER and insn.imm == TAIL_CALL_ID
 
 
 def check_tail_call_leak(env: Env, state: VState, idx: int) -> None:

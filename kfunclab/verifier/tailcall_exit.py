@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from kfunclab.verifier.callbacks import exit_callback
 from kfunclab.verifier.calls import exit_subprog
+from kfunclab.verifier.cfg.checks import is_tail_call
 from kfunclab.verifier.env import Env
 from kfunclab.verifier.helper_protos import clear_packet_pointers
 from kfunclab.verifier.regs import UNKNOWN_SCALAR
 from kfunclab.verifier.state import VState
-from kfunclab.verifier.tailcall import is_tail_call
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches
