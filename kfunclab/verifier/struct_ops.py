@@ -24,7 +24,7 @@ answer unsupported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from kfunclab.btf.types import Composite, FuncProto, Ptr
 from kfunclab.ctype import CType, Kind
@@ -227,11 +227,7 @@ def struct_ops_proto(env: Env, spec: HelperSpec, insn: Call, idx: int) -> ProtoS
         # release() may not call get/setsockopt (it runs while the CC retires)
         if full in ("bpf_setsockopt", "bpf_getsockopt") and member.member == "release":
             raise refused
-        for p in spec.protos:
-            if p.name == own and own == "bpf_tcp_send_ack_proto" and p.args:
-                # arg1_btf_id = &tcp_sock_id, set at init (bpf_tcp_ca_init()), not a BTF_ID
-                return replace(p, args=(replace(p.args[0], btf_struct="tcp_sock"),
-                                        *p.args[1:]))
+        for p in spec.protos:  # (bpf_tcp_send_ack's tcp_sock, set at init, is in the data)
             if p.name == own:
                 return p
         raise Unsupported(f"{full}#{insn.imm}: kfunclab's data has no {own}", idx)
