@@ -37,7 +37,7 @@ from kfunclab.verifier import messages as msg
 from kfunclab.verifier.env import Env, Reject, Unsupported
 from kfunclab.verifier.regs import NOT_INIT, UNKNOWN_SCALAR, Reg, RegType, reg_type_str
 from kfunclab.verifier.state import FuncState, VState
-from kfunclab.verifier.widen import widen_imprecise_scalars
+from kfunclab.verifier.widen import same_callsites, widen_imprecise_scalars
 
 if TYPE_CHECKING:
     from kfunclab.verifier.branching import Branches as Explorer
@@ -443,8 +443,6 @@ def _find_prev_entry(explorer: Explorer, cur: VState, idx: int) -> VState | None
         ancestors.add(id(st))
         st = st.parent
     for old in entries:
-        if old.branches and id(old) in ancestors and len(old.frames) == len(cur.frames) and \
-                all(a.callsite == b.callsite for a, b in zip(old.frames, cur.frames,
-                                                             strict=True)):
+        if old.branches and id(old) in ancestors and same_callsites(old, cur):
             return old
     return None
